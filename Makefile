@@ -1,0 +1,97 @@
+# skiff — plain Make + pkg-config.
+#   make            build ./skiff (developer build: -Werror)
+#   make check      unit tests + integration tests (needs root, real kernel, docker-registry)
+#   make asan       build ./skiff-asan with ASan+UBSan into build-asan/
+#   make fuzz       build libFuzzer targets (clang) into build-fuzz/
+#   make bench      run bench/*.sh (not part of CI)
+#   make install PREFIX=/usr/local
+# O=DIR puts objects in DIR (default build/), so parallel builds do not collide.
+
+PREFIX  ?= /usr/local
+O       ?= build
+CC      ?= cc
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+PKGS    := libcurl jansson libarchive libisal libzstd libseccomp zlib libcrypto
+
+WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
+           -Wno-unused-parameter -Wvla -Wpointer-arith -Wundef -Wno-format-truncation
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu17 -pthread $(WARN) $(if $(NOWERROR),,-Werror) -D_GNU_SOURCE \
+           -DSKIFF_VERSION='"$(VERSION)"' -Isrc $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += -pthread $(shell pkg-config --libs $(PKGS))
+
+LIB_SRC := $(sort $(wildcard src/util/*.c src/image/*.c src/runtime/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all check unit integration asan fuzz fuzz-run bench install clean demo format
+all: skiff
+
+skiff: $(O)/skiff
+	@cp $< $@
+
+$(O)/skiff: $(CLI_OBJ) $(O)/libskiff.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(O)/libskiff.a $(LDLIBS)
+
+$(O)/libskiff.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/tests/%: tests/unit/%.c $(O)/libskiff.a tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(O)/libskiff.a $(LDLIBS)
+
+unit: $(UNIT_BIN)
+	@set -e; pass=0; fail=0; for t in $(UNIT_BIN); do \
+	  if $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); echo "FAIL: $$t"; fi; done; \
+	  echo "unit: $$pass passed, $$fail failed"; test $$fail -eq 0
+
+integration: skiff
+	cd tests/integration && /usr/bin/python3 -m pytest -q -ra $(PYTEST_ARGS)
+
+check: unit integration
+
+asan:
+	$(MAKE) O=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' LDFLAGS='-fsanitize=address,undefined' build-asan/skiff
+	cp build-asan/skiff skiff-asan
+
+fuzz:
+	$(MAKE) O=build-fuzz CC=clang CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined' build-fuzz/libskiff.a
+	@mkdir -p build-fuzz/fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  echo "  FUZZ $$n"; clang -std=gnu17 -D_GNU_SOURCE -Isrc -O1 -g -fsanitize=fuzzer,address,undefined \
+	  $$(pkg-config --cflags $(PKGS)) -o build-fuzz/fuzz/$$n $$f build-fuzz/libskiff.a $(LDLIBS) || exit 1; done
+
+# Each fuzz target runs briefly (FUZZ_SECONDS) from its seed corpus.
+FUZZ_SECONDS ?= 20
+fuzz-run: fuzz
+	@set -e; for f in build-fuzz/fuzz/*; do n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
+	  seeds=tests/fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
+	  echo "fuzz $$n for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus/$$n $$seeds >build-fuzz/$$n.log 2>&1 || { tail -40 build-fuzz/$$n.log; exit 1; }; done
+
+demo: skiff
+	./tests/demo.sh
+
+bench: skiff
+	./bench/pull.sh; ./bench/run.sh
+
+install: skiff
+	install -D -m 0755 skiff $(DESTDIR)$(PREFIX)/bin/skiff
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan build-fuzz skiff skiff-asan
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

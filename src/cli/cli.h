@@ -1,0 +1,47 @@
+/*
+ * The command-line layer: argv -> library calls. One file per subcommand, each
+ * exporting a `const struct command cmd_NAME`. Only main() prints errors.
+ */
+#ifndef SKIFF_CLI_H
+#define SKIFF_CLI_H
+
+#include <stdbool.h>
+
+#include "image/store.h"
+#include "util/config.h"
+#include "util/err.h"
+
+/* What main() sets up before calling a command (from the command's flags). */
+struct cli_ctx {
+	struct sk_config cfg; /* always loaded */
+	struct store store;   /* open when the command has CMD_NEED_STORE */
+	const char *argv0;
+};
+
+enum {
+	CMD_NEED_STORE = 1 << 0, /* open (create) the store before running */
+};
+
+struct command {
+	const char *name;
+	const char *summary; /* one line for `skiff --help` */
+	const char *usage;   /* full text for `skiff NAME --help` */
+	unsigned flags;
+	/* argv[0] is the command name. Returns the process exit status (0 ok);
+	 * on skiff's own failure returns -1 with err filled (main prints, exits 125
+	 * or err->exit_code). */
+	int (*exec)(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err);
+};
+
+/* For the commands: "skiff: <cmd>: <msg>" style usage error, exit 125 with hint. */
+int cli_usage_error(struct sk_err *err, const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* True if argv contains -h/--help before "--" or the first non-option (commands
+ * handle it by printing usage to stdout and returning 0). */
+void cli_print_usage(const struct command *cmd);
+
+extern const struct command cmd_pull, cmd_images, cmd_rmi, cmd_inspect, cmd_load, cmd_login,
+	cmd_logout, cmd_run;
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * skiff: the entry point. Global options, the command table, and the one
+ * place where errors are printed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "cli/cli.h"
+#include "util/log.h"
+
+static const struct command *const commands[] = {
+	&cmd_run, &cmd_pull, &cmd_images, &cmd_rmi, &cmd_inspect, &cmd_load, &cmd_login, &cmd_logout,
+};
+
+static void print_main_usage(FILE *out)
+{
+	fprintf(out, "Usage: skiff [OPTIONS] COMMAND [ARG...]\n\n"
+		     "A small, fast container engine: pull OCI/Docker images, run them isolated.\n\n"
+		     "Options:\n"
+		     "  --root DIR                 image and container store (default /var/lib/skiff,\n"
+		     "                             $SKIFF_ROOT; rootless: ~/.local/share/skiff)\n"
+		     "  --registry-mirror URL      mirror for docker.io (repeatable)\n"
+		     "  --insecure-registry HOST   allow plain HTTP to HOST[:PORT] (repeatable)\n"
+		     "  -D, --debug                trace registry requests and setup steps on stderr\n"
+		     "  -v, --version              print the version and exit\n"
+		     "  -h, --help                 print this help\n\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(out, "\nRun 'skiff COMMAND --help' for more information on a command.\n");
+}
+
+int cli_usage_error(struct sk_err *err, const char *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	err_set(err, 0, "%s\nSee 'skiff %s --help'.", msg, cmd);
+	err->exit_code = EXIT_SKIFF;
+	return -1;
+}
+
+void cli_print_usage(const struct command *cmd)
+{
+	fputs(cmd->usage, stdout);
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
+	return NULL;
+}
+
+enum { OPT_ROOT = 256, OPT_MIRROR, OPT_INSECURE };
+
+/* Parses global options; returns the index of the command word, or -1 (err set),
+ * or 0 when the process should exit 0 (help/version printed). */
+static int parse_global_options(int argc, char **argv, struct cli_ctx *ctx, struct sk_err *err)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, OPT_ROOT },
+		{ "registry-mirror", required_argument, NULL, OPT_MIRROR },
+		{ "insecure-registry", required_argument, NULL, OPT_INSECURE },
+		{ "debug", no_argument, NULL, 'D' },
+		{ "version", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+Dvh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ROOT:
+			snprintf(ctx->cfg.root, sizeof(ctx->cfg.root), "%s", optarg);
+			break;
+		case OPT_MIRROR:
+			if (config_add_mirror(&ctx->cfg, optarg, err) < 0)
+				return -1;
+			break;
+		case OPT_INSECURE:
+			if (config_add_insecure(&ctx->cfg, optarg, err) < 0)
+				return -1;
+			break;
+		case 'D':
+			log_set_debug(true);
+			break;
+		case 'v':
+			printf("skiff version %s\n", SKIFF_VERSION);
+			return 0;
+		case 'h':
+			print_main_usage(stdout);
+			return 0;
+		default:
+			err_set(err, 0, "unknown flag '%s'\nSee 'skiff --help'.", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind >= argc) {
+		print_main_usage(stderr);
+		err_set(err, 0, "no command given");
+		return -1;
+	}
+	return optind;
+}
+
+static int run_command(const struct command *cmd, struct cli_ctx *ctx, int argc, char **argv,
+		       struct sk_err *err)
+{
+	int ret;
+
+	if (cmd->flags & CMD_NEED_STORE) {
+		if (store_open(&ctx->store, ctx->cfg.root, err) < 0)
+			return err_wrap(err, "cannot open store '%s'", ctx->cfg.root);
+	}
+	/* getopt state is shared: each command parses its own argv from scratch. */
+	optind = 0;
+	ret = cmd->exec(ctx, argc, argv, err);
+	if (cmd->flags & CMD_NEED_STORE)
+		store_close(&ctx->store);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_ctx ctx = { .argv0 = argv[0], .store = { .root_fd = -1 } };
+	struct sk_err err = { 0 };
+	const struct command *cmd;
+	const char *dbg = getenv("SKIFF_DEBUG");
+	int idx, ret;
+
+	if (dbg && *dbg && strcmp(dbg, "0") != 0)
+		log_set_debug(true);
+	if (config_load(&ctx.cfg, &err) < 0)
+		goto fail;
+	idx = parse_global_options(argc, argv, &ctx, &err);
+	if (idx == 0)
+		return 0;
+	if (idx < 0)
+		goto fail;
+	cmd = find_command(argv[idx]);
+	if (!cmd) {
+		err_set(&err, 0, "'%s' is not a skiff command.\nSee 'skiff --help'.", argv[idx]);
+		goto fail;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		err_set(&err, 0, "cannot initialise libcurl");
+		goto fail;
+	}
+	ret = run_command(cmd, &ctx, argc - idx, argv + idx, &err);
+	config_release(&ctx.cfg);
+	if (ret >= 0)
+		return ret;
+fail:
+	fflush(stdout);
+	fprintf(stderr, "skiff: %s\n", err.msg[0] ? err.msg : "unknown error");
+	return err.exit_code ? err.exit_code : EXIT_SKIFF;
+}

@@ -1,0 +1,52 @@
+/*
+ * Registry authentication: parsing WWW-Authenticate challenges, and credentials
+ * in docker's config.json ($DOCKER_CONFIG/config.json or ~/.docker/config.json,
+ * "auths": { "<server>": { "auth": base64("user:pass") } }).
+ * Docker Hub's credentials live under the key "https://index.docker.io/v1/".
+ */
+#ifndef SKIFF_AUTH_H
+#define SKIFF_AUTH_H
+
+#include <stdbool.h>
+
+#include "util/err.h"
+
+enum auth_scheme { AUTH_NONE = 0, AUTH_BASIC, AUTH_BEARER };
+
+struct auth_challenge {
+	enum auth_scheme scheme;
+	char realm[1024];
+	char service[256];
+	char scope[1024];
+	char error[128]; /* e.g. "insufficient_scope", "invalid_token" */
+};
+
+/* Parse one WWW-Authenticate header value (RFC 7235: scheme, then auth-params,
+ * quoted strings with backslash escapes, case-insensitive scheme and keys).
+ * Unknown schemes give -1 with a message. */
+int auth_parse_challenge(const char *header, struct auth_challenge *out, struct sk_err *err);
+
+/* Key used in config.json for a registry host: "https://index.docker.io/v1/" for
+ * docker.io (and index.docker.io, registry-1.docker.io), the host[:port] otherwise. */
+void auth_config_key(const char *registry_host, char *out, size_t len);
+
+/* Look up credentials for a registry host in docker's config.json (config_dir is
+ * the directory holding config.json). Entries may be keyed "host", "https://host",
+ * "http://host" or with a "/v1/"/"/v2/" suffix. Returns 1 and fills user/pass
+ * (malloc'd, caller frees) when found, 0 when none, -1 on a malformed file. */
+int auth_lookup_credentials(const char *config_dir, const char *registry_host, char **user,
+			    char **pass, struct sk_err *err);
+
+/* Write or remove credentials, keeping every other key of the file; the file is
+ * rewritten atomically with mode 0600 and the directory created 0700. */
+int auth_store_credentials(const char *config_dir, const char *registry_host, const char *user,
+			   const char *pass, struct sk_err *err);
+/* Returns 1 if removed, 0 if there was nothing to remove. */
+int auth_erase_credentials(const char *config_dir, const char *registry_host, struct sk_err *err);
+
+/* Extract the token from a token-server JSON reply: "token" or "access_token",
+ * and "expires_in" (seconds, default 60). token is malloc'd. */
+int auth_parse_token_response(const char *json, size_t len, char **token, long *expires_in,
+			      struct sk_err *err);
+
+#endif

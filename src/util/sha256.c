@@ -1,0 +1,84 @@
+/* SHA-256 through OpenSSL EVP. */
+#include "util/sha256.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <openssl/evp.h>
+
+int sha256_init(struct sha256 *s)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	s->ctx = NULL;
+	if (!ctx)
+		return -ENOMEM;
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return -ENOMEM;
+	}
+	s->ctx = ctx;
+	return 0;
+}
+
+void sha256_update(struct sha256 *s, const void *data, size_t len)
+{
+	if (len)
+		EVP_DigestUpdate(s->ctx, data, len);
+}
+
+static void hex_encode(const unsigned char *in, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void sha256_final(struct sha256 *s, char out[DIGEST_STR_MAX])
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	EVP_DigestFinal_ex(s->ctx, md, &n);
+	memcpy(out, "sha256:", 7);
+	hex_encode(md, 32, out + 7);
+	sha256_release(s);
+}
+
+void sha256_release(struct sha256 *s)
+{
+	if (s->ctx)
+		EVP_MD_CTX_free(s->ctx);
+	s->ctx = NULL;
+}
+
+void sha256_digest(const void *data, size_t len, char out[DIGEST_STR_MAX])
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+	memcpy(out, "sha256:", 7);
+	hex_encode(md, 32, out + 7);
+}
+
+bool digest_is_valid(const char *digest)
+{
+	if (!digest || strncmp(digest, "sha256:", 7) != 0)
+		return false;
+	for (int i = 0; i < 64; i++) {
+		char c = digest[7 + i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+	}
+	return digest[71] == '\0';
+}
+
+const char *digest_hex(const char *digest)
+{
+	return digest + 7;
+}
