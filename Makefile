@@ -56,7 +56,7 @@ unit: $(UNIT_BIN)
 	  echo "unit: $$pass passed, $$fail failed"; test $$fail -eq 0
 
 integration: skiff
-	cd tests/integration && /usr/bin/python3 -m pytest -q -ra $(PYTEST_ARGS)
+	cd tests/integration && SKIFF_BIN=$(CURDIR)/skiff /usr/bin/python3 -m pytest -q -ra $(PYTEST_ARGS)
 
 check: unit integration
 
@@ -64,20 +64,22 @@ asan:
 	$(MAKE) O=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' LDFLAGS='-fsanitize=address,undefined' build-asan/skiff
 	cp build-asan/skiff skiff-asan
 
+FUZZ_O ?= build-fuzz
+FUZZ_TARGETS ?= $(FUZZ_SRC)
 fuzz:
-	$(MAKE) O=build-fuzz CC=clang CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined' build-fuzz/libskiff.a
-	@mkdir -p build-fuzz/fuzz
-	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	$(MAKE) O=$(FUZZ_O) CC=clang CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined' $(FUZZ_O)/libskiff.a
+	@mkdir -p $(FUZZ_O)/fuzz
+	@for f in $(FUZZ_TARGETS); do n=$$(basename $$f .c); \
 	  echo "  FUZZ $$n"; clang -std=gnu17 -D_GNU_SOURCE -Isrc -O1 -g -fsanitize=fuzzer,address,undefined \
-	  $$(pkg-config --cflags $(PKGS)) -o build-fuzz/fuzz/$$n $$f build-fuzz/libskiff.a $(LDLIBS) || exit 1; done
+	  $$(pkg-config --cflags $(PKGS)) -o $(FUZZ_O)/fuzz/$$n $$f $(FUZZ_O)/libskiff.a $(LDLIBS) || exit 1; done
 
 # Each fuzz target runs briefly (FUZZ_SECONDS) from its seed corpus.
 FUZZ_SECONDS ?= 20
 fuzz-run: fuzz
-	@set -e; for f in build-fuzz/fuzz/*; do n=$$(basename $$f); mkdir -p build-fuzz/corpus/$$n; \
+	@set -e; for f in $(FUZZ_O)/fuzz/*; do n=$$(basename $$f); mkdir -p $(FUZZ_O)/corpus/$$n; \
 	  seeds=tests/fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
 	  echo "fuzz $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus/$$n $$seeds >build-fuzz/$$n.log 2>&1 || { tail -40 build-fuzz/$$n.log; exit 1; }; done
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(FUZZ_O)/corpus/$$n $$seeds >$(FUZZ_O)/$$n.log 2>&1 || { tail -40 $(FUZZ_O)/$$n.log; exit 1; }; done
 
 demo: skiff
 	./tests/demo.sh
