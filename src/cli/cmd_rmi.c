@@ -1,17 +1,169 @@
-/* STUB: 'skiff rmi' — to be replaced by the real implementation. */
+/*
+ * skiff rmi: untag and remove images, then free the layers no image uses.
+ * As docker: a name removes that tag; an image id removes the image when only
+ * one name refers to it (or with -f, all of them); an image a container uses
+ * is kept unless -f.
+ */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "image/ref.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/human.h"
+
+static const char rmi_usage[] = "Usage: skiff rmi [OPTIONS] IMAGE [IMAGE...]\n\n"
+				"Remove one or more images\n\n"
+				"Options:\n"
+				"  -f, --force      remove the image even if a container uses it or\n"
+				"                   several names refer to it\n"
+				"      --no-prune   accepted for docker compatibility\n";
+
+/* The id of a container using this image (12 hex), or "" if none. */
+static void container_using(struct store *s, const char *config_digest, char *out, size_t len)
+{
+	cleanup_close int cfd = openat(s->root_fd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+
+	out[0] = '\0';
+	if (cfd < 0 || !(d = fdopendir(dup(cfd))))
+		return;
+	while ((de = readdir(d)) && !out[0]) {
+		char name[512];
+		cleanup_buf struct buf b = BUF_INIT(128);
+		struct sk_err ignored;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(name, sizeof(name), "%s/image", de->d_name);
+		if (fs_read_file(cfd, name, 128, &b, &ignored) < 0)
+			continue;
+		if (!strncmp(b.data, config_digest, strlen(config_digest)))
+			snprintf(out, len, "%.12s", de->d_name);
+	}
+	closedir(d);
+}
+
+static size_t count_refs(const struct store_image *list, size_t n, const char *config)
+{
+	size_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += !strcmp(list[i].config_digest, config);
+	return c;
+}
+
+static bool named_by_ref(const char *name, const struct store_image *img)
+{
+	struct image_ref ref;
+	struct sk_err ignored;
+	char canonical[REF_STR_MAX];
+
+	if (ref_parse(name, &ref, &ignored) < 0)
+		return false;
+	ref_canonical(&ref, canonical, sizeof(canonical));
+	return !strcmp(canonical, img->ref);
+}
+
+static void print_untagged(const char *canonical)
+{
+	struct image_ref ref;
+	struct sk_err ignored;
+	char name[REF_STR_MAX];
+
+	if (!canonical[0] || ref_parse(canonical, &ref, &ignored) < 0)
+		return;
+	ref_familiar_name(&ref, name, sizeof(name));
+	if (ref.digest[0] && !ref.tag[0])
+		printf("Untagged: %s@%s\n", name, ref.digest);
+	else
+		printf("Untagged: %s:%s\n", name, ref.tag);
+}
+
+static int remove_image(struct store *s, const char *name, bool force, struct sk_err *err)
+{
+	cleanup_free struct store_image *list = NULL;
+	struct store_image img;
+	char user[16];
+	size_t n = 0;
+	bool by_ref;
+
+	if (store_image_lookup(s, name, &img, err) < 0 || store_refs_list(s, &list, &n, err) < 0)
+		return -1;
+	by_ref = named_by_ref(name, &img);
+	container_using(s, img.config_digest, user, sizeof(user));
+	if (user[0] && !force)
+		return err_set(err, 0,
+			       "conflict: unable to remove image '%s' (must force) - container %s "
+			       "is using it",
+			       name, user);
+	if (!by_ref && count_refs(list, n, img.config_digest) > 1 && !force)
+		return err_set(err, 0,
+			       "conflict: unable to delete %.12s (must be forced) - image is "
+			       "referenced in multiple repositories",
+			       digest_hex(img.config_digest));
+	for (size_t i = 0; i < n; i++) {
+		bool hit = by_ref ? !strcmp(list[i].ref, img.ref)
+				  : !strcmp(list[i].config_digest, img.config_digest);
+		if (!hit)
+			continue;
+		if (store_record_remove(s, &list[i], err) < 0)
+			return -1;
+		print_untagged(list[i].ref);
+	}
+	if (!by_ref || count_refs(list, n, img.config_digest) == 1)
+		printf("Deleted: %s\n", img.config_digest);
+	return 0;
+}
 
 static int exec_rmi(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
-	return err_set(err, ENOSYS, "rmi: not implemented yet");
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "no-prune", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool force = false;
+	int c, failed = 0;
+	uint64_t freed = 0;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+		if (c == 'f')
+			force = true;
+		else if (c == 'h')
+			return fputs(rmi_usage, stdout), 0;
+		else if (c != 'P')
+			return cli_usage_error(err, "rmi", "unknown flag '%s'", argv[optind - 1]);
+	}
+	if (optind >= argc)
+		return cli_usage_error(err, "rmi", "\"skiff rmi\" requires at least 1 argument");
+	for (int i = optind; i < argc; i++) {
+		struct sk_err one = { 0 };
+		if (remove_image(&ctx->store, argv[i], force, &one) < 0) {
+			/* Like docker: report each failure and go on with the others. */
+			fprintf(stderr, "skiff: %s\n", one.msg);
+			failed++;
+		}
+	}
+	if (store_gc(&ctx->store, &freed, err) < 0)
+		return err_wrap(err, "freeing unused layers");
+	return failed ? 1 : 0;
 }
 
 const struct command cmd_rmi = {
 	.name = "rmi",
-	.summary = "(not implemented yet)",
-	.usage = "Usage: skiff rmi\n",
-	.flags = 0,
+	.summary = "Remove one or more images",
+	.usage = rmi_usage,
+	.flags = CMD_NEED_STORE,
 	.exec = exec_rmi,
 };

@@ -8,7 +8,9 @@
  *   layers/<diffid-hex>/size  uncompressed size in bytes (decimal)
  *   layers/tmp-*              layers being extracted (removed when found stale)
  *   refs                      "<canonical ref> <manifest digest> <config digest>" lines
- *   containers/<id>/          one container's state
+ *   containers/<id>/          one container's state; its file "image" (config
+ *                             digest), when present, keeps that image's layers from GC
+ *   tmp/                      scratch space (e.g. `load` spools archives here)
  *   lock                      flock for writers of refs and layer renames
  *
  * Every write that others can see is temp file + fsync + rename. A killed skiff
@@ -55,6 +57,7 @@ int64_t store_layer_size(struct store *s, const char *diff_id);
 
 struct layer_tmp {
 	int dirfd;     /* fd of the empty diff/ directory to extract into */
+	int lockfd;    /* flock held on layers/tmp-*: a tmp dir nobody holds is stale */
 	char name[64]; /* layers/tmp-XXXXXX */
 };
 int store_layer_tmp_new(struct store *s, struct layer_tmp *t, struct sk_err *err);
@@ -62,6 +65,12 @@ int store_layer_tmp_new(struct store *s, struct layer_tmp *t, struct sk_err *err
 int store_layer_tmp_commit(struct store *s, struct layer_tmp *t, const char *diff_id,
 			   uint64_t size, struct sk_err *err);
 void store_layer_tmp_discard(struct store *s, struct layer_tmp *t);
+
+/* Keep GC away while this process adds content (blobs, layers) that no image
+ * record refers to yet: a shared lock on root/gc.lock that store_gc takes
+ * exclusively. Pull and load hold it for their whole run. Returns an fd. */
+int store_hold(struct store *s, struct sk_err *err);
+void store_release(int fd);
 
 /* Per-blob fetch lock: blocks until no other process fetches digest. Returns fd. */
 int store_fetch_lock(struct store *s, const char *digest, struct sk_err *err);
@@ -81,12 +90,27 @@ int store_refs_list(struct store *s, struct store_image **out, size_t *n, struct
 int store_ref_set(struct store *s, const struct store_image *img, struct sk_err *err);
 /* Remove the record for ref; returns 1 if removed, 0 if absent (takes the lock). */
 int store_ref_remove(struct store *s, const char *ref, struct sk_err *err);
+/* Remove exactly this record (an untagged one is matched by its config digest). */
+int store_record_remove(struct store *s, const struct store_image *img, struct sk_err *err);
 /* Find an image by name (parsed as a reference), full image id / digest, or a
  * unique id prefix (at least 4 hex). ENOENT when absent; ambiguous prefix is an error. */
 int store_image_lookup(struct store *s, const char *name, struct store_image *out,
 		       struct sk_err *err);
 
-/* Remove layers, blobs, partial files and stale tmp dirs no image record uses.
+/* Everything the image record needs to be run or listed: its manifest and
+ * config, parsed. Caller releases with store_image_info_release(). */
+struct image_config;
+struct manifest;
+int store_image_config(struct store *s, const struct store_image *img, struct image_config *cfg,
+		       struct sk_err *err);
+/* Total uncompressed size of the image's layers (bytes). */
+int64_t store_image_size(struct store *s, const struct image_config *cfg);
+
+/* Remove tmp dirs whose writer died (partial files stay: they are the resume
+ * points). Called by pull and gc. */
+void store_cleanup_stale(struct store *s);
+
+/* Remove layers, partial files and stale tmp dirs no image record uses.
  * Safe to interrupt: every removal leaves a valid store. freed (may be NULL)
  * gets the bytes released. */
 int store_gc(struct store *s, uint64_t *freed, struct sk_err *err);
