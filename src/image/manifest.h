@@ -6,6 +6,7 @@
 #ifndef SKIFF_MANIFEST_H
 #define SKIFF_MANIFEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,7 +41,9 @@ struct descriptor {
 	char media_type[128];
 	char digest[DIGEST_STR_MAX];
 	int64_t size;
-	struct platform platform; /* index entries only */
+	struct platform platform; /* index entries only, normalised */
+	bool has_platform;        /* index entries: the entry carried a "platform" */
+	bool attestation;         /* index entries: a build attestation, never run */
 	enum compression compression; /* layers only */
 };
 
@@ -66,8 +69,14 @@ void manifest_release(struct manifest *m);
 /* The host's platform: linux + uname machine normalised (x86_64->amd64,
  * aarch64->arm64 variant v8, armv7l->arm v7, i686->386 ...). */
 void platform_host(struct platform *p);
-/* "os/arch[/variant]", normalised the same way. */
+/* "os/arch[/variant]", normalised the same way. Anything else (e.g. "arm64" alone)
+ * is an error. */
 int platform_parse(const char *s, struct platform *p, struct sk_err *err);
+/* Normalise in place as containerd does: lowercase, x86_64->amd64 (variant v1->""),
+ * aarch64->arm64 ("8"->"v8"), armhf->arm/v7, armel->arm/v6, arm without variant ->
+ * arm/v7, i?86->386. */
+void platform_normalize(struct platform *p);
+/* "os/arch" or "os/arch/variant"; truncated to len. */
 void platform_format(const struct platform *p, char *out, size_t len);
 
 /* Pick the index entry for want, as containerd does: os and arch must match;
@@ -75,7 +84,15 @@ void platform_format(const struct platform *p, char *out, size_t len);
  * attestation entries (platform unknown/unknown or
  * vnd.docker.reference.type annotations) are skipped. On no match, err lists the
  * platforms present: "no matching manifest for linux/s390x in the manifest list
- * entries (available: linux/amd64, linux/arm64/v8)". */
+ * entries (available: linux/amd64, linux/arm64/v8)".
+ * Order of preference among entries of the right os/arch (ties: first in the index):
+ *   1. the same variant;
+ *   2. want has a variant: an older variant the CPU also runs (amd64 v3 runs v2 and
+ *      v1, arm v7 runs v6 and v5), the newest first; then an entry with no variant;
+ *   3. want has none: an entry with a variant, the oldest first (amd64/v2 is taken
+ *      only when the index has no plain amd64);
+ *   4. an entry with no platform at all (containerd treats it as matching any).
+ * Only image manifests are chosen (no nested index, no artifacts). */
 int manifest_select_platform(const struct manifest *index, const struct platform *want,
 			     size_t *chosen, struct sk_err *err);
 
