@@ -8,6 +8,7 @@
 #define SKIFF_AUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/err.h"
 
