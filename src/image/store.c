@@ -395,7 +395,7 @@ static int refs_update(struct store *s, const struct store_image *img, bool remo
 {
 	cleanup_free struct store_image *list = NULL;
 	size_t n = 0, found = SIZE_MAX;
-	struct store_image *grown;
+	struct store_image *grown, old; /* function scope: `img` may point at it */
 	int lockfd, ret;
 
 	lockfd = store_lock(s, err);
@@ -418,7 +418,7 @@ static int refs_update(struct store *s, const struct store_image *img, bool remo
 			n--;
 		}
 	} else if (found != SIZE_MAX) {
-		struct store_image old = list[found];
+		old = list[found];
 		list[found] = *img;
 		/* A tag moved away from an image: keep that image, untagged, as docker does. */
 		if (img->ref[0] && strcmp(old.config_digest, img->config_digest) &&
