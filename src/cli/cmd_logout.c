@@ -1,17 +1,67 @@
-/* STUB: 'skiff logout' — to be replaced by the real implementation. */
-#include <errno.h>
+/*
+ * skiff logout: remove a registry's credentials from docker's config.json,
+ * every spelling of its key included, and say so as docker does.
+ */
+#include <getopt.h>
+#include <stdio.h>
 
 #include "cli/cli.h"
+#include "image/auth.h"
+
+static const char logout_usage[] =
+	"Usage: skiff logout [SERVER]\n\n"
+	"Log out from a registry.\n"
+	"If no server is specified, the default is docker.io.\n";
+
+/* Returns 1 to go on, 0 when --help was printed, -1 on a usage error. */
+static int parse_logout_args(int argc, char **argv, const char **server, struct sk_err *err)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			cli_print_usage(&cmd_logout);
+			return 0;
+		}
+		return cli_usage_error(err, "logout", "unknown flag '%s'", argv[optind - 1]);
+	}
+	if (argc - optind > 1)
+		return cli_usage_error(err, "logout", "\"logout\" accepts at most 1 argument");
+	*server = optind < argc ? argv[optind] : "docker.io";
+	return 1;
+}
 
 static int exec_logout(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
-	return err_set(err, ENOSYS, "logout: not implemented yet");
+	const char *server = NULL;
+	char host[AUTH_HOST_MAX], shown[AUTH_HOST_MAX];
+	int r = parse_logout_args(argc, argv, &server, err);
+
+	if (r <= 0)
+		return r;
+	if (auth_server_host(server, host, sizeof(host), err) < 0)
+		return -1;
+	/* docker names Docker Hub by its config key, other registries by host. */
+	auth_config_key(host, shown, sizeof(shown));
+	r = auth_erase_credentials(ctx->cfg.docker_config_dir, host, err);
+	if (r < 0)
+		return err_wrap(err, "logout from '%s'", host);
+	if (r == 0)
+		printf("Not logged in to %s\n", shown);
+	else
+		printf("Removing login credentials for %s\n", shown);
+	return 0;
 }
 
 const struct command cmd_logout = {
 	.name = "logout",
-	.summary = "(not implemented yet)",
-	.usage = "Usage: skiff logout\n",
+	.summary = "Log out from a registry",
+	.usage = logout_usage,
 	.flags = 0,
 	.exec = exec_logout,
 };

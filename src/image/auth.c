@@ -290,6 +290,23 @@ static bool key_matches(const char *key, const char *host)
 	return !strcmp(a, b);
 }
 
+static bool host_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr(".-:[]_", c));
+}
+
+int auth_server_host(const char *server, char *out, size_t len, struct sk_err *err)
+{
+	key_to_host(server, out, len);
+	if (!out[0] || strlen(out) + 1 >= len)
+		return err_set(err, 0, "invalid registry server '%.200s'", server);
+	for (const char *c = out; *c; c++)
+		if (!host_char_ok(*c))
+			return err_set(err, 0, "invalid registry server '%.200s'", server);
+	return 0;
+}
+
 /* ---- config.json file ------------------------------------------------------ */
 
 static void config_path(const char *config_dir, char *out, size_t len)

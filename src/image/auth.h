@@ -27,6 +27,13 @@ struct auth_challenge {
  * Unknown schemes give -1 with a message. */
 int auth_parse_challenge(const char *header, struct auth_challenge *out, struct sk_err *err);
 
+#define AUTH_HOST_MAX 512
+
+/* The registry host a user means by a login/logout SERVER argument, as docker:
+ * "https://index.docker.io/v1/", "index.docker.io" -> "docker.io";
+ * "https://reg:5000/v2/" -> "reg:5000". Fails on an empty or odd host. */
+int auth_server_host(const char *server, char *out, size_t len, struct sk_err *err);
+
 /* Key used in config.json for a registry host: "https://index.docker.io/v1/" for
  * docker.io (and index.docker.io, registry-1.docker.io), the host[:port] otherwise. */
 void auth_config_key(const char *registry_host, char *out, size_t len);
