@@ -39,8 +39,7 @@ static int dup_string(json_t *v, size_t max, const char *what, char **out, struc
 }
 
 /* obj[key] as a new string; NULL when absent or null. */
-static int get_opt_string(json_t *obj, const char *key, size_t max, char **out,
-			  struct sk_err *err)
+static int get_opt_string(json_t *obj, const char *key, size_t max, char **out, struct sk_err *err)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -51,8 +50,7 @@ static int get_opt_string(json_t *obj, const char *key, size_t max, char **out,
 }
 
 /* obj[key] copied into a fixed field; "" when absent or null. */
-static int get_fixed_string(json_t *obj, const char *key, char *dst, size_t len,
-			    struct sk_err *err)
+static int get_fixed_string(json_t *obj, const char *key, char *dst, size_t len, struct sk_err *err)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -86,15 +84,14 @@ static int parse_strv(json_t *v, size_t max_n, const char *what, char ***out, st
 	if (!json_is_array(v))
 		return dup_string(v, IMAGE_CONFIG_MAX_STRING, what, &strv[0], err);
 	for (size_t i = 0; i < n; i++)
-		if (dup_string(json_array_get(v, i), IMAGE_CONFIG_MAX_STRING, what, &strv[i],
-			       err) < 0)
+		if (dup_string(json_array_get(v, i), IMAGE_CONFIG_MAX_STRING, what, &strv[i], err) <
+		    0)
 			return -1;
 	return 0;
 }
 
 /* obj[key] as a list; NULL when absent or null. */
-static int get_opt_strv(json_t *obj, const char *key, size_t max_n, char ***out,
-			struct sk_err *err)
+static int get_opt_strv(json_t *obj, const char *key, size_t max_n, char ***out, struct sk_err *err)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -117,8 +114,9 @@ static int parse_env(json_t *cfg, struct image_config *out, struct sk_err *err)
 		/* the run path splits on '=': a nameless entry would set nothing */
 		const char *eq = strchr(*e, '=');
 		if (!eq || eq == *e)
-			return err_set(err, 0, "invalid image config: Env entry '%.100s' is not "
-					       "NAME=VALUE",
+			return err_set(err, 0,
+				       "invalid image config: Env entry '%.100s' is not "
+				       "NAME=VALUE",
 				       *e);
 	}
 	return 0;
@@ -145,8 +143,9 @@ static int parse_ports(json_t *cfg, struct image_config *out, struct sk_err *err
 	json_object_foreach(ports, key, value)
 	{
 		if (strlen(key) > IMAGE_CONFIG_MAX_SHORT)
-			return err_set(err, 0, "invalid image config: an ExposedPorts key is too "
-					       "long");
+			return err_set(err, 0,
+				       "invalid image config: an ExposedPorts key is too "
+				       "long");
 		out->exposed_ports[i] = strdup(key);
 		if (!out->exposed_ports[i++])
 			return err_set(err, ENOMEM, "cannot parse image config");
@@ -164,8 +163,7 @@ static int parse_process(json_t *cfg, struct image_config *out, struct sk_err *e
 	if (get_opt_strv(cfg, "Entrypoint", IMAGE_CONFIG_MAX_ARGS, &out->entrypoint, err) < 0 ||
 	    get_opt_strv(cfg, "Cmd", IMAGE_CONFIG_MAX_ARGS, &out->cmd, err) < 0)
 		return -1;
-	if (get_opt_string(cfg, "WorkingDir", IMAGE_CONFIG_MAX_SHORT, &out->working_dir, err) <
-		    0 ||
+	if (get_opt_string(cfg, "WorkingDir", IMAGE_CONFIG_MAX_SHORT, &out->working_dir, err) < 0 ||
 	    get_opt_string(cfg, "User", IMAGE_CONFIG_MAX_SHORT, &out->user, err) < 0 ||
 	    get_opt_string(cfg, "StopSignal", IMAGE_CONFIG_MAX_SHORT, &out->stop_signal, err) < 0)
 		return -1;
@@ -177,11 +175,13 @@ static int parse_diff_ids(json_t *ids, struct image_config *out, struct sk_err *
 	size_t n = json_array_size(ids);
 
 	if (!json_is_array(ids))
-		return err_set(err, 0, "invalid image config: 'rootfs.diff_ids' is missing or "
-				       "not an array");
+		return err_set(err, 0,
+			       "invalid image config: 'rootfs.diff_ids' is missing or "
+			       "not an array");
 	if (n > MANIFEST_MAX_LAYERS)
-		return err_set(err, 0, "invalid image config: %zu diff_ids, more than the %d "
-				       "allowed",
+		return err_set(err, 0,
+			       "invalid image config: %zu diff_ids, more than the %d "
+			       "allowed",
 			       n, MANIFEST_MAX_LAYERS);
 	out->diff_ids = calloc(n + 1, sizeof(char *));
 	if (!out->diff_ids)
@@ -189,8 +189,9 @@ static int parse_diff_ids(json_t *ids, struct image_config *out, struct sk_err *
 	for (size_t i = 0; i < n; i++) {
 		const char *id = json_string_value(json_array_get(ids, i));
 		if (!id || !digest_is_valid(id))
-			return err_set(err, 0, "invalid image config: diff_ids[%zu] '%.100s' is "
-					       "not a valid sha256 digest",
+			return err_set(err, 0,
+				       "invalid image config: diff_ids[%zu] '%.100s' is "
+				       "not a valid sha256 digest",
 				       i, id ? id : "(not a string)");
 		out->diff_ids[i] = strdup(id);
 		if (!out->diff_ids[i])
@@ -205,11 +206,13 @@ static int parse_rootfs(json_t *rootfs, struct image_config *out, struct sk_err 
 	json_t *type = json_object_get(rootfs, "type");
 
 	if (!json_is_object(rootfs))
-		return err_set(err, 0, "invalid image config: 'rootfs' is missing or not an "
-				       "object");
+		return err_set(err, 0,
+			       "invalid image config: 'rootfs' is missing or not an "
+			       "object");
 	if (!json_is_string(type) || strcmp(json_string_value(type), "layers") != 0)
-		return err_set(err, 0, "invalid image config: rootfs type '%.64s' is not "
-				       "\"layers\"",
+		return err_set(err, 0,
+			       "invalid image config: rootfs type '%.64s' is not "
+			       "\"layers\"",
 			       json_is_string(type) ? json_string_value(type) : "");
 	return parse_diff_ids(json_object_get(rootfs, "diff_ids"), out, err);
 }

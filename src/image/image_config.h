@@ -9,23 +9,23 @@
 #include "util/sha256.h"
 
 /* Caps on what a config may hold (the whole blob is capped by CONFIG_MAX_BYTES). */
-#define IMAGE_CONFIG_MAX_ENV 4096       /* Env entries */
-#define IMAGE_CONFIG_MAX_ARGS 4096      /* Entrypoint / Cmd elements */
-#define IMAGE_CONFIG_MAX_PORTS 4096     /* ExposedPorts keys */
-#define IMAGE_CONFIG_MAX_STRING 65536   /* one Env entry or argument, in bytes */
-#define IMAGE_CONFIG_MAX_SHORT 4096     /* WorkingDir, User, StopSignal, a port */
+#define IMAGE_CONFIG_MAX_ENV 4096     /* Env entries */
+#define IMAGE_CONFIG_MAX_ARGS 4096    /* Entrypoint / Cmd elements */
+#define IMAGE_CONFIG_MAX_PORTS 4096   /* ExposedPorts keys */
+#define IMAGE_CONFIG_MAX_STRING 65536 /* one Env entry or argument, in bytes */
+#define IMAGE_CONFIG_MAX_SHORT 4096   /* WorkingDir, User, StopSignal, a port */
 
 /* Every pointer is owned by the struct (each string allocated on its own) and freed
  * by image_config_release(). */
 struct image_config {
 	struct platform platform; /* normalised; fields "" when absent */
-	char created[64];  /* RFC 3339 as in the file, "" if absent */
-	char **env;        /* NULL-terminated, never NULL; each "K=V" with K non-empty */
-	char **entrypoint; /* NULL-terminated or NULL when absent */
-	char **cmd;        /* NULL-terminated or NULL when absent */
-	char *working_dir; /* NULL or "" when absent */
-	char *user;        /* NULL or "" when absent */
-	char **diff_ids;   /* rootfs.diff_ids, NULL-terminated, never NULL, each a valid digest */
+	char created[64];	  /* RFC 3339 as in the file, "" if absent */
+	char **env;		  /* NULL-terminated, never NULL; each "K=V" with K non-empty */
+	char **entrypoint;	  /* NULL-terminated or NULL when absent */
+	char **cmd;		  /* NULL-terminated or NULL when absent */
+	char *working_dir;	  /* NULL or "" when absent */
+	char *user;		  /* NULL or "" when absent */
+	char **diff_ids;	  /* rootfs.diff_ids, NULL-terminated, never NULL, valid digests */
 	size_t n_diff_ids;
 	char **exposed_ports; /* NULL-terminated or NULL */
 	char *stop_signal;    /* NULL when absent */

@@ -62,17 +62,17 @@ static const struct layer_type {
 	const char *media_type;
 	enum compression compression;
 } layer_types[] = {
-	{MT_DOCKER_LAYER_GZIP, COMPRESSION_GZIP},
-	{"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", COMPRESSION_GZIP},
-	{"application/vnd.docker.image.rootfs.diff.tar", COMPRESSION_NONE},
-	{"application/vnd.docker.image.rootfs.foreign.diff.tar", COMPRESSION_NONE},
-	{"application/vnd.docker.image.rootfs.diff.tar.zstd", COMPRESSION_ZSTD},
-	{MT_OCI_LAYER_TAR, COMPRESSION_NONE},
-	{MT_OCI_LAYER_GZIP, COMPRESSION_GZIP},
-	{MT_OCI_LAYER_ZSTD, COMPRESSION_ZSTD},
-	{"application/vnd.oci.image.layer.nondistributable.v1.tar", COMPRESSION_NONE},
-	{"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", COMPRESSION_GZIP},
-	{"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd", COMPRESSION_ZSTD},
+    {MT_DOCKER_LAYER_GZIP, COMPRESSION_GZIP},
+    {"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", COMPRESSION_GZIP},
+    {"application/vnd.docker.image.rootfs.diff.tar", COMPRESSION_NONE},
+    {"application/vnd.docker.image.rootfs.foreign.diff.tar", COMPRESSION_NONE},
+    {"application/vnd.docker.image.rootfs.diff.tar.zstd", COMPRESSION_ZSTD},
+    {MT_OCI_LAYER_TAR, COMPRESSION_NONE},
+    {MT_OCI_LAYER_GZIP, COMPRESSION_GZIP},
+    {MT_OCI_LAYER_ZSTD, COMPRESSION_ZSTD},
+    {"application/vnd.oci.image.layer.nondistributable.v1.tar", COMPRESSION_NONE},
+    {"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", COMPRESSION_GZIP},
+    {"application/vnd.oci.image.layer.nondistributable.v1.tar+zstd", COMPRESSION_ZSTD},
 };
 
 static const struct layer_type *layer_type_lookup(const char *mt)
@@ -155,8 +155,9 @@ static int media_type_from_shape(json_t *root, const char **mt, struct sk_err *e
 	if (has_manifests && has_image)
 		return err_set(err, 0, "invalid manifest: both 'manifests' and 'layers'/'config'");
 	if (!has_manifests && !has_image)
-		return err_set(err, 0, "invalid manifest: no mediaType and neither 'manifests' "
-				       "nor 'layers'");
+		return err_set(err, 0,
+			       "invalid manifest: no mediaType and neither 'manifests' "
+			       "nor 'layers'");
 	*mt = has_manifests ? MT_OCI_INDEX : MT_OCI_MANIFEST;
 	return 0;
 }
@@ -191,15 +192,15 @@ static int decide_media_type(json_t *root, const char *ct, const char **mt, stru
 /* As containerd: a body must not carry the other kind's keys (type confusion). */
 static int check_shape(json_t *root, const char *mt, struct sk_err *err)
 {
-	if (is_index_type(mt) && (json_object_get(root, "layers") || json_object_get(root, "config")))
+	if (is_index_type(mt) &&
+	    (json_object_get(root, "layers") || json_object_get(root, "config")))
 		return err_set(err, 0, "invalid manifest: index '%s' has 'layers' or 'config'", mt);
 	if (is_image_type(mt) && json_object_get(root, "manifests"))
 		return err_set(err, 0, "invalid manifest: image manifest '%s' has 'manifests'", mt);
 	return 0;
 }
 
-static int copy_string(char *dst, size_t len, const char *src, const char *what,
-		       struct sk_err *err)
+static int copy_string(char *dst, size_t len, const char *src, const char *what, struct sk_err *err)
 {
 	size_t n = strlen(src);
 
@@ -210,8 +211,7 @@ static int copy_string(char *dst, size_t len, const char *src, const char *what,
 }
 
 /* what names the descriptor in errors: "config", "layers[3]", "manifests[0]". */
-static int parse_descriptor(json_t *obj, const char *what, struct descriptor *d,
-			    struct sk_err *err)
+static int parse_descriptor(json_t *obj, const char *what, struct descriptor *d, struct sk_err *err)
 {
 	json_t *mt = json_object_get(obj, "mediaType");
 	json_t *digest = json_object_get(obj, "digest");
@@ -221,8 +221,8 @@ static int parse_descriptor(json_t *obj, const char *what, struct descriptor *d,
 		return err_set(err, 0, "invalid manifest: %s is not an object", what);
 	if (!json_is_string(mt))
 		return err_set(err, 0, "invalid manifest: %s has no mediaType", what);
-	if (copy_string(d->media_type, sizeof(d->media_type), json_string_value(mt),
-			"media type", err) < 0)
+	if (copy_string(d->media_type, sizeof(d->media_type), json_string_value(mt), "media type",
+			err) < 0)
 		return err_wrap(err, "%s", what);
 	if (!json_is_string(digest))
 		return err_set(err, 0, "invalid manifest: %s has no digest", what);
@@ -248,8 +248,7 @@ static int check_config(json_t *root, const struct descriptor *config, struct sk
 			       "not a container image: artifact type '%.200s' (config media "
 			       "type '%s')",
 			       json_string_value(artifact), config->media_type);
-	return err_set(err, 0, "not a container image: config media type '%s'",
-		       config->media_type);
+	return err_set(err, 0, "not a container image: config media type '%s'", config->media_type);
 }
 
 /* The array under key, at most max entries long. */
@@ -319,8 +318,7 @@ static int parse_platform(json_t *obj, const char *what, struct platform *p, str
 		return err_set(err, 0, "invalid manifest: %s has an invalid platform variant",
 			       what);
 	if (copy_string(p->os, sizeof(p->os), json_string_value(os), "platform os", err) < 0 ||
-	    copy_string(p->arch, sizeof(p->arch), json_string_value(arch), "architecture", err) <
-		    0)
+	    copy_string(p->arch, sizeof(p->arch), json_string_value(arch), "architecture", err) < 0)
 		return err_wrap(err, "%s", what);
 	if (json_is_string(variant) && copy_string(p->variant, sizeof(p->variant),
 						   json_string_value(variant), "variant", err) < 0)

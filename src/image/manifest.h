@@ -41,9 +41,9 @@ struct descriptor {
 	char media_type[128];
 	char digest[DIGEST_STR_MAX];
 	int64_t size;
-	struct platform platform; /* index entries only, normalised */
-	bool has_platform;        /* index entries: the entry carried a "platform" */
-	bool attestation;         /* index entries: a build attestation, never run */
+	struct platform platform;     /* index entries only, normalised */
+	bool has_platform;	      /* index entries: the entry carried a "platform" */
+	bool attestation;	      /* index entries: a build attestation, never run */
 	enum compression compression; /* layers only */
 };
 

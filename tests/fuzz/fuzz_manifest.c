@@ -12,16 +12,16 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const content_types[] = {
-	NULL,
-	"application/json",
-	MT_DOCKER_MANIFEST,
-	MT_DOCKER_LIST,
-	MT_OCI_MANIFEST,
-	MT_OCI_INDEX "; charset=utf-8",
-	"application/vnd.docker.distribution.manifest.v1+prettyjws",
+    NULL,
+    "application/json",
+    MT_DOCKER_MANIFEST,
+    MT_DOCKER_LIST,
+    MT_OCI_MANIFEST,
+    MT_OCI_INDEX "; charset=utf-8",
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
 };
 
-static const char *const wants[] = {"linux/amd64", "linux/arm64", "linux/arm/v6",
+static const char *const wants[] = {"linux/amd64",    "linux/arm64", "linux/arm/v6",
 				    "linux/amd64/v3", "linux/s390x", "unknown/unknown"};
 
 static void select_all(const struct manifest *m)

@@ -16,37 +16,33 @@
 static const struct {
 	const char *in, *os, *arch, *variant;
 } normalised[] = {
-	{"linux/amd64", "linux", "amd64", ""},
-	{"linux/x86_64", "linux", "amd64", ""},
-	{"linux/x86-64", "linux", "amd64", ""},
-	{"Linux/AMD64", "linux", "amd64", ""},
-	{"linux/amd64/v1", "linux", "amd64", ""},
-	{"linux/amd64/v3", "linux", "amd64", "v3"},
-	{"linux/aarch64", "linux", "arm64", ""},
-	{"linux/arm64", "linux", "arm64", ""},
-	{"linux/arm64/v8", "linux", "arm64", "v8"},
-	{"linux/arm64/8", "linux", "arm64", "v8"},
-	{"linux/arm", "linux", "arm", "v7"},
-	{"linux/arm/7", "linux", "arm", "v7"},
-	{"linux/arm/v6", "linux", "arm", "v6"},
-	{"linux/arm/5", "linux", "arm", "v5"},
-	{"linux/armhf", "linux", "arm", "v7"},
-	{"linux/armel", "linux", "arm", "v6"},
-	{"linux/armv7l", "linux", "arm", "v7"},
-	{"linux/armv6l", "linux", "arm", "v6"},
-	{"linux/i386", "linux", "386", ""},
-	{"linux/i686", "linux", "386", ""},
-	{"linux/386", "linux", "386", ""},
-	{"linux/ppc64le", "linux", "ppc64le", ""},
-	{"linux/s390x", "linux", "s390x", ""},
-	{"linux/riscv64", "linux", "riscv64", ""},
-	{"windows/amd64", "windows", "amd64", ""},
-	{"macos/arm64", "darwin", "arm64", ""},
+    {"linux/amd64", "linux", "amd64", ""},	{"linux/x86_64", "linux", "amd64", ""},
+    {"linux/x86-64", "linux", "amd64", ""},	{"Linux/AMD64", "linux", "amd64", ""},
+    {"linux/amd64/v1", "linux", "amd64", ""},	{"linux/amd64/v3", "linux", "amd64", "v3"},
+    {"linux/aarch64", "linux", "arm64", ""},	{"linux/arm64", "linux", "arm64", ""},
+    {"linux/arm64/v8", "linux", "arm64", "v8"}, {"linux/arm64/8", "linux", "arm64", "v8"},
+    {"linux/arm", "linux", "arm", "v7"},	{"linux/arm/7", "linux", "arm", "v7"},
+    {"linux/arm/v6", "linux", "arm", "v6"},	{"linux/arm/5", "linux", "arm", "v5"},
+    {"linux/armhf", "linux", "arm", "v7"},	{"linux/armel", "linux", "arm", "v6"},
+    {"linux/armv7l", "linux", "arm", "v7"},	{"linux/armv6l", "linux", "arm", "v6"},
+    {"linux/i386", "linux", "386", ""},		{"linux/i686", "linux", "386", ""},
+    {"linux/386", "linux", "386", ""},		{"linux/ppc64le", "linux", "ppc64le", ""},
+    {"linux/s390x", "linux", "s390x", ""},	{"linux/riscv64", "linux", "riscv64", ""},
+    {"windows/amd64", "windows", "amd64", ""},	{"macos/arm64", "darwin", "arm64", ""},
 };
 
 static const char *const bad_platforms[] = {
-	"arm64", "", "linux/", "/amd64", "linux/amd64/", "linux/amd64/v8/x", "linux//v7",
-	"linux/am d64", "linux/amd64\n", "linux/arm/v7;rm", "linux0123456789012345678901234567890/amd64",
+    "arm64",
+    "",
+    "linux/",
+    "/amd64",
+    "linux/amd64/",
+    "linux/amd64/v8/x",
+    "linux//v7",
+    "linux/am d64",
+    "linux/amd64\n",
+    "linux/arm/v7;rm",
+    "linux0123456789012345678901234567890/amd64",
 };
 
 TEST(parse_normalises)
@@ -147,13 +143,14 @@ static void index_entry(struct buf *b, size_t i, const char *spec)
 		mt = MT_OCI_INDEX;
 		spec += 4;
 	}
-	buf_appendf(b, "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":100%s", i ? "," : "",
-		    mt, digest, annotations);
+	buf_appendf(b, "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":100%s", i ? "," : "", mt,
+		    digest, annotations);
 	if (strcmp(spec, "-") != 0) {
 		/* split by hand: platform_parse would normalise, the index must not be */
 		const char *a = strchr(spec, '/'), *v = strchr(a + 1, '/');
 		buf_appendf(b, ",\"platform\":{\"os\":\"%.*s\",\"architecture\":\"%.*s\"",
-			    (int)(a - spec), spec, v ? (int)(v - a - 1) : (int)strlen(a + 1), a + 1);
+			    (int)(a - spec), spec, v ? (int)(v - a - 1) : (int)strlen(a + 1),
+			    a + 1);
 		if (v)
 			buf_appendf(b, ",\"variant\":\"%s\"", v + 1);
 		buf_appendf(b, "}");
@@ -166,8 +163,7 @@ static int make_index(struct manifest *m, const char *const *specs, size_t n)
 	cleanup_buf struct buf b = BUF_INIT(1 << 22);
 	struct sk_err err = {0};
 
-	buf_appendf(&b, "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"manifests\":[",
-		    MT_OCI_INDEX);
+	buf_appendf(&b, "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"manifests\":[", MT_OCI_INDEX);
 	for (size_t i = 0; i < n; i++)
 		index_entry(&b, i, specs[i]);
 	buf_appendf(&b, "]}");
