@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +122,20 @@ struct registry {
 	CURLSH *share;
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 };
+
+/* Like err_set, but the errno is only recorded for callers to test (ENOENT,
+ * EACCES...), not appended as strerror text: the message already says it. */
+__attribute__((format(printf, 3, 4))) static int fail(struct sk_err *err, int errnum,
+						      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	err->errnum = errnum;
+	return -1;
+}
 
 /* ---------- reply capture ---------- */
 
@@ -513,6 +528,7 @@ struct target {
 	const char *accept;   /* Accept value or NULL */
 	bool skip_verify;     /* only for url's origin */
 	bool trace_query;     /* log the query string (token requests) */
+	int max_attempts;     /* 0: MAX_ATTEMPTS */
 };
 
 static bool is_redirect(long status)
@@ -661,8 +677,8 @@ static int stream_check(struct xfer *x, const char *what, struct sk_err *err)
 	}
 	if (x->too_many) {
 		x->fatal = true;
-		return err_set(err, EFBIG, "%s: registry sent more than the expected %" PRId64 " bytes",
-			       what, x->limit);
+		return fail(err, EFBIG, "%s: registry sent more than the expected %" PRId64 " bytes",
+			    what, x->limit);
 	}
 	if (x->range_bad)
 		return err_set(err, 0, "%s: registry answered a request for bytes %" PRId64
@@ -670,7 +686,7 @@ static int stream_check(struct xfer *x, const char *what, struct sk_err *err)
 			       what, x->range_from, x->reply.content_range);
 	if (x->body_too_big) {
 		x->fatal = true;
-		return err_set(err, EFBIG, "%s: reply is larger than %zu bytes", what, x->body->max);
+		return fail(err, EFBIG, "%s: reply is larger than %zu bytes", what, x->body->max);
 	}
 	return 0;
 }
@@ -682,6 +698,7 @@ static int fetch_retrying(struct registry *reg, CURL *h, const struct target *t,
 			  const char *what, struct xfer *x, struct sk_err *err)
 {
 	char why[CURL_ERROR_SIZE + 64];
+	int max_attempts = t->max_attempts ? t->max_attempts : MAX_ATTEMPTS;
 
 	for (int failures = 0;;) {
 		int64_t before = x->next;
@@ -695,7 +712,7 @@ static int fetch_retrying(struct registry *reg, CURL *h, const struct target *t,
 		if (x->next > before)
 			failures = 0;
 		describe_failure(x, why, sizeof(why));
-		if (++failures >= MAX_ATTEMPTS)
+		if (++failures >= max_attempts)
 			return err_set(err, 0, "%s: %s (after %d attempts)", what, why, failures);
 		long ms = retry_delay_ms(&x->reply, failures);
 		log_debug("%s: %s; retry %d in %ld ms", what, why, failures, ms);
@@ -834,7 +851,7 @@ static int token_refused(const struct xfer *x, const char *host, const char *use
 		snprintf(msg, sizeof(msg), "%s", user ? "incorrect username or password"
 						      : "authentication required");
 	if (x->reply.status == 401 || x->reply.status == 403)
-		return err_set(err, EACCES, "unauthorized: %s for '%s'", msg, host);
+		return fail(err, EACCES, "unauthorized: %s for '%s'", msg, host);
 	return err_set(err, 0, "cannot get a token for '%s': token server said status %ld (%s)",
 		       host, x->reply.status, msg);
 }
@@ -907,26 +924,31 @@ static int authorization(struct registry *reg, CURL *h, size_t epi,
 
 /* ---------- ping ---------- */
 
-/* GET /v2/: is the endpoint there, and which challenge does it set? */
-static int ping(struct registry *reg, CURL *h, struct endpoint *ep, struct sk_err *err)
+/* GET /v2/: is the endpoint there, and which challenge does it set? An
+ * endpoint with a fallback behind it gets fewer attempts: a dead mirror should
+ * not cost seconds on every pull. */
+static int ping(struct registry *reg, CURL *h, struct endpoint *ep, bool has_fallback,
+		struct sk_err *err)
 {
-	char url[600];
+	char url[600], what[700];
 	cleanup_buf struct buf body = BUF_INIT(PING_BODY_MAX);
 	struct xfer x = { .body = &body, .limit = -1 };
 	struct sk_err perr = { 0 };
-	struct target t = { .url = url, .skip_verify = ep->skip_verify };
+	struct target t = { .url = url, .skip_verify = ep->skip_verify,
+			    .max_attempts = has_fallback ? 2 : 0 };
 	int ret = 0;
 
 	x.reply.err_body = (struct buf)BUF_INIT(ERROR_BODY_MAX);
 	snprintf(url, sizeof(url), "%s/v2/", ep->base);
+	snprintf(what, sizeof(what), "registry '%s'", url);
 	memset(&ep->challenge, 0, sizeof(ep->challenge));
-	if (fetch_retrying(reg, h, &t, url, &x, err) < 0) {
+	if (fetch_retrying(reg, h, &t, what, &x, err) < 0) {
 		ret = -1;
 	} else if (x.reply.status == 401) {
 		if (auth_parse_challenge(x.reply.www_auth, &ep->challenge, &perr) < 0)
 			log_debug("ignoring the challenge of '%s': %s", url, perr.msg);
 	} else if (!is_success(x.reply.status)) {
-		ret = err_set(err, 0, "%s: unexpected status %ld, not a registry?", url,
+		ret = err_set(err, 0, "%s: unexpected status %ld, not a registry?", what,
 			      x.reply.status);
 	}
 	buf_release(&x.reply.err_body);
@@ -942,7 +964,7 @@ static int endpoint_ready(struct registry *reg, CURL *h, size_t epi,
 
 	pthread_mutex_lock(&reg->auth_lock);
 	if (ep->state == EP_UNKNOWN) {
-		if (ping(reg, h, ep, &ep->dead_err) < 0)
+		if (ping(reg, h, ep, epi + 1 < reg->n_eps, &ep->dead_err) < 0)
 			ep->state = EP_DEAD;
 		else
 			ep->state = EP_ALIVE;
@@ -974,7 +996,7 @@ static int unauthorized(const struct xfer *x, const struct request *req, struct 
 	if (registry_error_message(x->reply.err_body.data, x->reply.err_body.len, msg,
 				   sizeof(msg)) < 0)
 		snprintf(msg, sizeof(msg), "authentication required");
-	return err_set(err, EACCES, "unauthorized: %s for '%s'", msg, req->name);
+	return fail(err, EACCES, "unauthorized: %s for '%s'", msg, req->name);
 }
 
 /* The challenge in a resource's 401, falling back on the ping's; a Bearer
@@ -1047,13 +1069,11 @@ static int status_error(const struct xfer *x, const struct request *req, bool is
 
 	registry_error_message(x->reply.err_body.data, x->reply.err_body.len, msg, sizeof(msg));
 	if (st == 404) {
-		err_set(err, 0, "%s unknown: '%s' not found", is_manifest ? "manifest" : "blob",
-			req->name);
-		err->errnum = ENOENT;
-		return -1;
+		return fail(err, ENOENT, "%s unknown: '%s' not found",
+			    is_manifest ? "manifest" : "blob", req->name);
 	}
 	if (st == 403)
-		return err_set(err, EACCES, "denied: %s for '%s'", msg[0] ? msg : "access forbidden",
+		return fail(err, EACCES, "denied: %s for '%s'", msg[0] ? msg : "access forbidden",
 			       req->name);
 	return err_set(err, 0, "%s: registry said status %ld%s%s", req->what, st,
 		       msg[0] ? ": " : "", msg);
@@ -1395,7 +1415,7 @@ static int login_on_endpoint(struct registry *reg, CURL *h, size_t epi, struct s
 	if (r < 0 || ch.scheme == AUTH_BEARER)
 		return r;
 	if (!auth.len)
-		return err_set(err, EACCES, "unauthorized: no credentials for '%s'", reg->host);
+		return fail(err, EACCES, "unauthorized: no credentials for '%s'", reg->host);
 	/* Basic: the registry itself judges the credentials. */
 	snprintf(url, sizeof(url), "%s/v2/", reg->eps[epi].base);
 	struct target t = { .url = url, .auth = auth.data, .skip_verify = reg->eps[epi].skip_verify };
