@@ -62,8 +62,7 @@ static int parse_pull_options(struct cli_ctx *ctx, int argc, char **argv, struct
 		switch (c) {
 		case OPT_PLATFORM:
 			if (platform_parse(optarg, &opts->platform, err) < 0)
-				return cli_usage_error(err, "pull", "invalid --platform '%s': %s",
-						       optarg, err->msg);
+				return cli_usage_error(err, "pull", "--platform: %s", err->msg);
 			break;
 		case OPT_MAX_CONCURRENT:
 			if (parse_concurrency(optarg, &opts->max_concurrent, err) < 0)

@@ -75,6 +75,7 @@ struct layer_fetch {
 	struct sha256 blob_sha;
 	int64_t bytes;       /* compressed bytes fed to the extractor */
 	bool extractor_gone; /* a write got EPIPE: the extractor stopped early */
+	double pipe_wait_s;  /* time blocked on a full pipe: the extractor is the bottleneck */
 	/* Extractor side, owned by the extractor thread until it is joined. */
 	int pipe_r;
 	int dest_dirfd;
@@ -118,6 +119,26 @@ static int write_all(int fd, const void *data, size_t len)
 
 /* ---- downloader side ---- */
 
+static int feed_extractor(struct layer_fetch *lf, const void *data, size_t len,
+			  struct sk_err *err)
+{
+	char label[24];
+	double t0 = now_s();
+	int r = write_all(lf->pipe_w, data, len);
+
+	lf->pipe_wait_s += now_s() - t0;
+	if (r == -EPIPE) {
+		/* The extractor failed. Keep hashing the rest: if the blob's digest
+		 * is wrong, that is the error to report, not its symptom. */
+		lf->extractor_gone = true;
+		return 0;
+	}
+	if (r < 0)
+		return err_set(err, -r, "layer %s: cannot feed the extractor",
+			       layer_label(lf->job->desc->digest, label));
+	return 0;
+}
+
 /* Hash, optionally append to the partial file, and hand to the extractor. */
 static int layer_feed(struct layer_fetch *lf, const void *data, size_t len, bool append,
 		      struct sk_err *err)
@@ -129,15 +150,14 @@ static int layer_feed(struct layer_fetch *lf, const void *data, size_t len, bool
 		return err_set(err, ECANCELED, "layer %s: stopped",
 			       layer_label(lf->job->desc->digest, label));
 	sha256_update(&lf->blob_sha, data, len);
+	lf->bytes += (int64_t)len;
+	if (lf->extractor_gone)
+		return 0; /* hashing only: these bytes will not be kept */
 	if (append && (r = write_all(lf->partial_fd, data, len)) < 0)
 		return err_set(err, -r, "layer %s: cannot write the partial file",
 			       layer_label(lf->job->desc->digest, label));
-	if ((r = write_all(lf->pipe_w, data, len)) < 0) {
-		lf->extractor_gone = r == -EPIPE;
-		return err_set(err, -r, "layer %s: cannot feed the extractor",
-			       layer_label(lf->job->desc->digest, label));
-	}
-	lf->bytes += (int64_t)len;
+	if (feed_extractor(lf, data, len, err) < 0)
+		return -1;
 	progress_bytes(lf->run->prog, lf->job->progress_id, lf->bytes);
 	return 0;
 }
@@ -211,16 +231,13 @@ static void *extractor_main(void *arg)
 
 /* ---- one layer ---- */
 
-static int verify_layer(const struct layer_fetch *lf, const char *blob_digest,
-			struct sk_err *err)
+/* After the blob digest matched: the descriptor's size and the config's diff_id. */
+static int verify_layer(const struct layer_fetch *lf, struct sk_err *err)
 {
 	const struct descriptor *d = lf->job->desc;
 	char label[24];
 
 	layer_label(d->digest, label);
-	if (strcmp(blob_digest, d->digest) != 0)
-		return err_set(err, 0, "layer %s: digest mismatch: expected %s, got %s", label,
-			       d->digest, blob_digest);
 	if (d->size >= 0 && lf->bytes != d->size)
 		return err_set(err, 0,
 			       "layer %s: size mismatch: expected %" PRId64 " bytes, got %" PRId64,
@@ -232,36 +249,45 @@ static int verify_layer(const struct layer_fetch *lf, const char *blob_digest,
 	return 0;
 }
 
-/* Which error explains a failed layer, and whether its partial file is worth
- * keeping. A network failure is the cause unless the extractor stopped first
- * (the EPIPE is then only a symptom); after an extractor failure or a digest
- * mismatch the bytes on disk are suspect, so they go. */
+/* Which error explains the layer's outcome, and whether its partial file is
+ * worth keeping. A network failure (with the extractor still fine) keeps the
+ * bytes for a resume. Otherwise the bytes are suspect or useless and go; a
+ * wrong blob digest is the root cause and wins over what the extractor made of
+ * the wrong bytes; a hostile layer with the right digest gets the extractor's
+ * error. */
 static int layer_outcome(struct layer_fetch *lf, int dret, struct sk_err *derr,
 			 bool *keep_partial, struct sk_err *err)
 {
+	const struct descriptor *d = lf->job->desc;
 	char blob_digest[DIGEST_STR_MAX];
 	char label[24];
 
-	if (dret < 0 && !lf->extractor_gone) {
+	layer_label(d->digest, label);
+	if (dret < 0) {
 		sha256_release(&lf->blob_sha);
-		*keep_partial = true;
-		*err = *derr;
-		return -1;
+		/* Without an EPIPE first, an extractor failure is only the symptom
+		 * of the input ending early. */
+		*keep_partial = !(lf->extractor_gone && lf->xret < 0);
+		if (*keep_partial) {
+			*err = *derr;
+			return -1;
+		}
+		*err = lf->xerr;
+		return err_wrap(err, "layer %s", label);
 	}
 	*keep_partial = false;
-	if (lf->xret < 0) {
-		sha256_release(&lf->blob_sha);
-		*err = lf->xerr;
-		return err_wrap(err, "layer %s", layer_label(lf->job->desc->digest, label));
-	}
-	if (dret < 0) {
-		/* The extractor returned success without reading to EOF. */
-		sha256_release(&lf->blob_sha);
-		return err_set(err, 0, "layer %s: extractor stopped before the end of the blob",
-			       layer_label(lf->job->desc->digest, label));
-	}
 	sha256_final(&lf->blob_sha, blob_digest);
-	return verify_layer(lf, blob_digest, err);
+	if (strcmp(blob_digest, d->digest) != 0)
+		return err_set(err, 0, "layer %s: digest mismatch: expected %s, got %s", label,
+			       d->digest, blob_digest);
+	if (lf->xret < 0) {
+		*err = lf->xerr;
+		return err_wrap(err, "layer %s", label);
+	}
+	if (lf->extractor_gone)
+		return err_set(err, 0, "layer %s: extractor stopped before the end of the blob",
+			       label);
+	return verify_layer(lf, err);
 }
 
 /* Stream the blob through a pipe into an extractor thread writing tmp. */
@@ -273,6 +299,7 @@ static int fetch_into_tmp(struct pull_run *run, const struct layer_job *job, int
 				  .dest_dirfd = tmp->dirfd };
 	struct sk_err derr = { 0 };
 	pthread_t extractor;
+	double t0, t1;
 	int fds[2], dret, ret;
 
 	*keep_partial = true;
@@ -293,10 +320,15 @@ static int fetch_into_tmp(struct pull_run *run, const struct layer_job *job, int
 		close(fds[1]);
 		return err_set(err, ret, "cannot start an extractor thread");
 	}
+	t0 = now_s();
 	dret = download_layer(&lf, have, &derr);
+	t1 = now_s();
 	progress_set(run->prog, job->progress_id, PROGRESS_EXTRACTING);
 	close(lf.pipe_w); /* EOF for the extractor */
 	pthread_join(extractor, NULL);
+	log_debug("layer %s: download %.2fs (%.2fs of it waiting for the extractor), "
+		  "extraction finished %.2fs later",
+		  job->desc->digest, t1 - t0, lf.pipe_wait_s, now_s() - t1);
 	ret = layer_outcome(&lf, dret, &derr, keep_partial, err);
 	*res = lf.res;
 	return ret;
@@ -603,15 +635,19 @@ static int load_config(struct registry *reg, struct store *s, const char *repo,
 
 static void warn_platform_mismatch(const struct image_config *icfg, const struct platform *want)
 {
-	char have[64], host[64];
+	char have[64], wanted[64], host_str[64];
+	struct platform host;
 
 	if (!icfg->platform.os[0] || !icfg->platform.arch[0])
 		return;
 	if (!strcmp(icfg->platform.os, want->os) && !strcmp(icfg->platform.arch, want->arch))
 		return;
 	platform_format(&icfg->platform, have, sizeof(have));
-	platform_format(want, host, sizeof(host));
-	log_warn("image platform (%s) does not match the host platform (%s)", have, host);
+	platform_format(want, wanted, sizeof(wanted));
+	platform_host(&host);
+	platform_format(&host, host_str, sizeof(host_str));
+	log_warn("image platform (%s) does not match the %s platform (%s)", have,
+		 strcmp(wanted, host_str) ? "requested" : "host", wanted);
 }
 
 static int check_config(const struct manifest *man, const struct image_config *icfg,
