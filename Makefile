@@ -15,8 +15,10 @@ PKGS    := libcurl jansson libarchive libisal libzstd libseccomp zlib libcrypto
 
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
            -Wno-unused-parameter -Wvla -Wpointer-arith -Wundef -Wno-format-truncation
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu17 -pthread $(WARN) $(if $(NOWERROR),,-Werror) -D_GNU_SOURCE \
+# OPT carries optimisation and sanitizer flags (sub-makes override it, not CFLAGS,
+# so the include paths and warnings below always stay).
+OPT     ?= -O2 -g
+CFLAGS  := $(OPT) $(CFLAGS) -std=gnu17 -pthread $(WARN) $(if $(NOWERROR),,-Werror) -D_GNU_SOURCE \
            -DSKIFF_VERSION='"$(VERSION)"' -Isrc $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += -pthread $(shell pkg-config --libs $(PKGS))
 
@@ -61,13 +63,13 @@ integration: skiff
 check: unit integration
 
 asan:
-	$(MAKE) O=build-asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' LDFLAGS='-fsanitize=address,undefined' build-asan/skiff
+	$(MAKE) O=build-asan OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' LDFLAGS='-fsanitize=address,undefined' build-asan/skiff
 	cp build-asan/skiff skiff-asan
 
 FUZZ_O ?= build-fuzz
 FUZZ_TARGETS ?= $(FUZZ_SRC)
 fuzz:
-	$(MAKE) O=$(FUZZ_O) CC=clang CFLAGS='-O1 -g -fsanitize=fuzzer-no-link,address,undefined' $(FUZZ_O)/libskiff.a
+	$(MAKE) O=$(FUZZ_O) CC=clang NOWERROR=1 OPT='-O1 -g -fsanitize=fuzzer-no-link,address,undefined' $(FUZZ_O)/libskiff.a
 	@mkdir -p $(FUZZ_O)/fuzz
 	@for f in $(FUZZ_TARGETS); do n=$$(basename $$f .c); \
 	  echo "  FUZZ $$n"; clang -std=gnu17 -D_GNU_SOURCE -Isrc -O1 -g -fsanitize=fuzzer,address,undefined \
