@@ -780,7 +780,11 @@ static void token_store(struct registry *reg, size_t ep, const char *scope, char
 			long expires_in)
 {
 	struct token *t = token_find(reg, ep, scope);
-	long margin = expires_in > 2 * TOKEN_MARGIN_S ? TOKEN_MARGIN_S : expires_in / 2;
+	long margin;
+
+	/* A token server's word, bounded: never cached past a day, never negative. */
+	expires_in = expires_in < 0 ? 0 : expires_in > 86400 ? 86400 : expires_in;
+	margin = expires_in > 2 * TOKEN_MARGIN_S ? TOKEN_MARGIN_S : expires_in / 2;
 
 	if (!t) {
 		/* Full: drop the oldest slot; a pull uses a handful of scopes. */
@@ -955,7 +959,10 @@ static int ping(struct registry *reg, CURL *h, struct endpoint *ep, bool has_fal
 	return ret;
 }
 
-/* Pings endpoint epi once per struct registry; later calls reuse the verdict. */
+/* Pings endpoint epi once per struct registry; later calls reuse the verdict.
+ * Returns 0, -1 (err set), or ENDPOINT_KNOWN_DEAD when an earlier call found
+ * it dead (err set too; callers need not say so again). */
+#define ENDPOINT_KNOWN_DEAD (-2)
 static int endpoint_ready(struct registry *reg, CURL *h, size_t epi,
 			  struct auth_challenge *challenge, struct sk_err *err)
 {
@@ -963,6 +970,8 @@ static int endpoint_ready(struct registry *reg, CURL *h, size_t epi,
 	int ret = 0;
 
 	pthread_mutex_lock(&reg->auth_lock);
+	if (ep->state == EP_DEAD)
+		ret = ENDPOINT_KNOWN_DEAD;
 	if (ep->state == EP_UNKNOWN) {
 		if (ping(reg, h, ep, epi + 1 < reg->n_eps, &ep->dead_err) < 0)
 			ep->state = EP_DEAD;
@@ -971,7 +980,7 @@ static int endpoint_ready(struct registry *reg, CURL *h, size_t epi,
 	}
 	if (ep->state == EP_DEAD) {
 		*err = ep->dead_err;
-		ret = -1;
+		ret = ret ? ret : -1;
 	} else {
 		*challenge = ep->challenge;
 	}
@@ -1044,9 +1053,10 @@ static int endpoint_request(struct registry *reg, CURL *h, size_t epi, const str
 	char scope[sizeof(req->scope)];
 	char url[2048];
 	bool fresh = false;
+	int r = endpoint_ready(reg, h, epi, &ch, err);
 
-	if (endpoint_ready(reg, h, epi, &ch, err) < 0)
-		return -1;
+	if (r < 0)
+		return r;
 	snprintf(scope, sizeof(scope), "%s", req->scope);
 	snprintf(url, sizeof(url), "%s%s", reg->eps[epi].base, req->path);
 	for (int round = 0; round < 2; round++) {
@@ -1091,19 +1101,21 @@ static int request_any_endpoint(struct registry *reg, const struct request *req,
 		return err_set(err, ENOMEM, "cannot create a curl handle");
 	for (size_t i = 0; i < reg->n_eps; i++) {
 		struct sk_err e = { 0 };
+		int r = endpoint_request(reg, h, i, req, x, &e);
 
-		if (endpoint_request(reg, h, i, req, x, &e) == 0) {
-			if (is_success(x->reply.status)) {
-				ret = 0;
-				break;
-			}
-			status_error(x, req, is_manifest, &e);
+		if (r == 0 && is_success(x->reply.status)) {
+			ret = 0;
+			break;
 		}
+		if (r == 0)
+			status_error(x, req, is_manifest, &e);
 		if (x->fatal || i + 1 == reg->n_eps) {
 			*err = e;
 			break;
 		}
-		log_debug("endpoint '%s' failed, trying the next one: %s", reg->eps[i].base, e.msg);
+		if (r != ENDPOINT_KNOWN_DEAD)
+			log_debug("endpoint '%s' failed, trying the next one: %s", reg->eps[i].base,
+				  e.msg);
 	}
 	curl_easy_cleanup(h);
 	return ret;
