@@ -64,7 +64,7 @@ median_of() {
 push_blob() {
 	local repo=$1 file=$2 digest loc
 	digest="sha256:$(sha256sum "$file" | cut -d' ' -f1)"
-	if curl -fsS -o /dev/null -I "http://$REG/v2/$repo/blobs/$digest"; then echo "$digest"; return; fi
+	if curl -fs -o /dev/null -I "http://$REG/v2/$repo/blobs/$digest" 2>/dev/null; then echo "$digest"; return; fi
 	loc=$(curl -fsS -X POST -D - -o /dev/null "http://$REG/v2/$repo/blobs/uploads/" | tr -d '\r' | awk -F': ' 'tolower($1)=="location"{print $2}')
 	case $loc in http*) ;; *) loc="http://$REG$loc" ;; esac
 	case $loc in *\?*) loc="$loc&digest=$digest" ;; *) loc="$loc?digest=$digest" ;; esac
