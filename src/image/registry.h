@@ -10,6 +10,13 @@
  * blob storage (Authorization never sent to another host), retries with backoff on
  * connection errors, 429 and 5xx (Retry-After honoured), Range resume, and proxies
  * from the environment. All calls are thread-safe: each uses its own curl handle.
+ *
+ * Insecure registries (config_registry_is_insecure) are tried as docker does:
+ * https without certificate verification first, then plain http.
+ * Errors keep a testable errno: ENOENT for "manifest unknown"/"blob unknown",
+ * EACCES for "unauthorized"/"denied", EFBIG for a reply over its bound.
+ * --debug traces "GET <url> -> <status>" per request (never a header value;
+ * query strings of redirect targets are dropped, they may carry signatures).
  */
 #ifndef SKIFF_REGISTRY_H
 #define SKIFF_REGISTRY_H
@@ -52,7 +59,8 @@ int registry_get_manifest(struct registry *reg, const char *repo, const char *re
 			  struct registry_manifest *out, struct sk_err *err);
 void registry_manifest_release(struct registry_manifest *m);
 
-/* GET a small blob (configs) into out (at most max bytes), verified against digest. */
+/* GET a small blob (configs) into out (at most max bytes), verified against digest.
+ * out must be initialised (BUF_INIT); its content is replaced and its max set to max. */
 int registry_get_blob(struct registry *reg, const char *repo, const char *digest, size_t max,
 		      struct buf *out, struct sk_err *err);
 
