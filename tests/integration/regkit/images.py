@@ -229,14 +229,15 @@ class Index:
     """A manifest list (docker) or OCI index of images, optionally with one
     attestation per image placed right after it (as Docker Hub lists them)."""
 
-    def __init__(self, images, fmt="oci", attestations=True):
+    def __init__(self, images, fmt="oci", attestations=True, attestations_first=False):
         self.images = list(images)
         self.attestations = [Attestation(i) for i in self.images] if attestations else []
         entries = []
         for i, img in enumerate(self.images):
-            entries.append(img.descriptor())
+            pair = [img.descriptor()]
             if attestations:
-                entries.append(self.attestations[i].descriptor())
+                pair.append(self.attestations[i].descriptor())
+            entries += reversed(pair) if attestations_first else pair
         self.media_type = OCI_INDEX if fmt == "oci" else DOCKER_LIST
         self.manifest = json.dumps({"schemaVersion": 2, "mediaType": self.media_type,
                                     "manifests": entries}, indent=2).encode()

@@ -20,7 +20,8 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", 
 class Fault:
     """kind: "corrupt" (flip a byte at `offset` of the body), "truncate" (send
     only `after` bytes of the body, then close), "status" (answer `status`
-    without forwarding; `retry_after` adds the header), "digest" (a wrong
+    without forwarding; `retry_after` adds the header, `body`, `content_type`
+    and `headers` replace the reply), "digest" (a wrong
     Docker-Content-Digest), "drip" (send the body `chunk` bytes every `delay`
     seconds). times: how many matching requests it applies to (None: all)."""
 
@@ -110,11 +111,15 @@ class LyingProxy:
 
             def _send_status(self, fault):
                 status = fault.params.get("status", 500)
-                data = b'{"errors":[{"code":"UNAVAILABLE","message":"injected fault"}]}'
+                data = fault.params.get(
+                    "body", b'{"errors":[{"code":"UNAVAILABLE","message":"injected fault"}]}')
                 self.send_response(status)
                 if "retry_after" in fault.params:
                     self.send_header("Retry-After", str(fault.params["retry_after"]))
-                self.send_header("Content-Type", "application/json")
+                for k, v in fault.params.get("headers", {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Type",
+                                 fault.params.get("content_type", "application/json"))
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

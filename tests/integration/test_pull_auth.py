@@ -1,0 +1,116 @@
+"""Bearer-token auth as Docker Hub does it: anonymous pulls, credentials from
+DOCKER_CONFIG/config.json, wrong credentials, `token` vs `access_token`
+replies, and secrets never shown by --debug."""
+
+import base64
+import json
+import os
+
+import pytest
+
+import regkit
+
+
+def write_docker_config(skiff, hostport, user, password):
+    os.makedirs(skiff.docker_config, exist_ok=True)
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+    with open(os.path.join(skiff.docker_config, "config.json"), "w") as f:
+        json.dump({"auths": {hostport: {"auth": auth}}}, f)
+
+
+def token_requests(ts, with_credentials):
+    return [r for r in ts.requests() if (r["authorization"] is not None) == with_credentials]
+
+
+def test_anonymous_pull_of_public_repo(skiff, store, auth_registry, busybox):
+    auth_registry.client.push_image("public/busybox", busybox, tag="latest")
+
+    skiff.ok("pull", f"{auth_registry.hostport}/public/busybox")
+
+    assert os.path.isdir(store.layer_diff(busybox.layers[0].diff_id))
+    reqs = auth_registry.tokens.requests()
+    # The push above used admin credentials; skiff's token requests are anonymous.
+    skiff_reqs = [r for r in reqs if "repository:public/busybox:pull" in r["query"].get("scope", [])
+                  and r["authorization"] is None]
+    assert skiff_reqs, reqs
+    assert all(r["query"].get("service") == [regkit.tokens.SERVICE] for r in skiff_reqs)
+
+
+def test_private_repo_without_credentials_is_refused(skiff, store, auth_registry, busybox):
+    auth_registry.client.push_image("private/busybox", busybox, tag="latest")
+    before = store.snapshot()
+
+    r = skiff.fails("pull", f"{auth_registry.hostport}/private/busybox")
+
+    line = regkit.error_line(r)
+    assert "private/busybox" in line
+    assert any(w in line.lower() for w in ("unauthorized", "denied", "authentication required"))
+    assert store.snapshot()["refs"] == before["refs"]
+
+
+def test_credentials_from_docker_config(skiff, store, auth_registry, busybox):
+    auth_registry.client.push_image("private/busybox", busybox, tag="latest")
+    write_docker_config(skiff, auth_registry.hostport, "alice", "wonderland")
+    n_before = len(auth_registry.tokens.requests())
+
+    skiff.ok("pull", f"{auth_registry.hostport}/private/busybox")
+
+    assert store.refs()  # recorded
+    sent = auth_registry.tokens.requests()[n_before:]
+    want = "Basic " + base64.b64encode(b"alice:wonderland").decode()
+    assert any(r["authorization"] == want for r in sent), sent
+
+
+def test_wrong_credentials_give_clear_error(skiff, store, auth_registry, busybox):
+    auth_registry.client.push_image("private/busybox", busybox, tag="latest")
+    write_docker_config(skiff, auth_registry.hostport, "alice", "not-the-password")
+
+    r = skiff.fails("pull", f"{auth_registry.hostport}/private/busybox")
+
+    line = regkit.error_line(r)
+    assert "unauthorized" in line.lower() or "incorrect username or password" in line.lower()
+    assert "not-the-password" not in r.stderr
+    assert not store.refs()
+
+
+@pytest.mark.parametrize("reply", ["access_token", "both"])
+def test_token_reply_forms(tmp_path, skiff, store, busybox, reply):
+    ts = regkit.TokenServer(tmp_path / "ts", anonymous_repos={"public/busybox"}, reply=reply)
+    ts.start()
+    try:
+        with regkit.Registry(tmp_path / "reg", token=ts.registry_auth()) as reg:
+            regkit.RegistryClient(reg.url, credentials=ts.admin).push_image(
+                "public/busybox", busybox, tag="latest")
+            skiff.ok("pull", f"{reg.hostport}/public/busybox")
+    finally:
+        ts.stop()
+    assert os.path.isdir(store.layer_diff(busybox.layers[0].diff_id))
+
+
+def test_token_is_reused_across_layers(skiff, auth_registry, busybox):
+    """One token for the repository scope serves the manifest, config and layers."""
+    img = regkit.Image(busybox.layers + [regkit.Layer(regkit.TarBuilder().file(f"f{i}", str(i))
+                                                      .bytes()) for i in range(4)])
+    auth_registry.client.push_image("public/busybox", img, tag="multi")
+    n_before = len(auth_registry.tokens.requests())
+
+    skiff.ok("pull", f"{auth_registry.hostport}/public/busybox:multi")
+
+    sent = auth_registry.tokens.requests()[n_before:]
+    assert 1 <= len(sent) <= 2, sent  # not one per blob
+
+
+def test_debug_never_shows_secrets(skiff, auth_registry, busybox):
+    auth_registry.client.push_image("private/busybox", busybox, tag="latest")
+    write_docker_config(skiff, auth_registry.hostport, "alice", "wonderland")
+
+    r = skiff.ok("--debug", "pull", f"{auth_registry.hostport}/private/busybox")
+
+    assert "GET" in r.stderr and "/v2/" in r.stderr  # it does trace
+    secret_b64 = base64.b64encode(b"alice:wonderland").decode()
+    assert "wonderland" not in r.stderr and secret_b64 not in r.stderr
+    assert "eyJ" not in r.stderr  # no JWT (base64 of '{"') anywhere
+    for line in r.stderr.splitlines():
+        if "authorization" in line.lower():
+            assert "bearer ey" not in line.lower() and "basic " + secret_b64.lower() not in \
+                line.lower()
