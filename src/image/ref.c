@@ -395,9 +395,16 @@ void ref_familiar_name(const struct image_ref *r, char *out, size_t len)
 		snprintf(out, len, "%s/%s", r->domain, r->path);
 		return;
 	}
-	if (!strncmp(path, OFFICIAL_REPO_PREFIX, plen) && !strchr(path + plen, '/'))
+	/* "library/<64 hex>" keeps its prefix: a bare 64-hex string is an image id. */
+	if (!strncmp(path, OFFICIAL_REPO_PREFIX, plen) && !strchr(path + plen, '/') &&
+	    !is_64_hex(path + plen))
 		path += plen;
-	snprintf(out, len, "%s", path);
+	/* docker.io/example.com/x must not come back as the registry example.com. */
+	const char *slash = strchr(path, '/');
+	if (slash && looks_like_domain((struct span){ path, (size_t)(slash - path) }))
+		snprintf(out, len, "%s/%s", DEFAULT_DOMAIN, path);
+	else
+		snprintf(out, len, "%s", path);
 }
 
 const char *ref_reference(const struct image_ref *r)

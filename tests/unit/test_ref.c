@@ -46,6 +46,10 @@ static const struct valid_case valid[] = {
 	{ "0", "docker.io", "library/0", "latest", "", "0" },
 	{ "a.b:1", "docker.io", "library/a.b", "1", "", "a.b" },
 	{ "x.io:1/y", "x.io:1", "y", "latest", "", "x.io:1/y" },
+	{ "docker.io/example.com/x", "docker.io", "example.com/x", "latest", "",
+	  "docker.io/example.com/x" },
+	{ "library/" HEX64, "docker.io", "library/" HEX64, "latest", "", "library/" HEX64 },
+	{ "docker.io/localhost/x", "docker.io", "localhost/x", "latest", "", "docker.io/localhost/x" },
 };
 
 static const char *const invalid[] = {
