@@ -78,7 +78,7 @@
 enum endpoint_state { EP_UNKNOWN, EP_ALIVE, EP_DEAD };
 
 struct endpoint {
-	char base[512];     /* scheme://host[:port][/path], no trailing slash */
+	char base[512];	    /* scheme://host[:port][/path], no trailing slash */
 	char hostport[256]; /* certs.d directory name and credentials key */
 	bool is_mirror;
 	bool skip_verify; /* insecure registry over https, as docker does */
@@ -92,7 +92,7 @@ struct endpoint {
 
 struct tls_host {
 	char hostport[256];
-	struct curl_blob ca; /* system bundle + the .crt files of certs.d/HOST; data NULL when none */
+	struct curl_blob ca; /* system bundle + certs.d/HOST CAs; data NULL if none */
 	char client_cert[4352];
 	char client_key[4352];
 };
@@ -242,8 +242,8 @@ static void reply_header(struct reply *r, const char *line, size_t len)
 		reply_new_status(r, line, len);
 	} else if ((v = header_value(line, len, "www-authenticate", &vl))) {
 		/* Prefer a Bearer challenge when several are offered. */
-		if (!r->www_auth[0] || (strncasecmp(r->www_auth, "bearer", 6) != 0 &&
-					vl >= 6 && !strncasecmp(v, "bearer", 6)))
+		if (!r->www_auth[0] || (strncasecmp(r->www_auth, "bearer", 6) != 0 && vl >= 6 &&
+					!strncasecmp(v, "bearer", 6)))
 			copy_header_value(r->www_auth, sizeof(r->www_auth), v, vl, NULL);
 	} else if ((v = header_value(line, len, "content-type", &vl))) {
 		copy_header_value(r->content_type, sizeof(r->content_type), v, vl, NULL);
@@ -284,8 +284,10 @@ static bool body_begin(struct xfer *x)
 	x->deliver = st == 200 || (st == 206 && x->sink);
 	x->pos = 0;
 	if (st == 206 && x->sink) {
-		if (registry_parse_content_range(x->reply.content_range, &start, &end, &total) < 0 ||
-		    start != x->range_from) {
+		int bad =
+		    registry_parse_content_range(x->reply.content_range, &start, &end, &total);
+
+		if (bad || start != x->range_from) {
 			x->range_bad = true;
 			return false;
 		}
@@ -523,12 +525,12 @@ static int perform_once(struct registry *reg, CURL *h, const char *url, struct c
 /* ---------- redirects ---------- */
 
 struct target {
-	const char *url;      /* absolute, where the request starts */
-	const char *auth;     /* "Authorization: ..." or NULL; only sent to url's origin */
-	const char *accept;   /* Accept value or NULL */
-	bool skip_verify;     /* only for url's origin */
-	bool trace_query;     /* log the query string (token requests) */
-	int max_attempts;     /* 0: MAX_ATTEMPTS */
+	const char *url;    /* absolute, where the request starts */
+	const char *auth;   /* "Authorization: ..." or NULL; only sent to url's origin */
+	const char *accept; /* Accept value or NULL */
+	bool skip_verify;   /* only for url's origin */
+	bool trace_query;   /* log the query string (token requests) */
+	int max_attempts;   /* 0: MAX_ATTEMPTS */
 };
 
 static bool is_redirect(long status)
@@ -559,8 +561,8 @@ static struct curl_slist *build_headers(const struct target *t, const struct xfe
 	return l;
 }
 
-static int fetch_redirecting(struct registry *reg, CURL *h, const struct target *t,
-			     struct xfer *x, struct sk_err *err)
+static int fetch_redirecting(struct registry *reg, CURL *h, const struct target *t, struct xfer *x,
+			     struct sk_err *err)
 {
 	cleanup_free char *url = strdup(t->url);
 	char next[URL_MAX];
@@ -634,7 +636,7 @@ static bool exchange_is_transient(const struct xfer *x)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -655,7 +657,8 @@ static void describe_failure(const struct xfer *x, char *out, size_t len)
 	int n;
 
 	if (r->cc != CURLE_OK)
-		n = snprintf(out, len, "%s", r->curl_msg[0] ? r->curl_msg : curl_easy_strerror(r->cc));
+		n = snprintf(out, len, "%s",
+			     r->curl_msg[0] ? r->curl_msg : curl_easy_strerror(r->cc));
 	else if (is_success(r->status) && x->sink)
 		n = snprintf(out, len, "truncated");
 	else
@@ -677,12 +680,14 @@ static int stream_check(struct xfer *x, const char *what, struct sk_err *err)
 	}
 	if (x->too_many) {
 		x->fatal = true;
-		return fail(err, EFBIG, "%s: registry sent more than the expected %" PRId64 " bytes",
-			    what, x->limit);
+		return fail(err, EFBIG,
+			    "%s: registry sent more than the expected %" PRId64 " bytes", what,
+			    x->limit);
 	}
 	if (x->range_bad)
-		return err_set(err, 0, "%s: registry answered a request for bytes %" PRId64
-				       "- with range '%s'",
+		return err_set(err, 0,
+			       "%s: registry answered a request for bytes %" PRId64
+			       "- with range '%s'",
 			       what, x->range_from, x->reply.content_range);
 	if (x->body_too_big) {
 		x->fatal = true;
@@ -694,8 +699,8 @@ static int stream_check(struct xfer *x, const char *what, struct sk_err *err)
 /* Runs the request until it gives a final reply (any status) or the retries
  * run out. Progress on a stream resets the attempt count: only consecutive
  * failures without a new byte count. */
-static int fetch_retrying(struct registry *reg, CURL *h, const struct target *t,
-			  const char *what, struct xfer *x, struct sk_err *err)
+static int fetch_retrying(struct registry *reg, CURL *h, const struct target *t, const char *what,
+			  struct xfer *x, struct sk_err *err)
 {
 	char why[CURL_ERROR_SIZE + 64];
 	int max_attempts = t->max_attempts ? t->max_attempts : MAX_ATTEMPTS;
@@ -852,8 +857,8 @@ static int token_refused(const struct xfer *x, const char *host, const char *use
 
 	if (registry_error_message(x->reply.err_body.data, x->reply.err_body.len, msg,
 				   sizeof(msg)) < 0)
-		snprintf(msg, sizeof(msg), "%s", user ? "incorrect username or password"
-						      : "authentication required");
+		snprintf(msg, sizeof(msg), "%s",
+			 user ? "incorrect username or password" : "authentication required");
 	if (x->reply.status == 401 || x->reply.status == 403)
 		return fail(err, EACCES, "unauthorized: %s for '%s'", msg, host);
 	return err_set(err, 0, "cannot get a token for '%s': token server said status %ld (%s)",
@@ -868,7 +873,7 @@ static int fetch_token(struct registry *reg, CURL *h, size_t epi, const struct a
 	cleanup_buf struct buf url = BUF_INIT(URL_MAX);
 	cleanup_buf struct buf auth = BUF_INIT(AUTH_HEADER_MAX);
 	cleanup_buf struct buf body = BUF_INIT(TOKEN_REPLY_MAX);
-	struct xfer x = { .body = &body, .limit = -1 };
+	struct xfer x = {.body = &body, .limit = -1};
 	const char *user, *pass;
 	int ret = -1;
 
@@ -877,7 +882,7 @@ static int fetch_token(struct registry *reg, CURL *h, size_t epi, const struct a
 	    token_url(ch, scope, user, &url, err) < 0 ||
 	    (user && basic_header(user, pass, &auth, err) < 0))
 		goto out;
-	struct target t = { .url = url.data, .auth = user ? auth.data : NULL, .trace_query = true };
+	struct target t = {.url = url.data, .auth = user ? auth.data : NULL, .trace_query = true};
 	if (fetch_retrying(reg, h, &t, "token request", &x, err) < 0)
 		goto out;
 	if (x.reply.status != 200) {
@@ -896,9 +901,8 @@ out:
 
 /* Fills out with the Authorization header for scope on endpoint epi under
  * challenge ch ("" when the registry wants none, or we have nothing to send). */
-static int authorization(struct registry *reg, CURL *h, size_t epi,
-			 const struct auth_challenge *ch, const char *scope, bool fresh,
-			 struct buf *out, struct sk_err *err)
+static int authorization(struct registry *reg, CURL *h, size_t epi, const struct auth_challenge *ch,
+			 const char *scope, bool fresh, struct buf *out, struct sk_err *err)
 {
 	struct endpoint *ep = &reg->eps[epi];
 	const char *user, *pass;
@@ -936,10 +940,10 @@ static int ping(struct registry *reg, CURL *h, struct endpoint *ep, bool has_fal
 {
 	char url[600], what[700];
 	cleanup_buf struct buf body = BUF_INIT(PING_BODY_MAX);
-	struct xfer x = { .body = &body, .limit = -1 };
-	struct sk_err perr = { 0 };
-	struct target t = { .url = url, .skip_verify = ep->skip_verify,
-			    .max_attempts = has_fallback ? 2 : 0 };
+	struct xfer x = {.body = &body, .limit = -1};
+	struct sk_err perr = {0};
+	struct target t = {
+	    .url = url, .skip_verify = ep->skip_verify, .max_attempts = has_fallback ? 2 : 0};
 	int ret = 0;
 
 	x.reply.err_body = (struct buf)BUF_INIT(ERROR_BODY_MAX);
@@ -991,11 +995,11 @@ static int endpoint_ready(struct registry *reg, CURL *h, size_t epi,
 /* ---------- one request on one endpoint ---------- */
 
 struct request {
-	char path[1024];   /* "/v2/<repo>/manifests/<ref>" */
+	char path[1024]; /* "/v2/<repo>/manifests/<ref>" */
 	const char *accept;
-	char scope[1024];  /* "repository:<repo>:pull" */
-	char what[700];    /* "manifest 'host/repo:tag'" for messages */
-	char name[600];    /* "host/repo:tag" or "host/repo@digest" */
+	char scope[1024]; /* "repository:<repo>:pull" */
+	char what[700];	  /* "manifest 'host/repo:tag'" for messages */
+	char name[600];	  /* "host/repo:tag" or "host/repo@digest" */
 };
 
 static int unauthorized(const struct xfer *x, const struct request *req, struct sk_err *err)
@@ -1013,8 +1017,8 @@ static int unauthorized(const struct xfer *x, const struct request *req, struct 
 static void challenge_from_401(const struct xfer *x, struct auth_challenge *ch, char *scope,
 			       size_t scope_len)
 {
-	struct auth_challenge fresh = { 0 };
-	struct sk_err ignored = { 0 };
+	struct auth_challenge fresh = {0};
+	struct sk_err ignored = {0};
 
 	if (!x->reply.www_auth[0] || auth_parse_challenge(x->reply.www_auth, &fresh, &ignored) < 0)
 		return;
@@ -1028,8 +1032,8 @@ static int authorized_fetch(struct registry *reg, CURL *h, size_t epi, const cha
 			    bool fresh, struct xfer *x, struct sk_err *err)
 {
 	cleanup_buf struct buf auth = BUF_INIT(AUTH_HEADER_MAX);
-	struct target t = { .url = url, .accept = req->accept,
-			    .skip_verify = reg->eps[epi].skip_verify };
+	struct target t = {
+	    .url = url, .accept = req->accept, .skip_verify = reg->eps[epi].skip_verify};
 	int r;
 
 	pthread_mutex_lock(&reg->auth_lock);
@@ -1084,7 +1088,7 @@ static int status_error(const struct xfer *x, const struct request *req, bool is
 	}
 	if (st == 403)
 		return fail(err, EACCES, "denied: %s for '%s'", msg[0] ? msg : "access forbidden",
-			       req->name);
+			    req->name);
 	return err_set(err, 0, "%s: registry said status %ld%s%s", req->what, st,
 		       msg[0] ? ": " : "", msg);
 }
@@ -1100,7 +1104,7 @@ static int request_any_endpoint(struct registry *reg, const struct request *req,
 	if (!h)
 		return err_set(err, ENOMEM, "cannot create a curl handle");
 	for (size_t i = 0; i < reg->n_eps; i++) {
-		struct sk_err e = { 0 };
+		struct sk_err e = {0};
 		int r = endpoint_request(reg, h, i, req, x, &e);
 
 		if (r == 0 && is_success(x->reply.status)) {
@@ -1301,7 +1305,8 @@ static int check_names(const char *repo, const char *reference, struct sk_err *e
 {
 	if (!repo_is_sane(repo))
 		return err_set(err, EINVAL, "invalid repository name '%s'", repo);
-	if (!strncmp(reference, "sha256:", 7) ? !digest_is_valid(reference) : !tag_is_sane(reference))
+	if (!strncmp(reference, "sha256:", 7) ? !digest_is_valid(reference)
+					      : !tag_is_sane(reference))
 		return err_set(err, EINVAL, "invalid reference '%s' for '%s'", reference, repo);
 	return 0;
 }
@@ -1317,12 +1322,13 @@ static int verify_manifest(const struct request *req, const char *reference,
 {
 	sha256_digest(out->body.data, out->body.len, out->digest);
 	if (!strncmp(reference, "sha256:", 7) && strcmp(reference, out->digest) != 0)
-		return err_set(err, 0, "manifest digest mismatch for '%s': content is %s", req->name,
-			       out->digest);
+		return err_set(err, 0, "manifest digest mismatch for '%s': content is %s",
+			       req->name, out->digest);
 	/* Signed schema 1 bodies never hash to their digest; manifest_parse refuses them. */
 	if (digest_is_valid(header_digest) && !media_type_is_schema1(out->media_type) &&
 	    strcmp(header_digest, out->digest) != 0)
-		return err_set(err, 0, "manifest digest mismatch for '%s': registry said %s, content is %s",
+		return err_set(err, 0,
+			       "manifest digest mismatch for '%s': registry said %s, content is %s",
 			       req->name, header_digest, out->digest);
 	return 0;
 }
@@ -1331,7 +1337,7 @@ int registry_get_manifest(struct registry *reg, const char *repo, const char *re
 			  struct registry_manifest *out, struct sk_err *err)
 {
 	struct request req;
-	struct xfer x = { .limit = -1 };
+	struct xfer x = {.limit = -1};
 	int ret;
 
 	memset(out, 0, sizeof(*out));
@@ -1362,7 +1368,7 @@ int registry_get_blob(struct registry *reg, const char *repo, const char *digest
 		      struct buf *out, struct sk_err *err)
 {
 	struct request req;
-	struct xfer x = { .limit = -1 };
+	struct xfer x = {.limit = -1};
 	char got[DIGEST_STR_MAX];
 	int ret;
 
@@ -1380,23 +1386,25 @@ int registry_get_blob(struct registry *reg, const char *repo, const char *digest
 	sha256_digest(out->data ? out->data : "", out->len, got);
 	if (strcmp(got, digest) != 0) {
 		buf_release(out);
-		return err_set(err, 0, "blob digest mismatch for '%s': content is %s", req.name, got);
+		return err_set(err, 0, "blob digest mismatch for '%s': content is %s", req.name,
+			       got);
 	}
 	return 0;
 }
 
-int registry_stream_blob(struct registry *reg, const char *repo, const char *digest,
-			 int64_t from, int64_t expected_size, registry_sink_fn sink, void *ctx,
+int registry_stream_blob(struct registry *reg, const char *repo, const char *digest, int64_t from,
+			 int64_t expected_size, registry_sink_fn sink, void *ctx,
 			 struct sk_err *err)
 {
 	struct request req;
-	struct xfer x = { .sink = sink, .sink_ctx = ctx, .next = from, .limit = expected_size };
+	struct xfer x = {.sink = sink, .sink_ctx = ctx, .next = from, .limit = expected_size};
 	int ret;
 
 	if (check_names(repo, digest, err) < 0)
 		return -1;
 	if (from < 0 || (expected_size >= 0 && from > expected_size))
-		return err_set(err, EINVAL, "cannot resume blob '%s' at byte %" PRId64, digest, from);
+		return err_set(err, EINVAL, "cannot resume blob '%s' at byte %" PRId64, digest,
+			       from);
 	if (expected_size >= 0 && from == expected_size)
 		return 0;
 	request_init(&req, reg, repo, "blobs", digest, NULL);
@@ -1413,7 +1421,7 @@ static int login_on_endpoint(struct registry *reg, CURL *h, size_t epi, struct s
 	struct auth_challenge ch;
 	cleanup_buf struct buf auth = BUF_INIT(AUTH_HEADER_MAX);
 	cleanup_buf struct buf body = BUF_INIT(PING_BODY_MAX);
-	struct xfer x = { .body = &body, .limit = -1 };
+	struct xfer x = {.body = &body, .limit = -1};
 	char url[600];
 	int r;
 
@@ -1430,7 +1438,7 @@ static int login_on_endpoint(struct registry *reg, CURL *h, size_t epi, struct s
 		return fail(err, EACCES, "unauthorized: no credentials for '%s'", reg->host);
 	/* Basic: the registry itself judges the credentials. */
 	snprintf(url, sizeof(url), "%s/v2/", reg->eps[epi].base);
-	struct target t = { .url = url, .auth = auth.data, .skip_verify = reg->eps[epi].skip_verify };
+	struct target t = {.url = url, .auth = auth.data, .skip_verify = reg->eps[epi].skip_verify};
 	x.reply.err_body = (struct buf)BUF_INIT(ERROR_BODY_MAX);
 	r = fetch_retrying(reg, h, &t, url, &x, err);
 	if (r == 0 && !is_success(x.reply.status))
@@ -1477,7 +1485,7 @@ int registry_check_login(struct registry *reg, const char *user, const char *pas
 		return err_set(err, ENOMEM, "cannot create a curl handle");
 	/* Log in to the registry itself, never to a mirror. */
 	for (size_t i = 0; i < reg->n_eps; i++) {
-		struct sk_err e = { 0 };
+		struct sk_err e = {0};
 
 		if (reg->eps[i].is_mirror)
 			continue;

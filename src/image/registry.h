@@ -46,9 +46,9 @@ int registry_check_login(struct registry *reg, const char *user, const char *pas
 			 struct sk_err *err);
 
 struct registry_manifest {
-	struct buf body;                    /* at most MANIFEST_MAX_BYTES */
-	char media_type[256];               /* Content-Type, parameters stripped */
-	char digest[DIGEST_STR_MAX];        /* sha256 of body (computed, verified) */
+	struct buf body;	     /* at most MANIFEST_MAX_BYTES */
+	char media_type[256];	     /* Content-Type, parameters stripped */
+	char digest[DIGEST_STR_MAX]; /* sha256 of body (computed, verified) */
 };
 
 /* GET /v2/<repo>/manifests/<reference> with Accept for Docker v2 manifest & list,
@@ -71,8 +71,8 @@ int registry_get_blob(struct registry *reg, const char *repo, const char *digest
  * the same retry policy. The caller verifies the digest. expected_size is the
  * descriptor's size (-1 if unknown): more bytes than that is an error. */
 typedef int (*registry_sink_fn)(const void *data, size_t len, void *ctx, struct sk_err *err);
-int registry_stream_blob(struct registry *reg, const char *repo, const char *digest,
-			 int64_t from, int64_t expected_size, registry_sink_fn sink, void *ctx,
+int registry_stream_blob(struct registry *reg, const char *repo, const char *digest, int64_t from,
+			 int64_t expected_size, registry_sink_fn sink, void *ctx,
 			 struct sk_err *err);
 
 #endif

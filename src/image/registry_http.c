@@ -57,8 +57,8 @@ long registry_backoff_ms(int attempt)
 
 bool registry_status_is_retryable(long status)
 {
-	return status == 408 || status == 429 || status == 500 || status == 502 ||
-	       status == 503 || status == 504;
+	return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+	       status == 504;
 }
 
 /* A non-negative decimal that fills [s, *end) exactly; -1 otherwise. */
@@ -240,7 +240,7 @@ static const char *first_message(json_t *root)
 {
 	json_t *errors = json_object_get(root, "errors");
 	json_t *first = json_is_array(errors) ? json_array_get(errors, 0) : NULL;
-	const char *keys[] = { "details", "error_description", "message", "error" };
+	const char *keys[] = {"details", "error_description", "message", "error"};
 	const char *msg;
 
 	if (json_is_object(first)) {
