@@ -3,7 +3,7 @@ token server, TLS material, a lying proxy, images built and pushed from
 python, hostile layers, and helpers to run skiff and look at its store."""
 
 from . import hostile, images
-from .images import (DOCKER_LIST, DOCKER_MANIFEST, DOCKER_SCHEMA1, OCI_INDEX, OCI_MANIFEST,
+from .images import (MTIME_FIXED, DOCKER_LIST, DOCKER_MANIFEST, DOCKER_SCHEMA1, OCI_INDEX, OCI_MANIFEST,
                      Image, Index, Layer, RegistryClient, TarBuilder, busybox_image, busybox_tar)
 from .proxy import LyingProxy
 from .registry import Registry

@@ -49,6 +49,15 @@ def symlink_up_then_write():
                        inside=f"tmp/{t}")
 
 
+def symlink_up_into_existing_dir():
+    """As above, but the layer has its own tmp/: resolution must land there."""
+    t = _tag()
+    tar = (TarBuilder().dir("tmp").symlink("up", "../../../../../../../../tmp")
+           .file(f"up/{t}", "x").bytes())
+    return HostileCase("symlink-up-existing", tar, "refuse_or_confine", "up", [f"/tmp/{t}"],
+                       inside=f"tmp/{t}")
+
+
 def hardlink_outside():
     tar = TarBuilder().dir("etc").hardlink("etc/stolen", "../../../etc/passwd").bytes()
     return HostileCase("hardlink-dotdot", tar, "refuse", "etc/stolen")
@@ -83,5 +92,5 @@ def device_node_outside():
 
 
 ALL = [dotdot_name, absolute_name, symlink_root_then_write, symlink_up_then_write,
-       hardlink_outside, hardlink_via_symlink_dir, whiteout_empty, whiteout_dotdot,
-       forged_opaque_xattr, device_node_outside]
+       symlink_up_into_existing_dir, hardlink_outside, hardlink_via_symlink_dir,
+       whiteout_empty, whiteout_dotdot, forged_opaque_xattr, device_node_outside]

@@ -21,7 +21,7 @@ import urllib.request
 
 from .util import sha256_digest
 
-MTIME = 1700000000  # fixed, so layers are byte-for-byte reproducible
+MTIME = MTIME_FIXED = 1700000000  # fixed, so layers are byte-for-byte reproducible
 BUSYBOX = "/bin/busybox"
 BUSYBOX_LINKS = ("sh", "ls", "cat", "echo", "true", "false", "id", "env", "sleep", "mkdir")
 
