@@ -94,7 +94,8 @@ static int parse_login_args(int argc, char **argv, struct login_opts *o, struct 
 		return cli_usage_error(err, "login",
 				       "--password and --password-stdin are mutually exclusive");
 	if (o->pass_stdin && !o->user)
-		return cli_usage_error(err, "login", "must provide --username with --password-stdin");
+		return cli_usage_error(err, "login",
+				       "must provide --username with --password-stdin");
 	return 1;
 }
 

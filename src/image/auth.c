@@ -190,7 +190,8 @@ static int parse_params(struct lexer *l, struct auth_challenge *c, struct sk_err
 			return 0;
 		n = read_token(l, &name);
 		if (n == 0)
-			return err_set(err, 0, "malformed WWW-Authenticate header near '%.20s'", l->p);
+			return err_set(err, 0, "malformed WWW-Authenticate header near '%.20s'",
+				       l->p);
 		skip_ows(l);
 		if (*l->p != '=') {
 			l->p = save; /* a new challenge starts here */
@@ -203,14 +204,15 @@ static int parse_params(struct lexer *l, struct auth_challenge *c, struct sk_err
 		slot = c ? param_slot(c, name, n, &cap) : NULL;
 		r = read_value(l, slot ? slot : scratch, slot ? cap : sizeof(scratch));
 		if (r == -2 && slot)
-			return err_set(err, 0, "WWW-Authenticate parameter '%.*s' is too long", (int)n,
-				       name);
+			return err_set(err, 0, "WWW-Authenticate parameter '%.*s' is too long",
+				       (int)n, name);
 		if (r == -1)
-			return err_set(err, 0, "malformed WWW-Authenticate parameter '%.*s'", (int)n,
-				       name);
+			return err_set(err, 0, "malformed WWW-Authenticate parameter '%.*s'",
+				       (int)n, name);
 		skip_ows(l);
 		if (*l->p != ',' && *l->p != '\0')
-			return err_set(err, 0, "malformed WWW-Authenticate header near '%.20s'", l->p);
+			return err_set(err, 0, "malformed WWW-Authenticate header near '%.20s'",
+				       l->p);
 	}
 }
 
@@ -232,7 +234,8 @@ int auth_parse_challenge(const char *header, struct auth_challenge *out, struct 
 			break;
 		n = read_token(&l, &name);
 		if (n == 0)
-			return err_set(err, 0, "malformed WWW-Authenticate header near '%.20s'", l.p);
+			return err_set(err, 0, "malformed WWW-Authenticate header near '%.20s'",
+				       l.p);
 		s = scheme_from(name, n);
 		bool wanted = s != AUTH_NONE && (out->scheme == AUTH_NONE ||
 						 (out->scheme == AUTH_BASIC && s == AUTH_BEARER));
@@ -244,7 +247,8 @@ int auth_parse_challenge(const char *header, struct auth_challenge *out, struct 
 			*out = cand;
 	}
 	if (out->scheme == AUTH_NONE)
-		return err_set(err, 0, "unsupported authentication scheme in WWW-Authenticate '%.60s'",
+		return err_set(err, 0,
+			       "unsupported authentication scheme in WWW-Authenticate '%.60s'",
 			       header);
 	if (out->scheme == AUTH_BEARER && !out->realm[0])
 		return err_set(err, 0, "bearer challenge without realm in WWW-Authenticate");
@@ -399,8 +403,8 @@ static int split_auth_field(const char *path, const char *key, const char *b64, 
 			       key);
 	colon = strchr(plain, ':');
 	if (!colon)
-		return err_set(err, 0, "malformed '%s': \"auth\" of '%s' is not user:password", path,
-			       key);
+		return err_set(err, 0, "malformed '%s': \"auth\" of '%s' is not user:password",
+			       path, key);
 	*user = strndup(plain, (size_t)(colon - plain));
 	*pass = strdup(colon + 1);
 	explicit_bzero(plain, len);

@@ -287,14 +287,16 @@ static int check_name(const char *input, struct span domain, struct span path,
 	size_t total = domain.len + 1 + path.len + (add_library ? strlen(OFFICIAL_REPO_PREFIX) : 0);
 
 	if (!domain_valid(domain))
-		return err_set(err, 0, "invalid reference format: invalid registry host '%.*s' in '%s'",
+		return err_set(err, 0,
+			       "invalid reference format: invalid registry host '%.*s' in '%s'",
 			       (int)domain.len, domain.p, input);
 	if (path.len == 0)
 		return err_set(err, 0, "invalid reference format: repository name is empty in '%s'",
 			       input);
 	if (span_has_upper(path))
 		return err_set(err, 0,
-			       "invalid reference format: repository name must be lowercase in '%s'",
+			       "invalid reference format: repository name must be lowercase "
+			       "in '%s'",
 			       input);
 	if (!path_valid(path))
 		return err_set(err, 0,
@@ -356,7 +358,8 @@ int ref_parse(const char *s, struct image_ref *out, struct sk_err *err)
 		path.len = (size_t)(colon - rest.p);
 		tag = (struct span){ colon + 1, rest.len - path.len - 1 };
 		if (!tag_valid(tag))
-			return err_set(err, 0, "invalid reference format: invalid tag '%.*s' in '%s'",
+			return err_set(err, 0,
+				       "invalid reference format: invalid tag '%.*s' in '%s'",
 				       (int)tag.len, tag.p, s);
 	}
 	/* Docker Hub's official images live under library/. */

@@ -197,3 +197,39 @@ def test_help_goes_to_stdout(env):
         assert r.returncode == 0
         assert r.stdout.startswith("Usage: skiff %s" % cmd)
         assert r.stderr == ""
+
+
+def test_login_prompts_on_a_terminal_without_echoing_the_password(registry, env):
+    import pty
+
+    e = {k: v for k, v in env.items() if not k.startswith("_")}
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(SKIFF, [SKIFF, "--root", env["_root"], "login", registry], e)
+    out = b""
+
+    def read_until(marker):
+        nonlocal out
+        deadline = time.monotonic() + 30
+        while marker not in out and time.monotonic() < deadline:
+            out += os.read(fd, 1024)
+        assert marker in out, out
+
+    read_until(b"Username: ")
+    os.write(fd, USER.encode() + b"\n")
+    read_until(b"Password: ")
+    os.write(fd, PASSWORD.encode() + b"\n")
+    try:
+        while True:
+            data = os.read(fd, 1024)
+            if not data:
+                break
+            out += data
+    except OSError:
+        pass  # EIO once the child has gone
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0, out
+    assert b"Login Succeeded" in out
+    assert PASSWORD.encode() not in out
+    entry = auths(env)[registry]
+    assert base64.b64decode(entry["auth"]).decode() == "%s:%s" % (USER, PASSWORD)

@@ -168,7 +168,8 @@ TEST(token_response)
 	free(tok);
 
 	static const char *const bad[] = {
-		"", "{", "[]", "{}", "{\"token\":1}", "{\"token\":\"a\\nb\"}", "{\"token\":\"a b\"}",
+		"", "{", "[]", "{}", "{\"token\":1}", "{\"token\":\"a\\nb\"}",
+		"{\"token\":\"a b\"}",
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		tok = NULL;
@@ -230,11 +231,12 @@ TEST(lookup_variants)
 
 	make_tmpdir(dir, sizeof(dir));
 	/* dXNlcjpwYTpzcw== is "user:pa:ss" (a ':' in the password is fine) */
-	write_config(dir, "{\"auths\":{"
-			  "\"https://index.docker.io/v1/\":{\"auth\":\"dXNlcjpwYTpzcw==\"},"
-			  "\"http://reg.example:5000/v2/\":{\"username\":\"bob\",\"password\":\"pw\"},"
-			  "\"helper.example\":{}},"
-			  "\"credsStore\":\"desktop\"}");
+	write_config(dir,
+		     "{\"auths\":{"
+		     "\"https://index.docker.io/v1/\":{\"auth\":\"dXNlcjpwYTpzcw==\"},"
+		     "\"http://reg.example:5000/v2/\":{\"username\":\"bob\",\"password\":\"pw\"},"
+		     "\"helper.example\":{}},"
+		     "\"credsStore\":\"desktop\"}");
 	CHECK(lookup(dir, "docker.io", &u, &p) == 1);
 	CHECK_STR(u, "user");
 	CHECK_STR(p, "pa:ss");
@@ -302,9 +304,9 @@ TEST(store_keeps_other_keys_and_is_private)
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
 	CHECK(stat(sub, &st) == 0 && (st.st_mode & 0777) == 0700);
 	root = json_load_file(path, 0, &jerr);
-	CHECK_STR(json_string_value(json_object_get(
-			  json_object_get(json_object_get(root, "auths"), "https://index.docker.io/v1/"),
-			  "auth")),
+	CHECK_STR(json_string_value(json_object_get(json_object_get(json_object_get(root, "auths"),
+								    "https://index.docker.io/v1/"),
+						    "auth")),
 		  "dXNlcjpzZWNyZXQ=");
 	json_decref(root);
 

@@ -70,9 +70,10 @@ TEST(files_layer_and_env_wins)
 	struct sk_err err = { 0 };
 
 	reset_env();
-	write_file(sys_path, "{\"root\":\"/sys-root\",\"registry-mirrors\":[\"https://m1\"],"
-			     "\"insecure-registries\":[\"reg:5000\"],\"max-concurrent-downloads\":5,"
-			     "\"unknown-key\":true}");
+	write_file(sys_path,
+		   "{\"root\":\"/sys-root\",\"registry-mirrors\":[\"https://m1\"],"
+		   "\"insecure-registries\":[\"reg:5000\"],\"max-concurrent-downloads\":5,"
+		   "\"unknown-key\":true}");
 	CHECK(config_load(&cfg, &err) == 0);
 	CHECK_STR(cfg.root, "/sys-root");
 	CHECK(cfg.n_registry_mirrors == 1);

@@ -25,14 +25,16 @@ static const struct valid_case valid[] = {
 	{ "library/a/b", "docker.io", "library/a/b", "latest", "", "library/a/b" },
 	{ "localhost/x", "localhost", "x", "latest", "", "localhost/x" },
 	{ "localhost:5000/x", "localhost:5000", "x", "latest", "", "localhost:5000/x" },
-	{ "127.0.0.1:5000/ns/app", "127.0.0.1:5000", "ns/app", "latest", "", "127.0.0.1:5000/ns/app" },
+	{ "127.0.0.1:5000/ns/app", "127.0.0.1:5000", "ns/app", "latest", "",
+	  "127.0.0.1:5000/ns/app" },
 	{ "127.0.0.1:5000/ns/app@sha256:" HEX64, "127.0.0.1:5000", "ns/app", "", "sha256:" HEX64,
 	  "127.0.0.1:5000/ns/app" },
 	{ "alpine@sha256:" HEX64, "docker.io", "library/alpine", "", "sha256:" HEX64, "alpine" },
 	{ "alpine:3@sha256:" HEX64, "docker.io", "library/alpine", "3", "sha256:" HEX64, "alpine" },
 	{ "[::1]:5000/x", "[::1]:5000", "x", "latest", "", "[::1]:5000/x" },
 	{ "[::1]/x:t", "[::1]", "x", "t", "", "[::1]/x" },
-	{ "[2001:db8::1]:443/a/b", "[2001:db8::1]:443", "a/b", "latest", "", "[2001:db8::1]:443/a/b" },
+	{ "[2001:db8::1]:443/a/b", "[2001:db8::1]:443", "a/b", "latest", "",
+	  "[2001:db8::1]:443/a/b" },
 	{ "example.com/app", "example.com", "app", "latest", "", "example.com/app" },
 	{ "Example.COM/app", "Example.COM", "app", "latest", "", "Example.COM/app" },
 	{ "Foo/bar", "Foo", "bar", "latest", "", "Foo/bar" },
@@ -49,7 +51,8 @@ static const struct valid_case valid[] = {
 	{ "docker.io/example.com/x", "docker.io", "example.com/x", "latest", "",
 	  "docker.io/example.com/x" },
 	{ "library/" HEX64, "docker.io", "library/" HEX64, "latest", "", "library/" HEX64 },
-	{ "docker.io/localhost/x", "docker.io", "localhost/x", "latest", "", "docker.io/localhost/x" },
+	{ "docker.io/localhost/x", "docker.io", "localhost/x", "latest", "",
+	  "docker.io/localhost/x" },
 };
 
 static const char *const invalid[] = {
