@@ -1000,6 +1000,10 @@ struct request {
 	char scope[1024]; /* "repository:<repo>:pull" */
 	char what[700];	  /* "manifest 'host/repo:tag'" for messages */
 	char name[600];	  /* "host/repo:tag" or "host/repo@digest" */
+	/* Judges a 2xx body (digests); a failure counts against the endpoint, so a
+	 * mirror with bad content gives way to the next one. May be NULL. */
+	int (*check)(const struct request *req, struct xfer *x, void *ctx, struct sk_err *err);
+	void *check_ctx;
 };
 
 static int unauthorized(const struct xfer *x, const struct request *req, struct sk_err *err)
@@ -1108,11 +1112,13 @@ static int request_any_endpoint(struct registry *reg, const struct request *req,
 		int r = endpoint_request(reg, h, i, req, x, &e);
 
 		if (r == 0 && is_success(x->reply.status)) {
-			ret = 0;
-			break;
-		}
-		if (r == 0)
+			if (!req->check || req->check(req, x, req->check_ctx, &e) == 0) {
+				ret = 0;
+				break;
+			}
+		} else if (r == 0) {
 			status_error(x, req, is_manifest, &e);
+		}
 		if (x->fatal || i + 1 == reg->n_eps) {
 			*err = e;
 			break;
@@ -1271,6 +1277,7 @@ static void request_init(struct request *req, const struct registry *reg, const 
 {
 	bool is_digest = !strncmp(reference, "sha256:", 7);
 
+	memset(req, 0, sizeof(*req));
 	snprintf(req->path, sizeof(req->path), "/v2/%s/%s/%s", repo, kind, reference);
 	snprintf(req->scope, sizeof(req->scope), "repository:%s:pull", repo);
 	snprintf(req->name, sizeof(req->name), "%s/%s%s%s", reg->host, repo, is_digest ? "@" : ":",
@@ -1316,10 +1323,13 @@ static bool media_type_is_schema1(const char *mt)
 	return !strncmp(mt, "application/vnd.docker.distribution.manifest.v1", 47);
 }
 
-static int verify_manifest(const struct request *req, const char *reference,
-			   struct registry_manifest *out, const char *header_digest,
-			   struct sk_err *err)
+static int verify_manifest(const struct request *req, struct xfer *x, void *ctx, struct sk_err *err)
 {
+	struct registry_manifest *out = ctx;
+	const char *reference = strrchr(req->path, '/') + 1;
+	const char *header_digest = x->reply.docker_digest;
+
+	registry_media_type(x->reply.content_type, out->media_type, sizeof(out->media_type));
 	sha256_digest(out->body.data, out->body.len, out->digest);
 	if (!strncmp(reference, "sha256:", 7) && strcmp(reference, out->digest) != 0)
 		return err_set(err, 0, "manifest digest mismatch for '%s': content is %s",
@@ -1345,13 +1355,11 @@ int registry_get_manifest(struct registry *reg, const char *repo, const char *re
 	if (check_names(repo, reference, err) < 0)
 		return -1;
 	request_init(&req, reg, repo, "manifests", reference, MANIFEST_ACCEPT ", " SCHEMA1_ACCEPT);
+	req.check = verify_manifest;
+	req.check_ctx = out;
 	x.body = &out->body;
 	x.reply.err_body = (struct buf)BUF_INIT(ERROR_BODY_MAX);
 	ret = request_any_endpoint(reg, &req, true, &x, err);
-	if (ret == 0) {
-		registry_media_type(x.reply.content_type, out->media_type, sizeof(out->media_type));
-		ret = verify_manifest(&req, reference, out, x.reply.docker_digest, err);
-	}
 	buf_release(&x.reply.err_body);
 	if (ret < 0)
 		registry_manifest_release(out);
@@ -1364,12 +1372,23 @@ void registry_manifest_release(struct registry_manifest *m)
 		buf_release(&m->body);
 }
 
+static int verify_blob(const struct request *req, struct xfer *x, void *ctx, struct sk_err *err)
+{
+	const char *digest = strrchr(req->path, '/') + 1;
+	char got[DIGEST_STR_MAX];
+
+	sha256_digest(x->body->data ? x->body->data : "", x->body->len, got);
+	if (strcmp(got, digest) != 0)
+		return err_set(err, 0, "blob digest mismatch for '%s': content is %s", req->name,
+			       got);
+	return 0;
+}
+
 int registry_get_blob(struct registry *reg, const char *repo, const char *digest, size_t max,
 		      struct buf *out, struct sk_err *err)
 {
 	struct request req;
 	struct xfer x = {.limit = -1};
-	char got[DIGEST_STR_MAX];
 	int ret;
 
 	if (check_names(repo, digest, err) < 0)
@@ -1377,19 +1396,14 @@ int registry_get_blob(struct registry *reg, const char *repo, const char *digest
 	buf_reset(out);
 	out->max = max;
 	request_init(&req, reg, repo, "blobs", digest, NULL);
+	req.check = verify_blob;
 	x.body = out;
 	x.reply.err_body = (struct buf)BUF_INIT(ERROR_BODY_MAX);
 	ret = request_any_endpoint(reg, &req, false, &x, err);
 	buf_release(&x.reply.err_body);
 	if (ret < 0)
-		return -1;
-	sha256_digest(out->data ? out->data : "", out->len, got);
-	if (strcmp(got, digest) != 0) {
 		buf_release(out);
-		return err_set(err, 0, "blob digest mismatch for '%s': content is %s", req.name,
-			       got);
-	}
-	return 0;
+	return ret;
 }
 
 int registry_stream_blob(struct registry *reg, const char *repo, const char *digest, int64_t from,
