@@ -1,17 +1,388 @@
-/* STUB: 'skiff run' — to be replaced by the real implementation. */
+/*
+ * skiff run [OPTIONS] IMAGE [COMMAND [ARG...]]: docker's flags -> the image
+ * (from the store; pulled when missing) -> a runtime spec -> a container.
+ * Hot path: no network and no JSON beyond the image config when the image is
+ * present.
+ */
 #include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "image/image_config.h"
+#include "image/pull.h"
+#include "image/ref.h"
+#include "image/store.h"
+#include "runtime/container.h"
+#include "runtime/spec.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+#define IMAGE_CONFIG_MAX (4u << 20)
+#define ENV_FILE_MAX (1u << 20)
+
+enum pull_policy { PULL_MISSING, PULL_ALWAYS, PULL_NEVER };
+
+struct run_args {
+	bool rm, interactive, tty, read_only, init, sig_proxy, host_network;
+	const char *name, *workdir, *user, *entrypoint, *hostname;
+	enum pull_policy pull;
+	struct strv env;       /* -e, in order */
+	struct strv env_files; /* --env-file, in order */
+	struct strv volumes;   /* -v */
+	struct strv tmpfs;     /* --tmpfs */
+	const char *image;
+	char **cmd; /* user's COMMAND [ARG...] */
+	size_t n_cmd;
+};
+
+static void run_args_release(struct run_args *a)
+{
+	strv_release(&a->env);
+	strv_release(&a->env_files);
+	strv_release(&a->volumes);
+	strv_release(&a->tmpfs);
+}
+
+enum {
+	OPT_RM = 256,
+	OPT_NAME,
+	OPT_ENV_FILE,
+	OPT_ENTRYPOINT,
+	OPT_READ_ONLY,
+	OPT_TMPFS,
+	OPT_NETWORK,
+	OPT_SIG_PROXY,
+	OPT_INIT,
+	OPT_PULL,
+	OPT_HELP,
+};
+
+static const struct option run_options[] = {
+	{ "rm", no_argument, NULL, OPT_RM },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "env", required_argument, NULL, 'e' },
+	{ "env-file", required_argument, NULL, OPT_ENV_FILE },
+	{ "workdir", required_argument, NULL, 'w' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
+	{ "hostname", required_argument, NULL, 'h' },
+	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
+	{ "volume", required_argument, NULL, 'v' },
+	{ "tmpfs", required_argument, NULL, OPT_TMPFS },
+	{ "network", required_argument, NULL, OPT_NETWORK },
+	{ "net", required_argument, NULL, OPT_NETWORK },
+	{ "interactive", no_argument, NULL, 'i' },
+	{ "tty", no_argument, NULL, 't' },
+	{ "sig-proxy", optional_argument, NULL, OPT_SIG_PROXY },
+	{ "init", no_argument, NULL, OPT_INIT },
+	{ "pull", required_argument, NULL, OPT_PULL },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ 0 },
+};
+
+static int parse_bool(const char *flag, const char *v, bool *out, struct sk_err *err)
+{
+	if (!v || !strcmp(v, "true") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "false") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return cli_usage_error(err, "run", "invalid argument \"%s\" for \"%s\" flag", v,
+				       flag);
+	return 0;
+}
+
+static int parse_network(const char *v, struct run_args *a, struct sk_err *err)
+{
+	if (!strcmp(v, "none"))
+		a->host_network = false;
+	else if (!strcmp(v, "host"))
+		a->host_network = true;
+	else
+		return cli_usage_error(err, "run", "network \"%s\" is not supported (none, host)",
+				       v);
+	return 0;
+}
+
+static int parse_pull(const char *v, struct run_args *a, struct sk_err *err)
+{
+	if (!strcmp(v, "missing"))
+		a->pull = PULL_MISSING;
+	else if (!strcmp(v, "always"))
+		a->pull = PULL_ALWAYS;
+	else if (!strcmp(v, "never"))
+		a->pull = PULL_NEVER;
+	else
+		return cli_usage_error(err, "run",
+				       "invalid pull option: '%s': must be one of \"always\", "
+				       "\"missing\" or \"never\"",
+				       v);
+	return 0;
+}
+
+/* One option; returns 1 for --help, 0 to go on, -1 on error. */
+static int apply_option(int c, const char *arg, const char *word, struct run_args *a,
+			struct sk_err *err)
+{
+	switch (c) {
+	case OPT_RM: a->rm = true; return 0;
+	case OPT_NAME: a->name = arg; return 0;
+	case 'e': return strv_push(&a->env, arg, err);
+	case OPT_ENV_FILE: return strv_push(&a->env_files, arg, err);
+	case 'w': a->workdir = arg; return 0;
+	case 'u': a->user = arg; return 0;
+	case OPT_ENTRYPOINT: a->entrypoint = arg; return 0;
+	case 'h': a->hostname = arg; return 0;
+	case OPT_READ_ONLY: a->read_only = true; return 0;
+	case 'v': return strv_push(&a->volumes, arg, err);
+	case OPT_TMPFS: return strv_push(&a->tmpfs, arg, err);
+	case OPT_NETWORK: return parse_network(arg, a, err);
+	case 'i': a->interactive = true; return 0;
+	case 't': a->tty = true; return 0;
+	case OPT_SIG_PROXY: return parse_bool("--sig-proxy", arg, &a->sig_proxy, err);
+	case OPT_INIT: a->init = true; return 0;
+	case OPT_PULL: return parse_pull(arg, a, err);
+	case OPT_HELP: return 1;
+	case ':': return cli_usage_error(err, "run", "flag needs an argument: %s", word);
+	default: return cli_usage_error(err, "run", "unknown flag: %s", word);
+	}
+}
+
+/* Returns 1 when --help was asked, 0 when a is ready, -1 on error. */
+static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_err *err)
+{
+	int c, r;
+
+	a->sig_proxy = true;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:e:w:u:h:v:it", run_options, NULL)) != -1) {
+		r = apply_option(c, optarg, argv[optind - 1], a, err);
+		if (r != 0)
+			return r;
+	}
+	if (optind >= argc)
+		return cli_usage_error(err, "run", "\"skiff run\" requires at least 1 argument.\n\n"
+						   "Usage:  skiff run [OPTIONS] IMAGE [COMMAND] "
+						   "[ARG...]");
+	a->image = argv[optind];
+	a->cmd = argv + optind + 1;
+	a->n_cmd = (size_t)(argc - optind - 1);
+	if (a->workdir && a->workdir[0] != '/')
+		return cli_usage_error(err, "run",
+				       "the working directory '%s' is invalid, it needs to be an "
+				       "absolute path",
+				       a->workdir);
+	return 0;
+}
+
+static int pull_into_store(struct cli_ctx *ctx, const char *name, struct store_image *img,
+			   struct sk_err *err)
+{
+	struct image_ref ref;
+	struct pull_opts po = { .max_concurrent = ctx->cfg.max_concurrent_downloads,
+				.progress = PROGRESS_AUTO };
+
+	if (ref_parse(name, &ref, err) < 0)
+		return -1;
+	platform_host(&po.platform);
+	return pull_image(&ctx->store, &ctx->cfg, &ref, &po, img, err);
+}
+
+static int find_image(struct cli_ctx *ctx, const struct run_args *a, struct store_image *img,
+		      struct sk_err *err)
+{
+	if (a->pull == PULL_ALWAYS)
+		return pull_into_store(ctx, a->image, img, err);
+	if (store_image_lookup(&ctx->store, a->image, img, err) == 0)
+		return 0;
+	if (err->errnum != ENOENT)
+		return -1;
+	if (a->pull == PULL_NEVER)
+		return err_set(err, 0, "No such image: %s", a->image);
+	fprintf(stderr, "Unable to find image '%s' locally\n", a->image);
+	err_clear(err);
+	return pull_into_store(ctx, a->image, img, err);
+}
+
+static int load_image_config(struct store *s, const struct store_image *img,
+			     struct image_config *cfg, struct sk_err *err)
+{
+	cleanup_buf struct buf b = BUF_INIT(IMAGE_CONFIG_MAX);
+
+	if (store_blob_get(s, img->config_digest, IMAGE_CONFIG_MAX, &b, err) < 0 ||
+	    image_config_parse(b.data, b.len, cfg, err) < 0)
+		return err_wrap(err, "image '%s'", img->ref[0] ? img->ref : img->config_digest);
+	return 0;
+}
+
+/* Docker's order: defaults, then the image's env, then --env-file, then -e. */
+static int build_env(const struct run_args *a, const struct image_config *cfg,
+		     const char *hostname, struct strv *env, struct sk_err *err)
+{
+	char line[320];
+
+	if (env_set(env, "PATH=" SPEC_DEFAULT_PATH, NULL, err) < 0)
+		return -1;
+	snprintf(line, sizeof(line), "HOSTNAME=%s", hostname);
+	if (env_set(env, line, NULL, err) < 0 || (a->tty && env_set(env, "TERM=xterm", NULL, err) < 0))
+		return -1;
+	for (size_t i = 0; cfg->env && cfg->env[i]; i++)
+		if (env_set(env, cfg->env[i], NULL, err) < 0)
+			return -1;
+	for (size_t f = 0; f < a->env_files.n; f++) {
+		cleanup_buf struct buf b = BUF_INIT(ENV_FILE_MAX);
+		struct strv lines = { 0 };
+		int r = fs_read_file(AT_FDCWD, a->env_files.v[f], ENV_FILE_MAX, &b, err);
+
+		if (r == 0)
+			r = env_file_parse(b.data, b.len, a->env_files.v[f], &lines, err);
+		for (size_t i = 0; r == 0 && i < lines.n; i++)
+			r = env_set(env, lines.v[i], getenv, err);
+		strv_release(&lines);
+		if (r < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < a->env.n; i++)
+		if (env_set(env, a->env.v[i], getenv, err) < 0)
+			return -1;
+	return 0;
+}
+
+static int set_process(struct rt_spec *spec, const struct run_args *a,
+		       const struct image_config *cfg, struct sk_err *err)
+{
+	const char *user = a->user ? a->user : cfg->user;
+	const char *cwd = a->workdir ? a->workdir : cfg->working_dir;
+
+	if (spec_build_args(cfg->entrypoint, cfg->cmd, a->entrypoint, a->cmd, a->n_cmd,
+			    &spec->process.args, err) < 0)
+		return -1;
+	if (build_env(a, cfg, spec->hostname, &spec->process.env, err) < 0)
+		return -1;
+	if (asprintf(&spec->process.cwd, "%s%s", cwd && cwd[0] == '/' ? "" : "/",
+		     cwd ? cwd : "") < 0 ||
+	    (user && !(spec->process.user.spec = strdup(user))))
+		return err_set(err, ENOMEM, "cannot build the container's process");
+	spec->process.terminal = a->tty;
+	return 0;
+}
+
+static int set_layers(struct store *s, const struct image_config *cfg, struct rt_spec *spec,
+		      struct sk_err *err)
+{
+	char path[4400];
+
+	/* overlayfs wants the top layer first. */
+	for (size_t i = cfg->n_diff_ids; i-- > 0;) {
+		store_layer_path(s, cfg->diff_ids[i], path, sizeof(path));
+		if (strv_push(&spec->root.layers, path, err) < 0)
+			return -1;
+	}
+	if (spec->root.layers.n == 0)
+		return err_set(err, 0, "the image has no layers");
+	return 0;
+}
+
+static int set_mounts(struct rt_spec *spec, const struct run_args *a, struct sk_err *err)
+{
+	for (size_t i = 0; i < a->tmpfs.n; i++)
+		if (spec_parse_tmpfs(a->tmpfs.v[i], spec, err) < 0)
+			return -1;
+	for (size_t i = 0; i < a->volumes.n; i++)
+		if (spec_parse_volume(a->volumes.v[i], spec, err) < 0)
+			return -1;
+	return 0;
+}
+
+static int build_spec(struct cli_ctx *ctx, const struct run_args *a, const struct container *c,
+		      const struct image_config *cfg, struct rt_spec *spec, struct sk_err *err)
+{
+	spec->hostname = a->hostname ? strdup(a->hostname) : strndup(c->id, CONTAINER_SHORT_ID_LEN);
+	if (!spec->hostname)
+		return err_set(err, ENOMEM, "cannot set the hostname");
+	spec->root.readonly = a->read_only;
+	if (spec_set_docker_defaults(spec, a->host_network, err) < 0 ||
+	    set_process(spec, a, cfg, err) < 0 || set_layers(&ctx->store, cfg, spec, err) < 0 ||
+	    container_set_root(c, spec, err) < 0 ||
+	    container_add_etc_files(c, spec, a->host_network, err) < 0 ||
+	    set_mounts(spec, a, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int run_in_container(struct cli_ctx *ctx, const struct run_args *a,
+			    const struct store_image *img, const struct image_config *cfg,
+			    struct sk_err *err)
+{
+	struct container c = { .dirfd = -1 };
+	struct rt_spec spec = { 0 };
+	struct run_opts opts = { .init = a->init, .interactive = a->interactive,
+				 .sig_proxy = a->sig_proxy };
+	int status = -1, ret;
+
+	ret = container_create(&ctx->store, a->name, img->config_digest, &c, err);
+	if (ret == 0)
+		ret = build_spec(ctx, a, &c, cfg, &spec, err);
+	if (ret == 0)
+		ret = container_run(&c, &spec, &opts, &status, err);
+	container_finish(&ctx->store, &c, a->rm || ret < 0, status);
+	spec_release(&spec);
+	return ret < 0 ? -1 : status;
+}
 
 static int exec_run(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
-	return err_set(err, ENOSYS, "run: not implemented yet");
+	struct run_args a = { 0 };
+	struct store_image img;
+	struct image_config cfg = { 0 };
+	int ret;
+
+	ret = parse_run_args(argc, argv, &a, err);
+	if (ret == 1)
+		cli_print_usage(&cmd_run);
+	if (ret != 0) {
+		run_args_release(&a);
+		return ret == 1 ? 0 : -1;
+	}
+	ret = find_image(ctx, &a, &img, err);
+	if (ret == 0)
+		ret = load_image_config(&ctx->store, &img, &cfg, err);
+	if (ret == 0)
+		ret = run_in_container(ctx, &a, &img, &cfg, err);
+	image_config_release(&cfg);
+	run_args_release(&a);
+	return ret;
 }
 
 const struct command cmd_run = {
 	.name = "run",
-	.summary = "(not implemented yet)",
-	.usage = "Usage: skiff run\n",
-	.flags = 0,
+	.summary = "Create and run a new container from an image",
+	.usage = "Usage:  skiff run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
+		 "Create and run a new container from an image\n\n"
+		 "Options:\n"
+		 "      --entrypoint string    overwrite the default ENTRYPOINT of the image\n"
+		 "  -e, --env list             set environment variables (K=V, or K from the caller)\n"
+		 "      --env-file list        read in a file of environment variables\n"
+		 "  -h, --hostname string      container host name (default: the short id)\n"
+		 "      --init                 run a built-in init as PID 1 (signals, zombies)\n"
+		 "  -i, --interactive          keep STDIN open\n"
+		 "      --name string          assign a name to the container\n"
+		 "      --network string       none (default) or host\n"
+		 "      --pull string          pull image before running: missing, always, never\n"
+		 "                             (default \"missing\")\n"
+		 "      --read-only            mount the container's root file system read-only\n"
+		 "      --rm                   remove the container when it exits\n"
+		 "      --sig-proxy            proxy received signals to the process (default true)\n"
+		 "      --tmpfs list           mount a tmpfs: PATH[:OPTIONS]\n"
+		 "  -t, --tty                  allocate a pseudo-TTY\n"
+		 "  -u, --user string          username or UID (format: <name|uid>[:<group|gid>])\n"
+		 "  -v, --volume list          bind mount a volume: /SRC:/DST[:ro]\n"
+		 "  -w, --workdir string       working directory inside the container\n",
+	.flags = CMD_NEED_STORE,
 	.exec = exec_run,
 };

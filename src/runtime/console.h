@@ -1,0 +1,18 @@
+/* The parent's side of -t: raw mode, window size, byte relay (console.c). */
+#ifndef SKIFF_RUNTIME_CONSOLE_H
+#define SKIFF_RUNTIME_CONSOLE_H
+
+#include <sys/socket.h>
+#include <termios.h>
+
+/* The fd carried by an SCM_RIGHTS message, or -1. */
+int console_recv_fd(const struct msghdr *mh);
+/* Put the terminal fd in raw mode; saved gets the old settings. -1 if not a tty. */
+int console_raw_mode(int fd, struct termios *saved);
+void console_restore(int fd, const struct termios *saved);
+/* Give master the size of skiff's terminal (on start and on SIGWINCH). */
+void console_resize(int master);
+/* Copy what is readable on from to to. Returns 1 to go on, 0 at EOF or error. */
+int console_copy(int from, int to);
+
+#endif

@@ -1,0 +1,548 @@
+/*
+ * Containers on disk and the parent's side of running one (container.h).
+ * The hot path is here: a handful of small file writes, one clone3, then
+ * waiting on a pidfd. Signals to forward are blocked before the clone and
+ * read from a signalfd afterwards, so no handler and no global state is needed.
+ */
+#include "runtime/container.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/console.h"
+#include "runtime/internal.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+#define CONTAINERS_DIR "containers"
+#define NAMES_DIR "containers/names"
+#define STALE_SETUP_SECONDS 60
+
+/* Plain write, no fsync: container files are private to one run and
+ * worthless after a crash (container_gc removes them). */
+static int write_small(int dirfd, const char *name, const char *data, size_t len,
+		       struct sk_err *err)
+{
+	cleanup_close int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return err_set(err, errno, "cannot create '%s'", name);
+	if (write(fd, data, len) != (ssize_t)len)
+		return err_set(err, errno, "cannot write '%s'", name);
+	return 0;
+}
+
+/* Start time of pid in clock ticks since boot (/proc/PID/stat field 22), 0 if gone. */
+static unsigned long long process_start_time(pid_t pid)
+{
+	char path[64], data[1024];
+	cleanup_close int fd = -1;
+	unsigned long long start = 0;
+	ssize_t n;
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, data, sizeof(data) - 1)) <= 0)
+		return 0;
+	data[n] = '\0';
+	p = strrchr(data, ')'); /* the command name may contain anything */
+	if (!p)
+		return 0;
+	/* After ")": field 3 (state) ... field 22 (starttime). */
+	for (int field = 2; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		start = strtoull(p + 1, NULL, 10);
+	return start;
+}
+
+static int write_state_running(int dirfd, struct sk_err *err)
+{
+	char line[96];
+	pid_t me = getpid();
+	int n = snprintf(line, sizeof(line), "running %d %llu\n", (int)me, process_start_time(me));
+
+	return write_small(dirfd, "state", line, (size_t)n, err);
+}
+
+static bool is_container_id(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!isxdigit((unsigned char)s[n]) || isupper((unsigned char)s[n]))
+			return false;
+	return n == CONTAINER_ID_LEN;
+}
+
+/* Is the container in <containers>/<id> dead (its skiff gone mid-run)? */
+static bool container_is_dead(int cdirfd, const char *id)
+{
+	char path[CONTAINER_ID_LEN + 8], state[128] = "";
+	cleanup_close int fd = -1;
+	int pid = 0;
+	unsigned long long start = 0;
+	struct stat st;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/state", id);
+	fd = openat(cdirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		/* Being set up right now, or killed during set-up long ago. */
+		return fstatat(cdirfd, id, &st, 0) == 0 &&
+		       st.st_mtime < time(NULL) - STALE_SETUP_SECONDS;
+	}
+	n = read(fd, state, sizeof(state) - 1);
+	if (n <= 0)
+		return false;
+	state[n] = '\0';
+	if (sscanf(state, "running %d %llu", &pid, &start) != 2)
+		return false; /* exited: kept, as docker keeps stopped containers */
+	return pid <= 0 || process_start_time(pid) != start;
+}
+
+static void remove_dead_names(int rootfd)
+{
+	cleanup_close int fd = openat(rootfd, NAMES_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+
+	if (!d)
+		return;
+	steal_fd(&fd);
+	while ((de = readdir(d))) {
+		char target[CONTAINER_ID_LEN + 8], path[CONTAINER_ID_LEN + 4];
+		ssize_t n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+		struct stat st;
+
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		snprintf(path, sizeof(path), "../%s", target);
+		if (fstatat(dirfd(d), path, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
+void container_gc(struct store *s)
+{
+	cleanup_close int fd =
+		openat(s->root_fd, CONTAINERS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	bool removed = false;
+
+	if (!d)
+		return;
+	steal_fd(&fd);
+	while ((de = readdir(d))) {
+		struct sk_err err = { 0 };
+
+		if (!is_container_id(de->d_name) || !container_is_dead(dirfd(d), de->d_name))
+			continue;
+		log_debug("removing dead container %s", de->d_name);
+		if (fs_remove_tree(dirfd(d), de->d_name, &err) < 0)
+			log_warn("cannot remove dead container %s: %s", de->d_name, err.msg);
+		removed = true;
+	}
+	closedir(d);
+	if (removed)
+		remove_dead_names(s->root_fd);
+}
+
+static bool name_is_valid(const char *name)
+{
+	if (!isalnum((unsigned char)name[0]))
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
+			return false;
+	return strlen(name) < sizeof(((struct container *)0)->name);
+}
+
+/* The name is a symlink names/<name> -> <id>: symlinkat is atomic, so two
+ * runs cannot take the same name. */
+static int claim_name(struct store *s, struct container *c, const char *name,
+		      struct sk_err *err)
+{
+	char link[sizeof(c->name) + 32], other[CONTAINER_ID_LEN + 8];
+	ssize_t n;
+
+	if (!name_is_valid(name))
+		return err_set(err, 0, "invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+				       "are allowed",
+			       name);
+	if (mkdirat(s->root_fd, NAMES_DIR, 0700) < 0 && errno != EEXIST)
+		return err_set(err, errno, "cannot create '%s'", NAMES_DIR);
+	snprintf(link, sizeof(link), NAMES_DIR "/%s", name);
+	if (symlinkat(c->id, s->root_fd, link) == 0) {
+		snprintf(c->name, sizeof(c->name), "%s", name);
+		return 0;
+	}
+	if (errno != EEXIST)
+		return err_set(err, errno, "cannot claim the name '%s'", name);
+	n = readlinkat(s->root_fd, link, other, sizeof(other) - 1);
+	other[n > 0 ? n : 0] = '\0';
+	return err_set(err, 0, "Conflict. The container name \"/%s\" is already in use by "
+			       "container \"%s\". You have to remove (or rename) that container "
+			       "to be able to reuse that name.",
+		       name, other);
+}
+
+static int new_id(char id[CONTAINER_ID_LEN + 1], struct sk_err *err)
+{
+	unsigned char raw[CONTAINER_ID_LEN / 2];
+	static const char hex[] = "0123456789abcdef";
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return err_set(err, errno, "cannot make a container id");
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		id[2 * i] = hex[raw[i] >> 4];
+		id[2 * i + 1] = hex[raw[i] & 15];
+	}
+	id[CONTAINER_ID_LEN] = '\0';
+	return 0;
+}
+
+static int make_container_dir(struct store *s, struct container *c, struct sk_err *err)
+{
+	char rel[CONTAINER_ID_LEN + 16];
+
+	if (mkdirat(s->root_fd, CONTAINERS_DIR, 0700) < 0 && errno != EEXIST)
+		return err_set(err, errno, "cannot create '%s/" CONTAINERS_DIR "'", s->root);
+	snprintf(rel, sizeof(rel), CONTAINERS_DIR "/%s", c->id);
+	if (mkdirat(s->root_fd, rel, 0700) < 0)
+		return err_set(err, errno, "cannot create container directory '%s'", rel);
+	c->dirfd = openat(s->root_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0)
+		return err_set(err, errno, "cannot open '%s'", rel);
+	snprintf(c->dir, sizeof(c->dir), "%s/%s", s->root, rel);
+	if (write_state_running(c->dirfd, err) < 0)
+		return -1;
+	for (const char *const *d = (const char *const[]){ "upper", "work", "rootfs", NULL }; *d;
+	     d++)
+		if (mkdirat(c->dirfd, *d, 0755) < 0)
+			return err_set(err, errno, "cannot create '%s/%s'", c->dir, *d);
+	return 0;
+}
+
+int container_create(struct store *s, const char *name, const char *image_id,
+		     struct container *c, struct sk_err *err)
+{
+	memset(c, 0, sizeof(*c));
+	c->dirfd = -1;
+	container_gc(s);
+	if (new_id(c->id, err) < 0 || make_container_dir(s, c, err) < 0)
+		return -1;
+	if (image_id && write_small(c->dirfd, "image", image_id, strlen(image_id), err) < 0)
+		return -1;
+	if (name && *name && claim_name(s, c, name, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int path_in_dir(const struct container *c, const char *name, char **out,
+		       struct sk_err *err)
+{
+	if (asprintf(out, "%s/%s", c->dir, name) < 0)
+		return err_set(err, ENOMEM, "cannot build a path");
+	return 0;
+}
+
+int container_set_root(const struct container *c, struct rt_spec *spec, struct sk_err *err)
+{
+	if (path_in_dir(c, "rootfs", &spec->root.path, err) < 0 ||
+	    path_in_dir(c, "upper", &spec->root.upper, err) < 0 ||
+	    path_in_dir(c, "work", &spec->root.work, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* What docker writes for a container without network (--network none). */
+static const char hosts_none[] = "127.0.0.1\tlocalhost\n"
+				 "::1\tlocalhost ip6-localhost ip6-loopback\n"
+				 "fe00::0\tip6-localnet\n"
+				 "ff00::0\tip6-mcastprefix\n"
+				 "ff02::1\tip6-allnodes\n"
+				 "ff02::2\tip6-allrouters\n";
+
+static int copy_host_file(const struct container *c, const char *host, const char *name,
+			  struct sk_err *err)
+{
+	cleanup_buf struct buf b = BUF_INIT(1 << 20);
+
+	if (fs_read_file(AT_FDCWD, host, 1 << 20, &b, err) < 0)
+		buf_reset(&b); /* a host without it: the container gets an empty one */
+	return write_small(c->dirfd, name, b.data ? b.data : "", b.len, err);
+}
+
+static int bind_etc(const struct container *c, struct rt_spec *spec, const char *name,
+		    struct sk_err *err)
+{
+	char src[sizeof(c->dir) + 32], dst[64];
+
+	snprintf(src, sizeof(src), "%s/%s", c->dir, name);
+	snprintf(dst, sizeof(dst), "/etc/%s", name);
+	return spec_add_mount(spec, dst, "bind", src, "rbind", err);
+}
+
+int container_add_etc_files(const struct container *c, struct rt_spec *spec, bool host_network,
+			    struct sk_err *err)
+{
+	char hostname[300];
+	int n = snprintf(hostname, sizeof(hostname), "%s\n", spec->hostname ? spec->hostname : "");
+
+	err_clear(err);
+	if (write_small(c->dirfd, "hostname", hostname, (size_t)n, err) < 0)
+		return -1;
+	if (host_network) {
+		if (copy_host_file(c, "/etc/hosts", "hosts", err) < 0 ||
+		    copy_host_file(c, "/etc/resolv.conf", "resolv.conf", err) < 0)
+			return -1;
+	} else {
+		/* docker: no network, no name servers. */
+		if (write_small(c->dirfd, "hosts", hosts_none, sizeof(hosts_none) - 1, err) < 0 ||
+		    write_small(c->dirfd, "resolv.conf", "", 0, err) < 0)
+			return -1;
+	}
+	if (bind_etc(c, spec, "hostname", err) < 0 || bind_etc(c, spec, "hosts", err) < 0 ||
+	    bind_etc(c, spec, "resolv.conf", err) < 0)
+		return -1;
+	return 0;
+}
+
+static void forwarded_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+	sigaddset(set, SIGWINCH);
+}
+
+/* Read the child's messages until it execs (EOF). Returns 0, or -1 with err
+ * set from the child's report. *master gets the pty master when -t. */
+static int read_sync(int sock, int *master, struct sk_err *err)
+{
+	for (;;) {
+		struct sync_msg msg;
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} ctrl;
+		struct iovec iov = { .iov_base = &msg, .iov_len = sizeof(msg) };
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = ctrl.buf,
+				     .msg_controllen = sizeof(ctrl.buf) };
+		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			return 0;
+		if (n != (ssize_t)sizeof(msg))
+			return err_set(err, n < 0 ? errno : EPROTO, "lost contact with the container");
+		if (msg.kind == SYNC_PTY_MASTER) {
+			*master = console_recv_fd(&mh);
+			continue;
+		}
+		msg.msg[sizeof(msg.msg) - 1] = '\0';
+		err_set(err, 0, "%s", msg.msg);
+		err->exit_code = msg.exit_code;
+		return -1;
+	}
+}
+
+static int exit_status_of(const siginfo_t *si)
+{
+	if (si->si_code == CLD_EXITED)
+		return si->si_status;
+	return 128 + si->si_status;
+}
+
+struct relay {
+	int pidfd, sigfd, master;
+	bool stdin_open, sig_proxy;
+};
+
+static void handle_signal(const struct relay *r)
+{
+	struct signalfd_siginfo si;
+
+	while (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGWINCH) {
+			if (r->master >= 0)
+				console_resize(r->master);
+		} else if (r->sig_proxy) {
+			syscall(SYS_pidfd_send_signal, r->pidfd, (int)si.ssi_signo, NULL, 0);
+		}
+	}
+}
+
+/* The container's output after it exited: whatever is still in the pty. */
+static void drain_master(int master)
+{
+	int fl = fcntl(master, F_GETFL);
+
+	fcntl(master, F_SETFL, fl | O_NONBLOCK);
+	while (console_copy(master, STDOUT_FILENO) > 0)
+		;
+}
+
+/* Wait for the container, forwarding signals and relaying the terminal. */
+static int wait_container(struct relay *r, int *status)
+{
+	for (;;) {
+		struct pollfd p[4] = {
+			{ .fd = r->pidfd, .events = POLLIN },
+			{ .fd = r->sigfd, .events = POLLIN },
+			{ .fd = r->master, .events = POLLIN },
+			{ .fd = r->stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+		};
+
+		if (poll(p, 4, -1) < 0 && errno != EINTR)
+			return -1;
+		if (p[1].revents)
+			handle_signal(r);
+		if (p[2].revents && console_copy(r->master, STDOUT_FILENO) == 0)
+			r->master = -1; /* keep the fd (closed by the caller), stop polling */
+		if (p[3].revents && console_copy(STDIN_FILENO, r->master) == 0) {
+			/* End of input: the terminal's EOF character. */
+			(void)!write(r->master, "\x04", 1);
+			r->stdin_open = false;
+		}
+		if (p[0].revents) {
+			siginfo_t si = { 0 };
+
+			if (waitid((idtype_t)P_PIDFD, (id_t)r->pidfd, &si, WEXITED) < 0)
+				return -1;
+			*status = exit_status_of(&si);
+			return 0;
+		}
+	}
+}
+
+static void reap(int pidfd)
+{
+	siginfo_t si;
+
+	waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED);
+}
+
+static int supervise(int pidfd, int master, const sigset_t *sigs, const struct run_opts *opts,
+		     int *status, struct sk_err *err)
+{
+	cleanup_close int sigfd = signalfd(-1, sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	struct relay r = { .pidfd = pidfd, .sigfd = sigfd, .master = master,
+			   .sig_proxy = opts->sig_proxy };
+	struct termios saved;
+	bool raw = false;
+	int ret;
+
+	if (sigfd < 0)
+		return err_set(err, errno, "cannot watch signals");
+	if (master >= 0) {
+		r.stdin_open = opts->interactive;
+		raw = opts->interactive && console_raw_mode(STDIN_FILENO, &saved) == 0;
+	}
+	ret = wait_container(&r, status);
+	if (master >= 0)
+		drain_master(master);
+	if (raw)
+		console_restore(STDIN_FILENO, &saved);
+	if (ret < 0)
+		return err_set(err, errno, "cannot wait for the container");
+	return 0;
+}
+
+static int start_and_wait(const struct rt_spec *spec, const struct run_opts *opts,
+			  const sigset_t *sigs, const sigset_t *orig, int *status,
+			  struct sk_err *err)
+{
+	int sv[2];
+	cleanup_close int pidfd = -1;
+	cleanup_close int master = -1;
+	cleanup_close int sock = -1;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return err_set(err, errno, "cannot create the sync socket");
+	sock = sv[0];
+	pid = ns_clone(spec->namespaces, &pidfd, err);
+	if (pid == 0) {
+		struct child_ctx cc = { .spec = spec, .sync_fd = sv[1], .init = opts->init,
+					.keep_stdin = opts->interactive, .orig_mask = *orig };
+		close(sv[0]);
+		child_main(&cc);
+	}
+	close(sv[1]);
+	if (pid < 0)
+		return -1;
+	if (read_sync(sock, &master, err) < 0) {
+		reap(pidfd);
+		return -1;
+	}
+	return supervise(pidfd, master, sigs, opts, status, err);
+}
+
+int container_run(const struct container *c, const struct rt_spec *spec,
+		  const struct run_opts *opts, int *status, struct sk_err *err)
+{
+	sigset_t sigs, orig;
+	int ret;
+
+	forwarded_signals(&sigs);
+	sigprocmask(SIG_BLOCK, &sigs, &orig);
+	ret = start_and_wait(spec, opts, &sigs, &orig, status, err);
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	return ret;
+}
+
+void container_finish(struct store *s, struct container *c, bool remove, int status)
+{
+	struct sk_err err = { 0 };
+	char line[32], rel[CONTAINER_ID_LEN + 16], link[sizeof(c->name) + 32];
+	int n;
+
+	if (c->dirfd < 0)
+		return;
+	if (!remove) {
+		n = snprintf(line, sizeof(line), "exited %d\n", status);
+		write_small(c->dirfd, "state", line, (size_t)n, &err);
+		close(c->dirfd);
+		c->dirfd = -1;
+		return;
+	}
+	close(c->dirfd);
+	c->dirfd = -1;
+	snprintf(rel, sizeof(rel), CONTAINERS_DIR "/%s", c->id);
+	if (fs_remove_tree(s->root_fd, rel, &err) < 0)
+		log_warn("cannot remove container %s: %s", c->id, err.msg);
+	if (c->name[0]) {
+		snprintf(link, sizeof(link), NAMES_DIR "/%s", c->name);
+		unlinkat(s->root_fd, link, 0);
+	}
+}

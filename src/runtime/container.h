@@ -1,0 +1,64 @@
+/*
+ * Containers: their directory in the store (<root>/containers/<id>/: state,
+ * upper/, work/, rootfs/, hostname, hosts, resolv.conf), running one from a
+ * spec (clone3 into namespaces, wait, forward signals, relay a terminal), and
+ * cleaning up after containers whose skiff was killed.
+ *
+ * State file: "running <pid> <starttime>" of the skiff process that owns the
+ * container, then "exited <status>". A "running" container whose owner is
+ * gone (pid absent or reused: start time differs) is dead and removed by
+ * container_gc(). Nothing is ever mounted on the host: the overlay lives in
+ * the container's own mount namespace and vanishes with it.
+ */
+#ifndef SKIFF_RUNTIME_CONTAINER_H
+#define SKIFF_RUNTIME_CONTAINER_H
+
+#include <stdbool.h>
+
+#include "image/store.h"
+#include "runtime/spec.h"
+#include "util/err.h"
+
+#define CONTAINER_ID_LEN 64
+#define CONTAINER_SHORT_ID_LEN 12
+
+struct container {
+	char id[CONTAINER_ID_LEN + 1];
+	char dir[4200]; /* <root>/containers/<id> */
+	char name[128]; /* "" when unnamed */
+	int dirfd;
+};
+
+struct run_opts {
+	bool init;        /* --init: built-in pid 1 */
+	bool interactive; /* -i */
+	bool sig_proxy;   /* forward INT TERM HUP QUIT USR1 USR2 to the container */
+};
+
+/* Create the container's directory (with a fresh random id), its state file
+ * and, when name is set, claim the name (a name in use by a live or exited
+ * container is a conflict). image_id is recorded so GC keeps the image. */
+int container_create(struct store *s, const char *name, const char *image_id,
+		     struct container *c, struct sk_err *err);
+
+/* Fill spec->root (path, upper, work) for this container's directory. */
+int container_set_root(const struct container *c, struct rt_spec *spec, struct sk_err *err);
+
+/* Write hostname, hosts and resolv.conf as docker does for the network mode
+ * and add their bind mounts on /etc/... to the spec. */
+int container_add_etc_files(const struct container *c, struct rt_spec *spec, bool host_network,
+			    struct sk_err *err);
+
+/* Run the spec in this container until it exits. *status gets the exit code
+ * (128+N after signal N). Setup failures in the container come back as -1 with
+ * err->exit_code 125/126/127. */
+int container_run(const struct container *c, const struct rt_spec *spec,
+		  const struct run_opts *opts, int *status, struct sk_err *err);
+
+/* After the run: remove everything (remove) or record "exited <status>". */
+void container_finish(struct store *s, struct container *c, bool remove, int status);
+
+/* Remove the directories (and names) of containers whose skiff died. */
+void container_gc(struct store *s);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * Internal interfaces between the runtime's files. Everything here except
+ * ns_clone() and the parent side of console.c/sync runs in the container's
+ * first process, after clone3 and before execve.
+ */
+#ifndef SKIFF_RUNTIME_INTERNAL_H
+#define SKIFF_RUNTIME_INTERNAL_H
+
+#include <stdbool.h>
+#include <signal.h>
+#include <sys/types.h>
+
+#include "runtime/spec.h"
+#include "util/err.h"
+
+/* What the child needs besides the spec. */
+struct child_ctx {
+	const struct rt_spec *spec;
+	int sync_fd;        /* child's end of the parent/child socketpair (CLOEXEC) */
+	bool init;          /* run the built-in init as pid 1 */
+	bool keep_stdin;    /* -i: stdin stays; otherwise /dev/null as docker does */
+	sigset_t orig_mask; /* signal mask to restore before execve */
+};
+
+/* Parent <-> child messages (SOCK_SEQPACKET: one message per send). */
+enum sync_kind { SYNC_ERROR = 1, SYNC_PTY_MASTER = 2 };
+struct sync_msg {
+	int kind;
+	int exit_code; /* SYNC_ERROR: 125, 126 or 127 */
+	char msg[ERR_MSG_MAX];
+};
+
+/* child.c: set the container up and execve its process; never returns. */
+__attribute__((noreturn)) void child_main(struct child_ctx *c);
+/* Send err to the parent and _exit with its exit code. */
+__attribute__((noreturn)) void child_fail(int sync_fd, const struct sk_err *err);
+/* execve args[0] with docker's PATH lookup in env; fills err on failure
+ * (exit_code 127 for not found, 126 for not executable). */
+int child_exec(char *const *args, char *const *env, struct sk_err *err);
+
+/* ns.c */
+/* clone3 into new namespaces with fork semantics; *pidfd gets a pidfd. Returns
+ * the pid in the parent, 0 in the child, -1 with err. */
+pid_t ns_clone(unsigned long namespaces, int *pidfd, struct sk_err *err);
+int ns_loopback_up(struct sk_err *err);
+
+/* rootfs.c */
+/* Mount the container's root (overlay from the layers, or the prepared
+ * directory bound onto itself) at root->path. */
+int rootfs_mount(const struct rt_root *root, struct sk_err *err);
+/* Open path inside rootfd (confined), creating it (and its parents) when
+ * missing: a directory when is_dir, else an empty file. Returns an O_PATH fd. */
+int rootfs_open_target(int rootfd, const char *path, bool is_dir, struct sk_err *err);
+/* mkdir -p inside rootfd, confined. */
+int rootfs_mkdir(int rootfd, const char *path, struct sk_err *err);
+/* pivot_root(".", ".") into path and detach the old root. */
+int rootfs_pivot(const char *path, struct sk_err *err);
+int rootfs_make_readonly(struct sk_err *err);
+/* rootfs_copy.c: without overlayfs, copy the layers (bottom first, applying
+ * whiteouts and opaque directories) into root->path. */
+int rootfs_copy_layers(const struct rt_root *root, struct sk_err *err);
+
+/* mounts.c */
+/* The spec's mounts, in order, inside rootfd; /dev gets its device nodes. */
+int mounts_apply(int rootfd, const struct rt_spec *spec, struct sk_err *err);
+int mounts_mask_paths(int rootfd, const struct strv *paths, struct sk_err *err);
+int mounts_readonly_paths(int rootfd, const struct strv *paths, struct sk_err *err);
+/* Bind the host's (pre-pivot) path src onto the target fd. */
+int mounts_bind_fd(const char *src, int target_fd, bool recursive, unsigned attrs,
+		   struct sk_err *err);
+
+/* devices.c: null, zero, full, random, urandom, tty and the /dev links. */
+int devices_create(int rootfd, struct sk_err *err);
+
+/* console.c */
+/* Child: open a pty in the container's devpts, make it the controlling tty on
+ * stdio, bind it on /dev/console, send the master to the parent. */
+int console_setup_child(int rootfd, int sync_fd, struct sk_err *err);
+/* Send/receive one fd over the sync socket. */
+int console_send_fd(int sock, int fd, struct sk_err *err);
+
+/* init.c: fork the real process and stay as a minimal pid 1 (reap zombies,
+ * forward signals, exit with the child's status). Returns 0 in the child that
+ * must go on to execve; never returns in the init process. */
+int init_fork(int sync_fd, struct sk_err *err);
+
+#endif

@@ -1,0 +1,133 @@
+/*
+ * The one runtime model: a C mirror of the OCI runtime spec (config.json) with
+ * the parts skiff uses. `skiff run` fills it from the image config and the
+ * flags (spec.c has the docker-compatible merging rules); a runc-compatible CLI
+ * can fill it from a bundle's config.json. The runtime (container.c) only ever
+ * reads it. Everything here is owned by the spec and freed by spec_release().
+ */
+#ifndef SKIFF_RUNTIME_SPEC_H
+#define SKIFF_RUNTIME_SPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/err.h"
+
+/* A growable NULL-terminated string vector (argv/envp shaped). */
+struct strv {
+	char **v; /* NULL-terminated once anything was pushed; NULL when empty */
+	size_t n;
+};
+int strv_push(struct strv *s, const char *str, struct sk_err *err);
+int strv_push_n(struct strv *s, const char *str, size_t len, struct sk_err *err);
+void strv_release(struct strv *s);
+/* Number of entries of a NULL-terminated vector (NULL counts as 0). */
+size_t strv_len(char *const *v);
+
+/* process.user. `spec` is skiff's addition: the unresolved "user[:group]" of
+ * the image or of -u, resolved by the child against the container's own
+ * /etc/passwd and /etc/group (user.c) once its root is mounted. */
+struct rt_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t *additional_gids;
+	size_t n_additional_gids;
+	char *spec; /* NULL or "" = uid/gid above as given */
+};
+
+/* process.capabilities: filled and applied by the capabilities work (issue 4);
+ * `set == false` means "leave the capabilities as they are". */
+struct rt_capabilities {
+	bool set;
+	uint64_t bounding, effective, inheritable, permitted, ambient;
+};
+
+struct rt_process {
+	struct strv args;
+	struct strv env; /* "K=V" */
+	char *cwd;       /* absolute; created when missing */
+	struct rt_user user;
+	bool terminal;
+	struct rt_capabilities capabilities;
+	bool no_new_privileges;
+};
+
+/* mounts[]: type "bind" (or options containing bind/rbind) is a bind mount of
+ * source; anything else is a new file system of that type. options are OCI's:
+ * mount flags (ro, nosuid, nodev, noexec, rbind, ...) and file-system data
+ * (mode=755, size=64m, ...), comma-separated. */
+struct rt_mount {
+	char *destination;
+	char *type;
+	char *source;
+	char *options;
+};
+
+struct rt_root {
+	char *path; /* the container's root directory (a mount point once prepared) */
+	bool readonly;
+	/* skiff's addition: when n_layers > 0 the child mounts an overlay on path
+	 * from these lower directories (top layer first) and upper/work, inside the
+	 * container's own mount namespace, so nothing is ever mounted on the host. */
+	struct strv layers;
+	char *upper;
+	char *work;
+};
+
+struct rt_spec {
+	struct rt_process process;
+	struct rt_root root;
+	char *hostname;
+	struct rt_mount *mounts; /* in order; the defaults (/proc, /dev, ...) come first */
+	size_t n_mounts;
+	unsigned long namespaces; /* CLONE_NEW* flags */
+	struct strv masked_paths;
+	struct strv readonly_paths;
+};
+
+void spec_release(struct rt_spec *spec);
+
+/* Append a mount (all strings copied; source/options may be NULL). */
+int spec_add_mount(struct rt_spec *spec, const char *dst, const char *type, const char *src,
+		   const char *options, struct sk_err *err);
+
+/* Docker's defaults: namespaces (pid, mount, uts, ipc, cgroup, and net unless
+ * host_network), the /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue and /sys mounts,
+ * masked and read-only paths. */
+int spec_set_docker_defaults(struct rt_spec *spec, bool host_network, struct sk_err *err);
+
+/* process.args as docker builds them: entrypoint + cmd. flag_entrypoint is
+ * --entrypoint (NULL when not given; "" resets the entrypoint); it clears the
+ * image's Cmd. user_args (n_user may be 0) replace the Cmd. An empty result is
+ * an error. */
+int spec_build_args(char *const *img_entrypoint, char *const *img_cmd, const char *flag_entrypoint,
+		    char *const *user_args, size_t n_user, struct strv *out, struct sk_err *err);
+
+/* Set "K=V" in env, replacing an existing K in place (docker's
+ * ReplaceOrAppendEnvValues). A bare "K" takes K's value from lookup_env (usually
+ * getenv) and is dropped when unset there. */
+int env_set(struct strv *env, const char *kv, char *(*lookup_env)(const char *),
+	    struct sk_err *err);
+/* Value of K in env, or NULL. */
+const char *env_get(char *const *env, const char *key);
+/* Parse an --env-file body: one K=V or K per line, '#' comments and blank lines
+ * skipped, leading whitespace trimmed; pushed (unmerged) onto out. */
+int env_file_parse(const char *data, size_t len, const char *name, struct strv *out,
+		   struct sk_err *err);
+
+/* -v SRC:DST[:OPTS] -> a bind mount (OPTS: ro, rw, and propagation/selinux
+ * options that are accepted and ignored). SRC and DST must be absolute. */
+int spec_parse_volume(const char *arg, struct rt_spec *spec, struct sk_err *err);
+/* --tmpfs DST[:OPTS] -> a tmpfs mount with docker's "rw,nosuid,nodev,noexec" plus OPTS. */
+int spec_parse_tmpfs(const char *arg, struct rt_spec *spec, struct sk_err *err);
+
+/* Iterate over a comma-separated option string: returns the next option (its
+ * length in *len, not NUL-terminated) or NULL at the end. Advance with p += *len.
+ *   for (o = opts; (o = spec_opt_next(o, &len)); o += len) ... */
+const char *spec_opt_next(const char *p, size_t *len);
+
+#define SPEC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+#endif
