@@ -218,9 +218,9 @@ int progress_add(struct progress *p, const char *digest, int64_t total, enum pro
 	short_digest(digest, it->short_digest);
 	it->state = st;
 	it->total = total;
-	if (p->mode == PROGRESS_TTY)
-		draw_frame(p, now_s());
-	else if (p->mode == PROGRESS_PLAIN && st == PROGRESS_EXISTS)
+	/* A terminal gets its first frame at the first state change (or at the
+	 * end), not one per layer added. */
+	if (p->mode == PROGRESS_PLAIN && st == PROGRESS_EXISTS)
 		print_plain(p, it);
 	pthread_mutex_unlock(&p->lock);
 	return id;
