@@ -1,0 +1,73 @@
+"""Helpers for the `skiff run` tests: put a busybox image built by
+tests/images/mkimage.py into a test's private store, and small process tools
+(children of a pid, mounts of the host)."""
+
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "images"))
+
+import mkimage  # noqa: E402
+import regkit  # noqa: E402
+
+TAG = "test/busybox:latest"
+
+
+def _push_and_pull(skiff, tmp_path, config, layers):
+    """Until `skiff load` exists: the same image through a private registry."""
+    repo = "test/busybox"
+    with regkit.Registry(tmp_path / "run-registry") as reg:
+        client = regkit.RegistryClient(reg.url)
+        for layer in layers:
+            client.push_blob(repo, layer)
+        client.push_blob(repo, config)
+        manifest = mkimage.make_manifest(config, layers,
+                                         layer_type=mkimage.OCI_LAYER_TYPES["none"])
+        client.push_manifest(repo, "latest", manifest, mkimage.MT_OCI_MANIFEST)
+        ref = f"{reg.hostport}/{repo}:latest"
+        skiff.ok("pull", "-q", ref)
+    return ref
+
+
+def install_image(skiff, tmp_path, n_layers=1, extra_files=None, **config_kw):
+    """Build a busybox image and make it available in skiff's store; returns
+    the name to give `skiff run`."""
+    layers = mkimage.build_rootfs_layers(n_layers=n_layers, extra_files=extra_files)
+    config = mkimage.make_config(layers, **config_kw)
+    archive = tmp_path / "image.tar"
+    mkimage.write_docker_archive(str(archive), [mkimage.Image(config, layers, [TAG])])
+    r = skiff.run("load", "-i", str(archive))
+    if r.returncode == 0:
+        return TAG
+    assert "not implemented" in r.stderr, r.stderr
+    return _push_and_pull(skiff, tmp_path, config, layers)
+
+
+def children_of(pid):
+    """Direct children of pid (from /proc/PID/task/*/children)."""
+    out = []
+    task_dir = f"/proc/{pid}/task"
+    for tid in os.listdir(task_dir):
+        try:
+            with open(f"{task_dir}/{tid}/children") as f:
+                out += [int(p) for p in f.read().split()]
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def wait_for(pred, timeout=10.0, what="condition"):
+    end = time.time() + timeout
+    while time.time() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def host_mount_lines_mentioning(path):
+    with open("/proc/self/mountinfo") as f:
+        return [l for l in f if path in l]

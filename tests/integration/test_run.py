@@ -1,0 +1,133 @@
+"""skiff run: the original challenge's behaviour (output, exit status, PID 1,
+isolation from the host) and docker's error codes."""
+
+import os
+import re
+
+import pytest
+
+import runlib
+from regkit import error_line
+
+
+@pytest.fixture
+def image(skiff, tmp_path):
+    return runlib.install_image(skiff, tmp_path)
+
+
+def test_stdout_and_stderr_come_out_exactly(skiff, image):
+    r = skiff.run("run", "--rm", image, "/bin/sh", "-c", "echo out; echo err >&2; printf x")
+    assert r.returncode == 0
+    assert r.stdout == "out\nx"
+    assert r.stderr == "err\n"
+
+
+@pytest.mark.parametrize("code", [0, 1, 3, 255])
+def test_exit_status_is_relayed(skiff, image, code):
+    r = skiff.run("run", "--rm", image, "/bin/sh", "-c", f"exit {code}")
+    assert r.returncode == code
+    assert r.stdout == "" and r.stderr == ""
+
+
+def test_command_is_pid_1(skiff, image):
+    assert skiff.ok("run", "--rm", image, "/bin/sh", "-c", "echo $$").stdout == "1\n"
+
+
+def test_ls_root_prints_exactly_the_images_top_level_dirs(skiff, image):
+    r = skiff.ok("run", "--rm", image, "/bin/sh", "-c", "/bin/ls /")
+    assert r.stdout.split() == ["bin", "dev", "etc", "home", "proc", "root", "sys", "tmp"]
+
+
+def test_host_directory_is_not_visible(skiff, image, tmp_path):
+    marker = tmp_path / "host-only"
+    marker.mkdir()
+    r = skiff.run("run", "--rm", image, "/bin/ls", str(marker))
+    assert r.returncode != 0
+    assert "No such file or directory" in r.stderr
+
+
+def test_image_cmd_runs_without_command(skiff, tmp_path):
+    img = runlib.install_image(skiff, tmp_path, cmd=["/bin/echo", "from-cmd"])
+    assert skiff.ok("run", "--rm", img).stdout == "from-cmd\n"
+    assert skiff.ok("run", "--rm", img, "echo", "args").stdout == "args\n"
+
+
+def test_entrypoint_and_cmd_merge_as_docker(skiff, tmp_path):
+    img = runlib.install_image(skiff, tmp_path, entrypoint=["/bin/echo", "ep"], cmd=["c1"])
+    assert skiff.ok("run", "--rm", img).stdout == "ep c1\n"
+    assert skiff.ok("run", "--rm", img, "u1").stdout == "ep u1\n"
+    # --entrypoint drops the image's Cmd
+    assert skiff.ok("run", "--rm", "--entrypoint", "/bin/echo", img).stdout == "\n"
+
+
+def test_missing_command_is_127(skiff, image):
+    r = skiff.fails("run", "--rm", image, "nosuchcmd", code=127)
+    assert error_line(r) == 'skiff: exec: "nosuchcmd": executable file not found in $PATH'
+    assert r.stdout == ""
+    r = skiff.fails("run", "--rm", image, "/no/such", code=127)
+    assert "no such file or directory" in error_line(r)
+
+
+def test_non_executable_file_is_126(skiff, image):
+    r = skiff.fails("run", "--rm", image, "/etc/passwd", code=126)
+    assert error_line(r) == 'skiff: exec: "/etc/passwd": permission denied'
+
+
+def test_bad_flag_is_125_with_usage_hint(skiff, image):
+    r = skiff.fails("run", "--no-such-flag", image, "true", code=125)
+    assert "unknown flag: --no-such-flag" in r.stderr
+    assert "See 'skiff run --help'." in r.stderr
+
+
+def test_missing_image_argument_is_125(skiff):
+    r = skiff.fails("run", code=125)
+    assert "requires at least 1 argument" in r.stderr
+
+
+def test_missing_bind_source_is_a_clear_error(skiff, image):
+    r = skiff.fails("run", "--rm", "-v", "/no/such/dir:/x", image, "true", code=125)
+    assert error_line(r) == "skiff: bind source path does not exist: /no/such/dir"
+
+
+def test_pull_never_with_missing_image_fails(skiff):
+    r = skiff.fails("run", "--pull", "never", "nothere/img", "true", code=125)
+    assert "No such image" in error_line(r)
+
+
+def test_rm_removes_the_container_dir(skiff, image):
+    skiff.ok("run", "--rm", image, "true")
+    cdir = os.path.join(skiff.root, "containers")
+    assert [d for d in os.listdir(cdir) if re.fullmatch(r"[0-9a-f]{64}", d)] == []
+
+
+def test_without_rm_the_container_dir_stays_exited(skiff, image):
+    skiff.run("run", image, "/bin/sh", "-c", "exit 4")
+    cdir = os.path.join(skiff.root, "containers")
+    ids = [d for d in os.listdir(cdir) if re.fullmatch(r"[0-9a-f]{64}", d)]
+    assert len(ids) == 1
+    with open(os.path.join(cdir, ids[0], "state")) as f:
+        assert f.read() == "exited 4\n"
+
+
+def test_name_conflict(skiff, image):
+    skiff.ok("run", "--name", "web", image, "true")
+    r = skiff.fails("run", "--name", "web", image, "true", code=125)
+    assert 'container name "/web" is already in use' in r.stderr
+
+
+def test_many_layers(skiff, tmp_path):
+    img = runlib.install_image(skiff, tmp_path, n_layers=120)
+    r = skiff.ok("run", "--rm", img, "/bin/sh", "-c", "cat /layer-1 /layer-119")
+    assert r.stdout == "layer 1\nlayer 119\n"
+
+
+def test_your_docker_sh(skiff, image):
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "your_docker.sh")
+    if not os.path.exists(script):
+        pytest.skip("your_docker.sh not in the tree yet")
+    import subprocess
+    env = dict(skiff.env, SKIFF_ROOT=skiff.root)
+    r = subprocess.run([script, "run", image, "/bin/sh", "-c", "/bin/ls /; exit 7"], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 7, r.stderr
+    assert r.stdout.split() == ["bin", "dev", "etc", "home", "proc", "root", "sys", "tmp"]
