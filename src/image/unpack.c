@@ -358,8 +358,29 @@ static int dir_times_apply(struct extract *x, struct sk_err *err)
 
 /* ---- parent directories ---- */
 
-/* Create the missing directories of dir (0755, as docker does), each one
- * resolved in the root, so a symlink on the way cannot lead outside. */
+/* The next directory below fd on the way to prefix (whose last component is
+ * comp), created (0755, as docker does) if missing. A plain directory is
+ * opened directly; a symlink is resolved in the root, never outside. */
+static int walk_step(struct extract *x, int fd, const char *prefix, const char *comp)
+{
+	const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	int next = openat(fd, comp, flags);
+
+	if (next < 0 && errno == ENOENT) {
+		if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		next = openat(fd, comp, flags);
+	}
+	if (next >= 0)
+		return next;
+	if (errno != ELOOP && errno != ENOTDIR)
+		return -errno;
+	/* ELOOP: a symlink. A dangling one stays an error (as Go's MkdirAll). */
+	return fs_open_in_root(x->root, prefix, O_RDONLY | O_DIRECTORY, 0);
+}
+
+/* Open dir, creating what is missing one component at a time (linear in the
+ * depth, which matters for hostile 2000-level names). */
 static int mkdir_parents(struct extract *x, const char *dir, struct sk_err *err)
 {
 	char prefix[UNPACK_NAME_MAX + 1];
@@ -375,14 +396,7 @@ static int mkdir_parents(struct extract *x, const char *dir, struct sk_err *err)
 		if (prefix[i] != '/' && prefix[i] != '\0')
 			continue;
 		prefix[i] = '\0';
-		next = fs_open_in_root(x->root, prefix, O_RDONLY | O_DIRECTORY, 0);
-		if (next == -ENOENT) {
-			if (mkdirat(fd, prefix + start, 0755) < 0 && errno != EEXIST)
-				return err_set(err, errno, "cannot create directory '%s'", prefix);
-			next = openat(fd, prefix + start, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (next < 0)
-				next = -errno;
-		}
+		next = walk_step(x, fd, prefix, prefix + start);
 		if (next < 0)
 			return err_set(err, -next, "cannot open directory '%s'", prefix);
 		close(fd);

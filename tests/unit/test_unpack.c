@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -529,6 +530,68 @@ TEST(multi_member_gzip_igzip_and_zlib)
 	free(t.mem);
 }
 
+/* A child writes data into a pipe in pieces of `piece` bytes, as a slow
+ * network would; returns the read end. */
+static int pipe_feeding(const void *data, size_t len, size_t piece)
+{
+	int p[2];
+
+	CHECK(pipe(p) == 0);
+	if (fork() == 0) {
+		close(p[0]);
+		for (size_t off = 0; off < len; off += piece) {
+			size_t n = len - off < piece ? len - off : piece;
+			if (write(p[1], (const char *)data + off, n) != (ssize_t)n)
+				_exit(1);
+			if (piece < 64)
+				usleep(10);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	return p[0];
+}
+
+static void unpack_from_pipe(const void *data, size_t len, size_t piece, const char *expect)
+{
+	struct sandbox s;
+	struct unpack_result res;
+	struct sk_err err;
+	int fd = pipe_feeding(data, len, piece);
+
+	sandbox_new(&s);
+	CHECK(unpack_layer(fd, COMPRESSION_GZIP, s.rootfd, &res, &err) == 0);
+	CHECK_STR(res.diff_id, expect);
+	CHECK(res.entries == 42);
+	close(fd);
+	wait(NULL);
+	sandbox_check_and_free(&s);
+}
+
+/* Header, member boundaries and trailers split across reads at every offset. */
+TEST(input_in_small_pieces)
+{
+	struct tar t;
+	char expect[DIGEST_STR_MAX];
+	unsigned char *gz = malloc(TAR_CAP);
+	size_t gz_len = 0, zst_len;
+
+	make_sample_tar(&t);
+	sha256_digest(t.mem, t.used, expect);
+	gz_len += gzip_into(t.mem, 1000, gz, TAR_CAP);
+	gz_len += gzip_into(t.mem + 1000, t.used - 1000, gz + gz_len, TAR_CAP - gz_len);
+	unsigned char *zst = zstd_buf(t.mem, t.used, &zst_len);
+
+	unpack_from_pipe(gz, gz_len, 1, expect);
+	unpack_from_pipe(gz, gz_len, 7, expect);
+	unpack_from_pipe(gz, gz_len, 4096, expect);
+	unpack_from_pipe(zst, zst_len, 3, expect);
+	unpack_from_pipe(t.mem, t.used, 5, expect);
+	free(zst);
+	free(gz);
+	free(t.mem);
+}
+
 TEST(trailing_data_is_hashed)
 {
 	struct tar t;
@@ -805,6 +868,7 @@ int main(void)
 	RUN(whiteouts);
 	RUN(diff_id_same_for_all_compressions);
 	RUN(multi_member_gzip_igzip_and_zlib);
+	RUN(input_in_small_pieces);
 	RUN(trailing_data_is_hashed);
 	RUN(large_file);
 	RUN(replacing_entries);
