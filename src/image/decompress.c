@@ -19,13 +19,12 @@
 #include <zlib.h>
 #include <zstd.h>
 
-static const uint8_t gzip_magic[] = { 0x1f, 0x8b };
-static const uint8_t zstd_magic[] = { 0x28, 0xb5, 0x2f, 0xfd };
-static const uint8_t bzip2_magic[] = { 'B', 'Z', 'h' };
-static const uint8_t xz_magic[] = { 0xfd, '7', 'z', 'X', 'Z', 0x00 };
+static const uint8_t gzip_magic[] = {0x1f, 0x8b};
+static const uint8_t zstd_magic[] = {0x28, 0xb5, 0x2f, 0xfd};
+static const uint8_t bzip2_magic[] = {'B', 'Z', 'h'};
+static const uint8_t xz_magic[] = {0xfd, '7', 'z', 'X', 'Z', 0x00};
 
-int decomp_init(struct decomp *d, int fd, enum compression comp, unsigned flags,
-		struct sk_err *err)
+int decomp_init(struct decomp *d, int fd, enum compression comp, unsigned flags, struct sk_err *err)
 {
 	memset(d, 0, sizeof(*d));
 	d->fd = fd;
@@ -272,14 +271,14 @@ static ssize_t read_zstd(struct decomp *d, void *out, size_t cap, struct sk_err 
 {
 	for (;;) {
 		ZSTD_inBuffer in;
-		ZSTD_outBuffer ob = { .dst = out, .size = cap, .pos = 0 };
+		ZSTD_outBuffer ob = {.dst = out, .size = cap, .pos = 0};
 		size_t ret;
 
 		if (in_avail(d) == 0 && !d->in_eof && refill(d, err) < 0)
 			return -1;
 		if (in_avail(d) == 0 && d->in_eof && !d->frame_open)
 			return 0;
-		in = (ZSTD_inBuffer){ .src = d->in + d->in_pos, .size = in_avail(d), .pos = 0 };
+		in = (ZSTD_inBuffer){.src = d->in + d->in_pos, .size = in_avail(d), .pos = 0};
 		ret = ZSTD_decompressStream(d->zstd, &ob, &in);
 		d->in_pos += in.pos;
 		d->in_total += in.pos;

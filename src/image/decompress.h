@@ -32,11 +32,11 @@ struct decomp {
 	size_t in_len, in_pos;
 	bool in_eof;
 	bool sniffed;
-	bool member_done;  /* gzip: a member ended; EOF or another member follows */
-	bool frame_open;   /* zstd: inside a frame (EOF here means truncation) */
+	bool member_done; /* gzip: a member ended; EOF or another member follows */
+	bool frame_open;  /* zstd: inside a frame (EOF here means truncation) */
 	struct inflate_state *isal;
-	void *zlib;        /* z_stream */
-	void *zstd;        /* ZSTD_DStream */
+	void *zlib;	   /* z_stream */
+	void *zstd;	   /* ZSTD_DStream */
 	uint64_t in_total; /* compressed bytes consumed */
 };
 

@@ -78,11 +78,11 @@ struct extract {
 /* One tar entry in the form the writer needs. */
 struct entry {
 	struct archive_entry *ae;
-	const char *raw;                  /* the name as the tar has it */
-	char path[UNPACK_NAME_MAX + 1];   /* cleaned, relative; "" is the root */
-	char dir[UNPACK_NAME_MAX + 1];    /* path minus its last component */
-	const char *base;                 /* last component, points into path */
-	char shown[256];                  /* raw, printable and short, for messages */
+	const char *raw;		/* the name as the tar has it */
+	char path[UNPACK_NAME_MAX + 1]; /* cleaned, relative; "" is the root */
+	char dir[UNPACK_NAME_MAX + 1];	/* path minus its last component */
+	const char *base;		/* last component, points into path */
+	char shown[256];		/* raw, printable and short, for messages */
 	mode_t type;
 	mode_t perm;
 	uid_t uid;
@@ -312,7 +312,7 @@ static int apply_xattrs(struct extract *x, int fd, struct entry *e, struct sk_er
 /* Directory times are set at the very end: creating children changes them. */
 static int dir_times_record(struct extract *x, const struct entry *e, struct sk_err *err)
 {
-	struct dir_time rec = { .times = { e->times[0], e->times[1] } };
+	struct dir_time rec = {.times = {e->times[0], e->times[1]}};
 	size_t len = strlen(e->path);
 	int r;
 
@@ -447,7 +447,8 @@ static int make_room(struct extract *x, int pfd, const char *name, bool keep_dir
 	struct stat st;
 
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : err_set(err, errno, "cannot inspect the existing file");
+		return errno == ENOENT ? 0
+				       : err_set(err, errno, "cannot inspect the existing file");
 	if (S_ISDIR(st.st_mode) && keep_dir)
 		return 1;
 	/* Paths through what we remove may now resolve elsewhere. The fd stays
@@ -477,8 +478,8 @@ static int write_data(struct extract *x, int fd, const struct entry *e, struct s
 		if (r < ARCHIVE_WARN)
 			return archive_failure(x, err);
 		for (size_t done = 0; done < size;) {
-			ssize_t n = pwrite(fd, (const char *)block + done, size - done,
-					   off + (off_t)done);
+			ssize_t n =
+			    pwrite(fd, (const char *)block + done, size - done, off + (off_t)done);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0)
@@ -514,8 +515,7 @@ static int extract_regular(struct extract *x, int pfd, struct entry *e, struct s
 }
 
 /* Owner, mode and xattrs of a directory, new or kept; times come at the end. */
-static int finish_dir(struct extract *x, int dfd, struct entry *e, bool created,
-		      struct sk_err *err)
+static int finish_dir(struct extract *x, int dfd, struct entry *e, bool created, struct sk_err *err)
 {
 	if (set_owner_mode(x, dfd, e, created, err) < 0 || apply_xattrs(x, dfd, e, err) < 0)
 		return -1;
@@ -730,12 +730,12 @@ static int entry_decode(struct archive_entry *ae, struct entry *e, struct sk_err
 		return err_set(err, 0, "entry '%s': invalid owner", e->shown);
 	e->uid = (uid_t)uid;
 	e->gid = (gid_t)gid;
-	e->times[1] = (struct timespec){ archive_entry_mtime(ae), archive_entry_mtime_nsec(ae) };
+	e->times[1] = (struct timespec){archive_entry_mtime(ae), archive_entry_mtime_nsec(ae)};
 	e->times[0] = e->times[1];
 	/* As docker: an access time before the modification time is not kept. */
 	if (archive_entry_atime_is_set(ae) && archive_entry_atime(ae) > e->times[1].tv_sec)
-		e->times[0] = (struct timespec){ archive_entry_atime(ae),
-						 archive_entry_atime_nsec(ae) };
+		e->times[0] =
+		    (struct timespec){archive_entry_atime(ae), archive_entry_atime_nsec(ae)};
 	return 0;
 }
 
@@ -865,12 +865,12 @@ int unpack_layer(int src_fd, enum compression comp, int dest_dirfd, struct unpac
 {
 	struct layer_reader reader;
 	struct extract x = {
-		.root = dest_dirfd,
-		.reader = &reader,
-		.parent = { .fd = -1 },
-		.dir_times = BUF_INIT(UNPACK_DIR_TIMES_MAX),
-		.euid = geteuid(),
-		.egid = getegid(),
+	    .root = dest_dirfd,
+	    .reader = &reader,
+	    .parent = {.fd = -1},
+	    .dir_times = BUF_INIT(UNPACK_DIR_TIMES_MAX),
+	    .euid = geteuid(),
+	    .egid = getegid(),
 	};
 	int ret;
 

@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct unpack_result res;
-	struct sk_err err = { 0 };
+	struct sk_err err = {0};
 	int in, root;
 
 	if (topfd < 0) {

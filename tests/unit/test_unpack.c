@@ -114,7 +114,7 @@ static void tar_end(struct tar *t)
 
 static size_t gzip_into(const void *in, size_t len, unsigned char *out, size_t cap)
 {
-	z_stream z = { 0 };
+	z_stream z = {0};
 
 	deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
 	z.next_in = (unsigned char *)in;
@@ -148,8 +148,8 @@ static unsigned char *zstd_buf(const void *in, size_t len, size_t *out_len)
 /* ---- the sandbox ---- */
 
 struct sandbox {
-	char top[64];   /* mkdtemp */
-	char box[128];  /* top/box: holds only root/ and sentinel/ */
+	char top[64];	/* mkdtemp */
+	char box[128];	/* top/box: holds only root/ and sentinel/ */
 	char root[160]; /* the layer root */
 	int rootfd;
 };
@@ -266,7 +266,7 @@ TEST(entry_types)
 	struct unpack_result res;
 	struct sk_err err;
 	struct stat st, st2;
-	char link[64] = { 0 };
+	char link[64] = {0};
 
 	tar_begin(&t);
 	tar_dir(&t, "etc/", 0755);
@@ -348,7 +348,7 @@ TEST(modes_owners_times)
 }
 
 /* struct vfs_cap_data, revision 2, effective, CAP_NET_RAW permitted. */
-static const uint32_t cap_net_raw[5] = { 0x02000001, 1u << 13, 0, 0, 0 };
+static const uint32_t cap_net_raw[5] = {0x02000001, 1u << 13, 0, 0, 0};
 
 TEST(xattrs)
 {
@@ -391,7 +391,7 @@ TEST(whiteouts)
 	struct unpack_result res;
 	struct sk_err err;
 	struct stat st;
-	char val[8] = { 0 };
+	char val[8] = {0};
 	int fd;
 
 	tar_begin(&t);
@@ -402,7 +402,8 @@ TEST(whiteouts)
 	tar_end(&t);
 
 	CHECK(unpack_tar(&s, &t, &res, &err) == 0);
-	CHECK(lstat_in(&s, "etc/passwd", &st) && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
+	CHECK(lstat_in(&s, "etc/passwd", &st) && S_ISCHR(st.st_mode) &&
+	      st.st_rdev == makedev(0, 0));
 	CHECK(!lstat_in(&s, "etc/.wh.passwd", &st));
 	CHECK(lstat_in(&s, "top", &st) && S_ISCHR(st.st_mode) && st.st_rdev == 0);
 	fd = openat(s.rootfd, "var/cache", O_RDONLY | O_DIRECTORY);
@@ -501,7 +502,7 @@ TEST(multi_member_gzip_igzip_and_zlib)
 	make_sample_tar(&t);
 	sha256_digest(t.mem, t.used, expect);
 	/* Three members of uneven sizes, and an empty one in between. */
-	size_t cuts[] = { 0, 777, 777, t.used / 2, t.used };
+	size_t cuts[] = {0, 777, 777, t.used / 2, t.used};
 	for (size_t i = 0; i + 1 < ARRAY_SIZE(cuts); i++)
 		gz_len += gzip_into(t.mem + cuts[i], cuts[i + 1] - cuts[i], gz + gz_len,
 				    TAR_CAP - gz_len);
@@ -772,7 +773,7 @@ TEST(hostile_links_refused)
 TEST(invalid_whiteouts_refused)
 {
 	struct tar t;
-	const char *bad[] = { ".wh.", "d/.wh..", "d/.wh...", ".wh..wh.plnk", ".wh..wh." };
+	const char *bad[] = {".wh.", "d/.wh..", "d/.wh...", ".wh..wh.plnk", ".wh..wh."};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		tar_begin(&t);
@@ -792,7 +793,8 @@ TEST(overlay_xattr_refused)
 	struct archive_entry *e = entry_new("d/", AE_IFDIR, 0755);
 	archive_entry_xattr_add_entry(e, "trusted.overlay.redirect", "/etc", 4);
 	tar_put(&t, e, NULL, 0);
-	expect_refused(&t, "entry 'd/': extended attribute 'trusted.overlay.redirect' is not allowed");
+	expect_refused(&t,
+		       "entry 'd/': extended attribute 'trusted.overlay.redirect' is not allowed");
 }
 
 TEST(corrupt_and_truncated_input_refused)
@@ -832,8 +834,8 @@ TEST(corrupt_and_truncated_input_refused)
 
 	/* Not a tar at all. */
 	sandbox_new(&s);
-	CHECK(unpack_bytes(&s, "hello world, this is not a tar", 30, COMPRESSION_NONE, &res,
-			   &err) < 0);
+	CHECK(unpack_bytes(&s, "hello world, this is not a tar", 30, COMPRESSION_NONE, &res, &err) <
+	      0);
 	sandbox_check_and_free(&s);
 	free(gz);
 	free(zst);
