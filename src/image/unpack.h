@@ -32,7 +32,12 @@ struct unpack_result {
 /* Extract everything from src_fd until EOF into dest_dirfd (an empty directory).
  * The whole input is consumed and hashed even past the tar's end-of-archive
  * marker, so the diff_id is over all bytes. On error the destination is left
- * partially written; the caller discards it. */
+ * partially written; the caller discards it.
+ * comp is the media type's claim; as docker and containerd do, the magic bytes
+ * decide (gzip, zstd, else a plain tar; bzip2/xz are refused). Limits: names
+ * and link targets 4096 bytes, 10 million entries, 64 MiB of deferred
+ * directory times. Safe to run in several threads at once (no shared state).
+ * See docs/EXTRACTION.md for why nothing can be written outside dest_dirfd. */
 int unpack_layer(int src_fd, enum compression comp, int dest_dirfd, struct unpack_result *res,
 		 struct sk_err *err);
 
