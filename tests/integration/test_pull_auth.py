@@ -114,3 +114,30 @@ def test_debug_never_shows_secrets(skiff, auth_registry, busybox):
         if "authorization" in line.lower():
             assert "bearer ey" not in line.lower() and "basic " + secret_b64.lower() not in \
                 line.lower()
+
+
+def test_redirect_to_blob_storage_gets_no_credentials(skiff, store, auth_registry, busybox):
+    """Registries redirect blob GETs to storage on another host; the bearer
+    token must not follow the redirect there."""
+    auth_registry.client.push_image("private/busybox", busybox, tag="latest")
+    write_docker_config(skiff, auth_registry.hostport, "alice", "wonderland")
+    layer = busybox.layers[0]
+    storage = regkit.BlobServer().start()
+    front = regkit.LyingProxy(auth_registry.hostport).start()
+    try:
+        # Credentials are stored for the registry as skiff is told to reach it.
+        write_docker_config(skiff, front.hostport, "alice", "wonderland")
+        location = storage.put(f"/blobs/{layer.hex}", layer.blob) + "?X-Signature=abc"
+        front.add(rf"/blobs/{layer.digest}", "status", status=307,
+                  headers={"Location": location}, body=b"")
+
+        skiff.ok("pull", f"{front.hostport}/private/busybox")
+
+        assert [r["authorization"] for r in storage.log] == [None]
+        # The registry itself got bearer tokens, never the Basic credentials.
+        schemes = {r["auth_scheme"] for r in front.requests(path_re=r"^/v2/.+")}
+        assert "Bearer" in schemes and "Basic" not in schemes, schemes
+    finally:
+        front.stop()
+        storage.stop()
+    assert layer.diff_hex in store.layer_ids()

@@ -94,6 +94,7 @@ class LyingProxy:
                 entry = {"method": self.command, "path": self.path,
                          "range": self.headers.get("Range"),
                          "authorization": self.headers.get("Authorization") is not None,
+                         "auth_scheme": (self.headers.get("Authorization") or " ").split(" ")[0],
                          "fault": fault.kind if fault else None, "status": status}
                 with proxy.lock:
                     proxy.log.append(entry)
@@ -193,6 +194,61 @@ class LyingProxy:
 
     def start(self):
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+class BlobServer:
+    """Stands for blob storage (S3, a CDN) that a registry redirects to: serves
+    fixed bytes per path on its own port (another origin) and records whether
+    each request carried an Authorization header (it never should)."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.files = {}
+        self.log = []
+        self.lock = threading.Lock()
+        self.server = None
+
+    def put(self, path, data):
+        self.files[path] = data
+        return self.url + path
+
+    def start(self):
+        bs = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                path = self.path.split("?")[0]
+                with bs.lock:
+                    bs.log.append({"path": path, "range": self.headers.get("Range"),
+                                   "authorization": self.headers.get("Authorization")})
+                data = bs.files.get(path)
+                if data is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
