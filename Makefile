@@ -12,6 +12,9 @@ O       ?= build
 CC      ?= cc
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 PKGS    := libcurl jansson libarchive libisal libzstd libseccomp zlib libcrypto
+# libcurl and libarchive are loaded on first use (src/util/lazylib.c), not linked:
+# the run path must not pay for mapping their ~40 dependencies.
+LINKED  := jansson libisal libzstd libseccomp zlib libcrypto
 
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
            -Wno-unused-parameter -Wvla -Wpointer-arith -Wundef -Wno-format-truncation
@@ -20,7 +23,7 @@ WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wfor
 OPT     ?= -O2 -g
 CFLAGS  := $(OPT) $(CFLAGS) -std=gnu17 -pthread $(WARN) $(if $(NOWERROR),,-Werror) -D_GNU_SOURCE \
            -DSKIFF_VERSION='"$(VERSION)"' -Isrc $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += -pthread $(shell pkg-config --libs $(PKGS))
+LDLIBS  += -pthread $(shell pkg-config --libs $(LINKED)) -ldl
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/image/*.c src/runtime/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
