@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "cli/cli.h"
 #include "util/log.h"
 
@@ -152,10 +150,6 @@ int main(int argc, char **argv)
 	cmd = find_command(argv[idx]);
 	if (!cmd) {
 		err_set(&err, 0, "'%s' is not a skiff command.\nSee 'skiff --help'.", argv[idx]);
-		goto fail;
-	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		err_set(&err, 0, "cannot initialise libcurl");
 		goto fail;
 	}
 	ret = run_command(cmd, &ctx, argc - idx, argv + idx, &err);

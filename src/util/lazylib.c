@@ -26,12 +26,25 @@
 struct lazy_lib {
 	const char *soname;
 	void *handle; /* written once, under dlopen's own lock; read atomically */
+	void (*after_open)(void *handle);
 };
+
+/* libcurl wants curl_global_init() before any other call: done when it is
+ * loaded, i.e. only by commands that talk to a registry. */
+static void curl_after_open(void *h)
+{
+	CURLcode (*init)(long) = (CURLcode(*)(long))dlsym(h, "curl_global_init");
+
+	if (!init || init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "skiff: cannot initialise libcurl\n");
+		exit(EXIT_SKIFF);
+	}
+}
 
 /* Process-wide caches of dlopen handles: set once, never freed (like the
  * dynamic linker's own tables). The one other exception to "no global state". */
-static struct lazy_lib lib_curl = { "libcurl.so.4", NULL };
-static struct lazy_lib lib_archive = { "libarchive.so.13", NULL };
+static struct lazy_lib lib_curl = { "libcurl.so.4", NULL, curl_after_open };
+static struct lazy_lib lib_archive = { "libarchive.so.13", NULL, NULL };
 
 static void *lazy_sym(struct lazy_lib *lib, const char *name)
 {
@@ -46,6 +59,8 @@ static void *lazy_sym(struct lazy_lib *lib, const char *name)
 			fprintf(stderr, "skiff: cannot load %s: %s\n", lib->soname, dlerror());
 			exit(EXIT_SKIFF);
 		}
+		if (lib->after_open)
+			lib->after_open(h);
 		__atomic_store_n(&lib->handle, h, __ATOMIC_RELEASE);
 	}
 	sym = dlsym(h, name);
@@ -71,7 +86,6 @@ static void *lazy_sym(struct lazy_lib *lib, const char *name)
 	}
 
 /* ---- libcurl ---- */
-LAZY(lib_curl, CURLcode, curl_global_init, (long flags), (flags))
 LAZY(lib_curl, CURL *, curl_easy_init, (void), ())
 LAZY(lib_curl, void, curl_easy_cleanup, (CURL * h), (h))
 LAZY(lib_curl, void, curl_easy_reset, (CURL * h), (h))
