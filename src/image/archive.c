@@ -366,7 +366,7 @@ static int spool_entry(struct spool *sp, struct archive *a, struct archive_entry
 		       struct sk_err *err)
 {
 	const char *raw = archive_entry_pathname(e);
-	char name[ENTRY_NAME_MAX];
+	char name[ENTRY_NAME_MAX] = "";
 
 	if (!raw || entry_name(raw, name, sizeof(name)) < 0 || !entry_is_data(name)) {
 		if (raw && entry_classify(name) == ENTRY_IGNORED)
@@ -799,17 +799,19 @@ static int docker_image(struct load_ctx *lc, json_t *item, struct load_image *im
 	const char *cfg_name = json_string_value(json_object_get(item, "Config"));
 	json_t *layers = json_object_get(item, "Layers");
 	struct image_config cfg = {0};
-	char digest[DIGEST_STR_MAX];
+	char digest[DIGEST_STR_MAX] = "";
 	int ret;
 
-	if (!cfg_name || entry_classify(cfg_name) < ENTRY_CONFIG)
+	if (cfg_name)
+		name_digest(cfg_name, digest, sizeof(digest));
+	/* A config must be named by its digest: that is how it is verified. */
+	if (!cfg_name || entry_classify(cfg_name) < ENTRY_CONFIG || !digest[0])
 		return err_set(err, 0, "invalid Config '%s'", cfg_name ? cfg_name : "(missing)");
 	if (!json_is_array(layers) || json_array_size(layers) > MANIFEST_MAX_LAYERS)
 		return err_set(err, 0, "Layers is not a list of at most %d names",
 			       MANIFEST_MAX_LAYERS);
 	if (docker_tags(json_object_get(item, "RepoTags"), img, err) < 0)
 		return -1;
-	name_digest(cfg_name, digest, sizeof(digest));
 	ret = load_config(lc, cfg_name, digest, img, &cfg, err);
 	if (ret == 0)
 		ret = docker_layers(lc, layers, img, &cfg, err);

@@ -427,3 +427,23 @@ def test_usage_errors(skiff):
     assert "load" in r.stderr
     r = skiff.ok("load", "--help")
     assert "Usage: skiff load" in r.stdout
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("Config", "../../../../etc/passwd", "invalid Config"),
+    ("Config", "%064x/layer.tar" % 1, "invalid Config"),
+    ("Layers", ["/etc/passwd"], "invalid file name"),
+    ("Layers", ["../" * 8 + "etc/shadow"], "invalid file name"),
+])
+def test_manifest_json_names_outside_the_archive(skiff, store, tmp_path, field, value, message):
+    img = image(["names:1"])
+    members = legacy_members(img)
+    manifest = json.loads(members[-1][1])
+    manifest[0][field] = value
+    members[-1] = ("manifest.json", json.dumps(manifest).encode())
+    path = tmp_path / "names.tar"
+    path.write_bytes(tar_of(members))
+    r = skiff.fails("load", "-i", str(path))
+    assert message in regkit.error_line(r)
+    assert store.refs() == {}
+    assert_clean(store)
