@@ -45,8 +45,8 @@ static int parse_concurrency(const char *s, int *out, struct sk_err *err)
 }
 
 /* Returns 1 when help was printed, 0 to go on, -1 on a usage error. */
-static int parse_pull_options(struct cli_ctx *ctx, int argc, char **argv, struct pull_opts *opts,
-			      bool *quiet, struct sk_err *err)
+static int parse_pull_options(int argc, char **argv, struct pull_opts *opts, bool *quiet,
+			      struct sk_err *err)
 {
 	static const struct option longopts[] = {
 		{ "platform", required_argument, NULL, OPT_PLATFORM },
@@ -99,7 +99,7 @@ static int exec_pull(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 	int r;
 
 	platform_host(&opts.platform);
-	r = parse_pull_options(ctx, argc, argv, &opts, &quiet, err);
+	r = parse_pull_options(argc, argv, &opts, &quiet, err);
 	if (r != 0)
 		return r > 0 ? 0 : -1;
 	if (optind != argc - 1)
