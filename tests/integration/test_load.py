@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import time
 
 import pytest
 
@@ -48,10 +49,16 @@ def images_json(skiff):
     return [json.loads(l) for l in out.splitlines() if l.strip()]
 
 
+def spool_dirs(store):
+    try:
+        return [n for n in os.listdir(store.path("tmp")) if n.startswith("load-")]
+    except FileNotFoundError:
+        return []
+
+
 def assert_clean(store):
     """No spool directory and no half-extracted layer left behind."""
-    spools = [n for n in os.listdir(store.path("tmp")) if n.startswith("load-")] \
-        if os.path.isdir(store.path("tmp")) else []
+    spools = spool_dirs(store)
     assert spools == [], f"spool dirs left: {spools}"
     assert store.tmp_layers() == [], f"tmp layers left: {store.tmp_layers()}"
 
@@ -446,4 +453,42 @@ def test_manifest_json_names_outside_the_archive(skiff, store, tmp_path, field, 
     r = skiff.fails("load", "-i", str(path))
     assert message in regkit.error_line(r)
     assert store.refs() == {}
+    assert_clean(store)
+
+
+def test_concurrent_loads(skiff, store, tmp_path):
+    img = image(["together:1"], n_layers=10)
+    path = tmp_path / "t.tar"
+    mkimage.write_docker_archive(str(path), [img])
+    procs = [skiff.popen("load", "-i", str(path), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE) for _ in range(4)]
+    for p in procs:
+        out, errout = p.communicate(timeout=regkit.DEFAULT_TIMEOUT)
+        assert p.returncode == 0, errout
+        assert out.decode().splitlines() == ["Loaded image: together:1"]
+    assert list(store.refs()) == ["docker.io/library/together:1"]
+    assert_image_loaded(store, img, "docker.io/library/together:1")
+    assert_clean(store)
+
+
+def test_killed_load_leaves_nothing_and_is_swept(skiff, store, tmp_path):
+    img = image(["killed:1"], n_layers=2)
+    data = mkimage.write_docker_archive(str(tmp_path / "k.tar"), [img])
+    p = skiff.popen("load", stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE)
+    p.stdin.write(data[:len(data) // 2])
+    p.stdin.flush()
+    deadline = time.monotonic() + 30
+    while not any(n.startswith("load-") for n in spool_dirs(store)):
+        assert time.monotonic() < deadline, "no spool dir appeared"
+        time.sleep(0.02)
+    p.kill()
+    p.wait(timeout=30)
+    p.stdin.close()
+    assert store.refs() == {}
+    # the next load sweeps the dead one's spool dir and succeeds
+    r = subprocess.run(skiff.cmd("load"), input=data, env=skiff.env, capture_output=True,
+                       timeout=regkit.DEFAULT_TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    assert_image_loaded(store, img, "docker.io/library/killed:1")
     assert_clean(store)
