@@ -25,6 +25,9 @@ CFLAGS  := $(OPT) $(CFLAGS) -std=gnu17 -pthread $(WARN) $(if $(NOWERROR),,-Werro
            -DSKIFF_VERSION='"$(VERSION)"' -Isrc $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += -pthread $(shell pkg-config --libs $(LINKED)) -ldl
 
+# Tests may use libarchive's writer directly (to build hostile tars).
+TEST_LIBS := $(shell pkg-config --libs libarchive)
+
 LIB_SRC := $(sort $(wildcard src/util/*.c src/image/*.c src/runtime/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
@@ -53,7 +56,7 @@ $(O)/%.o: %.c
 
 $(O)/tests/%: tests/unit/%.c $(O)/libskiff.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(O)/libskiff.a $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(O)/libskiff.a $(LDLIBS) $(TEST_LIBS)
 
 unit: $(UNIT_BIN)
 	@set -e; pass=0; fail=0; for t in $(UNIT_BIN); do \
@@ -76,7 +79,7 @@ fuzz:
 	@mkdir -p $(FUZZ_O)/fuzz
 	@for f in $(FUZZ_TARGETS); do n=$$(basename $$f .c); \
 	  echo "  FUZZ $$n"; clang -std=gnu17 -D_GNU_SOURCE -Isrc -O1 -g -fsanitize=fuzzer,address,undefined \
-	  $$(pkg-config --cflags $(PKGS)) -o $(FUZZ_O)/fuzz/$$n $$f $(FUZZ_O)/libskiff.a $(LDLIBS) || exit 1; done
+	  $$(pkg-config --cflags $(PKGS)) -o $(FUZZ_O)/fuzz/$$n $$f $(FUZZ_O)/libskiff.a $(LDLIBS) $(TEST_LIBS) || exit 1; done
 
 # Each fuzz target runs briefly (FUZZ_SECONDS) from its seed corpus.
 FUZZ_SECONDS ?= 20

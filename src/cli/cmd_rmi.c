@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "image/ref.h"
+#include "runtime/container.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/human.h"
@@ -147,6 +148,8 @@ static int exec_rmi(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *e
 	}
 	if (optind >= argc)
 		return cli_usage_error(err, "rmi", "\"skiff rmi\" requires at least 1 argument");
+	/* Containers whose skiff died no longer pin their image. */
+	container_gc(&ctx->store);
 	for (int i = optind; i < argc; i++) {
 		struct sk_err one = { 0 };
 		if (remove_image(&ctx->store, argv[i], force, &one) < 0) {

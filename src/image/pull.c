@@ -740,7 +740,7 @@ int pull_image_report(struct store *s, const struct sk_config *cfg, const struct
 	struct registry *reg;
 	char plat[64];
 	double t0 = now_s();
-	int ret;
+	int ret, hold;
 
 	if (!rep)
 		rep = &local;
@@ -748,11 +748,18 @@ int pull_image_report(struct store *s, const struct sk_config *cfg, const struct
 	platform_format(&opts->platform, plat, sizeof(plat));
 	log_debug("pull %s/%s (%s) for %s", ref->domain, ref->path, ref_reference(ref), plat);
 	store_cleanup_stale(s);
-	reg = registry_new(ref->domain, cfg, err);
-	if (!reg)
+	/* Blobs and layers land before the image record: keep GC away until then. */
+	hold = store_hold(s, err);
+	if (hold < 0)
 		return -1;
+	reg = registry_new(ref->domain, cfg, err);
+	if (!reg) {
+		store_release(hold);
+		return -1;
+	}
 	ret = pull_with_registry(s, reg, ref, opts, out, rep, err);
 	registry_free(reg);
+	store_release(hold);
 	if (ret == 0)
 		log_debug("pull done in %.2fs: %u layers fetched (%" PRIu64 " bytes), %u present",
 			  now_s() - t0, rep->layers_fetched, rep->bytes_fetched,

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,12 @@ int store_open(struct store *s, const char *root, struct sk_err *err)
 	for (size_t i = 0; i < ARRAY_SIZE(store_dirs); i++) {
 		if (mkdirat(s->root_fd, store_dirs[i], 0700) < 0 && errno != EEXIST)
 			return err_set(err, errno, "cannot create '%s/%s'", root, store_dirs[i]);
+	}
+	/* Paths handed to mounts (layers, containers) must not depend on the cwd. */
+	if (root[0] != '/') {
+		char abs[PATH_MAX];
+		if (!realpath(root, abs) || snprintf(s->root, sizeof(s->root), "%s", abs) >= (int)sizeof(s->root))
+			return err_set(err, errno ? errno : ENAMETOOLONG, "cannot resolve '%s'", root);
 	}
 	return 0;
 }

@@ -11,7 +11,8 @@ void human_size(int64_t bytes, char *out, size_t len)
 	double v = (double)bytes;
 	size_t u = 0;
 
-	while (v >= 1000.0 && u + 1 < sizeof(units) / sizeof(units[0])) {
+	/* 999.5 would print as "1e+03" with %.3g: it belongs to the next unit. */
+	while (v >= 999.5 && u + 1 < sizeof(units) / sizeof(units[0])) {
 		v /= 1000.0;
 		u++;
 	}
