@@ -141,3 +141,36 @@ def test_redirect_to_blob_storage_gets_no_credentials(skiff, store, auth_registr
         front.stop()
         storage.stop()
     assert layer.diff_hex in store.layer_ids()
+
+
+@pytest.fixture
+def basic_registry(tmp_path):
+    """A registry with htpasswd (Basic) auth: user bob, password builder."""
+    import subprocess
+    htpasswd = tmp_path / "htpasswd"
+    line = subprocess.run(["htpasswd", "-Bbn", "bob", "builder"], capture_output=True,
+                          text=True, check=True, timeout=60).stdout.strip()
+    htpasswd.write_text(line + "\n")
+    with regkit.Registry(tmp_path / "basic-registry", htpasswd=str(htpasswd)) as reg:
+        reg.client = regkit.RegistryClient(reg.url, credentials=("bob", "builder"))
+        yield reg
+
+
+def test_basic_auth_registry_with_credentials(skiff, store, basic_registry, busybox):
+    basic_registry.client.push_image("team/busybox", busybox, tag="latest")
+    write_docker_config(skiff, basic_registry.hostport, "bob", "builder")
+
+    skiff.ok("pull", f"{basic_registry.hostport}/team/busybox")
+
+    assert busybox.layers[0].diff_hex in store.layer_ids()
+
+
+def test_basic_auth_registry_wrong_password(skiff, store, basic_registry, busybox):
+    basic_registry.client.push_image("team/busybox", busybox, tag="latest")
+    write_docker_config(skiff, basic_registry.hostport, "bob", "Wr0ngPa55")
+
+    r = skiff.fails("pull", f"{basic_registry.hostport}/team/busybox")
+
+    assert "unauthorized" in regkit.error_line(r).lower()
+    assert "Wr0ngPa55" not in r.stderr
+    assert not store.refs()

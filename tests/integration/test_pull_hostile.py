@@ -71,8 +71,9 @@ def test_host_passwd_not_linked(skiff, store, registry, busybox):
     evil = Layer(hostile.hardlink_outside().tar)
     registry.client.push_image("hostile/image", Image([evil]), tag="x")
 
-    skiff.run("pull", f"{registry.hostport}/hostile/image:x")
+    r = skiff.fails("pull", f"{registry.hostport}/hostile/image:x")
 
+    assert "etc/passwd" in regkit.error_line(r)
     assert os.stat("/etc/passwd").st_nlink == st_before.st_nlink
 
 
