@@ -724,7 +724,8 @@ static int collect_used(struct store *s, struct digest_set *used, struct sk_err 
 	}
 	if (mark_containers(s, used) < 0)
 		return err_set(err, ENOMEM, "collecting used digests");
-	qsort(used->items, used->n, DIGEST_STR_MAX, cmp_digest);
+	if (used->n)
+		qsort(used->items, used->n, DIGEST_STR_MAX, cmp_digest);
 	return 0;
 }
 
