@@ -1,23 +1,29 @@
 """TLS: a registry with a certificate from a private CA is trusted through
 <certs.d>/<host:port>/ca.crt (SKIFF_CERTS_DIR); without the CA, the pull fails
 with a clear certificate error. 127.0.0.0/8 is insecure by default (verification
-is skipped there, as in docker), so these registries listen on a non-loopback
-address of this machine."""
+is skipped there, as in docker), so these registries run on a test host of
+our own: a network namespace joined to this machine by a veth pair."""
 
 import os
 
 import pytest
 
 import regkit
+from regkit import netns
 
-HOST_IP = regkit.host_ipv4()
-pytestmark = pytest.mark.skipif(HOST_IP is None, reason="no non-loopback IPv4 address")
+pytestmark = pytest.mark.skipif(not netns.available(), reason="needs root and ip netns")
 
 
 @pytest.fixture
-def tls_registry(tmp_path):
-    tls = regkit.TLSMaterial(tmp_path / "tls", ips=(HOST_IP, "127.0.0.1"))
-    with regkit.Registry(tmp_path / "reg", host=HOST_IP, tls=tls) as reg:
+def test_host():
+    with netns.TestHost() as host:
+        yield host
+
+
+@pytest.fixture
+def tls_registry(tmp_path, test_host):
+    tls = regkit.TLSMaterial(tmp_path / "tls", ips=(test_host.ip, "127.0.0.1"))
+    with regkit.Registry(tmp_path / "reg", tls=tls, test_host=test_host) as reg:
         reg.client = regkit.RegistryClient(reg.url, ssl_context=tls.ssl_context())
         reg.tls_material = tls
         yield reg
@@ -46,7 +52,7 @@ def test_pull_without_ca_is_a_certificate_error(skiff, store, tls_registry, busy
 
 def test_ca_of_another_host_does_not_help(skiff, tls_registry, busybox):
     tls_registry.client.push_image("secure/busybox", busybox, tag="latest")
-    tls_registry.tls_material.install_ca(skiff.certs_dir, f"{HOST_IP}:1")
+    tls_registry.tls_material.install_ca(skiff.certs_dir, f"{tls_registry.host}:1")
 
     r = skiff.fails("pull", f"{tls_registry.hostport}/secure/busybox")
 

@@ -10,4 +10,4 @@ from .registry import Registry
 from .store import StoreView
 from .tlsgen import TLSMaterial
 from .tokens import TokenServer
-from .util import DEFAULT_TIMEOUT, Skiff, error_line, free_port, host_ipv4, sha256_digest
+from .util import DEFAULT_TIMEOUT, Skiff, error_line, free_port, sha256_digest

@@ -15,13 +15,19 @@ REGISTRY_BIN = "/usr/bin/docker-registry"
 
 
 class Registry:
-    def __init__(self, workdir, host="127.0.0.1", token=None, htpasswd=None, tls=None):
+    def __init__(self, workdir, host="127.0.0.1", token=None, htpasswd=None, tls=None,
+                 test_host=None):
         """token: dict(realm, service, issuer, rootcertbundle); htpasswd: path of
-        an htpasswd file (bcrypt); tls: a TLSMaterial."""
+        an htpasswd file (bcrypt); tls: a TLSMaterial; test_host: a
+        netns.TestHost to run in (then host is its address)."""
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
+        self.test_host = test_host
+        if test_host:
+            host = test_host.ip
         self.host = host
-        self.port = free_port(host)
+        # A fresh namespace has every port free; its address is not ours to bind.
+        self.port = 5000 if test_host else free_port(host)
         self.hostport = f"{host}:{self.port}"
         self.tls = tls
         self.scheme = "https" if tls else "http"
@@ -54,7 +60,8 @@ class Registry:
 
     def start(self):
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([REGISTRY_BIN, "serve", self.config_path],
+        prefix = self.test_host.prefix() if self.test_host else []
+        self.proc = subprocess.Popen(prefix + [REGISTRY_BIN, "serve", self.config_path],
                                      stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
         ctx = self.tls.ssl_context() if self.tls else None

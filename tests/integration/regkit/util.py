@@ -39,21 +39,6 @@ def wait_http(url, timeout=20, context=None):
     raise TimeoutError(f"{url} did not come up: {last}")
 
 
-def host_ipv4():
-    """A non-loopback IPv4 address of this machine, or None. Used where a test
-    needs a registry that skiff does not treat as insecure (127.0.0.0/8 is)."""
-    try:
-        out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"],
-                             capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    for line in out.splitlines():
-        parts = line.split()
-        if "inet" in parts:
-            return parts[parts.index("inet") + 1].split("/")[0]
-    return None
-
-
 class Skiff:
     """Runs the skiff binary against one private store with a clean environment
     (own HOME, DOCKER_CONFIG, config files and certs dir), so that nothing of the
