@@ -1,0 +1,542 @@
+/*
+ * cgroup.c: flag parsing, detection, and what gets written to fake v1 and v2
+ * trees; as root, a real cgroup on this host with a child in it: limits read
+ * back, an OOM kill detected, a fork bomb contained and killed, nothing left.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtime/cgroup.h"
+#include "util/fs.h"
+#include "unit.h"
+
+TEST(mode_from_magic)
+{
+	CHECK(cgroup_mode_from_magic(CGROUP2_SUPER_MAGIC, 0) == CGROUP_V2);
+	CHECK(cgroup_mode_from_magic(TMPFS_MAGIC, CGROUP2_SUPER_MAGIC) == CGROUP_HYBRID);
+	CHECK(cgroup_mode_from_magic(TMPFS_MAGIC, 0) == CGROUP_V1);
+	CHECK(cgroup_mode_from_magic(TMPFS_MAGIC, TMPFS_MAGIC) == CGROUP_V1);
+	CHECK(cgroup_mode_from_magic(0xEF53, 0) == -1);
+}
+
+TEST(detect_this_host)
+{
+	enum cgroup_mode mode;
+	struct sk_err err;
+
+	/* These machines are hybrid; elsewhere just require an answer. */
+	CHECK(cgroup_detect(CGROUP_ROOT, &mode, &err) == 0);
+	CHECK(cgroup_detect("/tmp", &mode, &err) < 0 || mode == CGROUP_V1);
+}
+
+static int64_t bytes(const char *s)
+{
+	struct sk_err err;
+	int64_t v;
+
+	return cgroup_parse_bytes(s, &v, &err) < 0 ? -1 : v;
+}
+
+TEST(parse_bytes)
+{
+	CHECK(bytes("100") == 100);
+	CHECK(bytes("100b") == 100);
+	CHECK(bytes("10k") == 10240);
+	CHECK(bytes("1kb") == 1024);
+	CHECK(bytes("512m") == 512LL << 20);
+	CHECK(bytes("512M") == 512LL << 20);
+	CHECK(bytes("2MiB") == 2LL << 20);
+	CHECK(bytes("1g") == 1LL << 30);
+	CHECK(bytes("1.5g") == 3LL << 29);
+	CHECK(bytes("1 g") == 1LL << 30);
+	CHECK(bytes("2t") == 2LL << 40);
+	CHECK(bytes("") == -1);
+	CHECK(bytes("m") == -1);
+	CHECK(bytes("12x") == -1);
+	CHECK(bytes("-5") == -1);
+	CHECK(bytes("1gg") == -1);
+	CHECK(bytes("99999999999999999999") == -1);
+	CHECK(bytes("9999999999p") == -1);
+}
+
+TEST(parse_memory_flags)
+{
+	struct cgroup_limits lim = {0};
+	struct sk_err err;
+
+	CHECK(cgroup_parse_memory("4m", &lim, &err) < 0);
+	CHECK(strstr(err.msg, "6MB") != NULL);
+	CHECK(cgroup_parse_memory("512m", &lim, &err) == 0 && lim.memory == 512LL << 20);
+	CHECK(cgroup_parse_memory_swap("-1", &lim, &err) == 0 && lim.memory_swap == -1);
+	CHECK(cgroup_limits_check(&lim, &err) == 0);
+	CHECK(cgroup_parse_memory_swap("256m", &lim, &err) == 0);
+	CHECK(cgroup_limits_check(&lim, &err) < 0);
+	lim.memory = 0;
+	CHECK(cgroup_limits_check(&lim, &err) < 0);
+	CHECK_STR(err.msg, "--memory-swap needs --memory as well");
+}
+
+TEST(parse_cpus)
+{
+	struct cgroup_limits lim = {0};
+	struct sk_err err;
+
+	CHECK(cgroup_parse_cpus("1.5", &lim, &err) == 0 || sysconf(_SC_NPROCESSORS_ONLN) < 2);
+	CHECK(lim.cpu_quota == 150000 && lim.cpu_period == 100000);
+	CHECK(cgroup_parse_cpus("0.5", &lim, &err) == 0 && lim.cpu_quota == 50000);
+	CHECK(cgroup_parse_cpus("0.01", &lim, &err) == 0 && lim.cpu_quota == 1000);
+	CHECK(cgroup_parse_cpus("0.001", &lim, &err) < 0);
+	CHECK(cgroup_parse_cpus("abc", &lim, &err) < 0);
+	CHECK(cgroup_parse_cpus("1.", &lim, &err) == 0 && lim.cpu_quota == 100000);
+	CHECK(cgroup_parse_cpus("-1", &lim, &err) < 0);
+	CHECK(cgroup_parse_cpus("100000", &lim, &err) < 0);
+}
+
+TEST(shares_and_weight)
+{
+	struct cgroup_limits lim = {0};
+	struct sk_err err;
+
+	CHECK(cgroup_shares_to_weight(2) == 1);
+	CHECK(cgroup_shares_to_weight(1024) == 39);
+	CHECK(cgroup_shares_to_weight(262144) == 10000);
+	CHECK(cgroup_parse_cpu_shares("512", &lim, &err) == 0 && lim.cpu_shares == 512);
+	CHECK(cgroup_parse_cpu_shares("1", &lim, &err) < 0);
+	CHECK(cgroup_parse_cpu_shares("x", &lim, &err) < 0);
+}
+
+TEST(parse_cpuset_and_pids)
+{
+	struct cgroup_limits lim = {0};
+	struct sk_err err;
+
+	CHECK(cgroup_parse_cpuset_cpus("0-1,3", &lim, &err) == 0);
+	CHECK_STR(lim.cpuset_cpus, "0-1,3");
+	CHECK(cgroup_parse_cpuset_cpus("0", &lim, &err) == 0);
+	CHECK(cgroup_parse_cpuset_cpus("1-0", &lim, &err) < 0);
+	CHECK(cgroup_parse_cpuset_cpus("0,", &lim, &err) < 0);
+	CHECK(cgroup_parse_cpuset_cpus(",1", &lim, &err) < 0);
+	CHECK(cgroup_parse_cpuset_cpus("a", &lim, &err) < 0);
+	CHECK(cgroup_parse_cpuset_cpus("", &lim, &err) < 0);
+	CHECK(cgroup_parse_cpuset_cpus("0-", &lim, &err) < 0);
+	CHECK(cgroup_parse_pids_limit("100", &lim, &err) == 0 && lim.pids_limit == 100);
+	CHECK(cgroup_parse_pids_limit("-1", &lim, &err) == 0 && lim.pids_limit == -1);
+	CHECK(cgroup_parse_pids_limit("0", &lim, &err) == 0 && lim.pids_limit == -1);
+	CHECK(cgroup_parse_pids_limit("-2", &lim, &err) < 0);
+	CHECK(cgroup_parse_pids_limit("1e3", &lim, &err) < 0);
+}
+
+/* ---- fake trees --------------------------------------------------------- */
+
+static void touch(const char *dir, const char *rel, const char *content)
+{
+	char path[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	f = fopen(path, "w");
+	if (f) {
+		fputs(content, f);
+		fclose(f);
+	}
+}
+
+static const char *slurp(const char *dir, const char *rel)
+{
+	static char text[4096];
+	char path[1024];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	f = fopen(path, "r");
+	if (!f)
+		return "(missing)";
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
+
+static void remove_tmp(const char *dir)
+{
+	struct sk_err err;
+
+	fs_remove_tree(AT_FDCWD, dir, &err);
+}
+
+TEST(fake_v1_tree)
+{
+	char dir[] = "/tmp/skiff-cg-v1-XXXXXX";
+	static const char *const files[] = {
+	    "memory/skiff/t1/memory.limit_in_bytes", /* memsw absent: swap accounting off */
+	    "memory/skiff/t1/memory.oom_control",
+	    "memory/skiff/t1/cgroup.procs",
+	    "cpu/skiff/t1/cpu.cfs_quota_us",
+	    "cpu/skiff/t1/cpu.cfs_period_us",
+	    "cpu/skiff/t1/cpu.shares",
+	    "cpu/skiff/t1/cgroup.procs",
+	    "cpuacct/skiff/t1/cgroup.procs",
+	    "pids/skiff/t1/pids.max",
+	    "pids/skiff/t1/cgroup.procs",
+	    "cpuset/cpuset.cpus",
+	    "cpuset/cpuset.mems",
+	    "cpuset/skiff/t1/cgroup.procs",
+	    "cpuset/skiff/cpuset.cpus",
+	    "cpuset/skiff/cpuset.mems",
+	    "cpuset/skiff/t1/cpuset.cpus",
+	    "cpuset/skiff/t1/cpuset.mems",
+	    "freezer/skiff/t1/cgroup.procs",
+	};
+	struct cgroup_limits lim = {.memory = 64 << 20,
+				    .cpu_quota = 50000,
+				    .cpu_period = 100000,
+				    .cpu_shares = 512,
+				    .cpuset_cpus = "0",
+				    .pids_limit = 42};
+	struct cgroup cg;
+	struct sk_err err;
+
+	CHECK(mkdtemp(dir) != NULL);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		touch(dir, files[i], "");
+	touch(dir, "cpuset/cpuset.cpus", "0-1\n");
+	touch(dir, "cpuset/cpuset.mems", "0\n");
+	CHECK(cgroup_create(CGROUP_V1, dir, "skiff/t1", &lim, &cg, &err) == 0);
+	CHECK(cg.n == 6 && cg.unified == -1 && cg.memory >= 0 && cg.freezer >= 0);
+	CHECK_STR(slurp(dir, "memory/skiff/t1/memory.limit_in_bytes"), "67108864");
+	CHECK_STR(slurp(dir, "cpu/skiff/t1/cpu.cfs_quota_us"), "50000");
+	CHECK_STR(slurp(dir, "cpu/skiff/t1/cpu.cfs_period_us"), "100000");
+	CHECK_STR(slurp(dir, "cpu/skiff/t1/cpu.shares"), "512");
+	CHECK_STR(slurp(dir, "pids/skiff/t1/pids.max"), "42");
+	/* parents' cpus/mems copied down to each new level, then the limit */
+	CHECK_STR(slurp(dir, "cpuset/skiff/cpuset.mems"), "0\n");
+	CHECK_STR(slurp(dir, "cpuset/skiff/t1/cpuset.mems"), "0\n");
+	CHECK_STR(slurp(dir, "cpuset/skiff/t1/cpuset.cpus"), "0");
+	CHECK(cgroup_enter(&cg, 4321, &err) == 0);
+	CHECK_STR(slurp(dir, "freezer/skiff/t1/cgroup.procs"), "4321");
+	CHECK_STR(slurp(dir, "cpuacct/skiff/t1/cgroup.procs"), "4321");
+	CHECK(!cgroup_oom_killed(&cg));
+	touch(dir, "memory/skiff/t1/memory.oom_control",
+	      "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
+	CHECK(cgroup_oom_killed(&cg));
+	CHECK(cgroup_clone_fd(&cg) == -1);
+	cgroup_release(&cg);
+	remove_tmp(dir);
+}
+
+TEST(fake_v1_without_cpuset_request_skips_cpuset)
+{
+	char dir[] = "/tmp/skiff-cg-v1b-XXXXXX";
+	struct cgroup_limits lim = {.pids_limit = -1};
+	struct cgroup cg;
+	struct sk_err err;
+
+	CHECK(mkdtemp(dir) != NULL);
+	touch(dir, "pids/x/pids.max", "");
+	touch(dir, "cpuset/cpuset.cpus", "0-1\n");
+	touch(dir, "unified/x/cgroup.procs", "");
+	CHECK(cgroup_create(CGROUP_HYBRID, dir, "x", &lim, &cg, &err) == 0);
+	CHECK(cg.n == 2 && cg.unified == 1 && cg.memory == -1);
+	CHECK_STR(slurp(dir, "pids/x/pids.max"), "max");
+	CHECK_STR(slurp(dir, "cpuset/x/cpuset.cpus"), "(missing)");
+	cgroup_release(&cg);
+	remove_tmp(dir);
+}
+
+TEST(fake_v2_tree)
+{
+	char dir[] = "/tmp/skiff-cg-v2-XXXXXX";
+	struct cgroup_limits lim = {.memory = 64 << 20,
+				    .memory_swap = 96 << 20,
+				    .cpu_quota = 150000,
+				    .cpu_period = 100000,
+				    .cpu_shares = 1024,
+				    .pids_limit = 100};
+	struct cgroup cg;
+	struct sk_err err;
+
+	CHECK(mkdtemp(dir) != NULL);
+	touch(dir, "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+	touch(dir, "cgroup.subtree_control", "");
+	touch(dir, "skiff/cgroup.subtree_control", "");
+	touch(dir, "skiff/t2/memory.max", "");
+	touch(dir, "skiff/t2/memory.swap.max", "");
+	touch(dir, "skiff/t2/memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 0\n");
+	touch(dir, "skiff/t2/cpu.max", "");
+	touch(dir, "skiff/t2/cpu.weight", "");
+	touch(dir, "skiff/t2/pids.max", "");
+	touch(dir, "skiff/t2/cgroup.procs", "");
+	CHECK(cgroup_create(CGROUP_V2, dir, "skiff/t2", &lim, &cg, &err) == 0);
+	CHECK_STR(slurp(dir, "cgroup.subtree_control"), "+cpu +memory +pids");
+	CHECK_STR(slurp(dir, "skiff/cgroup.subtree_control"), "+cpu +memory +pids");
+	CHECK_STR(slurp(dir, "skiff/t2/memory.max"), "67108864");
+	CHECK_STR(slurp(dir, "skiff/t2/memory.swap.max"), "33554432");
+	CHECK_STR(slurp(dir, "skiff/t2/cpu.max"), "150000 100000");
+	CHECK_STR(slurp(dir, "skiff/t2/cpu.weight"), "39");
+	CHECK_STR(slurp(dir, "skiff/t2/pids.max"), "100");
+	CHECK(!cgroup_oom_killed(&cg));
+	CHECK(cgroup_clone_fd(&cg) >= 0);
+	CHECK(cgroup_enter(&cg, 77, &err) == 0);
+	CHECK_STR(slurp(dir, "skiff/t2/cgroup.procs"), "77");
+	cgroup_release(&cg);
+
+	/* memory without --memory-swap: as much swap as memory, as docker */
+	lim = (struct cgroup_limits){.memory = 64 << 20};
+	CHECK(cgroup_create(CGROUP_V2, dir, "skiff/t2", &lim, &cg, &err) == 0);
+	CHECK_STR(slurp(dir, "skiff/t2/memory.swap.max"), "67108864");
+	cgroup_release(&cg);
+	lim.memory_swap = -1;
+	CHECK(cgroup_create(CGROUP_V2, dir, "skiff/t2", &lim, &cg, &err) == 0);
+	CHECK_STR(slurp(dir, "skiff/t2/memory.swap.max"), "max");
+	cgroup_release(&cg);
+	remove_tmp(dir);
+}
+
+TEST(bad_names_refused)
+{
+	struct cgroup_limits lim = {0};
+	struct cgroup cg;
+	struct sk_err err;
+
+	CHECK(cgroup_create(CGROUP_V2, "/tmp", "../x", &lim, &cg, &err) < 0);
+	CHECK(cgroup_create(CGROUP_V2, "/tmp", "/abs", &lim, &cg, &err) < 0);
+	CHECK(cgroup_create(CGROUP_V2, "/tmp", "", &lim, &cg, &err) < 0);
+}
+
+/* ---- the real thing (root only) ----------------------------------------- */
+
+static bool real_cgroups(enum cgroup_mode *mode)
+{
+	struct sk_err err;
+
+	if (geteuid() != 0 || cgroup_detect(CGROUP_ROOT, mode, &err) < 0) {
+		printf("test_cgroup: real cgroup tests skipped (not root or no cgroups)\n");
+		return false;
+	}
+	return true;
+}
+
+static const char *mem_file(enum cgroup_mode mode)
+{
+	return mode == CGROUP_V2 ? "memory.max" : "memory.limit_in_bytes";
+}
+
+static const char *mem_dir(enum cgroup_mode mode)
+{
+	return mode == CGROUP_V2 ? "" : "memory/";
+}
+
+static void cleanup_parent(enum cgroup_mode mode)
+{
+	static const char *const h[] = {"",	 "memory/",  "cpu/",	"cpuacct/",
+					"pids/", "freezer/", "cpuset/", "unified/"};
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
+		snprintf(path, sizeof(path), CGROUP_ROOT "/%sskiff-test", h[i]);
+		rmdir(path);
+	}
+}
+
+static pid_t spawn(void (*fn)(void), int gate[2])
+{
+	pid_t pid;
+	char c;
+
+	if (pipe(gate) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(gate[1]);
+		/* Wait until the parent has moved us into the cgroup. */
+		if (read(gate[0], &c, 1) < 0)
+			_exit(2);
+		fn();
+		_exit(0);
+	}
+	close(gate[0]);
+	return pid;
+}
+
+static void go(int gate[2])
+{
+	if (write(gate[1], "x", 1) < 0)
+		perror("write");
+	close(gate[1]);
+}
+
+static void sleeper(void)
+{
+	for (;;)
+		pause();
+}
+
+TEST(real_limits_kill_destroy)
+{
+	enum cgroup_mode mode;
+	struct cgroup_limits lim = {0};
+	struct cgroup cg;
+	struct sk_err err;
+	char name[64], path[512], self[4096];
+	int gate[2], status;
+	pid_t pid;
+
+	if (!real_cgroups(&mode))
+		return;
+	snprintf(name, sizeof(name), "skiff-test/limits-%d", (int)getpid());
+	CHECK(cgroup_parse_memory("64m", &lim, &err) == 0);
+	CHECK(cgroup_parse_pids_limit("50", &lim, &err) == 0);
+	CHECK(cgroup_parse_cpus("0.5", &lim, &err) == 0);
+	CHECK(cgroup_parse_cpu_shares("512", &lim, &err) == 0);
+	if (cgroup_create(mode, CGROUP_ROOT, name, &lim, &cg, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		CHECK(0);
+		return;
+	}
+	snprintf(path, sizeof(path), CGROUP_ROOT "/%s%s", mem_dir(mode), name);
+	CHECK(access(path, F_OK) == 0);
+	snprintf(path, sizeof(path), "%s%s", mem_dir(mode), name);
+	{
+		char rel[600];
+
+		snprintf(rel, sizeof(rel), "%s/%s", path, mem_file(mode));
+		CHECK_STR(slurp(CGROUP_ROOT, rel), "67108864\n");
+		snprintf(rel, sizeof(rel), "%s%s/pids.max", mode == CGROUP_V2 ? "" : "pids/", name);
+		CHECK_STR(slurp(CGROUP_ROOT, rel), "50\n");
+		if (mode != CGROUP_V2) {
+			snprintf(rel, sizeof(rel), "cpu/%s/cpu.cfs_quota_us", name);
+			CHECK_STR(slurp(CGROUP_ROOT, rel), "50000\n");
+		}
+	}
+	pid = spawn(sleeper, gate);
+	CHECK(cgroup_enter(&cg, pid, &err) == 0);
+	go(gate);
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	snprintf(self, sizeof(self), "%s", slurp("/", path));
+	CHECK(strstr(self, name) != NULL);
+	CHECK(cgroup_kill_all(&cg, &err) == 0);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
+	      WTERMSIG(status) == SIGKILL);
+	CHECK(!cgroup_oom_killed(&cg));
+	CHECK(cgroup_destroy(&cg, &err) == 0);
+	snprintf(path, sizeof(path), CGROUP_ROOT "/%s%s", mem_dir(mode), name);
+	CHECK(access(path, F_OK) < 0 && errno == ENOENT);
+	cleanup_parent(mode);
+}
+
+static void hog(void)
+{
+	/* Touch 256 MiB, page by page: the 32 MiB limit must stop it. */
+	for (size_t i = 0; i < 256; i++) {
+		char *p = malloc(1 << 20);
+
+		if (!p)
+			_exit(3);
+		memset(p, 1, 1 << 20);
+	}
+	_exit(0);
+}
+
+TEST(real_oom_kill_detected)
+{
+	enum cgroup_mode mode;
+	struct cgroup_limits lim = {.memory = 32 << 20, .memory_swap = 32 << 20};
+	struct cgroup cg;
+	struct sk_err err;
+	char name[64];
+	int gate[2], status;
+	pid_t pid;
+
+	if (!real_cgroups(&mode))
+		return;
+	snprintf(name, sizeof(name), "skiff-test/oom-%d", (int)getpid());
+	if (cgroup_create(mode, CGROUP_ROOT, name, &lim, &cg, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		CHECK(0);
+		return;
+	}
+	pid = spawn(hog, gate);
+	CHECK(cgroup_enter(&cg, pid, &err) == 0);
+	go(gate);
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	CHECK(cgroup_oom_killed(&cg));
+	CHECK(cgroup_kill_all(&cg, &err) == 0);
+	CHECK(cgroup_destroy(&cg, &err) == 0);
+	cleanup_parent(mode);
+}
+
+static void fork_bomb(void)
+{
+	for (;;)
+		fork();
+}
+
+TEST(real_fork_bomb_contained_and_killed)
+{
+	enum cgroup_mode mode;
+	struct cgroup_limits lim = {.pids_limit = 30};
+	struct cgroup cg;
+	struct sk_err err;
+	char name[64], rel[256];
+	int gate[2];
+	pid_t pid, other;
+
+	if (!real_cgroups(&mode))
+		return;
+	snprintf(name, sizeof(name), "skiff-test/bomb-%d", (int)getpid());
+	if (cgroup_create(mode, CGROUP_ROOT, name, &lim, &cg, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		CHECK(0);
+		return;
+	}
+	pid = spawn(fork_bomb, gate);
+	CHECK(cgroup_enter(&cg, pid, &err) == 0);
+	go(gate);
+	usleep(200 * 1000);
+	snprintf(rel, sizeof(rel), "%s%s/pids.current", mode == CGROUP_V2 ? "" : "pids/", name);
+	CHECK(atoi(slurp(CGROUP_ROOT, rel)) <= 30);
+	/* the host still starts processes */
+	other = fork();
+	if (other == 0)
+		_exit(0);
+	CHECK(other > 0 && waitpid(other, NULL, 0) == other);
+	CHECK(cgroup_kill_all(&cg, &err) == 0);
+	waitpid(pid, NULL, 0);
+	CHECK(cgroup_destroy(&cg, &err) == 0);
+	cleanup_parent(mode);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	RUN(mode_from_magic);
+	RUN(detect_this_host);
+	RUN(parse_bytes);
+	RUN(parse_memory_flags);
+	RUN(parse_cpus);
+	RUN(shares_and_weight);
+	RUN(parse_cpuset_and_pids);
+	RUN(fake_v1_tree);
+	RUN(fake_v1_without_cpuset_request_skips_cpuset);
+	RUN(fake_v2_tree);
+	RUN(bad_names_refused);
+	RUN(real_limits_kill_destroy);
+	RUN(real_oom_kill_detected);
+	RUN(real_fork_bomb_contained_and_killed);
+	return UNIT_DONE();
+}
