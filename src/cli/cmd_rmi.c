@@ -27,30 +27,29 @@ static const char rmi_usage[] = "Usage: skiff rmi [OPTIONS] IMAGE [IMAGE...]\n\n
 				"                   several names refer to it\n"
 				"      --no-prune   accepted for docker compatibility\n";
 
+struct user_search {
+	const char *config_digest;
+	char *out;
+	size_t len;
+};
+
+static int note_user(const char *id, const char *config_digest, void *ctx)
+{
+	struct user_search *u = ctx;
+
+	if (strcmp(config_digest, u->config_digest))
+		return 0;
+	snprintf(u->out, u->len, "%.12s", id);
+	return 1;
+}
+
 /* The id of a container using this image (12 hex), or "" if none. */
 static void container_using(struct store *s, const char *config_digest, char *out, size_t len)
 {
-	cleanup_close int cfd = openat(s->root_fd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct dirent *de;
-	DIR *d;
+	struct user_search u = { config_digest, out, len };
 
 	out[0] = '\0';
-	if (cfd < 0 || !(d = fdopendir(dup(cfd))))
-		return;
-	while ((de = readdir(d)) && !out[0]) {
-		char name[512];
-		cleanup_buf struct buf b = BUF_INIT(128);
-		struct sk_err ignored;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(name, sizeof(name), "%s/image", de->d_name);
-		if (fs_read_file(cfd, name, 128, &b, &ignored) < 0)
-			continue;
-		if (!strncmp(b.data, config_digest, strlen(config_digest)))
-			snprintf(out, len, "%.12s", de->d_name);
-	}
-	closedir(d);
+	store_for_each_container_image(s, note_user, &u);
 }
 
 static size_t count_refs(const struct store_image *list, size_t n, const char *config)

@@ -306,24 +306,6 @@ static int spool_link(struct spool *sp, const char *name, const char *target, bo
 	return alias_set(sp, name, resolved, err);
 }
 
-static int pwrite_all(int fd, const void *data, size_t len, int64_t off)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = pwrite(fd, p, len, off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-		off += n;
-	}
-	return 0;
-}
-
 static int spool_copy_data(struct archive *a, int fd, const char *name, int64_t cap,
 			   struct sk_err *err)
 {
@@ -336,7 +318,7 @@ static int spool_copy_data(struct archive *a, int fd, const char *name, int64_t 
 		if (off < 0 || (int64_t)size > cap - off)
 			return err_set(err, EFBIG, "entry '%s' is larger than %" PRId64 " bytes",
 				       name, cap);
-		if (pwrite_all(fd, data, size, off) < 0)
+		if (fs_pwrite_all(fd, data, size, (off_t)off) < 0)
 			return err_set(err, errno, "cannot spool entry '%s'", name);
 	}
 	if (r != ARCHIVE_EOF)

@@ -38,6 +38,7 @@
 #include "image/registry.h"
 #include "image/unpack.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/log.h"
 
 /* Big enough that the downloader rarely waits for the extractor and back. */
@@ -102,24 +103,6 @@ static const char *layer_label(const char *digest, char out[24])
 	return out;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* ---- downloader side ---- */
 
 static int feed_extractor(struct layer_fetch *lf, const void *data, size_t len,
@@ -127,7 +110,7 @@ static int feed_extractor(struct layer_fetch *lf, const void *data, size_t len,
 {
 	char label[24];
 	double t0 = now_s();
-	int r = write_all(lf->pipe_w, data, len);
+	int r = fs_write_all(lf->pipe_w, data, len);
 
 	lf->pipe_wait_s += now_s() - t0;
 	if (r == -EPIPE) {
@@ -156,7 +139,7 @@ static int layer_feed(struct layer_fetch *lf, const void *data, size_t len, bool
 	lf->bytes += (int64_t)len;
 	if (lf->extractor_gone)
 		return 0; /* hashing only: these bytes will not be kept */
-	if (append && (r = write_all(lf->partial_fd, data, len)) < 0)
+	if (append && (r = fs_write_all(lf->partial_fd, data, len)) < 0)
 		return err_set(err, -r, "layer %s: cannot write the partial file",
 			       layer_label(lf->job->desc->digest, label));
 	if (feed_extractor(lf, data, len, err) < 0)

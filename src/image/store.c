@@ -679,18 +679,16 @@ static int mark_image(struct store *s, const char *config_digest, struct digest_
 	return 0;
 }
 
-static int mark_containers(struct store *s, struct digest_set *used)
+int store_for_each_container_image(struct store *s, store_container_fn fn, void *ctx)
 {
 	cleanup_close int cfd = openat(s->root_fd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
+	int ret = 0;
 	DIR *d;
 
-	if (cfd < 0)
+	if (cfd < 0 || !(d = fdopendir(dup(cfd))))
 		return 0;
-	d = fdopendir(dup(cfd));
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
+	while (ret == 0 && (de = readdir(d))) {
 		char name[512];
 		cleanup_buf struct buf b = BUF_INIT(128);
 		struct sk_err ignored;
@@ -701,13 +699,23 @@ static int mark_containers(struct store *s, struct digest_set *used)
 		if (fs_read_file(cfd, name, 128, &b, &ignored) < 0)
 			continue;
 		b.data[strcspn(b.data, "\n")] = '\0';
-		if (digest_is_valid(b.data) && mark_image(s, b.data, used) < 0) {
-			closedir(d);
-			return -1;
-		}
+		if (digest_is_valid(b.data))
+			ret = fn(de->d_name, b.data, ctx);
 	}
 	closedir(d);
-	return 0;
+	return ret;
+}
+
+struct mark_ctx {
+	struct store *s;
+	struct digest_set *used;
+};
+
+static int mark_container_image(const char *id, const char *config_digest, void *ctx)
+{
+	struct mark_ctx *m = ctx;
+
+	return mark_image(m->s, config_digest, m->used);
 }
 
 static int collect_used(struct store *s, struct digest_set *used, struct sk_err *err)
@@ -722,7 +730,8 @@ static int collect_used(struct store *s, struct digest_set *used, struct sk_err 
 		    mark_image(s, list[i].config_digest, used) < 0)
 			return err_set(err, ENOMEM, "collecting used digests");
 	}
-	if (mark_containers(s, used) < 0)
+	if (store_for_each_container_image(s, mark_container_image,
+					   &(struct mark_ctx){ .s = s, .used = used }) < 0)
 		return err_set(err, ENOMEM, "collecting used digests");
 	if (used->n)
 		qsort(used->items, used->n, DIGEST_STR_MAX, cmp_digest);

@@ -106,6 +106,12 @@ int store_image_config(struct store *s, const struct store_image *img, struct im
 /* Total uncompressed size of the image's layers (bytes). */
 int64_t store_image_size(struct store *s, const struct image_config *cfg);
 
+/* Calls fn(container id, image config digest, ctx) for each container whose
+ * directory records an image; stops at the first non-zero return of fn and
+ * returns it (0 when all were visited). */
+typedef int (*store_container_fn)(const char *id, const char *config_digest, void *ctx);
+int store_for_each_container_image(struct store *s, store_container_fn fn, void *ctx);
+
 /* Remove tmp dirs whose writer died (partial files stay: they are the resume
  * points). Called by pull and gc. */
 void store_cleanup_stale(struct store *s);

@@ -156,20 +156,6 @@ void console_resize(int master)
 		ioctl(master, TIOCSWINSZ, &ws);
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int console_copy(int from, int to)
 {
 	char chunk[16384];
@@ -182,5 +168,5 @@ int console_copy(int from, int to)
 		return 1;
 	if (n <= 0)
 		return 0; /* EOF, or EIO once the slave side is gone */
-	return write_all(to, chunk, (size_t)n) < 0 ? 0 : 1;
+	return fs_write_all(to, chunk, (size_t)n) < 0 ? 0 : 1;
 }

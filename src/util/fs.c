@@ -35,19 +35,27 @@ int fs_mkdir_p(int dirfd, const char *path, mode_t mode, struct sk_err *err)
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int fs_write_all(int fd, const void *data, size_t len)
+{
+	return fs_pwrite_all(fd, data, len, -1);
+}
+
+/* off < 0 means write() at the file position. */
+int fs_pwrite_all(int fd, const void *data, size_t len, off_t off)
 {
 	const char *p = data;
 
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = off < 0 ? write(fd, p, len) : pwrite(fd, p, len, off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return -1;
+			return -errno;
 		}
 		p += n;
 		len -= (size_t)n;
+		if (off >= 0)
+			off += n;
 	}
 	return 0;
 }
@@ -72,8 +80,10 @@ int fs_write_atomic(int dirfd, const char *name, const void *data, size_t len, m
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
 		return err_set(err, errno, "cannot create '%s'", tmp);
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		int e = errno;
+	int wr = fs_write_all(fd, data, len);
+
+	if (wr < 0 || fsync(fd) < 0) {
+		int e = wr < 0 ? -wr : errno;
 		unlinkat(dirfd, tmp, 0);
 		return err_set(err, e, "cannot write '%s'", name);
 	}

@@ -8,6 +8,11 @@
 #include "util/buf.h"
 #include "util/err.h"
 
+/* write() until len bytes are written, retrying on EINTR. 0 or -errno. */
+int fs_write_all(int fd, const void *data, size_t len);
+/* The same with pwrite() from offset off. 0 or -errno. */
+int fs_pwrite_all(int fd, const void *data, size_t len, off_t off);
+
 /* mkdir -p relative to dirfd (AT_FDCWD allowed); existing directories are fine. */
 int fs_mkdir_p(int dirfd, const char *path, mode_t mode, struct sk_err *err);
 
