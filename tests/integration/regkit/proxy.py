@@ -8,9 +8,9 @@ import http.client
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-from .util import free_port
+from .util import ThreadedServer, free_port
 
 CHUNK = 64 * 1024
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
@@ -44,7 +44,7 @@ class Fault:
         return True
 
 
-class LyingProxy:
+class LyingProxy(ThreadedServer):
     def __init__(self, upstream_hostport):
         self.upstream = upstream_hostport
         self.port = free_port()
@@ -193,19 +193,10 @@ class LyingProxy:
         return Handler
 
     def start(self):
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        return self.serve(self._handler())
 
 
-class BlobServer:
+class BlobServer(ThreadedServer):
     """Stands for blob storage (S3, a CDN) that a registry redirects to: serves
     fixed bytes per path on its own port (another origin) and records whether
     each request carried an Authorization header (it never should)."""
@@ -248,13 +239,4 @@ class BlobServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        return self.serve(Handler)

@@ -10,20 +10,20 @@ import os
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 
 from .tlsgen import cert_pem, key_pem, self_signed
-from .util import free_port
+from .util import ThreadedServer, free_port
 
 ISSUER = "skiff-test-issuer"
 SERVICE = "skiff-test-registry"
 
 
-class TokenServer:
+class TokenServer(ThreadedServer):
     def __init__(self, workdir, users=None, anonymous_repos=(), reply="token",
                  expires_in=300, admin=("admin", "admin-secret")):
         """users: {name: password} allowed to pull anything; admin gets push too.
@@ -135,16 +135,7 @@ class TokenServer:
         return Handler
 
     def start(self):
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        if self.server:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        return self.serve(self._handler())
 
     def requests(self):
         with self.lock:

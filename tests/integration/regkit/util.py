@@ -5,9 +5,11 @@ import hashlib
 import os
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
+from http.server import ThreadingHTTPServer
 
 # Nothing in the suite may hang forever: every subprocess gets this bound.
 DEFAULT_TIMEOUT = 120
@@ -103,3 +105,22 @@ def error_line(result):
     lines = [l for l in result.stderr.splitlines() if l.startswith("skiff:")]
     assert len(lines) == 1, f"want one 'skiff:' error line, got:\n{result.stderr}"
     return lines[0]
+
+
+class ThreadedServer:
+    """Base for the suite's own HTTP servers: an http.server on
+    127.0.0.1:self.port, served from a daemon thread until stop()."""
+
+    server = None
+
+    def serve(self, handler):
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
