@@ -4,21 +4,15 @@
  * one name refers to it (or with -f, all of them); an image a container uses
  * is kept unless -f.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "image/ref.h"
 #include "runtime/container.h"
 #include "util/cleanup.h"
-#include "util/fs.h"
-#include "util/human.h"
 
 static const char rmi_usage[] = "Usage: skiff rmi [OPTIONS] IMAGE [IMAGE...]\n\n"
 				"Remove one or more images\n\n"
@@ -134,7 +128,6 @@ static int exec_rmi(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *e
 	};
 	bool force = false;
 	int c, failed = 0;
-	uint64_t freed = 0;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
@@ -157,7 +150,7 @@ static int exec_rmi(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *e
 			failed++;
 		}
 	}
-	if (store_gc(&ctx->store, &freed, err) < 0)
+	if (store_gc(&ctx->store, NULL, err) < 0)
 		return err_wrap(err, "freeing unused layers");
 	return failed ? 1 : 0;
 }

@@ -5,7 +5,7 @@
  * every command the mapping and relocation of ~40 shared objects (libcurl
  * pulls in gnutls, krb5, ldap...; libarchive pulls in libxml2 and ICU): about
  * 5–8 ms on these machines, more than the rest of the run path. So the binary
- * does not link them: each function skiff uses is defined here as a stub that
+ * does not link them: each function skiff uses is defined here as a forwarder that
  * dlopen()s the library on first use and forwards the call. Call sites use the
  * normal headers and names. See docs/PERFORMANCE.md.
  *
