@@ -51,8 +51,13 @@ static json_t *image_json(struct store *s, const struct store_image *img,
 	json_t *config, *out, *tags = json_array(), *digests = json_array(), *layers = json_array();
 	json_error_t jerr;
 
-	if (store_blob_get(s, img->config_digest, 8u << 20, &raw, err) < 0 ||
-	    store_image_config(s, img, &cfg, err) < 0) {
+	/* One read of the blob serves both the parsed fields and the raw "Config". */
+	if (store_blob_get(s, img->config_digest, 8u << 20, &raw, err) < 0) {
+		json_decref(tags), json_decref(digests), json_decref(layers);
+		return NULL;
+	}
+	if (image_config_parse(raw.data, raw.len, &cfg, err) < 0) {
+		err_wrap(err, "image config %s", img->config_digest);
 		json_decref(tags), json_decref(digests), json_decref(layers);
 		return NULL;
 	}
