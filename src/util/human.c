@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-void human_size(int64_t bytes, char *out, size_t len)
+void human_size(double bytes, char *out, size_t len)
 {
 	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
-	double v = (double)bytes;
+	double v = bytes < 0 ? 0 : bytes;
 	size_t u = 0;
 
 	/* 999.5 would print as "1e+03" with %.3g: it belongs to the next unit. */

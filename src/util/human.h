@@ -6,8 +6,9 @@
 #include <stdint.h>
 #include <time.h>
 
-/* Decimal units with 3 significant digits: "512B", "4.27MB", "138MB", "1.2GB". */
-void human_size(int64_t bytes, char *out, size_t len);
+/* Decimal units with 3 significant digits: "512B", "4.27MB", "138MB", "1.2GB".
+ * A double so that rates (bytes per second) format the same way; negative is 0. */
+void human_size(double bytes, char *out, size_t len);
 /* "Less than a second", "About a minute", "5 minutes", "About an hour", "3 days",
  * "2 weeks", "4 months", "2 years" for a duration in seconds. */
 void human_duration(int64_t seconds, char *out, size_t len);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/human.h"
 
 #define SHORT_DIGEST_LEN 12
 #define LINE_MAX_BYTES 160
@@ -55,21 +56,6 @@ static void short_digest(const char *digest, char out[SHORT_DIGEST_LEN + 1])
 	snprintf(out, SHORT_DIGEST_LEN + 1, "%s", hex);
 }
 
-void progress_format_size(double bytes, char *out, size_t len)
-{
-	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
-	size_t u = 0;
-
-	if (bytes < 0)
-		bytes = 0;
-	/* 999.5 would print as "1e+03" with %.3g: move to the next unit first. */
-	while (bytes >= 999.5 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		bytes /= 1000;
-		u++;
-	}
-	snprintf(out, len, "%.3g%s", bytes, units[u]);
-}
-
 static const char *state_word(enum progress_state st)
 {
 	switch (st) {
@@ -99,13 +85,13 @@ void progress_format_line(char *out, size_t len, const char *digest, enum progre
 		snprintf(out, len, "%s: %s", sd, state_word(st));
 		return;
 	}
-	progress_format_size((double)done, d, sizeof(d));
+	human_size((double)done, d, sizeof(d));
 	if (total >= 0)
-		progress_format_size((double)total, t, sizeof(t));
+		human_size((double)total, t, sizeof(t));
 	else
 		snprintf(t, sizeof(t), "?");
 	if (elapsed_s > 0.05 && bytes_since_start > 0) {
-		progress_format_size(bytes_since_start / elapsed_s, r, sizeof(r));
+		human_size(bytes_since_start / elapsed_s, r, sizeof(r));
 		snprintf(out, len, "%s: %s  %s/%s  %s/s", sd, state_word(st), d, t, r);
 	} else {
 		snprintf(out, len, "%s: %s  %s/%s", sd, state_word(st), d, t);
@@ -120,7 +106,7 @@ void progress_format_plain(char *out, size_t len, const char *digest, enum progr
 	short_digest(digest, sd);
 	switch (st) {
 	case PROGRESS_DONE:
-		progress_format_size((double)(total >= 0 ? total : 0), t, sizeof(t));
+		human_size((double)(total >= 0 ? total : 0), t, sizeof(t));
 		snprintf(out, len, "%s: pull complete (%s in %.1fs)", sd, t, elapsed_s);
 		break;
 	case PROGRESS_EXISTS:

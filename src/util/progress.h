@@ -52,8 +52,6 @@ void progress_bytes(struct progress *p, int id, int64_t done);
 void progress_set(struct progress *p, int id, enum progress_state st);
 
 /* Pure formatting, exposed for tests. */
-/* Decimal units as docker: "512B", "1.5kB", "12.3MB", "1.23GB" (3 significant digits). */
-void progress_format_size(double bytes, char *out, size_t len);
 /* One line of the live view (no newline). elapsed_s is the time since the
  * download started; the rate is computed from bytes_since_start over it. */
 void progress_format_line(char *out, size_t len, const char *digest, enum progress_state st,

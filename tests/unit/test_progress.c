@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/human.h"
 #include "util/progress.h"
 #include "unit.h"
 
@@ -13,7 +14,7 @@ static const char *size(double v)
 {
 	static char out[32];
 
-	progress_format_size(v, out, sizeof(out));
+	human_size(v, out, sizeof(out));
 	return out;
 }
 
