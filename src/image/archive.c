@@ -158,32 +158,6 @@ struct spool {
 	size_t n_aliases;
 };
 
-/* Remove spool dirs of loads that died (nobody holds their lock). */
-static void spool_cleanup_stale(struct store *s)
-{
-	cleanup_close int tmpfd = openat(s->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct sk_err ignored;
-	struct dirent *de;
-	DIR *d;
-
-	if (tmpfd < 0)
-		return;
-	d = fdopendir(dup(tmpfd));
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "load-", 5))
-			continue;
-		cleanup_close int fd =
-		    openat(tmpfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			log_debug("load: removing stale spool tmp/%s", de->d_name);
-			fs_remove_tree(tmpfd, de->d_name, &ignored);
-		}
-	}
-	closedir(d);
-}
-
 static uint64_t spool_random(void)
 {
 	uint64_t r;
@@ -1066,7 +1040,8 @@ int archive_load(struct store *s, int fd, const char *name, struct archive_repor
 	hold = store_hold(s, err);
 	if (hold < 0)
 		return -1;
-	spool_cleanup_stale(s);
+	/* Spool dirs of loads that died: nobody holds their lock. */
+	store_remove_stale_dirs(s, "tmp", "load-");
 	ret = spool_create(s, &lc.sp, err);
 	if (ret == 0)
 		ret = spool_archive(&lc.sp, fd, name, err);

@@ -597,10 +597,10 @@ void store_release(int fd)
 		close(fd);
 }
 
-/* A tmp dir whose lock we can take has no living writer. */
-static bool tmp_dir_is_stale(int layers_fd, const char *name)
+/* A work dir whose lock we can take has no living writer. */
+static bool work_dir_is_stale(int parent_fd, const char *name)
 {
-	int fd = openat(layers_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	bool stale;
 
 	if (fd < 0)
@@ -610,25 +610,31 @@ static bool tmp_dir_is_stale(int layers_fd, const char *name)
 	return stale;
 }
 
-void store_cleanup_stale(struct store *s)
+void store_remove_stale_dirs(struct store *s, const char *dir, const char *prefix)
 {
-	cleanup_close int layers_fd = openat(s->root_fd, "layers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int dfd = openat(s->root_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	size_t plen = strlen(prefix);
 	struct sk_err ignored;
 	struct dirent *de;
 	DIR *d;
 
-	if (layers_fd < 0)
+	if (dfd < 0)
 		return;
-	d = fdopendir(dup(layers_fd));
+	d = fdopendir(dup(dfd));
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "tmp-", 4) != 0 || !tmp_dir_is_stale(layers_fd, de->d_name))
+		if (strncmp(de->d_name, prefix, plen) != 0 || !work_dir_is_stale(dfd, de->d_name))
 			continue;
-		log_debug("removing stale layer dir '%s'", de->d_name);
-		fs_remove_tree(layers_fd, de->d_name, &ignored);
+		log_debug("removing stale '%s/%s'", dir, de->d_name);
+		fs_remove_tree(dfd, de->d_name, &ignored);
 	}
 	closedir(d);
+}
+
+void store_cleanup_stale(struct store *s)
+{
+	store_remove_stale_dirs(s, "layers", "tmp-");
 }
 
 /* The set of digests still in use, as a sorted array for bsearch. */

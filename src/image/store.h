@@ -112,6 +112,10 @@ int64_t store_image_size(struct store *s, const struct image_config *cfg);
 typedef int (*store_container_fn)(const char *id, const char *config_digest, void *ctx);
 int store_for_each_container_image(struct store *s, store_container_fn fn, void *ctx);
 
+/* Remove the directories dir/prefix* whose writer died: each writer holds an
+ * flock on its directory while it works, so a free lock means a dead writer. */
+void store_remove_stale_dirs(struct store *s, const char *dir, const char *prefix);
+
 /* Remove tmp dirs whose writer died (partial files stay: they are the resume
  * points). Called by pull and gc. */
 void store_cleanup_stale(struct store *s);
