@@ -42,6 +42,7 @@ int cli_usage_error(struct sk_err *err, const char *cmd, const char *fmt, ...)
 void cli_print_usage(const struct command *cmd);
 
 extern const struct command cmd_pull, cmd_images, cmd_rmi, cmd_inspect, cmd_load, cmd_login,
-	cmd_logout, cmd_run;
+	cmd_logout, cmd_run, cmd_ps, cmd_rm, cmd_stop, cmd_kill, cmd_wait, cmd_logs, cmd_exec,
+	cmd_start, cmd_restart, cmd_container, cmd_image, cmd_system;
 
 #endif

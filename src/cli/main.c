@@ -13,7 +13,10 @@
 #include "util/log.h"
 
 static const struct command *const commands[] = {
-	&cmd_run, &cmd_pull, &cmd_images, &cmd_rmi, &cmd_inspect, &cmd_load, &cmd_login, &cmd_logout,
+	&cmd_run,   &cmd_exec,	 &cmd_ps,      &cmd_start, &cmd_stop,  &cmd_restart,
+	&cmd_kill,  &cmd_wait,	 &cmd_logs,    &cmd_rm,	   &cmd_pull,  &cmd_images,
+	&cmd_rmi,   &cmd_inspect, &cmd_load,   &cmd_login, &cmd_logout, &cmd_container,
+	&cmd_image, &cmd_system,
 };
 
 static void print_main_usage(FILE *out)

@@ -1,0 +1,148 @@
+/*
+ * The record of a container on disk, shared by every skiff process that acts
+ * on it: `run` (foreground, or its detached monitor), ps, stop, kill, wait,
+ * rm, exec, inspect, logs, prune. There is no daemon: the files are the truth.
+ *
+ *   containers/<id>/config.json  what the container is; written once at create
+ *   containers/<id>/state.json   what it is doing; rewritten atomically (temp +
+ *                                rename) by whoever holds the container's lock
+ *   containers/<id>/lock         flock(2) taken around read-modify-write
+ *   containers/<id>/ctr.log[.N]  json-file logs of detached containers
+ *   containers/names/<name>      symlink -> <id> (atomic name claim)
+ *
+ * Liveness is never taken on faith: a "running" state names the pid and start
+ * time of its monitor (the skiff process that is the container's parent), and
+ * ctr_state_load() turns a state whose monitor is gone (killed, or the machine
+ * rebooted) into "exited" with a reason, so `ps` never shows a dead container
+ * as running.
+ */
+#ifndef SKIFF_RUNTIME_STATE_H
+#define SKIFF_RUNTIME_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "image/store.h"
+#include "runtime/spec.h"
+#include "util/err.h"
+
+#define CTR_ID_LEN 64
+#define CTR_SHORT_ID_LEN 12
+#define CTR_NAME_MAX 128
+#define CTR_DIR "containers"
+#define CTR_NAMES_DIR "containers/names"
+#define CTR_LOG_FILE "ctr.log"
+/* Exit code recorded when the monitor died without recording one (docker
+ * shows 255 for containers whose daemon vanished). */
+#define CTR_EXIT_MONITOR_DIED 255
+
+enum ctr_status {
+	CTR_CREATED = 0, /* directory made, process not started yet */
+	CTR_RUNNING,
+	CTR_RESTARTING, /* exited; the monitor waits before the next start */
+	CTR_EXITED,
+};
+
+enum ctr_restart {
+	RESTART_NO = 0,
+	RESTART_ON_FAILURE, /* restart_max: 0 = unlimited */
+	RESTART_ALWAYS,
+	RESTART_UNLESS_STOPPED,
+};
+
+/* What the container is: fixed when it is created. */
+struct ctr_config {
+	char id[CTR_ID_LEN + 1];
+	char name[CTR_NAME_MAX]; /* "" when unnamed */
+	char *image;		 /* as the user gave it ("alpine") */
+	char *image_id;		 /* "sha256:<config digest>" */
+	int64_t created;	 /* ns since the epoch */
+	char *hostname;
+
+	/* The process, for ps (COMMAND), inspect and exec (env, cwd, user). */
+	struct strv args;
+	struct strv env;
+	char *cwd;
+	char *user; /* "user[:group]" as given (image or -u), NULL = root */
+	bool tty, interactive;
+
+	/* For start/restart: skiff run's options and operands as given (without
+	 * -d), re-parsed to build the spec again for the same container. */
+	struct strv run_argv;
+
+	bool detached, auto_remove;
+	enum ctr_restart restart;
+	unsigned restart_max;
+	int64_t log_max_size; /* bytes per log file, 0 = no rotation */
+	unsigned log_max_file;	/* files kept (>= 1) */
+
+	/* Security settings exec applies to the processes it adds. */
+	bool privileged, no_new_privileges;
+	uint64_t cap_bounding, cap_effective; /* effective = permitted */
+	char *seccomp;			      /* NULL = default, "unconfined", or a file */
+	int stop_signal;		      /* SIGTERM unless the image says otherwise */
+};
+
+/* What the container is doing. */
+struct ctr_state {
+	enum ctr_status status;
+	pid_t pid; /* the container's first process on the host; 0 when not running */
+	unsigned long long pid_start;
+	pid_t monitor_pid; /* its parent: the foreground skiff or the monitor */
+	unsigned long long monitor_start;
+	int exit_code; /* meaningful once exited */
+	bool oom_killed;
+	bool stopped_by_user; /* stop/kill/rm -f: the restart policy does not apply */
+	unsigned restart_count;
+	int64_t started_at, finished_at; /* ns since the epoch, 0 = never */
+	char error[256];		 /* why it ended when not on its own, or "" */
+};
+
+/* config.json */
+int ctr_config_write(int dirfd, const struct ctr_config *c, struct sk_err *err);
+int ctr_config_read(int dirfd, struct ctr_config *c, struct sk_err *err);
+void ctr_config_release(struct ctr_config *c);
+
+/* state.json. ctr_state_write needs the lock (ctr_lock). A missing state file
+ * reads as CTR_CREATED. */
+int ctr_state_read(int dirfd, struct ctr_state *st, struct sk_err *err);
+int ctr_state_write(int dirfd, const struct ctr_state *st, struct sk_err *err);
+/* Read, and when the state says running/restarting but its monitor is gone,
+ * record it as exited (CTR_EXIT_MONITOR_DIED, error "monitor (pid N) died")
+ * under the lock. What ps, inspect, stop, wait... use. */
+int ctr_state_load(int dirfd, struct ctr_state *st, struct sk_err *err);
+
+/* Exclusive flock on containers/<id>/lock; returns the fd (close to unlock). */
+int ctr_lock(int dirfd, struct sk_err *err);
+
+/* /proc/PID/stat start time (clock ticks since boot); 0 when pid is gone. */
+unsigned long long ctr_process_start_time(pid_t pid);
+/* pid exists and is still the process that had start time `start`. */
+bool ctr_process_alive(pid_t pid, unsigned long long start);
+/* pidfd of the container's first process when it is still that process, or
+ * -1 (with errno ESRCH when it is gone). */
+int ctr_pidfd(const struct ctr_state *st);
+
+/* A name, a full id or a unique id prefix -> the id. "No such container: X"
+ * (errnum ENOENT) or an ambiguity error. */
+int ctr_resolve(struct store *s, const char *ref, char id[CTR_ID_LEN + 1], struct sk_err *err);
+/* Open containers/<id> (O_DIRECTORY). */
+int ctr_open_dir(struct store *s, const char *id, struct sk_err *err);
+/* Call fn for each container directory (id order unspecified); stops at the
+ * first negative return. */
+typedef int (*ctr_fn)(struct store *s, const char *id, int dirfd, void *ctx);
+int ctr_for_each(struct store *s, ctr_fn fn, void *ctx, struct sk_err *err);
+
+/* Remove the container's directory and its name link. The caller has made sure
+ * it is not running (or killed it). */
+int ctr_remove_files(struct store *s, const char *id, struct sk_err *err);
+
+/* Wall-clock time in ns since the epoch (created, started_at, finished_at). */
+int64_t ctr_now_ns(void);
+
+/* "no", "always", "unless-stopped", "on-failure[:N]" */
+int ctr_restart_parse(const char *s, enum ctr_restart *policy, unsigned *max, struct sk_err *err);
+const char *ctr_status_name(enum ctr_status st); /* docker's: created running restarting exited */
+
+#endif

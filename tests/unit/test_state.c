@@ -1,0 +1,184 @@
+/* Container records: config/state round trips, liveness, lookup by name,
+ * id and prefix, restart policies. Uses a real store in a temp directory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "image/store.h"
+#include "runtime/state.h"
+#include "unit.h"
+#include "util/fs.h"
+
+static char root[] = "/tmp/skiff-test-state-XXXXXX";
+static struct store st;
+
+static int make_container(const char *id, const char *name)
+{
+	char rel[128];
+	struct sk_err err = { 0 };
+	struct ctr_config c = { .restart = RESTART_ON_FAILURE, .restart_max = 3 };
+	int fd;
+
+	snprintf(rel, sizeof(rel), CTR_DIR "/%s", id);
+	mkdirat(st.root_fd, CTR_DIR, 0700);
+	mkdirat(st.root_fd, rel, 0700);
+	fd = openat(st.root_fd, rel, O_RDONLY | O_DIRECTORY);
+	snprintf(c.id, sizeof(c.id), "%s", id);
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	c.image = "test/busybox";
+	strv_push(&c.args, "/bin/sh", &err);
+	strv_push(&c.args, "-c", &err);
+	strv_push(&c.args, "echo \"hi\"", &err);
+	if (ctr_config_write(fd, &c, &err) < 0)
+		fprintf(stderr, "%s\n", err.msg);
+	strv_release(&c.args);
+	if (name[0]) {
+		mkdirat(st.root_fd, CTR_NAMES_DIR, 0700);
+		snprintf(rel, sizeof(rel), CTR_NAMES_DIR "/%s", name);
+		symlinkat(id, st.root_fd, rel);
+	}
+	return fd;
+}
+
+static const char id1[] = "abc1230000000000000000000000000000000000000000000000000000000001";
+static const char id2[] = "abc4560000000000000000000000000000000000000000000000000000000002";
+
+TEST(config_round_trip)
+{
+	struct sk_err err = { 0 };
+	struct ctr_config c;
+	int fd = make_container(id1, "web");
+
+	CHECK(ctr_config_read(fd, &c, &err) == 0);
+	CHECK_STR(c.id, id1);
+	CHECK_STR(c.name, "web");
+	CHECK_STR(c.image, "test/busybox");
+	CHECK(c.image_id == NULL);
+	CHECK(c.args.n == 3);
+	CHECK_STR(c.args.v[2], "echo \"hi\"");
+	CHECK(c.restart == RESTART_ON_FAILURE && c.restart_max == 3);
+	CHECK(c.stop_signal == SIGTERM);
+	ctr_config_release(&c);
+	close(fd);
+}
+
+TEST(state_missing_is_created_and_round_trips)
+{
+	struct sk_err err = { 0 };
+	struct ctr_state s, r;
+	int fd = make_container(id2, "");
+
+	CHECK(ctr_state_read(fd, &s, &err) == 0);
+	CHECK(s.status == CTR_CREATED);
+	s.status = CTR_EXITED;
+	s.exit_code = 137;
+	s.oom_killed = true;
+	s.finished_at = ctr_now_ns();
+	snprintf(s.error, sizeof(s.error), "x \"quoted\"");
+	CHECK(ctr_state_write(fd, &s, &err) == 0);
+	CHECK(ctr_state_read(fd, &r, &err) == 0);
+	CHECK(r.status == CTR_EXITED && r.exit_code == 137 && r.oom_killed);
+	CHECK(r.finished_at == s.finished_at);
+	CHECK_STR(r.error, "x \"quoted\"");
+	close(fd);
+}
+
+TEST(dead_monitor_becomes_exited)
+{
+	struct sk_err err = { 0 };
+	struct ctr_state s = { .status = CTR_RUNNING };
+	int fd = ctr_open_dir(&st, id1, &err);
+	pid_t child = fork();
+
+	if (child == 0)
+		_exit(0);
+	s.monitor_start = ctr_process_start_time(child);
+	s.monitor_pid = child;
+	CHECK(s.monitor_start != 0);
+	CHECK(ctr_process_alive(child, s.monitor_start));
+	waitpid(child, NULL, 0);
+	CHECK(!ctr_process_alive(child, s.monitor_start));
+	CHECK(ctr_state_write(fd, &s, &err) == 0);
+	CHECK(ctr_state_load(fd, &s, &err) == 0);
+	CHECK(s.status == CTR_EXITED && s.exit_code == CTR_EXIT_MONITOR_DIED);
+	CHECK(strstr(s.error, "died") != NULL);
+	/* a live monitor (ourselves) stays running */
+	s.status = CTR_RUNNING;
+	s.monitor_pid = getpid();
+	s.monitor_start = ctr_process_start_time(getpid());
+	CHECK(ctr_state_write(fd, &s, &err) == 0);
+	CHECK(ctr_state_load(fd, &s, &err) == 0);
+	CHECK(s.status == CTR_RUNNING);
+	close(fd);
+}
+
+TEST(resolve)
+{
+	struct sk_err err = { 0 };
+	char id[CTR_ID_LEN + 1];
+
+	CHECK(ctr_resolve(&st, "web", id, &err) == 0);
+	CHECK_STR(id, id1);
+	CHECK(ctr_resolve(&st, id2, id, &err) == 0);
+	CHECK_STR(id, id2);
+	CHECK(ctr_resolve(&st, "abc4", id, &err) == 0);
+	CHECK_STR(id, id2);
+	CHECK(ctr_resolve(&st, "abc", id, &err) < 0);
+	CHECK(strstr(err.msg, "multiple") != NULL);
+	CHECK(ctr_resolve(&st, "nope", id, &err) < 0 && err.errnum == ENOENT);
+	CHECK_STR(err.msg, "No such container: nope");
+	CHECK(ctr_resolve(&st, "../../etc", id, &err) < 0);
+}
+
+TEST(remove_files_drops_name)
+{
+	struct sk_err err = { 0 };
+	char id[CTR_ID_LEN + 1];
+
+	CHECK(ctr_remove_files(&st, id1, &err) == 0);
+	CHECK(ctr_resolve(&st, "web", id, &err) < 0);
+	CHECK(faccessat(st.root_fd, CTR_NAMES_DIR "/web", F_OK, AT_SYMLINK_NOFOLLOW) < 0);
+	CHECK(ctr_remove_files(&st, id1, &err) == 0); /* gone already: fine */
+}
+
+TEST(restart_policies)
+{
+	struct sk_err err = { 0 };
+	enum ctr_restart p;
+	unsigned max;
+
+	CHECK(ctr_restart_parse("no", &p, &max, &err) == 0 && p == RESTART_NO);
+	CHECK(ctr_restart_parse("always", &p, &max, &err) == 0 && p == RESTART_ALWAYS);
+	CHECK(ctr_restart_parse("unless-stopped", &p, &max, &err) == 0 &&
+	      p == RESTART_UNLESS_STOPPED);
+	CHECK(ctr_restart_parse("on-failure", &p, &max, &err) == 0 && p == RESTART_ON_FAILURE &&
+	      max == 0);
+	CHECK(ctr_restart_parse("on-failure:5", &p, &max, &err) == 0 && max == 5);
+	CHECK(ctr_restart_parse("always:5", &p, &max, &err) < 0);
+	CHECK(ctr_restart_parse("on-failure:x", &p, &max, &err) < 0);
+	CHECK(ctr_restart_parse("on-failure:-1", &p, &max, &err) < 0);
+	CHECK(ctr_restart_parse("sometimes", &p, &max, &err) < 0);
+	CHECK(strstr(err.msg, "sometimes") != NULL);
+}
+
+int main(void)
+{
+	struct sk_err err = { 0 };
+
+	if (!mkdtemp(root) || store_open(&st, root, &err) < 0) {
+		fprintf(stderr, "setup: %s\n", err.msg);
+		return 1;
+	}
+	RUN(config_round_trip);
+	RUN(state_missing_is_created_and_round_trips);
+	RUN(dead_monitor_becomes_exited);
+	RUN(resolve);
+	RUN(remove_files_drops_name);
+	RUN(restart_policies);
+	fs_remove_tree(AT_FDCWD, root, &err);
+	return UNIT_DONE();
+}
