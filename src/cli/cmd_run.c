@@ -16,11 +16,17 @@
 #include "image/pull.h"
 #include "image/ref.h"
 #include "image/store.h"
+#include "runtime/caps.h"
+#include "runtime/cgroup.h"
 #include "runtime/container.h"
+#include "runtime/rlimit.h"
+#include "runtime/seccomp.h"
 #include "runtime/spec.h"
+#include "runtime/state.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 
 #define IMAGE_CONFIG_MAX (4u << 20)
 #define ENV_FILE_MAX (1u << 20)
@@ -31,6 +37,13 @@ struct run_args {
 	bool rm, interactive, tty, read_only, init, sig_proxy, host_network;
 	const char *name, *workdir, *user, *entrypoint, *hostname;
 	enum pull_policy pull;
+	/* issue 4: limits and privileges */
+	struct cgroup_limits limits;
+	struct rlimits rlimits;
+	struct strv cap_add, cap_drop;
+	bool privileged, no_new_privileges;
+	const char *seccomp; /* NULL: default profile */
+	bool seccomp_set;
 	struct strv env;       /* -e, in order */
 	struct strv env_files; /* --env-file, in order */
 	struct strv volumes;   /* -v */
@@ -38,6 +51,8 @@ struct run_args {
 	const char *image;
 	char **cmd; /* user's COMMAND [ARG...] */
 	size_t n_cmd;
+	char **argv; /* everything after "run", as given (for start/restart) */
+	size_t argc;
 };
 
 static void run_args_release(struct run_args *a)
@@ -46,6 +61,8 @@ static void run_args_release(struct run_args *a)
 	strv_release(&a->env_files);
 	strv_release(&a->volumes);
 	strv_release(&a->tmpfs);
+	strv_release(&a->cap_add);
+	strv_release(&a->cap_drop);
 }
 
 enum {
@@ -59,6 +76,15 @@ enum {
 	OPT_SIG_PROXY,
 	OPT_INIT,
 	OPT_PULL,
+	OPT_MEMORY_SWAP,
+	OPT_CPUS,
+	OPT_CPUSET_CPUS,
+	OPT_PIDS_LIMIT,
+	OPT_CAP_ADD,
+	OPT_CAP_DROP,
+	OPT_PRIVILEGED,
+	OPT_SECURITY_OPT,
+	OPT_ULIMIT,
 	OPT_HELP,
 };
 
@@ -81,6 +107,17 @@ static const struct option run_options[] = {
 	{ "sig-proxy", optional_argument, NULL, OPT_SIG_PROXY },
 	{ "init", no_argument, NULL, OPT_INIT },
 	{ "pull", required_argument, NULL, OPT_PULL },
+	{ "memory", required_argument, NULL, 'm' },
+	{ "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "cpu-shares", required_argument, NULL, 'c' },
+	{ "cpuset-cpus", required_argument, NULL, OPT_CPUSET_CPUS },
+	{ "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
+	{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
+	{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
+	{ "privileged", no_argument, NULL, OPT_PRIVILEGED },
+	{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
+	{ "ulimit", required_argument, NULL, OPT_ULIMIT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 },
 };
@@ -125,6 +162,81 @@ static int parse_pull(const char *v, struct run_args *a, struct sk_err *err)
 	return 0;
 }
 
+typedef int (*limit_parser)(const char *, struct cgroup_limits *, struct sk_err *);
+
+/* A bad value is a usage error, in docker's words. */
+static int parse_limit(limit_parser fn, const char *flag, const char *v, struct run_args *a,
+		       struct sk_err *err)
+{
+	if (fn(v, &a->limits, err) == 0)
+		return 0;
+	return cli_usage_error(err, "run", "invalid argument \"%s\" for \"%s\" flag: %s", v, flag,
+			       err->msg);
+}
+
+static int parse_ulimit(const char *v, struct run_args *a, struct sk_err *err)
+{
+	if (rlimit_parse(v, &a->rlimits, err) == 0)
+		return 0;
+	return cli_usage_error(err, "run", "invalid argument \"%s\" for \"--ulimit\" flag: %s", v,
+			       err->msg);
+}
+
+static int parse_yes_no(const char *v, bool *out)
+{
+	if (!v || !strcmp(v, "true") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "false") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+/* --security-opt: seccomp=unconfined|FILE, no-new-privileges[=bool]; docker's
+ * old "key:value" spelling too. apparmor and label have no meaning here and
+ * are accepted with a warning, as on a docker host without them. */
+static int parse_security_opt(const char *v, struct run_args *a, struct sk_err *err)
+{
+	size_t klen = strcspn(v, "=:");
+	const char *val = v[klen] ? v + klen + 1 : NULL;
+
+	if (klen == 7 && !strncmp(v, "seccomp", 7) && val && *val) {
+		a->seccomp = strcmp(val, "unconfined") ? val : "unconfined";
+		a->seccomp_set = true;
+		return 0;
+	}
+	if (klen == 17 && !strncmp(v, "no-new-privileges", 17) &&
+	    parse_yes_no(val, &a->no_new_privileges) == 0)
+		return 0;
+	if ((klen == 8 && !strncmp(v, "apparmor", 8)) || (klen == 5 && !strncmp(v, "label", 5))) {
+		log_warn("--security-opt %s: not supported by skiff, ignored", v);
+		return 0;
+	}
+	return cli_usage_error(err, "run", "invalid --security-opt: \"%s\"", v);
+}
+
+static int apply_limit_option(int c, const char *arg, struct run_args *a, struct sk_err *err)
+{
+	switch (c) {
+	case 'm': return parse_limit(cgroup_parse_memory, "-m, --memory", arg, a, err);
+	case OPT_MEMORY_SWAP:
+		return parse_limit(cgroup_parse_memory_swap, "--memory-swap", arg, a, err);
+	case OPT_CPUS: return parse_limit(cgroup_parse_cpus, "--cpus", arg, a, err);
+	case 'c': return parse_limit(cgroup_parse_cpu_shares, "-c, --cpu-shares", arg, a, err);
+	case OPT_CPUSET_CPUS:
+		return parse_limit(cgroup_parse_cpuset_cpus, "--cpuset-cpus", arg, a, err);
+	case OPT_PIDS_LIMIT:
+		return parse_limit(cgroup_parse_pids_limit, "--pids-limit", arg, a, err);
+	case OPT_CAP_ADD: return strv_push(&a->cap_add, arg, err);
+	case OPT_CAP_DROP: return strv_push(&a->cap_drop, arg, err);
+	case OPT_PRIVILEGED: a->privileged = true; return 0;
+	case OPT_SECURITY_OPT: return parse_security_opt(arg, a, err);
+	case OPT_ULIMIT: return parse_ulimit(arg, a, err);
+	default: return 1;
+	}
+}
+
 /* One option; returns 1 for --help, 0 to go on, -1 on error. */
 static int apply_option(int c, const char *arg, const char *word, struct run_args *a,
 			struct sk_err *err)
@@ -149,8 +261,9 @@ static int apply_option(int c, const char *arg, const char *word, struct run_arg
 	case OPT_PULL: return parse_pull(arg, a, err);
 	case OPT_HELP: return 1;
 	case ':': return cli_usage_error(err, "run", "flag needs an argument: %s", word);
-	default: return cli_usage_error(err, "run", "unknown flag: %s", word);
 	}
+	int r = apply_limit_option(c, arg, a, err);
+	return r == 1 ? cli_usage_error(err, "run", "unknown flag: %s", word) : r;
 }
 
 /* Returns 1 when --help was asked, 0 when a is ready, -1 on error. */
@@ -159,8 +272,9 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_e
 	int c, r;
 
 	a->sig_proxy = true;
+	a->no_new_privileges = true; /* skiff's default, see docs/SECURITY.md */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:e:w:u:h:v:it", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:w:u:h:v:itm:c:", run_options, NULL)) != -1) {
 		r = apply_option(c, optarg, argv[optind - 1], a, err);
 		if (r != 0)
 			return r;
@@ -169,9 +283,13 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_e
 		return cli_usage_error(err, "run", "\"skiff run\" requires at least 1 argument.\n\n"
 						   "Usage:  skiff run [OPTIONS] IMAGE [COMMAND] "
 						   "[ARG...]");
+	a->argv = argv + 1;
+	a->argc = (size_t)(argc - 1);
 	a->image = argv[optind];
 	a->cmd = argv + optind + 1;
 	a->n_cmd = (size_t)(argc - optind - 1);
+	if (cgroup_limits_check(&a->limits, err) < 0)
+		return cli_usage_error(err, "run", "%s", err->msg);
 	if (a->workdir && a->workdir[0] != '/')
 		return cli_usage_error(err, "run",
 				       "the working directory '%s' is invalid, it needs to be an "
@@ -299,23 +417,82 @@ static int set_mounts(struct rt_spec *spec, const struct run_args *a, struct sk_
 	return 0;
 }
 
-static int build_spec(struct cli_ctx *ctx, const struct run_args *a, const struct container *c,
+/* Capabilities, no_new_privs, seccomp and ulimits (docs/SECURITY.md). */
+static int set_security(struct cli_ctx *ctx, struct run_args *a, struct rt_spec *spec,
+			struct sk_err *err)
+{
+	struct caps_request req = { .add = (const char *const *)a->cap_add.v,
+				    .n_add = a->cap_add.n,
+				    .drop = (const char *const *)a->cap_drop.v,
+				    .n_drop = a->cap_drop.n,
+				    .privileged = a->privileged,
+				    .root_user = true }; /* a non-root user is trimmed in the child */
+	char cache[4200];
+	const char *seccomp = a->seccomp;
+
+	if (caps_read_bounding(&req.available, err) < 0 ||
+	    caps_build(&req, &spec->process.capabilities, err) < 0)
+		return -1;
+	spec->process.no_new_privileges = a->no_new_privileges;
+	/* docker: --privileged runs without a filter unless a profile is named. */
+	if (a->privileged && (!a->seccomp_set || !strcmp(a->seccomp, "unconfined")))
+		seccomp = "unconfined";
+	snprintf(cache, sizeof(cache), "%s/cache/seccomp", ctx->store.root);
+	if (seccomp_prepare(seccomp, spec->process.capabilities.bounding, cache, &spec->seccomp,
+			    err) < 0)
+		return -1;
+	rlimit_clamp(&a->rlimits);
+	spec->process.rlimits = a->rlimits;
+	spec->resources = a->limits;
+	return 0;
+}
+
+static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct container *c,
 		      const struct image_config *cfg, struct rt_spec *spec, struct sk_err *err)
 {
 	spec->hostname = a->hostname ? strdup(a->hostname) : strndup(c->id, CONTAINER_SHORT_ID_LEN);
 	if (!spec->hostname)
 		return err_set(err, ENOMEM, "cannot set the hostname");
 	spec->root.readonly = a->read_only;
-	if (spec_set_docker_defaults(spec, a->host_network, err) < 0 ||
+	if (spec_set_docker_defaults(spec, a->host_network, a->privileged, err) < 0 ||
 	    set_process(spec, a, cfg, err) < 0 || set_layers(&ctx->store, cfg, spec, err) < 0 ||
 	    container_set_root(c, spec, err) < 0 ||
 	    container_add_etc_files(c, spec, a->host_network, err) < 0 ||
-	    set_mounts(spec, a, err) < 0)
+	    set_mounts(spec, a, err) < 0 || set_security(ctx, a, spec, err) < 0)
 		return -1;
 	return 0;
 }
 
-static int run_in_container(struct cli_ctx *ctx, const struct run_args *a,
+/* config.json: what ps, inspect, exec and start need to know later. */
+static int save_config(const struct run_args *a, const struct store_image *img,
+		       const struct container *c, const struct rt_spec *spec, struct sk_err *err)
+{
+	struct ctr_config cfg = {
+		.image = (char *)a->image,
+		.image_id = (char *)img->config_digest,
+		.created = ctr_now_ns(),
+		.hostname = spec->hostname,
+		.args = spec->process.args,
+		.env = spec->process.env,
+		.cwd = spec->process.cwd,
+		.user = spec->process.user.spec,
+		.tty = a->tty,
+		.interactive = a->interactive,
+		.run_argv = { .v = a->argv, .n = a->argc },
+		.auto_remove = a->rm,
+		.privileged = a->privileged,
+		.no_new_privileges = spec->process.no_new_privileges,
+		.cap_bounding = spec->process.capabilities.bounding,
+		.cap_effective = spec->process.capabilities.effective,
+		.seccomp = spec->seccomp.len ? (char *)a->seccomp : "unconfined",
+	};
+
+	memcpy(cfg.id, c->id, sizeof(cfg.id));
+	snprintf(cfg.name, sizeof(cfg.name), "%s", c->name);
+	return ctr_config_write(c->dirfd, &cfg, err);
+}
+
+static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
 			    const struct store_image *img, const struct image_config *cfg,
 			    struct sk_err *err)
 {
@@ -328,6 +505,8 @@ static int run_in_container(struct cli_ctx *ctx, const struct run_args *a,
 	ret = container_create(&ctx->store, a->name, img->config_digest, &c, err);
 	if (ret == 0)
 		ret = build_spec(ctx, a, &c, cfg, &spec, err);
+	if (ret == 0)
+		ret = save_config(a, img, &c, &spec, err);
 	if (ret == 0)
 		ret = container_run(&c, &spec, &opts, &status, err);
 	container_finish(&ctx->store, &c, a->rm || ret < 0, status);

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runtime/caps.h"
 #include "runtime/internal.h"
 #include "runtime/user.h"
 #include "util/cleanup.h"
@@ -134,6 +135,10 @@ static int setup_root(const struct child_ctx *c, struct user_resolved *user, str
 		return -1;
 	if (spec->root.readonly && rootfs_make_readonly(err) < 0)
 		return -1;
+	/* While still root with CAP_SETPCAP: shrink what the process can ever get. */
+	if (spec->process.capabilities.set &&
+	    caps_drop_bounding(spec->process.capabilities.bounding, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -154,6 +159,27 @@ static int set_credentials(const struct rt_spec *spec, const struct user_resolve
 	if (setuid(u->uid) < 0)
 		return err_set(err, errno, "cannot set uid %u", (unsigned)u->uid);
 	return 0;
+}
+
+/* docker: a non-root user keeps the bounding set only; nothing effective. */
+static int set_capabilities(const struct rt_spec *spec, const struct user_resolved *u,
+			    struct sk_err *err)
+{
+	struct rt_capabilities caps = spec->process.capabilities;
+
+	if (!caps.set)
+		return 0;
+	if (u->uid != 0)
+		caps.effective = caps.permitted = caps.ambient = 0;
+	return caps_set(&caps, err);
+}
+
+/* Last steps before execve: nothing after them may need a privilege. */
+static int lock_down(const struct rt_spec *spec, struct sk_err *err)
+{
+	if (spec->process.no_new_privileges && caps_set_no_new_privs(err) < 0)
+		return -1;
+	return seccomp_prog_load(&spec->seccomp, err);
 }
 
 /* A credential change clears the parent-death signal: set it again, then make
@@ -191,9 +217,14 @@ static int finish_process(struct child_ctx *c, const struct user_resolved *user,
 
 	if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		return err_set(err, errno, "cannot set the hostname '%s'", spec->hostname);
-	if (c->init && init_fork(c->sync_fd, err) < 0)
+	if (set_credentials(spec, user, err) < 0 || set_capabilities(spec, user, err) < 0 ||
+	    rearm_parent_death(c->sync_fd, err) < 0)
 		return -1;
-	if (set_credentials(spec, user, err) < 0 || rearm_parent_death(c->sync_fd, err) < 0)
+	/* Before --init forks: the init process is confined like its child
+	 * (otherwise the container could ptrace an unfiltered pid 1). */
+	if (lock_down(spec, err) < 0)
+		return -1;
+	if (c->init && init_fork(c->sync_fd, err) < 0)
 		return -1;
 	if (spec->process.cwd && chdir(spec->process.cwd) < 0)
 		return err_set(err, errno, "cannot enter the working directory '%s'",
@@ -207,6 +238,20 @@ static int finish_process(struct child_ctx *c, const struct user_resolved *user,
 	return -1;
 }
 
+static int enter_cgroup_namespace(int sync_fd, struct sk_err *err)
+{
+	char go;
+	ssize_t n;
+
+	while ((n = recv(sync_fd, &go, 1, 0)) < 0 && errno == EINTR)
+		;
+	if (n != 1)
+		return err_set(err, n < 0 ? errno : 0, "skiff did not place the container in its cgroup");
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		return err_set(err, errno, "cannot create the cgroup namespace");
+	return 0;
+}
+
 void child_main(struct child_ctx *c)
 {
 	struct sk_err err = { 0 };
@@ -215,6 +260,10 @@ void child_main(struct child_ctx *c)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* Modes given during setup (device nodes, mount points) are meant exactly. */
 	umask(0);
+	if (c->wait_for_cgroup && enter_cgroup_namespace(c->sync_fd, &err) < 0)
+		child_fail(c->sync_fd, &err);
+	if (rlimit_apply(&c->spec->process.rlimits, &err) < 0)
+		child_fail(c->sync_fd, &err);
 	if (prepare_stdio(c, &err) < 0)
 		child_fail(c->sync_fd, &err);
 	if ((c->spec->namespaces & CLONE_NEWNET) && ns_loopback_up(&err) < 0)

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,16 +25,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/cgroup.h"
 #include "runtime/console.h"
 #include "runtime/internal.h"
+#include "runtime/state.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
 
-#define CONTAINERS_DIR "containers"
-#define NAMES_DIR "containers/names"
-#define STALE_SETUP_SECONDS 60
+#define CONTAINERS_DIR CTR_DIR
+#define NAMES_DIR CTR_NAMES_DIR
 
 /* Plain write, no fsync: container files are private to one run and
  * worthless after a crash (container_gc removes them). */
@@ -49,79 +51,54 @@ static int write_small(int dirfd, const char *name, const char *data, size_t len
 	return 0;
 }
 
-/* Start time of pid in clock ticks since boot (/proc/PID/stat field 22), 0 if gone. */
-static unsigned long long process_start_time(pid_t pid)
+/* Read-modify-write of state.json under the container's lock. */
+static int update_state(int dirfd, void (*fn)(struct ctr_state *, void *), void *arg,
+			struct sk_err *err)
 {
-	char path[64], data[1024];
-	cleanup_close int fd = -1;
-	unsigned long long start = 0;
-	ssize_t n;
-	char *p;
+	cleanup_close int lock = ctr_lock(dirfd, err);
+	struct ctr_state st;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, data, sizeof(data) - 1)) <= 0)
+	if (lock < 0 || ctr_state_read(dirfd, &st, err) < 0)
+		return -1;
+	fn(&st, arg);
+	return ctr_state_write(dirfd, &st, err);
+}
+
+/* A container nobody will finish: its owner (foreground skiff or monitor)
+ * died. --rm ones and ones that never got past set-up are removed; the others
+ * stay, recorded as exited with the reason (ctr_state_load), as docker keeps
+ * stopped containers. */
+static int gc_one(struct store *s, const char *id, int dirfd, void *ctx)
+{
+	struct sk_err err = { 0 };
+	struct ctr_state st;
+	struct ctr_config cfg;
+	bool *removed = ctx, remove = false;
+
+	if (ctr_state_read(dirfd, &st, &err) < 0)
 		return 0;
-	data[n] = '\0';
-	p = strrchr(data, ')'); /* the command name may contain anything */
-	if (!p)
-		return 0;
-	/* After ")": field 3 (state) ... field 22 (starttime). */
-	for (int field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		start = strtoull(p + 1, NULL, 10);
-	return start;
-}
-
-static int write_state_running(int dirfd, struct sk_err *err)
-{
-	char line[96];
-	pid_t me = getpid();
-	int n = snprintf(line, sizeof(line), "running %d %llu\n", (int)me, process_start_time(me));
-
-	return write_small(dirfd, "state", line, (size_t)n, err);
-}
-
-static bool is_container_id(const char *s)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		if (!isxdigit((unsigned char)s[n]) || isupper((unsigned char)s[n]))
-			return false;
-	return n == CONTAINER_ID_LEN;
-}
-
-/* Is the container in <containers>/<id> dead (its skiff gone mid-run)? */
-static bool container_is_dead(int cdirfd, const char *id)
-{
-	char path[CONTAINER_ID_LEN + 8], state[128] = "";
-	cleanup_close int fd = -1;
-	int pid = 0;
-	unsigned long long start = 0;
-	struct stat st;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s/state", id);
-	fd = openat(cdirfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		/* Being set up right now, or killed during set-up long ago. */
-		return fstatat(cdirfd, id, &st, 0) == 0 &&
-		       st.st_mtime < time(NULL) - STALE_SETUP_SECONDS;
+	if (st.status == CTR_CREATED) {
+		remove = !ctr_process_alive(st.monitor_pid, st.monitor_start);
+	} else if (st.status == CTR_RUNNING || st.status == CTR_RESTARTING) {
+		if (ctr_state_load(dirfd, &st, &err) < 0 || st.status != CTR_EXITED)
+			return 0;
+		if (ctr_config_read(dirfd, &cfg, &err) == 0) {
+			remove = cfg.auto_remove;
+			ctr_config_release(&cfg);
+		}
 	}
-	n = read(fd, state, sizeof(state) - 1);
-	if (n <= 0)
-		return false;
-	state[n] = '\0';
-	if (sscanf(state, "running %d %llu", &pid, &start) != 2)
-		return false; /* exited: kept, as docker keeps stopped containers */
-	return pid <= 0 || process_start_time(pid) != start;
+	if (!remove)
+		return 0;
+	log_debug("removing dead container %s", id);
+	if (ctr_remove_files(s, id, &err) < 0)
+		log_warn("cannot remove dead container %s: %s", id, err.msg);
+	*removed = true;
+	return 0;
 }
 
 static void remove_dead_names(int rootfd)
 {
-	cleanup_close int fd = openat(rootfd, NAMES_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int fd = openat(rootfd, CTR_NAMES_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
 
@@ -129,7 +106,7 @@ static void remove_dead_names(int rootfd)
 		return;
 	steal_fd(&fd);
 	while ((de = readdir(d))) {
-		char target[CONTAINER_ID_LEN + 8], path[CONTAINER_ID_LEN + 4];
+		char target[CTR_ID_LEN + 8], path[CTR_ID_LEN + 4];
 		ssize_t n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
 		struct stat st;
 
@@ -145,26 +122,10 @@ static void remove_dead_names(int rootfd)
 
 void container_gc(struct store *s)
 {
-	cleanup_close int fd =
-		openat(s->root_fd, CONTAINERS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *de;
+	struct sk_err err = { 0 };
 	bool removed = false;
 
-	if (!d)
-		return;
-	steal_fd(&fd);
-	while ((de = readdir(d))) {
-		struct sk_err err = { 0 };
-
-		if (!is_container_id(de->d_name) || !container_is_dead(dirfd(d), de->d_name))
-			continue;
-		log_debug("removing dead container %s", de->d_name);
-		if (fs_remove_tree(dirfd(d), de->d_name, &err) < 0)
-			log_warn("cannot remove dead container %s: %s", de->d_name, err.msg);
-		removed = true;
-	}
-	closedir(d);
+	ctr_for_each(s, gc_one, &removed, &err);
 	if (removed)
 		remove_dead_names(s->root_fd);
 }
@@ -223,6 +184,16 @@ static int new_id(char id[CONTAINER_ID_LEN + 1], struct sk_err *err)
 	return 0;
 }
 
+/* "created", owned by this process until it runs or removes the container:
+ * container_gc removes it if this process dies first. */
+static int write_state_created(int dirfd, struct sk_err *err)
+{
+	struct ctr_state st = { .status = CTR_CREATED, .monitor_pid = getpid() };
+
+	st.monitor_start = ctr_process_start_time(st.monitor_pid);
+	return ctr_state_write(dirfd, &st, err);
+}
+
 static int make_container_dir(struct store *s, struct container *c, struct sk_err *err)
 {
 	char rel[CONTAINER_ID_LEN + 16];
@@ -236,7 +207,7 @@ static int make_container_dir(struct store *s, struct container *c, struct sk_er
 	if (c->dirfd < 0)
 		return err_set(err, errno, "cannot open '%s'", rel);
 	snprintf(c->dir, sizeof(c->dir), "%s/%s", s->root, rel);
-	if (write_state_running(c->dirfd, err) < 0)
+	if (write_state_created(c->dirfd, err) < 0)
 		return -1;
 	for (const char *const *d = (const char *const[]){ "upper", "work", "rootfs", NULL }; *d;
 	     d++)
@@ -478,71 +449,166 @@ static int supervise(int pidfd, int master, const sigset_t *sigs, const struct r
 	return 0;
 }
 
-static int start_and_wait(const struct rt_spec *spec, const struct run_opts *opts,
-			  const sigset_t *sigs, const sigset_t *orig, int *status,
-			  struct sk_err *err)
+/* Every container gets a cgroup (skiff/<id>), with or without limits, so
+ * that all its processes can be found and killed. Where none can be made
+ * (no cgroup file system, or no delegation when rootless) a container without
+ * limits still runs; one with limits is refused rather than run unlimited. */
+static int cgroup_setup(const struct container *c, const struct rt_spec *spec, struct cgroup *cg,
+			bool *have, struct sk_err *err)
+{
+	enum cgroup_mode mode;
+	char name[CONTAINER_ID_LEN + 8];
+	bool limits = cgroup_limits_any(&spec->resources);
+
+	*have = false;
+	if (cgroup_detect(CGROUP_ROOT, &mode, err) == 0) {
+		snprintf(name, sizeof(name), "skiff/%s", c->id);
+		if (cgroup_create(mode, CGROUP_ROOT, name, &spec->resources, cg, err) == 0) {
+			*have = true;
+			return 0;
+		}
+	}
+	if (limits)
+		return err_wrap(err, "cannot apply the resource limits");
+	log_debug("running without a cgroup: %s", err->msg);
+	err_clear(err);
+	return 0;
+}
+
+struct started {
+	pid_t pid;
+};
+
+static void set_running(struct ctr_state *st, void *arg)
+{
+	const struct started *s = arg;
+
+	st->status = CTR_RUNNING;
+	st->pid = s->pid;
+	st->pid_start = ctr_process_start_time(s->pid);
+	st->monitor_pid = getpid();
+	st->monitor_start = ctr_process_start_time(st->monitor_pid);
+	st->started_at = ctr_now_ns();
+	st->exit_code = 0;
+	st->oom_killed = false;
+	st->error[0] = '\0';
+}
+
+/* Into the cgroup, then let the child go on (it creates its cgroup namespace
+ * only now, so the namespace is rooted at the container's own cgroup). */
+static int place_in_cgroup(const struct cgroup *cg, pid_t pid, int sock, struct sk_err *err)
+{
+	if (cgroup_enter(cg, pid, err) < 0)
+		return -1;
+	if (send(sock, "g", 1, MSG_NOSIGNAL) != 1)
+		return err_set(err, errno, "lost contact with the container");
+	return 0;
+}
+
+static int start_and_wait(struct container *c, const struct rt_spec *spec,
+			  const struct run_opts *opts, const struct cgroup *cg, const sigset_t *sigs,
+			  const sigset_t *orig, int *status, struct sk_err *err)
 {
 	int sv[2];
 	cleanup_close int pidfd = -1;
 	cleanup_close int master = -1;
 	cleanup_close int sock = -1;
+	unsigned long namespaces = spec->namespaces;
+	struct started started;
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return err_set(err, errno, "cannot create the sync socket");
 	sock = sv[0];
-	pid = ns_clone(spec->namespaces, &pidfd, err);
+	if (cg)
+		namespaces &= ~(unsigned long)CLONE_NEWCGROUP; /* the child unshares it */
+	pid = ns_clone(namespaces, &pidfd, err);
 	if (pid == 0) {
-		struct child_ctx cc = { .spec = spec, .sync_fd = sv[1], .init = opts->init,
-					.keep_stdin = opts->interactive, .orig_mask = *orig };
+		struct child_ctx cc = { .spec = spec,
+					.sync_fd = sv[1],
+					.init = opts->init,
+					.keep_stdin = opts->interactive,
+					.wait_for_cgroup = cg && (spec->namespaces & CLONE_NEWCGROUP),
+					.orig_mask = *orig };
 		close(sv[0]);
 		child_main(&cc);
 	}
 	close(sv[1]);
 	if (pid < 0)
 		return -1;
-	if (read_sync(sock, &master, err) < 0) {
+	if ((cg && place_in_cgroup(cg, pid, sock, err) < 0) || read_sync(sock, &master, err) < 0) {
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		reap(pidfd);
 		return -1;
 	}
+	started.pid = pid;
+	if (update_state(c->dirfd, set_running, &started, err) < 0)
+		log_warn("container %.12s: cannot record its state: %s", c->id, err->msg);
+	err_clear(err);
 	return supervise(pidfd, master, sigs, opts, status, err);
 }
 
-int container_run(const struct container *c, const struct rt_spec *spec,
-		  const struct run_opts *opts, int *status, struct sk_err *err)
+/* Whatever is left in the cgroup dies with the container, then the cgroup
+ * goes. */
+static void cgroup_teardown(struct container *c, struct cgroup *cg)
+{
+	struct sk_err err = { 0 };
+
+	c->oom_killed = cgroup_oom_killed(cg);
+	if (cgroup_kill_all(cg, &err) < 0)
+		log_warn("container %.12s: %s", c->id, err.msg);
+	if (cgroup_destroy(cg, &err) < 0)
+		log_warn("container %.12s: %s", c->id, err.msg);
+}
+
+int container_run(struct container *c, const struct rt_spec *spec, const struct run_opts *opts,
+		  int *status, struct sk_err *err)
 {
 	sigset_t sigs, orig;
+	struct cgroup cg;
+	bool have_cg;
 	int ret;
 
+	c->oom_killed = false;
+	if (cgroup_setup(c, spec, &cg, &have_cg, err) < 0)
+		return -1;
 	forwarded_signals(&sigs);
 	sigprocmask(SIG_BLOCK, &sigs, &orig);
-	ret = start_and_wait(spec, opts, &sigs, &orig, status, err);
+	ret = start_and_wait(c, spec, opts, have_cg ? &cg : NULL, &sigs, &orig, status, err);
 	sigprocmask(SIG_SETMASK, &orig, NULL);
+	if (have_cg)
+		cgroup_teardown(c, &cg);
 	return ret;
+}
+
+struct finished {
+	int status;
+	bool oom_killed;
+};
+
+static void set_exited(struct ctr_state *st, void *arg)
+{
+	const struct finished *f = arg;
+
+	st->status = CTR_EXITED;
+	st->exit_code = f->status;
+	st->oom_killed = f->oom_killed;
+	st->pid = 0;
+	st->pid_start = 0;
+	st->finished_at = ctr_now_ns();
 }
 
 void container_finish(struct store *s, struct container *c, bool remove, int status)
 {
 	struct sk_err err = { 0 };
-	char line[32], rel[CONTAINER_ID_LEN + 16], link[sizeof(c->name) + 32];
-	int n;
+	struct finished f = { .status = status, .oom_killed = c->oom_killed };
 
 	if (c->dirfd < 0)
 		return;
-	if (!remove) {
-		n = snprintf(line, sizeof(line), "exited %d\n", status);
-		write_small(c->dirfd, "state", line, (size_t)n, &err);
-		close(c->dirfd);
-		c->dirfd = -1;
-		return;
-	}
+	if (!remove && update_state(c->dirfd, set_exited, &f, &err) < 0)
+		log_warn("container %.12s: cannot record its exit: %s", c->id, err.msg);
 	close(c->dirfd);
 	c->dirfd = -1;
-	snprintf(rel, sizeof(rel), CONTAINERS_DIR "/%s", c->id);
-	if (fs_remove_tree(s->root_fd, rel, &err) < 0)
+	if (remove && ctr_remove_files(s, c->id, &err) < 0)
 		log_warn("cannot remove container %s: %s", c->id, err.msg);
-	if (c->name[0]) {
-		snprintf(link, sizeof(link), NAMES_DIR "/%s", c->name);
-		unlinkat(s->root_fd, link, 0);
-	}
 }

@@ -27,6 +27,7 @@ struct container {
 	char dir[4200]; /* <root>/containers/<id> */
 	char name[128]; /* "" when unnamed */
 	int dirfd;
+	bool oom_killed; /* set by container_run: the kernel's OOM killer struck */
 };
 
 struct run_opts {
@@ -52,8 +53,8 @@ int container_add_etc_files(const struct container *c, struct rt_spec *spec, boo
 /* Run the spec in this container until it exits. *status gets the exit code
  * (128+N after signal N). Setup failures in the container come back as -1 with
  * err->exit_code 125/126/127. */
-int container_run(const struct container *c, const struct rt_spec *spec,
-		  const struct run_opts *opts, int *status, struct sk_err *err);
+int container_run(struct container *c, const struct rt_spec *spec, const struct run_opts *opts,
+		  int *status, struct sk_err *err);
 
 /* After the run: remove everything (remove) or record "exited <status>". */
 void container_finish(struct store *s, struct container *c, bool remove, int status);

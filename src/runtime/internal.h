@@ -19,6 +19,10 @@ struct child_ctx {
 	int sync_fd;        /* child's end of the parent/child socketpair (CLOEXEC) */
 	bool init;          /* run the built-in init as pid 1 */
 	bool keep_stdin;    /* -i: stdin stays; otherwise /dev/null as docker does */
+	/* The parent moves the child into the container's cgroup and then sends
+	 * one byte; only then does the child create its cgroup namespace, so that
+	 * the namespace is rooted at the container's own cgroup. */
+	bool wait_for_cgroup;
 	sigset_t orig_mask; /* signal mask to restore before execve */
 };
 

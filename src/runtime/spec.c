@@ -72,6 +72,7 @@ void spec_release(struct rt_spec *spec)
 	free(spec->mounts);
 	strv_release(&spec->masked_paths);
 	strv_release(&spec->readonly_paths);
+	seccomp_prog_release(&spec->seccomp);
 	memset(spec, 0, sizeof(*spec));
 }
 
@@ -121,15 +122,25 @@ static const char *const docker_readonly_paths[] = {
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 
-int spec_set_docker_defaults(struct rt_spec *spec, bool host_network, struct sk_err *err)
+int spec_set_docker_defaults(struct rt_spec *spec, bool host_network, bool privileged,
+			     struct sk_err *err)
 {
 	spec->namespaces = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
 	if (!host_network)
 		spec->namespaces |= CLONE_NEWNET;
-	for (size_t i = 0; i < ARRAY_SIZE(default_mounts); i++)
+	spec->privileged = privileged;
+	for (size_t i = 0; i < ARRAY_SIZE(default_mounts); i++) {
+		const char *opts = default_mounts[i].options;
+
+		/* docker --privileged: /sys read-write */
+		if (privileged && !strcmp(default_mounts[i].dst, "/sys"))
+			opts = "nosuid,noexec,nodev,rw";
 		if (spec_add_mount(spec, default_mounts[i].dst, default_mounts[i].type,
-				   default_mounts[i].src, default_mounts[i].options, err) < 0)
+				   default_mounts[i].src, opts, err) < 0)
 			return -1;
+	}
+	if (privileged)
+		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(docker_masked_paths); i++)
 		if (strv_push(&spec->masked_paths, docker_masked_paths[i], err) < 0)
 			return -1;

@@ -13,6 +13,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "runtime/cgroup.h"
+#include "runtime/rlimit.h"
+#include "runtime/seccomp.h"
 #include "util/err.h"
 
 /* A growable NULL-terminated string vector (argv/envp shaped). */
@@ -52,6 +55,7 @@ struct rt_process {
 	bool terminal;
 	struct rt_capabilities capabilities;
 	bool no_new_privileges;
+	struct rlimits rlimits; /* clamped by the parent (rlimit_clamp) */
 };
 
 /* mounts[]: type "bind" (or options containing bind/rbind) is a bind mount of
@@ -85,6 +89,14 @@ struct rt_spec {
 	unsigned long namespaces; /* CLONE_NEW* flags */
 	struct strv masked_paths;
 	struct strv readonly_paths;
+	/* linux.resources: the container's cgroup gets these (skiff/<id>); every
+	 * container gets a cgroup, with or without limits. */
+	struct cgroup_limits resources;
+	/* linux.seccomp, compiled by the parent (len 0: none). Owned. */
+	struct seccomp_prog seccomp;
+	/* --privileged: the host's devices in /dev and /sys writable (the
+	 * capabilities, seccomp and masked paths are set by the caller). */
+	bool privileged;
 };
 
 void spec_release(struct rt_spec *spec);
@@ -95,8 +107,9 @@ int spec_add_mount(struct rt_spec *spec, const char *dst, const char *type, cons
 
 /* Docker's defaults: namespaces (pid, mount, uts, ipc, cgroup, and net unless
  * host_network), the /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue and /sys mounts,
- * masked and read-only paths. */
-int spec_set_docker_defaults(struct rt_spec *spec, bool host_network, struct sk_err *err);
+ * masked and read-only paths (none when privileged, and /sys read-write). */
+int spec_set_docker_defaults(struct rt_spec *spec, bool host_network, bool privileged,
+			     struct sk_err *err);
 
 /* process.args as docker builds them: entrypoint + cmd. flag_entrypoint is
  * --entrypoint (NULL when not given; "" resets the entrypoint); it clears the

@@ -1,6 +1,7 @@
 """skiff run: the original challenge's behaviour (output, exit status, PID 1,
 isolation from the host) and docker's error codes."""
 
+import json
 import os
 import re
 
@@ -105,8 +106,10 @@ def test_without_rm_the_container_dir_stays_exited(skiff, image):
     cdir = os.path.join(skiff.root, "containers")
     ids = [d for d in os.listdir(cdir) if re.fullmatch(r"[0-9a-f]{64}", d)]
     assert len(ids) == 1
-    with open(os.path.join(cdir, ids[0], "state")) as f:
-        assert f.read() == "exited 4\n"
+    with open(os.path.join(cdir, ids[0], "state.json")) as f:
+        state = json.load(f)
+    assert state["status"] == "exited" and state["exit_code"] == 4
+    assert state["finished_at"] >= state["started_at"] > 0
 
 
 def test_name_conflict(skiff, image):

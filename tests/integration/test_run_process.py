@@ -1,6 +1,7 @@
 """skiff run as a process: signals (proxy, --init, 128+N), zombies, a real
 pseudo-terminal for -t, and clean-up after skiff itself is killed."""
 
+import json
 import os
 import re
 import select
@@ -127,8 +128,9 @@ def test_tty_through_a_real_pseudo_terminal(skiff, image):
         os.close(master)
 
 
-def test_kill_9_of_skiff_leaves_nothing_mounted_and_next_run_cleans(skiff, image):
-    proc = skiff.popen("run", image, "sleep", "100")
+@pytest.mark.parametrize("rm", [True, False])
+def test_kill_9_of_skiff_leaves_nothing_mounted_and_next_run_cleans(skiff, image, rm):
+    proc = skiff.popen("run", *(["--rm"] if rm else []), image, "sleep", "100")
     sleeper = wait_running(proc, "sleep")
     assert runlib.host_mount_lines_mentioning(skiff.root) == []
     proc.kill()
@@ -139,5 +141,14 @@ def test_kill_9_of_skiff_leaves_nothing_mounted_and_next_run_cleans(skiff, image
     cdir = os.path.join(skiff.root, "containers")
     ids = lambda: [d for d in os.listdir(cdir) if re.fullmatch(r"[0-9a-f]{64}", d)]
     assert len(ids()) == 1
+    left = ids()
     skiff.ok("run", "--rm", image, "true")
-    assert ids() == []
+    if rm:
+        assert ids() == []
+    else:
+        # kept, as docker keeps stopped containers, and recorded as dead
+        assert ids() == left
+        with open(os.path.join(cdir, left[0], "state.json")) as f:
+            state = json.load(f)
+        assert state["status"] == "exited" and state["exit_code"] == 255
+        assert "died" in state["error"]
