@@ -176,6 +176,8 @@ def test_cpuset_cpus_pins_the_container(skiff, image, cg):
     last = str(os.cpu_count() - 1)
     with running(skiff, image, "--cpuset-cpus", last) as c:
         assert cg.read(c.id, "cpuset", "cpuset.cpus") == last
+        assert c.stop() == 0
+    assert not os.path.exists(cg.path(c.id, "cpuset", ""))
     out = run_sh(skiff, image, "grep Cpus_allowed_list /proc/self/status; /bin/busybox nproc",
                  "--cpuset-cpus", last).stdout.split()
     assert out == ["Cpus_allowed_list:", last, "1"]

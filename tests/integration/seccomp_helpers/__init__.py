@@ -99,10 +99,9 @@ class Cgroups:
 
     def cpu_usage_ns(self, cid):
         """CPU time used by the container so far."""
-        if self.mode == "v1":
+        if self.mode != "v2":
             return int(self.read(cid, "cpuacct", "cpuacct.usage"))
-        base = f"{CG}/skiff/{cid}" if self.mode == "v2" else f"{CG}/unified/skiff/{cid}"
-        with open(base + "/cpu.stat") as f:
+        with open(f"{CG}/skiff/{cid}/cpu.stat") as f:
             stat = dict(line.split() for line in f)
         return int(stat["usage_usec"]) * 1000
 
