@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "image/image_config.h"
@@ -19,6 +20,7 @@
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
+#include "runtime/monitor.h"
 #include "runtime/rlimit.h"
 #include "runtime/seccomp.h"
 #include "runtime/spec.h"
@@ -44,6 +46,9 @@ struct run_args {
 	bool privileged, no_new_privileges;
 	const char *seccomp; /* NULL: default profile */
 	bool seccomp_set;
+	/* issue 5: detached containers */
+	bool detach;
+	struct monitor_opts monitor;
 	struct strv env;       /* -e, in order */
 	struct strv env_files; /* --env-file, in order */
 	struct strv volumes;   /* -v */
@@ -85,6 +90,9 @@ enum {
 	OPT_PRIVILEGED,
 	OPT_SECURITY_OPT,
 	OPT_ULIMIT,
+	OPT_RESTART,
+	OPT_LOG_DRIVER,
+	OPT_LOG_OPT,
 	OPT_HELP,
 };
 
@@ -118,6 +126,10 @@ static const struct option run_options[] = {
 	{ "privileged", no_argument, NULL, OPT_PRIVILEGED },
 	{ "security-opt", required_argument, NULL, OPT_SECURITY_OPT },
 	{ "ulimit", required_argument, NULL, OPT_ULIMIT },
+	{ "detach", no_argument, NULL, 'd' },
+	{ "restart", required_argument, NULL, OPT_RESTART },
+	{ "log-driver", required_argument, NULL, OPT_LOG_DRIVER },
+	{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 },
 };
@@ -237,6 +249,51 @@ static int apply_limit_option(int c, const char *arg, struct run_args *a, struct
 	}
 }
 
+static int parse_restart(const char *v, struct run_args *a, struct sk_err *err)
+{
+	if (ctr_restart_parse(v, &a->monitor.restart, &a->monitor.restart_max, err) == 0)
+		return 0;
+	return cli_usage_error(err, "run", "%s", err->msg);
+}
+
+static int parse_log_driver(const char *v, struct run_args *a, struct sk_err *err)
+{
+	if (!strcmp(v, "json-file") || !strcmp(v, "local"))
+		a->monitor.log = true;
+	else if (!strcmp(v, "none"))
+		a->monitor.log = false;
+	else
+		return cli_usage_error(err, "run", "log driver \"%s\" is not supported (json-file, none)",
+				       v);
+	return 0;
+}
+
+/* --log-opt max-size=10m / max-file=3, as docker's json-file driver. */
+static int parse_log_opt(const char *v, struct run_args *a, struct sk_err *err)
+{
+	const char *eq = strchr(v, '=');
+	char *end;
+
+	if (eq && !strncmp(v, "max-size=", 9)) {
+		if (cgroup_parse_bytes(eq + 1, &a->monitor.log_max_size, err) == 0 &&
+		    a->monitor.log_max_size > 0)
+			return 0;
+	} else if (eq && !strncmp(v, "max-file=", 9)) {
+		unsigned long n = strtoul(eq + 1, &end, 10);
+
+		if (*end == '\0' && end != eq + 1 && n >= 1 && n <= 1000) {
+			a->monitor.log_max_file = (unsigned)n;
+			return 0;
+		}
+	} else if (eq && (!strncmp(v, "compress=", 9) || !strncmp(v, "mode=", 5) ||
+			  !strncmp(v, "max-buffer-size=", 16) || !strncmp(v, "labels=", 7) ||
+			  !strncmp(v, "env=", 4) || !strncmp(v, "tag=", 4))) {
+		return 0; /* docker's other log options: no effect on json lines here */
+	}
+	return cli_usage_error(err, "run", "invalid --log-opt \"%s\" (max-size=SIZE, max-file=N)",
+			       v);
+}
+
 /* One option; returns 1 for --help, 0 to go on, -1 on error. */
 static int apply_option(int c, const char *arg, const char *word, struct run_args *a,
 			struct sk_err *err)
@@ -259,6 +316,10 @@ static int apply_option(int c, const char *arg, const char *word, struct run_arg
 	case OPT_SIG_PROXY: return parse_bool("--sig-proxy", arg, &a->sig_proxy, err);
 	case OPT_INIT: a->init = true; return 0;
 	case OPT_PULL: return parse_pull(arg, a, err);
+	case 'd': a->detach = true; return 0;
+	case OPT_RESTART: return parse_restart(arg, a, err);
+	case OPT_LOG_DRIVER: return parse_log_driver(arg, a, err);
+	case OPT_LOG_OPT: return parse_log_opt(arg, a, err);
 	case OPT_HELP: return 1;
 	case ':': return cli_usage_error(err, "run", "flag needs an argument: %s", word);
 	}
@@ -273,8 +334,10 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_e
 
 	a->sig_proxy = true;
 	a->no_new_privileges = true; /* skiff's default, see docs/SECURITY.md */
+	a->monitor.log = true;
+	a->monitor.log_max_file = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:e:w:u:h:v:itm:c:", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:w:u:h:v:itm:c:d", run_options, NULL)) != -1) {
 		r = apply_option(c, optarg, argv[optind - 1], a, err);
 		if (r != 0)
 			return r;
@@ -288,6 +351,9 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_e
 	a->image = argv[optind];
 	a->cmd = argv + optind + 1;
 	a->n_cmd = (size_t)(argc - optind - 1);
+	if (a->rm && a->monitor.restart != RESTART_NO)
+		return cli_usage_error(err, "run", "Conflicting options: --restart and --rm");
+	a->monitor.auto_remove = a->rm;
 	if (cgroup_limits_check(&a->limits, err) < 0)
 		return cli_usage_error(err, "run", "%s", err->msg);
 	if (a->workdir && a->workdir[0] != '/')
@@ -480,6 +546,11 @@ static int save_config(const struct run_args *a, const struct store_image *img,
 		.interactive = a->interactive,
 		.run_argv = { .v = a->argv, .n = a->argc },
 		.auto_remove = a->rm,
+		.detached = a->detach,
+		.restart = a->monitor.restart,
+		.restart_max = a->monitor.restart_max,
+		.log_max_size = a->monitor.log_max_size,
+		.log_max_file = a->monitor.log_max_file,
 		.privileged = a->privileged,
 		.no_new_privileges = spec->process.no_new_privileges,
 		.cap_bounding = spec->process.capabilities.bounding,
@@ -507,6 +578,15 @@ static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
 		ret = build_spec(ctx, a, &c, cfg, &spec, err);
 	if (ret == 0)
 		ret = save_config(a, img, &c, &spec, err);
+	if (ret == 0 && a->detach) {
+		/* The monitor owns the container from here on, start failures too. */
+		ret = monitor_start(&ctx->store, &c, &spec, &opts, &a->monitor, err);
+		if (ret == 0)
+			printf("%s\n", c.id);
+		close(c.dirfd);
+		spec_release(&spec);
+		return ret;
+	}
 	if (ret == 0)
 		ret = container_run(&c, &spec, &opts, &status, err);
 	container_finish(&ctx->store, &c, a->rm || ret < 0, status);
@@ -544,21 +624,38 @@ const struct command cmd_run = {
 	.usage = "Usage:  skiff run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
 		 "Create and run a new container from an image\n\n"
 		 "Options:\n"
+		 "      --cap-add list         add Linux capabilities (or ALL)\n"
+		 "      --cap-drop list        drop Linux capabilities (or ALL)\n"
+		 "  -c, --cpu-shares int       CPU shares (relative weight)\n"
+		 "      --cpus decimal         number of CPUs\n"
+		 "      --cpuset-cpus string   CPUs in which to allow execution (0-3, 0,1)\n"
+		 "  -d, --detach               run in the background and print the container ID\n"
 		 "      --entrypoint string    overwrite the default ENTRYPOINT of the image\n"
 		 "  -e, --env list             set environment variables (K=V, or K from the caller)\n"
 		 "      --env-file list        read in a file of environment variables\n"
 		 "  -h, --hostname string      container host name (default: the short id)\n"
 		 "      --init                 run a built-in init as PID 1 (signals, zombies)\n"
 		 "  -i, --interactive          keep STDIN open\n"
+		 "      --log-driver string    json-file (default) or none\n"
+		 "      --log-opt list         log driver options: max-size=SIZE, max-file=N\n"
+		 "  -m, --memory bytes         memory limit\n"
+		 "      --memory-swap bytes    memory plus swap limit; -1: unlimited swap\n"
 		 "      --name string          assign a name to the container\n"
 		 "      --network string       none (default) or host\n"
+		 "      --pids-limit int       tune the container's pids limit (-1: unlimited)\n"
+		 "      --privileged           give extended privileges to this container\n"
 		 "      --pull string          pull image before running: missing, always, never\n"
 		 "                             (default \"missing\")\n"
 		 "      --read-only            mount the container's root file system read-only\n"
+		 "      --restart string       restart policy: no, on-failure[:N], always,\n"
+		 "                             unless-stopped (default \"no\")\n"
 		 "      --rm                   remove the container when it exits\n"
+		 "      --security-opt list    seccomp=unconfined|PROFILE.json,\n"
+		 "                             no-new-privileges[=true|false] (default true)\n"
 		 "      --sig-proxy            proxy received signals to the process (default true)\n"
 		 "      --tmpfs list           mount a tmpfs: PATH[:OPTIONS]\n"
 		 "  -t, --tty                  allocate a pseudo-TTY\n"
+		 "      --ulimit list          ulimit options: NAME=SOFT[:HARD]\n"
 		 "  -u, --user string          username or UID (format: <name|uid>[:<group|gid>])\n"
 		 "  -v, --volume list          bind mount a volume: /SRC:/DST[:ro]\n"
 		 "  -w, --workdir string       working directory inside the container\n",

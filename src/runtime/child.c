@@ -87,6 +87,10 @@ int child_exec(char *const *args, char *const *env, struct sk_err *err)
 /* Everything skiff holds open must not leak into the container. */
 static int prepare_stdio(const struct child_ctx *c, struct sk_err *err)
 {
+	/* A detached container writes into its monitor's log pipes. */
+	if ((c->stdout_fd >= 0 && dup2(c->stdout_fd, STDOUT_FILENO) < 0) ||
+	    (c->stderr_fd >= 0 && dup2(c->stderr_fd, STDERR_FILENO) < 0))
+		return err_set(err, errno, "cannot connect the container's output");
 	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (c->keep_stdin || c->spec->process.terminal)
 		return 0;

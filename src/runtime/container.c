@@ -28,6 +28,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/console.h"
 #include "runtime/internal.h"
+#include "runtime/logfile.h"
 #include "runtime/state.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -357,7 +358,45 @@ static int exit_status_of(const siginfo_t *si)
 struct relay {
 	int pidfd, sigfd, master;
 	bool stdin_open, sig_proxy;
+	struct logfile *log; /* detached: output goes here */
+	int out_rd, err_rd;  /* the log pipes' read ends, -1 when closed */
 };
+
+/* One read of the container's output into the log; 0 at end of file. */
+static int copy_to_log(int fd, const char *stream, struct logfile *log)
+{
+	char chunk[8192];
+	struct sk_err err = { 0 };
+	ssize_t n;
+
+	do
+		n = read(fd, chunk, sizeof(chunk));
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return 1;
+	if (n <= 0)
+		return 0;
+	if (logfile_write(log, stream, chunk, (size_t)n, &err) < 0)
+		log_debug("log: %s", err.msg);
+	return 1;
+}
+
+/* The container's terminal output: to skiff's stdout, or to the log. */
+static int copy_master(const struct relay *r)
+{
+	return r->log ? copy_to_log(r->master, "stdout", r->log) : console_copy(r->master, STDOUT_FILENO);
+}
+
+static void drain_pipe(int *fd, const char *stream, struct logfile *log)
+{
+	if (*fd < 0)
+		return;
+	fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
+	while (copy_to_log(*fd, stream, log) > 0)
+		;
+	close(*fd);
+	*fd = -1;
+}
 
 static void handle_signal(const struct relay *r)
 {
@@ -373,33 +412,49 @@ static void handle_signal(const struct relay *r)
 	}
 }
 
-/* The container's output after it exited: whatever is still in the pty. */
-static void drain_master(int master)
+/* The container's output after it exited: whatever is still in the pty or
+ * the log pipes (nothing can write to them any more: the cgroup is empty). */
+static void drain_output(struct relay *r)
 {
-	int fl = fcntl(master, F_GETFL);
-
-	fcntl(master, F_SETFL, fl | O_NONBLOCK);
-	while (console_copy(master, STDOUT_FILENO) > 0)
-		;
+	if (r->master >= 0) {
+		fcntl(r->master, F_SETFL, fcntl(r->master, F_GETFL) | O_NONBLOCK);
+		while (copy_master(r) > 0)
+			;
+	}
+	if (r->log) {
+		drain_pipe(&r->out_rd, "stdout", r->log);
+		drain_pipe(&r->err_rd, "stderr", r->log);
+		logfile_flush(r->log, &(struct sk_err){ 0 });
+	}
 }
 
 /* Wait for the container, forwarding signals and relaying the terminal. */
 static int wait_container(struct relay *r, int *status)
 {
 	for (;;) {
-		struct pollfd p[4] = {
+		struct pollfd p[6] = {
 			{ .fd = r->pidfd, .events = POLLIN },
 			{ .fd = r->sigfd, .events = POLLIN },
 			{ .fd = r->master, .events = POLLIN },
 			{ .fd = r->stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+			{ .fd = r->out_rd, .events = POLLIN },
+			{ .fd = r->err_rd, .events = POLLIN },
 		};
 
-		if (poll(p, 4, -1) < 0 && errno != EINTR)
+		if (poll(p, 6, -1) < 0 && errno != EINTR)
 			return -1;
 		if (p[1].revents)
 			handle_signal(r);
-		if (p[2].revents && console_copy(r->master, STDOUT_FILENO) == 0)
+		if (p[2].revents && copy_master(r) == 0)
 			r->master = -1; /* keep the fd (closed by the caller), stop polling */
+		if (p[4].revents && copy_to_log(r->out_rd, "stdout", r->log) == 0) {
+			close(r->out_rd);
+			r->out_rd = -1;
+		}
+		if (p[5].revents && copy_to_log(r->err_rd, "stderr", r->log) == 0) {
+			close(r->err_rd);
+			r->err_rd = -1;
+		}
 		if (p[3].revents && console_copy(STDIN_FILENO, r->master) == 0) {
 			/* End of input: the terminal's EOF character. */
 			(void)!write(r->master, "\x04", 1);
@@ -423,25 +478,27 @@ static void reap(int pidfd)
 	waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED);
 }
 
-static int supervise(int pidfd, int master, const sigset_t *sigs, const struct run_opts *opts,
+/* r arrives with pidfd, master and the log pipes set. */
+static int supervise(struct relay *r, const sigset_t *sigs, const struct run_opts *opts,
 		     int *status, struct sk_err *err)
 {
 	cleanup_close int sigfd = signalfd(-1, sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-	struct relay r = { .pidfd = pidfd, .sigfd = sigfd, .master = master,
-			   .sig_proxy = opts->sig_proxy };
 	struct termios saved;
 	bool raw = false;
 	int ret;
 
 	if (sigfd < 0)
 		return err_set(err, errno, "cannot watch signals");
-	if (master >= 0) {
-		r.stdin_open = opts->interactive;
+	r->sigfd = sigfd;
+	r->sig_proxy = opts->sig_proxy;
+	r->log = opts->log;
+	/* Detached, nobody types: the terminal gets no input. */
+	if (r->master >= 0 && !opts->log) {
+		r->stdin_open = opts->interactive;
 		raw = opts->interactive && console_raw_mode(STDIN_FILENO, &saved) == 0;
 	}
-	ret = wait_container(&r, status);
-	if (master >= 0)
-		drain_master(master);
+	ret = wait_container(r, status);
+	drain_output(r);
 	if (raw)
 		console_restore(STDIN_FILENO, &saved);
 	if (ret < 0)
@@ -505,21 +562,43 @@ static int place_in_cgroup(const struct cgroup *cg, pid_t pid, int sock, struct 
 	return 0;
 }
 
+/* Log pipes of a detached container: [0] stdout, [1] stderr; each {read, write}. */
+static int open_log_pipes(const struct run_opts *opts, int pipes[2][2], struct sk_err *err)
+{
+	pipes[0][0] = pipes[0][1] = pipes[1][0] = pipes[1][1] = -1;
+	if (!opts->log)
+		return 0;
+	if (pipe2(pipes[0], O_CLOEXEC) < 0 || pipe2(pipes[1], O_CLOEXEC) < 0)
+		return err_set(err, errno, "cannot create the log pipes");
+	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 static int start_and_wait(struct container *c, const struct rt_spec *spec,
 			  const struct run_opts *opts, const struct cgroup *cg, const sigset_t *sigs,
 			  const sigset_t *orig, int *status, struct sk_err *err)
 {
-	int sv[2];
+	int sv[2], pipes[2][2];
 	cleanup_close int pidfd = -1;
 	cleanup_close int master = -1;
 	cleanup_close int sock = -1;
 	unsigned long namespaces = spec->namespaces;
 	struct started started;
+	struct relay r = { .master = -1 };
 	pid_t pid;
+	int ret = -1;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return err_set(err, errno, "cannot create the sync socket");
 	sock = sv[0];
+	if (open_log_pipes(opts, pipes, err) < 0)
+		goto out;
 	if (cg)
 		namespaces &= ~(unsigned long)CLONE_NEWCGROUP; /* the child unshares it */
 	pid = ns_clone(namespaces, &pidfd, err);
@@ -529,23 +608,42 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 					.init = opts->init,
 					.keep_stdin = opts->interactive,
 					.wait_for_cgroup = cg && (spec->namespaces & CLONE_NEWCGROUP),
+					.stdout_fd = pipes[0][1],
+					.stderr_fd = pipes[1][1],
 					.orig_mask = *orig };
 		close(sv[0]);
 		child_main(&cc);
 	}
-	close(sv[1]);
+	close_fd(&sv[1]);
+	close_fd(&pipes[0][1]);
+	close_fd(&pipes[1][1]);
 	if (pid < 0)
-		return -1;
+		goto out;
 	if ((cg && place_in_cgroup(cg, pid, sock, err) < 0) || read_sync(sock, &master, err) < 0) {
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		reap(pidfd);
-		return -1;
+		goto out;
 	}
 	started.pid = pid;
 	if (update_state(c->dirfd, set_running, &started, err) < 0)
 		log_warn("container %.12s: cannot record its state: %s", c->id, err->msg);
 	err_clear(err);
-	return supervise(pidfd, master, sigs, opts, status, err);
+	if (opts->started)
+		opts->started(opts->started_arg);
+	r.pidfd = pidfd;
+	r.master = master;
+	r.out_rd = pipes[0][0];
+	r.err_rd = pipes[1][0];
+	pipes[0][0] = pipes[1][0] = -1;
+	ret = supervise(&r, sigs, opts, status, err);
+	close_fd(&r.out_rd);
+	close_fd(&r.err_rd);
+out:
+	close_fd(&sv[1]);
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			close_fd(&pipes[i][j]);
+	return ret;
 }
 
 /* Whatever is left in the cgroup dies with the container, then the cgroup
@@ -579,6 +677,12 @@ int container_run(struct container *c, const struct rt_spec *spec, const struct 
 	if (have_cg)
 		cgroup_teardown(c, &cg);
 	return ret;
+}
+
+int container_reset_work(const struct container *c, struct sk_err *err)
+{
+	/* overlayfs recreates work/work; "volatile" left work/work/incompat. */
+	return fs_remove_tree(c->dirfd, "work/work", err);
 }
 
 struct finished {

@@ -30,10 +30,18 @@ struct container {
 	bool oom_killed; /* set by container_run: the kernel's OOM killer struck */
 };
 
+struct logfile;
+
 struct run_opts {
 	bool init;        /* --init: built-in pid 1 */
 	bool interactive; /* -i */
 	bool sig_proxy;   /* forward INT TERM HUP QUIT USR1 USR2 to the container */
+	/* Detached: the container's stdout and stderr (or its terminal) go to
+	 * this log instead of skiff's own stdio. */
+	struct logfile *log;
+	/* Called once the container's process runs (its state recorded). */
+	void (*started)(void *arg);
+	void *started_arg;
 };
 
 /* Create the container's directory (with a fresh random id), its state file
@@ -55,6 +63,11 @@ int container_add_etc_files(const struct container *c, struct rt_spec *spec, boo
  * err->exit_code 125/126/127. */
 int container_run(struct container *c, const struct rt_spec *spec, const struct run_opts *opts,
 		  int *status, struct sk_err *err);
+
+/* Before running a container again (restart, start): the overlay's volatile
+ * work directory refuses a second mount until its marker is gone; the upper
+ * directory (the container's changes) is kept. */
+int container_reset_work(const struct container *c, struct sk_err *err);
 
 /* After the run: remove everything (remove) or record "exited <status>". */
 void container_finish(struct store *s, struct container *c, bool remove, int status);

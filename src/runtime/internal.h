@@ -23,6 +23,7 @@ struct child_ctx {
 	 * one byte; only then does the child create its cgroup namespace, so that
 	 * the namespace is rooted at the container's own cgroup. */
 	bool wait_for_cgroup;
+	int stdout_fd, stderr_fd; /* become the process's stdout/stderr; -1: inherited */
 	sigset_t orig_mask; /* signal mask to restore before execve */
 };
 
