@@ -41,6 +41,17 @@ int cli_usage_error(struct sk_err *err, const char *cmd, const char *fmt, ...)
  * handle it by printing usage to stdout and returning 0). */
 void cli_print_usage(const struct command *cmd);
 
+/* cmd_run.c: start an existing, not running container again (detached, with
+ * the options it was created with), as `skiff start` and `restart` do. */
+int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err);
+
+/* cmd_start.c: resolve each name (name, id or id prefix), call fn, print the
+ * name as given when fn succeeds; errors are printed as they come. Returns
+ * the exit status: 1 if any failed, as docker. */
+int cli_for_each_container(struct cli_ctx *ctx, char **names, int n,
+			   int (*fn)(struct cli_ctx *, const char *id, void *), void *arg,
+			   struct sk_err *err);
+
 extern const struct command cmd_pull, cmd_images, cmd_rmi, cmd_inspect, cmd_load, cmd_login,
 	cmd_logout, cmd_run, cmd_ps, cmd_rm, cmd_stop, cmd_kill, cmd_wait, cmd_logs, cmd_exec,
 	cmd_start, cmd_restart, cmd_container, cmd_image, cmd_system;

@@ -30,7 +30,6 @@
 #include "util/fs.h"
 #include "util/log.h"
 
-#define IMAGE_CONFIG_MAX (4u << 20)
 #define ENV_FILE_MAX (1u << 20)
 
 enum pull_policy { PULL_MISSING, PULL_ALWAYS, PULL_NEVER };
@@ -393,17 +392,6 @@ static int find_image(struct cli_ctx *ctx, const struct run_args *a, struct stor
 	return pull_into_store(ctx, a->image, img, err);
 }
 
-static int load_image_config(struct store *s, const struct store_image *img,
-			     struct image_config *cfg, struct sk_err *err)
-{
-	cleanup_buf struct buf b = BUF_INIT(IMAGE_CONFIG_MAX);
-
-	if (store_blob_get(s, img->config_digest, IMAGE_CONFIG_MAX, &b, err) < 0 ||
-	    image_config_parse(b.data, b.len, cfg, err) < 0)
-		return err_wrap(err, "image '%s'", img->ref[0] ? img->ref : img->config_digest);
-	return 0;
-}
-
 /* Docker's order: defaults, then the image's env, then --env-file, then -e. */
 static int build_env(const struct run_args *a, const struct image_config *cfg,
 		     const char *hostname, struct strv *env, struct sk_err *err)
@@ -610,7 +598,7 @@ static int exec_run(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *e
 	}
 	ret = find_image(ctx, &a, &img, err);
 	if (ret == 0)
-		ret = load_image_config(&ctx->store, &img, &cfg, err);
+		ret = store_image_config(&ctx->store, &img, &cfg, err);
 	if (ret == 0)
 		ret = run_in_container(ctx, &a, &img, &cfg, err);
 	image_config_release(&cfg);
@@ -662,3 +650,65 @@ const struct command cmd_run = {
 	.flags = CMD_NEED_STORE,
 	.exec = exec_run,
 };
+
+/* skiff start / restart: run an existing container again, detached, with the
+ * options it was created with (config.json's run_argv parsed again). */
+static int start_existing(struct cli_ctx *ctx, struct container *c, const struct ctr_config *cc,
+			  struct sk_err *err)
+{
+	struct run_args a = { 0 };
+	struct store_image img;
+	struct image_config cfg = { 0 };
+	struct rt_spec spec = { 0 };
+	struct run_opts opts = { 0 };
+	cleanup_free char **argv = calloc(cc->run_argv.n + 2, sizeof(char *));
+	int ret;
+
+	if (!argv)
+		return err_set(err, ENOMEM, "cannot start the container");
+	argv[0] = "run";
+	memcpy(argv + 1, cc->run_argv.v, cc->run_argv.n * sizeof(char *));
+	optind = 0;
+	ret = parse_run_args((int)cc->run_argv.n + 1, argv, &a, err);
+	if (ret == 0 && store_image_lookup(&ctx->store, cc->image_id, &img, err) < 0)
+		ret = err_wrap(err, "the container's image");
+	if (ret == 0)
+		ret = store_image_config(&ctx->store, &img, &cfg, err);
+	if (ret == 0)
+		ret = build_spec(ctx, &a, c, &cfg, &spec, err);
+	if (ret == 0)
+		ret = container_reset_work(c, err);
+	opts.init = a.init;
+	opts.interactive = a.interactive;
+	opts.sig_proxy = true;
+	if (ret == 0)
+		ret = monitor_start(&ctx->store, c, &spec, &opts, &a.monitor, err);
+	spec_release(&spec);
+	image_config_release(&cfg);
+	run_args_release(&a);
+	return ret;
+}
+
+int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err)
+{
+	struct container c = { .dirfd = -1 };
+	struct ctr_config cc;
+	int ret;
+
+	if (container_open(&ctx->store, id, &c, err) < 0)
+		return -1;
+	ret = ctr_config_read(c.dirfd, &cc, err);
+	if (ret == 0) {
+		ret = container_claim_start(&c, err);
+		if (ret == 0 && start_existing(ctx, &c, &cc, err) < 0) {
+			container_record_failure(&c, err->exit_code ? err->exit_code : EXIT_SKIFF,
+						 err->msg);
+			ret = -1;
+		} else if (ret == 1) {
+			ret = 0; /* running already: nothing to do, as docker */
+		}
+		ctr_config_release(&cc);
+	}
+	close(c.dirfd);
+	return ret;
+}

@@ -232,6 +232,68 @@ int container_create(struct store *s, const char *name, const char *image_id,
 	return 0;
 }
 
+int container_open(struct store *s, const char *id, struct container *c, struct sk_err *err)
+{
+	struct ctr_config cfg;
+
+	memset(c, 0, sizeof(*c));
+	c->dirfd = ctr_open_dir(s, id, err);
+	if (c->dirfd < 0)
+		return -1;
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	snprintf(c->dir, sizeof(c->dir), "%s/" CONTAINERS_DIR "/%s", s->root, id);
+	if (ctr_config_read(c->dirfd, &cfg, err) < 0) {
+		close(c->dirfd);
+		c->dirfd = -1;
+		return err_wrap(err, "container %s", id);
+	}
+	snprintf(c->name, sizeof(c->name), "%s", cfg.name);
+	ctr_config_release(&cfg);
+	return 0;
+}
+
+int container_claim_start(struct container *c, struct sk_err *err)
+{
+	cleanup_close int lock = ctr_lock(c->dirfd, err);
+	struct ctr_state st;
+
+	if (lock < 0)
+		return -1;
+	close(lock); /* ctr_state_load takes it itself when it must */
+	lock = -1;
+	if (ctr_state_load(c->dirfd, &st, err) < 0)
+		return -1;
+	lock = ctr_lock(c->dirfd, err);
+	if (lock < 0 || ctr_state_read(c->dirfd, &st, err) < 0)
+		return -1;
+	if ((st.status == CTR_RUNNING || st.status == CTR_RESTARTING) &&
+	    ctr_process_alive(st.monitor_pid, st.monitor_start))
+		return 1;
+	st.status = CTR_RESTARTING;
+	st.monitor_pid = getpid();
+	st.monitor_start = ctr_process_start_time(st.monitor_pid);
+	st.stopped_by_user = false;
+	st.restart_count = 0;
+	st.error[0] = '\0';
+	return ctr_state_write(c->dirfd, &st, err);
+}
+
+void container_record_failure(struct container *c, int exit_code, const char *msg)
+{
+	struct sk_err err = { 0 };
+	cleanup_close int lock = ctr_lock(c->dirfd, &err);
+	struct ctr_state st;
+
+	if (lock < 0 || ctr_state_read(c->dirfd, &st, &err) < 0)
+		return;
+	st.status = CTR_EXITED;
+	st.exit_code = exit_code;
+	st.pid = 0;
+	st.finished_at = ctr_now_ns();
+	snprintf(st.error, sizeof(st.error), "%s", msg);
+	ctr_state_write(c->dirfd, &st, &err);
+}
+
 static int path_in_dir(const struct container *c, const char *name, char **out,
 		       struct sk_err *err)
 {

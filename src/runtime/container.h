@@ -50,6 +50,16 @@ struct run_opts {
 int container_create(struct store *s, const char *name, const char *image_id,
 		     struct container *c, struct sk_err *err);
 
+/* Open an existing container's directory (id from ctr_resolve). */
+int container_open(struct store *s, const char *id, struct container *c, struct sk_err *err);
+
+/* Before starting an existing container: under its lock, a running one gives
+ * 1 (nothing to do); otherwise it is claimed (restarting, owned by this
+ * process, restart count and stopped_by_user reset) and 0 is returned. */
+int container_claim_start(struct container *c, struct sk_err *err);
+/* A start that failed before the monitor took over: record it as exited. */
+void container_record_failure(struct container *c, int exit_code, const char *msg);
+
 /* Fill spec->root (path, upper, work) for this container's directory. */
 int container_set_root(const struct container *c, struct rt_spec *spec, struct sk_err *err);
 
