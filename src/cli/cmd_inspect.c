@@ -1,8 +1,10 @@
 /*
- * skiff inspect: low-level information about images as JSON (docker's shape:
- * Id, RepoTags, RepoDigests, Created, Architecture, Os, Config, RootFS, Size),
- * with a small `--format '{{.Field.Sub}}'` / `{{json .Field}}` subset.
+ * skiff inspect: low-level information on containers and images as JSON, in
+ * docker's layout. A name is looked up as a container first, then as an
+ * image (docker's order), unless --type says which. `-f` takes a Go template
+ * (util/gotemplate.h) evaluated over each object's JSON.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +15,18 @@
 #include "cli/cli.h"
 #include "image/image_config.h"
 #include "image/ref.h"
+#include "runtime/state.h"
 #include "util/cleanup.h"
+#include "util/duration.h"
+#include "util/gotemplate.h"
 
 static const char inspect_usage[] =
-	"Usage: skiff inspect [OPTIONS] IMAGE [IMAGE...]\n\n"
-	"Return low-level information on images\n\n"
+	"Usage: skiff inspect [OPTIONS] NAME|ID [NAME|ID...]\n\n"
+	"Return low-level information on containers and images\n\n"
 	"Options:\n"
-	"  -f, --format string   print '{{.Path.To.Field}}' or '{{json .Field}}' per image\n"
-	"      --type string     only 'image' is supported\n";
+	"  -f, --format string   format the output using a Go template, e.g.\n"
+	"                        '{{.State.Status}}' or '{{json .Config}}'\n"
+	"      --type string     only look for this type: container or image\n";
 
 static void add_names(const struct store_image *list, size_t n, const char *config, json_t *tags,
 		      json_t *digests)
@@ -78,114 +84,251 @@ static json_t *image_json(struct store *s, const struct store_image *img,
 	return out;
 }
 
-/* Print v the way Go's text/template prints it: strings raw, arrays "[a b]". */
-static void print_go_value(const json_t *v)
-{
-	size_t i;
-	const json_t *item;
-	char *text;
+/* --- containers ------------------------------------------------------------ */
 
-	if (json_is_string(v)) {
-		fputs(json_string_value(v), stdout);
-	} else if (json_is_array(v)) {
-		putchar('[');
-		json_array_foreach(v, i, item) {
-			if (i)
-				putchar(' ');
-			print_go_value(item);
-		}
-		putchar(']');
-	} else if (!v || json_is_null(v)) {
-		fputs("<no value>", stdout);
-	} else {
-		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		fputs(text ? text : "", stdout);
-		free(text);
-	}
+static json_t *strv_json(const struct strv *v, size_t from)
+{
+	json_t *a = json_array();
+
+	for (size_t i = from; a && i < v->n; i++)
+		json_array_append_new(a, json_string(v->v[i]));
+	return a;
 }
 
-static int print_format(const json_t *root, const char *format, struct sk_err *err)
+static const char *restart_name(enum ctr_restart r)
 {
-	char path[512];
-	bool as_json = false;
-	const char *p = format, *end;
-	const json_t *v = root;
+	static const char *const names[] = { "no", "on-failure", "always", "unless-stopped" };
 
-	while (*p == ' ' || *p == '{')
-		p++;
-	if (!strncmp(p, "json ", 5)) {
-		as_json = true;
-		p += 5;
+	return (unsigned)r < ARRAY_SIZE(names) ? names[r] : "no";
+}
+
+/* `run --network X` as given (the spec keeps only host or not). */
+static const char *network_mode(const struct ctr_config *c)
+{
+	const char *mode = "none";
+
+	for (size_t i = 0; i < c->run_argv.n; i++) {
+		const char *a = c->run_argv.v[i];
+		if ((!strcmp(a, "--network") || !strcmp(a, "--net")) && i + 1 < c->run_argv.n)
+			mode = c->run_argv.v[i + 1];
+		else if (!strncmp(a, "--network=", 10) || !strncmp(a, "--net=", 6))
+			mode = strchr(a, '=') + 1;
 	}
-	end = strstr(p, "}}");
-	if (strncmp(format, "{{", 2) || !end || *p != '.' || (size_t)(end - p) >= sizeof(path))
-		return err_set(err, 0, "unsupported format '%s' (use '{{.Field}}' or '{{json .Field}}')",
-			       format);
-	snprintf(path, sizeof(path), "%.*s", (int)(end - p), p);
-	for (char *tok = path + 1, *dot; tok && *tok && v; tok = dot ? dot + 1 : NULL) {
-		dot = strchr(tok, '.');
-		if (dot)
-			*dot = '\0';
-		char *sp = tok + strcspn(tok, " ");
-		*sp = '\0';
-		v = json_object_get(v, tok);
+	return mode;
+}
+
+static json_t *state_json(const struct ctr_state *st)
+{
+	char started[64], finished[64];
+	bool running = st->status == CTR_RUNNING || st->status == CTR_RESTARTING;
+
+	duration_rfc3339nano(st->started_at, started, sizeof(started));
+	duration_rfc3339nano(st->finished_at, finished, sizeof(finished));
+	return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}", "Status",
+			 ctr_status_name(st->status), "Running", running, "Paused", 0, "Restarting",
+			 st->status == CTR_RESTARTING, "OOMKilled", st->oom_killed, "Dead", 0, "Pid",
+			 st->status == CTR_RUNNING ? (int)st->pid : 0, "ExitCode", st->exit_code,
+			 "Error", st->error, "StartedAt", started, "FinishedAt", finished);
+}
+
+static json_t *log_config_json(const struct ctr_config *c)
+{
+	json_t *conf = json_object();
+	char v[32];
+
+	if (c->log_max_size > 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)c->log_max_size);
+		json_object_set_new(conf, "max-size", json_string(v));
 	}
-	if (as_json) {
-		char *text = json_dumps(v ? v : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
-		fputs(text ? text : "null", stdout);
-		free(text);
-	} else {
-		print_go_value(v);
+	if (c->log_max_file > 1) {
+		snprintf(v, sizeof(v), "%u", c->log_max_file);
+		json_object_set_new(conf, "max-file", json_string(v));
 	}
-	putchar('\n');
+	return json_pack("{s:s, s:o}", "Type", c->detached ? "json-file" : "none", "Config", conf);
+}
+
+static json_t *host_config_json(const struct ctr_config *c)
+{
+	json_t *secopt = json_array();
+
+	if (c->seccomp && strcmp(c->seccomp, "default"))
+		json_array_append_new(secopt, json_pack("s++", "seccomp=", c->seccomp, ""));
+	if (c->no_new_privileges && !c->privileged)
+		json_array_append_new(secopt, json_string("no-new-privileges"));
+	return json_pack("{s:o, s:s, s:{s:s, s:i}, s:b, s:b, s:o}", "LogConfig",
+			 log_config_json(c), "NetworkMode", network_mode(c), "RestartPolicy",
+			 "Name", restart_name(c->restart), "MaximumRetryCount", (int)c->restart_max,
+			 "AutoRemove", c->auto_remove, "Privileged", c->privileged, "SecurityOpt",
+			 secopt);
+}
+
+static json_t *config_json(const struct ctr_config *c)
+{
+	bool attach = !c->detached;
+
+	return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:o, s:o, s:s, s:n, s:s, "
+			 "s:n, s:{}}",
+			 "Hostname", c->hostname ? c->hostname : "", "Domainname", "", "User",
+			 c->user ? c->user : "", "AttachStdin", attach && c->interactive,
+			 "AttachStdout", attach, "AttachStderr", attach, "Tty", c->tty, "OpenStdin",
+			 c->interactive, "StdinOnce", attach && c->interactive, "Env",
+			 strv_json(&c->env, 0), "Cmd", strv_json(&c->args, 0), "Image",
+			 c->image ? c->image : "", "Volumes", "WorkingDir", c->cwd ? c->cwd : "",
+			 "Entrypoint", "Labels");
+}
+
+static json_t *container_json(struct store *s, const struct ctr_config *c,
+			      const struct ctr_state *st)
+{
+	char created[64], dir[sizeof(s->root) + CTR_ID_LEN + 32], name[CTR_NAME_MAX + 1];
+	char resolv[sizeof(dir) + 16], hostname[sizeof(dir) + 16], hosts[sizeof(dir) + 16],
+		log[sizeof(dir) + 16];
+
+	duration_rfc3339nano(c->created, created, sizeof(created));
+	snprintf(dir, sizeof(dir), "%s/" CTR_DIR "/%s", s->root, c->id);
+	snprintf(resolv, sizeof(resolv), "%s/resolv.conf", dir);
+	snprintf(hostname, sizeof(hostname), "%s/hostname", dir);
+	snprintf(hosts, sizeof(hosts), "%s/hosts", dir);
+	snprintf(log, sizeof(log), "%s/" CTR_LOG_FILE, dir);
+	snprintf(name, sizeof(name), "/%s", c->name);
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, "
+			 "s:s, s:o, s:[], s:o}",
+			 "Id", c->id, "Created", created, "Path", c->args.n ? c->args.v[0] : "",
+			 "Args", strv_json(&c->args, 1), "State", state_json(st), "Image",
+			 c->image_id ? c->image_id : "", "ResolvConfPath", resolv, "HostnamePath",
+			 hostname, "HostsPath", hosts, "LogPath", c->detached ? log : "", "Name",
+			 c->name[0] ? name : "", "RestartCount", (int)st->restart_count, "Driver",
+			 "overlay", "Platform", "linux", "HostConfig", host_config_json(c), "Mounts",
+			 "Config", config_json(c));
+}
+
+/* The container named ref as JSON; NULL with err (errnum ENOENT when absent). */
+static json_t *find_container(struct store *s, const char *ref, struct sk_err *err)
+{
+	char id[CTR_ID_LEN + 1];
+	cleanup_close int dirfd = -1;
+	struct ctr_config c;
+	struct ctr_state st;
+	json_t *out;
+
+	if (ctr_resolve(s, ref, id, err) < 0 || (dirfd = ctr_open_dir(s, id, err)) < 0)
+		return NULL;
+	if (ctr_config_read(dirfd, &c, err) < 0)
+		return NULL;
+	if (ctr_state_load(dirfd, &st, err) < 0) {
+		ctr_config_release(&c);
+		return NULL;
+	}
+	out = container_json(s, &c, &st);
+	ctr_config_release(&c);
+	if (!out)
+		err_set(err, ENOMEM, "cannot build inspect output for '%s'", ref);
+	return out;
+}
+
+static json_t *find_image(struct store *s, const char *ref, struct sk_err *err)
+{
+	cleanup_free struct store_image *list = NULL;
+	struct store_image img;
+	size_t n = 0;
+
+	if (store_image_lookup(s, ref, &img, err) < 0)
+		return NULL;
+	if (store_refs_list(s, &list, &n, err) < 0)
+		return NULL;
+	return image_json(s, &img, list, n, err);
+}
+
+/* --- the command ------------------------------------------------------------- */
+
+enum inspect_type { TYPE_ANY, TYPE_CONTAINER, TYPE_IMAGE };
+
+/* docker's order without --type: container, then image. */
+static json_t *find_object(struct store *s, const char *ref, enum inspect_type type,
+			   struct sk_err *err)
+{
+	json_t *obj = NULL;
+
+	if (type != TYPE_IMAGE) {
+		obj = find_container(s, ref, err);
+		if (obj || err->errnum != ENOENT)
+			return obj;
+	}
+	err_clear(err);
+	if (type != TYPE_CONTAINER) {
+		obj = find_image(s, ref, err);
+		if (obj || err->errnum != ENOENT)
+			return obj;
+	}
+	err_clear(err);
+	err_set(err, 0, "No such %s: %s",
+		type == TYPE_CONTAINER ? "container" : type == TYPE_IMAGE ? "image" : "object", ref);
+	err->errnum = ENOENT;
+	return NULL;
+}
+
+static int print_formatted(json_t *obj, const char *format, struct sk_err *err)
+{
+	cleanup_buf struct buf out = BUF_INIT(64u << 20);
+
+	if (gotemplate_render(format, obj, &out, err) < 0 || buf_append(&out, "\n", 1) < 0)
+		return -1;
+	fwrite(out.data, 1, out.len, stdout);
+	return 0;
+}
+
+static int parse_type(const char *v, enum inspect_type *type, struct sk_err *err)
+{
+	if (!strcmp(v, "container"))
+		*type = TYPE_CONTAINER;
+	else if (!strcmp(v, "image"))
+		*type = TYPE_IMAGE;
+	else if (v[0])
+		return cli_usage_error(err, "inspect", "\"%s\" is not a valid value for --type", v);
 	return 0;
 }
 
 static int exec_inspect(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
 	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "type", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "format", required_argument, NULL, 'f' }, { "type", required_argument, NULL, 't' },
+		{ "size", no_argument, NULL, 's' },	    { "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	cleanup_free struct store_image *list = NULL;
+	enum inspect_type type = TYPE_ANY;
 	const char *format = NULL;
 	json_t *all;
-	size_t n = 0;
-	int c;
+	int c, failed = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+f:sh", opts, NULL)) != -1) {
 		if (c == 'f')
 			format = optarg;
 		else if (c == 'h')
 			return fputs(inspect_usage, stdout), 0;
-		else if (c == 't' && strcmp(optarg, "image"))
-			return cli_usage_error(err, "inspect", "unsupported type '%s'", optarg);
-		else if (c != 't')
-			return cli_usage_error(err, "inspect", "unknown flag '%s'", argv[optind - 1]);
+		else if (c == 't' && parse_type(optarg, &type, err) < 0)
+			return -1;
+		else if (c != 't' && c != 's')
+			return cli_usage_error(err, "inspect", "unknown flag: %s", argv[optind - 1]);
 	}
 	if (optind >= argc)
 		return cli_usage_error(err, "inspect", "\"skiff inspect\" requires at least 1 argument");
-	if (store_refs_list(&ctx->store, &list, &n, err) < 0)
-		return -1;
 	all = json_array();
 	for (int i = optind; i < argc; i++) {
-		struct store_image img;
-		json_t *one;
+		struct sk_err one = { 0 };
+		json_t *obj = find_object(&ctx->store, argv[i], type, &one);
 
-		if (store_image_lookup(&ctx->store, argv[i], &img, err) < 0 ||
-		    !(one = image_json(&ctx->store, &img, list, n, err))) {
-			json_decref(all);
-			return -1;
+		if (obj && format && print_formatted(obj, format, &one) < 0) {
+			json_decref(obj);
+			obj = NULL;
 		}
-		if (format && print_format(one, format, err) < 0) {
-			json_decref(one);
-			json_decref(all);
-			return -1;
+		if (!obj) {
+			/* As docker: report it, go on with the others, exit 1. */
+			fprintf(stderr, "skiff: %s\n", one.msg);
+			failed++;
+			continue;
 		}
-		json_array_append_new(all, one);
+		json_array_append_new(all, obj);
 	}
 	if (!format) {
 		char *text = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
@@ -193,12 +336,12 @@ static int exec_inspect(struct cli_ctx *ctx, int argc, char **argv, struct sk_er
 		free(text);
 	}
 	json_decref(all);
-	return 0;
+	return failed ? 1 : 0;
 }
 
 const struct command cmd_inspect = {
 	.name = "inspect",
-	.summary = "Return low-level information on images",
+	.summary = "Return low-level information on containers and images",
 	.usage = inspect_usage,
 	.flags = CMD_NEED_STORE,
 	.exec = exec_inspect,

@@ -1,17 +1,23 @@
 /*
  * skiff rmi: untag and remove images, then free the layers no image uses.
  * As docker: a name removes that tag; an image id removes the image when only
- * one name refers to it (or with -f, all of them); an image a container uses
- * is kept unless -f.
+ * one name refers to it (or with -f, all of them). An image a container (in
+ * any state) uses is refused unless -f; with -f its last name goes, but an
+ * image a running container uses stays as an untagged (dangling) image, and
+ * by id it cannot be forced at all. A removed image's layers stay on disk as
+ * long as a container records the image (store_gc keeps them).
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "image/ref.h"
 #include "runtime/container.h"
+#include "runtime/state.h"
 #include "util/cleanup.h"
 
 static const char rmi_usage[] = "Usage: skiff rmi [OPTIONS] IMAGE [IMAGE...]\n\n"
@@ -21,29 +27,46 @@ static const char rmi_usage[] = "Usage: skiff rmi [OPTIONS] IMAGE [IMAGE...]\n\n
 				"                   several names refer to it\n"
 				"      --no-prune   accepted for docker compatibility\n";
 
-struct user_search {
+/* Who uses an image: the first container (any state) and the first running one. */
+struct image_users {
+	struct store *s;
 	const char *config_digest;
-	char *out;
-	size_t len;
+	char any[CTR_SHORT_ID_LEN + 1];
+	char running[CTR_SHORT_ID_LEN + 1];
 };
+
+static bool container_is_running(struct store *s, const char *id)
+{
+	struct ctr_state st;
+	struct sk_err ignored = { 0 };
+	int fd = ctr_open_dir(s, id, &ignored);
+	bool running;
+
+	if (fd < 0)
+		return false;
+	running = ctr_state_load(fd, &st, &ignored) == 0 &&
+		  (st.status == CTR_RUNNING || st.status == CTR_RESTARTING);
+	close(fd);
+	return running;
+}
 
 static int note_user(const char *id, const char *config_digest, void *ctx)
 {
-	struct user_search *u = ctx;
+	struct image_users *u = ctx;
 
 	if (strcmp(config_digest, u->config_digest))
 		return 0;
-	snprintf(u->out, u->len, "%.12s", id);
-	return 1;
+	if (!u->any[0])
+		snprintf(u->any, sizeof(u->any), "%.12s", id);
+	if (!u->running[0] && container_is_running(u->s, id))
+		snprintf(u->running, sizeof(u->running), "%.12s", id);
+	return 0;
 }
 
-/* The id of a container using this image (12 hex), or "" if none. */
-static void container_using(struct store *s, const char *config_digest, char *out, size_t len)
+static void find_users(struct store *s, const char *config_digest, struct image_users *u)
 {
-	struct user_search u = { config_digest, out, len };
-
-	out[0] = '\0';
-	store_for_each_container_image(s, note_user, &u);
+	*u = (struct image_users){ .s = s, .config_digest = config_digest };
+	store_for_each_container_image(s, note_user, u);
 }
 
 static size_t count_refs(const struct store_image *list, size_t n, const char *config)
@@ -82,40 +105,95 @@ static void print_untagged(const char *canonical)
 		printf("Untagged: %s:%s\n", name, ref.tag);
 }
 
-static int remove_image(struct store *s, const char *name, bool force, struct sk_err *err)
-{
-	cleanup_free struct store_image *list = NULL;
-	struct store_image img;
-	char user[16];
-	size_t n = 0;
-	bool by_ref;
+static int conflict(struct sk_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-	if (store_image_lookup(s, name, &img, err) < 0 || store_refs_list(s, &list, &n, err) < 0)
+/* docker's conflicts are plain failures of the command (exit 1), not skiff's. */
+static int conflict(struct sk_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[ERR_MSG_MAX];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	err_set(err, 0, "conflict: %s", msg);
+	err->exit_code = 1;
+	return -1;
+}
+
+/* By name: untag. When that was the image's last name, the image goes too,
+ * unless a running container uses it: docker then keeps it, dangling. */
+static int remove_by_ref(struct store *s, const char *name, const struct store_image *img,
+			 size_t refs, bool force, struct sk_err *err)
+{
+	struct image_users u;
+	struct store_image dangling = *img;
+
+	find_users(s, img->config_digest, &u);
+	if (refs == 1 && u.any[0] && !force)
+		return conflict(err,
+				"unable to remove repository reference \"%s\" (must force) - "
+				"container %s is using its referenced image %.12s",
+				name, u.any, digest_hex(img->config_digest));
+	if (store_record_remove(s, img, err) < 0)
 		return -1;
-	by_ref = named_by_ref(name, &img);
-	container_using(s, img.config_digest, user, sizeof(user));
-	if (user[0] && !force)
-		return err_set(err, 0,
-			       "conflict: unable to remove image '%s' (must force) - container %s "
-			       "is using it",
-			       name, user);
-	if (!by_ref && count_refs(list, n, img.config_digest) > 1 && !force)
-		return err_set(err, 0,
-			       "conflict: unable to delete %.12s (must be forced) - image is "
-			       "referenced in multiple repositories",
-			       digest_hex(img.config_digest));
+	print_untagged(img->ref);
+	if (refs > 1)
+		return 0;
+	if (u.running[0]) {
+		dangling.ref[0] = '\0';
+		return store_ref_set(s, &dangling, err);
+	}
+	printf("Deleted: %s\n", img->config_digest);
+	return 0;
+}
+
+/* By id: every name of the image goes, then the image. */
+static int remove_by_id(struct store *s, const struct store_image *img,
+			const struct store_image *list, size_t n, bool force, struct sk_err *err)
+{
+	const char *short_id = digest_hex(img->config_digest);
+	struct image_users u;
+
+	find_users(s, img->config_digest, &u);
+	if (count_refs(list, n, img->config_digest) > 1 && !force)
+		return conflict(err,
+				"unable to delete %.12s (must be forced) - image is referenced in "
+				"multiple repositories",
+				short_id);
+	if (u.running[0])
+		return conflict(err,
+				"unable to delete %.12s (cannot be forced) - image is being used by "
+				"running container %s",
+				short_id, u.running);
+	if (u.any[0] && !force)
+		return conflict(err,
+				"unable to delete %.12s (must be forced) - image is being used by "
+				"stopped container %s",
+				short_id, u.any);
 	for (size_t i = 0; i < n; i++) {
-		bool hit = by_ref ? !strcmp(list[i].ref, img.ref)
-				  : !strcmp(list[i].config_digest, img.config_digest);
-		if (!hit)
+		if (strcmp(list[i].config_digest, img->config_digest))
 			continue;
 		if (store_record_remove(s, &list[i], err) < 0)
 			return -1;
 		print_untagged(list[i].ref);
 	}
-	if (!by_ref || count_refs(list, n, img.config_digest) == 1)
-		printf("Deleted: %s\n", img.config_digest);
+	printf("Deleted: %s\n", img->config_digest);
 	return 0;
+}
+
+static int remove_image(struct store *s, const char *name, bool force, struct sk_err *err)
+{
+	cleanup_free struct store_image *list = NULL;
+	struct store_image img;
+	size_t n = 0;
+
+	if (store_image_lookup(s, name, &img, err) < 0 || store_refs_list(s, &list, &n, err) < 0)
+		return -1;
+	if (named_by_ref(name, &img))
+		return remove_by_ref(s, name, &img, count_refs(list, n, img.config_digest), force,
+				     err);
+	return remove_by_id(s, &img, list, n, force, err);
 }
 
 static int exec_rmi(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
@@ -140,7 +218,7 @@ static int exec_rmi(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *e
 	}
 	if (optind >= argc)
 		return cli_usage_error(err, "rmi", "\"skiff rmi\" requires at least 1 argument");
-	/* Containers whose skiff died no longer pin their image. */
+	/* Dead --rm containers and abandoned set-ups no longer pin their image. */
 	container_gc(&ctx->store);
 	for (int i = optind; i < argc; i++) {
 		struct sk_err one = { 0 };

@@ -43,7 +43,7 @@ static void json_decref_p(json_t **j)
 
 static int lex_error(struct lexer *lx, struct sk_err *err, const char *what)
 {
-	return err_set(err, EINVAL, "template: %s in '{{%.*s}}'", what, (int)lx->action_len,
+	return err_set(err, 0, "template: %s in '{{%.*s}}'", what, (int)lx->action_len,
 		       lx->action);
 }
 
@@ -191,13 +191,13 @@ static json_t *eval_field(struct lexer *lx, const struct tok *t, json_t *dot, st
 
 		snprintf(key, sizeof(key), "%.*s", (int)n, p);
 		if (!json_is_object(v)) {
-			err_set(err, EINVAL, "template: executing at <%.*s>: can't evaluate field %s in %s",
+			err_set(err, 0, "template: executing at <%.*s>: can't evaluate field %s in %s",
 				(int)t->len, t->start, key, v && !json_is_null(v) ? "a non-map value" : "nil");
 			return NULL;
 		}
 		v = json_object_get(v, key);
 		if (!v) {
-			err_set(err, ENOENT, "template: executing at <%.*s>: map has no entry for key \"%s\"",
+			err_set(err, 0, "template: executing at <%.*s>: map has no entry for key \"%s\"",
 				(int)t->len, t->start, key);
 			return NULL;
 		}
@@ -451,7 +451,7 @@ static json_t *eval_call(struct lexer *lx, json_t *dot, json_t *piped, struct sk
 	size_t n = 0;
 
 	if (!f) {
-		err_set(err, EINVAL, "template: function or action \"%.*s\" is not supported in '{{%.*s}}'",
+		err_set(err, 0, "template: function or action \"%.*s\" is not supported in '{{%.*s}}'",
 			(int)name.len, name.start, (int)lx->action_len, lx->action);
 		return NULL;
 	}
@@ -468,14 +468,14 @@ static json_t *eval_call(struct lexer *lx, json_t *dot, json_t *piped, struct sk
 		args[n++] = json_incref(piped);
 	if ((int)n < f->min_args || (f->max_args >= 0 && (int)n > f->max_args)) {
 		release_args(args, n);
-		err_set(err, EINVAL, "template: wrong number of arguments for %s in '{{%.*s}}'", f->name,
+		err_set(err, 0, "template: wrong number of arguments for %s in '{{%.*s}}'", f->name,
 			(int)lx->action_len, lx->action);
 		return NULL;
 	}
 	v = call_func(f->name, args, n);
 	release_args(args, n);
 	if (!v)
-		err_set(err, EINVAL, "template: %s: invalid arguments in '{{%.*s}}'", f->name,
+		err_set(err, 0, "template: %s: invalid arguments in '{{%.*s}}'", f->name,
 			(int)lx->action_len, lx->action);
 	return v;
 }
@@ -560,7 +560,7 @@ int gotemplate_render(const char *tmpl, json_t *root, struct buf *out, struct sk
 			return err_set(err, E2BIG, "template output too large");
 		close = strstr(open + 2, "}}");
 		if (!close)
-			return err_set(err, EINVAL, "template: unclosed action in '%s'", tmpl);
+			return err_set(err, 0, "template: unclosed action in '%s'", tmpl);
 		a = open + 2;
 		b = close;
 		if (a[0] == '-' && (a[1] == ' ' || a[1] == '\t' || a[1] == '\n')) {
