@@ -443,6 +443,9 @@ int logfile_parse_time(const char *s, size_t len, int64_t *ns, struct sk_err *er
 	tm.tm_min = v[4];
 	tm.tm_sec = v[5];
 	secs = timegm(&tm) - offset;
+	/* ns since the epoch in 64 bits: years 1678 to 2262 */
+	if (secs <= INT64_MIN / 1000000000 || secs >= INT64_MAX / 1000000000)
+		goto bad;
 	*ns = (int64_t)secs * 1000000000 + frac;
 	return 0;
 bad:
@@ -502,4 +505,196 @@ unsigned logfile_count_rotated(int dirfd)
 			break;
 	}
 	return n;
+}
+
+/* --- cursor ----------------------------------------------------------- */
+
+struct log_cursor {
+	int dirfd, fd;
+	unsigned max_file;
+	dev_t dev;
+	ino_t ino;
+	bool skipping; /* inside an over-long line: drop bytes up to its end */
+	size_t start, end;
+	char buf[LOGFILE_READ_LINE_MAX];
+};
+
+static bool same_file(int dirfd, const char *name, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	return fstatat(dirfd, name, &st, 0) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+/* Where the file being read is now: 0 = ctr.log, N = ctr.log.N, -1 = gone. */
+static int locate_current(struct log_cursor *c)
+{
+	char name[LOG_NAME_MAX];
+	struct stat st;
+
+	for (unsigned i = 0; i < LOGFILE_MAX_FILES; i++) {
+		log_name(i, name);
+		if (fstatat(c->dirfd, name, &st, 0) < 0) {
+			if (i > c->max_file)
+				break;
+			continue;
+		}
+		if (st.st_dev == c->dev && st.st_ino == c->ino)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Make fd the file being read from the beginning. */
+static void cursor_switch(struct log_cursor *c, int fd)
+{
+	struct stat st;
+
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = fd;
+	fstat(fd, &st);
+	c->dev = st.st_dev;
+	c->ino = st.st_ino;
+	c->start = c->end = 0;
+	c->skipping = false;
+}
+
+/* Open the oldest file there is (ctr.log.N with the highest N), or none. */
+static int open_oldest(struct log_cursor *c)
+{
+	char name[LOG_NAME_MAX];
+	int fd;
+
+	for (int i = (int)logfile_count_rotated(c->dirfd); i >= 0; i--) {
+		log_name((unsigned)i, name);
+		fd = openat(c->dirfd, name, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			cursor_switch(c, fd);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* At the end of the file being read: go on to the next newer one. 1 when
+ * there is one, 0 when the current file is still ctr.log (or none exists). */
+static int cursor_advance(struct log_cursor *c)
+{
+	char name[LOG_NAME_MAX], older[LOG_NAME_MAX];
+
+	if (c->fd < 0)
+		return open_oldest(c);
+	if (same_file(c->dirfd, CTR_LOG_FILE, c->dev, c->ino))
+		return 0;
+	/* Renamed by a rotation (a writer may be renaming right now: retry). */
+	for (int attempt = 0; attempt < 5; attempt++) {
+		int pos = locate_current(c), fd;
+
+		if (pos < 0)
+			break;
+		if (pos == 0)
+			return 0;
+		log_name((unsigned)pos - 1, name);
+		log_name((unsigned)pos, older);
+		fd = openat(c->dirfd, name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* Still neighbours after the open: fd is the next newer file. */
+		if (same_file(c->dirfd, older, c->dev, c->ino)) {
+			cursor_switch(c, fd);
+			return 1;
+		}
+		close(fd);
+	}
+	/* Our file was dropped: every file left is newer. */
+	return open_oldest(c);
+}
+
+int log_cursor_open(int dirfd, unsigned max_file, struct log_cursor **out, struct sk_err *err)
+{
+	struct log_cursor *c = malloc(sizeof(*c));
+
+	if (!c)
+		return err_set(err, ENOMEM, "cannot read logs");
+	c->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	if (c->dirfd < 0) {
+		free(c);
+		return err_set(err, errno, "cannot read logs");
+	}
+	c->fd = -1;
+	c->max_file = max_file ? max_file : 1;
+	c->start = c->end = 0;
+	c->skipping = false;
+	open_oldest(c);
+	*out = c;
+	return 0;
+}
+
+/* A whole line in buf[start, end)? */
+static bool take_line(struct log_cursor *c, const char **line, size_t *len)
+{
+	for (;;) {
+		char *nl = memchr(c->buf + c->start, '\n', c->end - c->start);
+
+		if (!nl)
+			return false;
+		*line = c->buf + c->start;
+		*len = (size_t)(nl - *line);
+		c->start = (size_t)(nl - c->buf) + 1;
+		if (!c->skipping)
+			return true;
+		c->skipping = false;
+	}
+}
+
+/* Room to read into: keep the partial line, drop it when it fills buf. */
+static void make_room(struct log_cursor *c)
+{
+	if (c->start > 0) {
+		memmove(c->buf, c->buf + c->start, c->end - c->start);
+		c->end -= c->start;
+		c->start = 0;
+	}
+	if (c->end == sizeof(c->buf)) {
+		c->end = 0;
+		c->skipping = true;
+	}
+}
+
+int log_cursor_next(struct log_cursor *c, const char **line, size_t *len, struct sk_err *err)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (take_line(c, line, len))
+			return 1;
+		if (c->fd < 0) {
+			if (!open_oldest(c))
+				return 0;
+			continue;
+		}
+		make_room(c);
+		n = read(c->fd, c->buf + c->end, sizeof(c->buf) - c->end);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set(err, errno, "cannot read logs");
+		if (n > 0) {
+			c->end += (size_t)n;
+			continue;
+		}
+		if (!cursor_advance(c))
+			return 0;
+	}
+}
+
+void log_cursor_close(struct log_cursor *c)
+{
+	if (!c)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	close(c->dirfd);
+	free(c);
 }

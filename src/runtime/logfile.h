@@ -76,4 +76,20 @@ void logfile_format_time(int64_t ns, char buf[static 32]);
  * N (0 when only ctr.log or nothing exists). */
 unsigned logfile_count_rotated(int dirfd);
 
+/* Reads the lines of a container's logs in order: the rotated files oldest
+ * first, then ctr.log, and on (follow) across rotations: when the file being
+ * read has been renamed, the rest of it is read, then the next newer file, so
+ * no line is lost or read twice unless the writer dropped a file the reader had
+ * not reached. Lines are bounded (LOGFILE_READ_LINE_MAX); longer ones, and a
+ * partial line at the end of a rotated file, are skipped. */
+#define LOGFILE_READ_LINE_MAX (256 * 1024)
+struct log_cursor;
+
+/* max_file: the container's log_max_file (how far to look for rotated files). */
+int log_cursor_open(int dirfd, unsigned max_file, struct log_cursor **out, struct sk_err *err);
+/* The next whole line without its "\n" in *line (valid until the next call):
+ * 1 = a line, 0 = nothing more for now (call again later to follow), -1 error. */
+int log_cursor_next(struct log_cursor *c, const char **line, size_t *len, struct sk_err *err);
+void log_cursor_close(struct log_cursor *c);
+
 #endif

@@ -227,6 +227,147 @@ TEST(rotation_single_file)
 	remove_dir(dirfd, path);
 }
 
+/* All lines the cursor has now, their texts appended to got (one per line). */
+static int drain(struct log_cursor *c, char *got, size_t gotsz)
+{
+	static char text[LOGFILE_READ_LINE_MAX];
+	struct log_record rec;
+	struct sk_err err;
+	const char *line;
+	size_t len;
+	int n = 0;
+
+	while (log_cursor_next(c, &line, &len, &err) == 1) {
+		if (logfile_parse_line(line, len, &rec, text, sizeof(text), &err) < 0)
+			return -1;
+		strncat(got, text, gotsz - strlen(got) - 1);
+		n++;
+	}
+	return n;
+}
+
+TEST(cursor_reads_rotated_files_oldest_first)
+{
+	char path[64], msg[32], *got = calloc(1, 1 << 16), *want = calloc(1, 1 << 16);
+	int dirfd = make_dir(path), first = -1;
+	struct logfile *lf;
+	struct log_cursor *c;
+	struct sk_err err;
+
+	CHECK(logfile_open(dirfd, 800, 3, &lf, &err) == 0);
+	for (int i = 0; i < 100; i++) {
+		int n = snprintf(msg, sizeof(msg), "line %d\n", i);
+
+		CHECK(logfile_write(lf, "stdout", msg, (size_t)n, &err) == 0);
+	}
+	logfile_close(lf);
+	CHECK(log_cursor_open(dirfd, 3, &c, &err) == 0);
+	CHECK(drain(c, got, 1 << 16) > 10);
+	log_cursor_close(c);
+	/* the oldest lines were dropped; what is left is consecutive up to 99 */
+	CHECK(sscanf(got, "line %d", &first) == 1 && first > 0);
+	for (int i = first; i < 100; i++) {
+		snprintf(msg, sizeof(msg), "line %d\n", i);
+		strncat(want, msg, (1 << 16) - strlen(want) - 1);
+	}
+	CHECK_STR(got, want);
+	free(got);
+	free(want);
+	remove_dir(dirfd, path);
+}
+
+TEST(cursor_follows_across_rotation)
+{
+	char path[64], msg[32], *got = calloc(1, 1 << 16), *want = calloc(1, 1 << 16);
+	int dirfd = make_dir(path), seen = 0;
+	struct logfile *lf;
+	struct log_cursor *c;
+	struct sk_err err;
+
+	CHECK(logfile_open(dirfd, 400, 4, &lf, &err) == 0);
+	CHECK(log_cursor_open(dirfd, 4, &c, &err) == 0);
+	/* The reader keeps up between bursts of writes that rotate (each burst
+	 * fills less than the 3 kept older files, so nothing is dropped unread). */
+	for (int i = 0; i < 300; i++) {
+		int n = snprintf(msg, sizeof(msg), "line %d\n", i);
+
+		CHECK(logfile_write(lf, i % 3 ? "stdout" : "stderr", msg, (size_t)n, &err) == 0);
+		strncat(want, msg, (1 << 16) - strlen(want) - 1);
+		if (i % 7 == 6)
+			seen += drain(c, got, 1 << 16);
+	}
+	seen += drain(c, got, 1 << 16);
+	CHECK(seen == 300);
+	CHECK_STR(got, want);
+	/* nothing more until something is written */
+	CHECK(drain(c, got, 1 << 16) == 0);
+	CHECK(logfile_write(lf, "stdout", "last\n", 5, &err) == 0);
+	CHECK(drain(c, got, 1 << 16) == 1);
+	log_cursor_close(c);
+	logfile_close(lf);
+	free(got);
+	free(want);
+	remove_dir(dirfd, path);
+}
+
+TEST(cursor_waits_for_a_whole_line)
+{
+	char path[64];
+	int dirfd = make_dir(path), fd;
+	struct log_cursor *c;
+	struct sk_err err;
+	const char *line;
+	size_t len;
+
+	CHECK(log_cursor_open(dirfd, 1, &c, &err) == 0);
+	CHECK(log_cursor_next(c, &line, &len, &err) == 0); /* no file yet */
+	fd = openat(dirfd, "ctr.log", O_WRONLY | O_CREAT | O_APPEND, 0600);
+	CHECK(write(fd, "{\"log\":\"a", 9) == 9);
+	CHECK(log_cursor_next(c, &line, &len, &err) == 0);
+	CHECK(write(fd, "\\n\"}\n", 5) == 5);
+	CHECK(log_cursor_next(c, &line, &len, &err) == 1);
+	CHECK(len == 13 && memcmp(line, "{\"log\":\"a\\n\"}", 13) == 0);
+	close(fd);
+	log_cursor_close(c);
+	remove_dir(dirfd, path);
+}
+
+TEST(parse_time)
+{
+	struct sk_err err;
+	int64_t ns;
+	char buf[32];
+
+	CHECK(logfile_parse_time("2026-11-25T13:20:01.123456789Z", 30, &ns, &err) == 0);
+	logfile_format_time(ns, buf);
+	CHECK_STR(buf, "2026-11-25T13:20:01.123456789Z");
+	CHECK(logfile_parse_time("2026-11-25T14:20:01.5+01:00", 27, &ns, &err) == 0);
+	logfile_format_time(ns, buf);
+	CHECK_STR(buf, "2026-11-25T13:20:01.500000000Z");
+	CHECK(logfile_parse_time("1970-01-01T00:00:00Z", 20, &ns, &err) == 0 && ns == 0);
+	CHECK(logfile_parse_time("2026-11-25T13:20:01.Z", 21, &ns, &err) < 0);
+	CHECK(logfile_parse_time("2026-13-25T13:20:01Z", 20, &ns, &err) < 0);
+	CHECK(logfile_parse_time("2026-11-25 13:20:01Z", 20, &ns, &err) < 0);
+	CHECK(logfile_parse_time("9999-11-25T13:20:01Z", 20, &ns, &err) < 0); /* past int64 ns */
+}
+
+TEST(parse_line)
+{
+	static const char ok[] =
+		"{\"log\":\"a\\u0000b\\n\",\"stream\":\"stderr\",\"time\":\"2026-11-25T13:20:01Z\"}";
+	char text[64];
+	struct log_record rec;
+	struct sk_err err;
+
+	CHECK(logfile_parse_line(ok, strlen(ok), &rec, text, sizeof(text), &err) == 0);
+	CHECK(rec.stream == LOG_STDERR && rec.len == 4 && memcmp(rec.text, "a\0b\n", 4) == 0);
+	CHECK(logfile_parse_line(ok, strlen(ok), &rec, text, 4, &err) < 0);
+	CHECK(logfile_parse_line("{\"log\":1}", 9, &rec, text, sizeof(text), &err) < 0);
+	CHECK(logfile_parse_line("[]", 2, &rec, text, sizeof(text), &err) < 0);
+	CHECK(logfile_parse_line("{\"log\":\"x\",\"stream\":\"stdin\",\"time\":\"2026-11-25T13:20:01Z\"}",
+				 60, &rec, text, sizeof(text), &err) < 0);
+}
+
 int main(void)
 {
 	RUN(records);
@@ -235,5 +376,10 @@ int main(void)
 	RUN(long_lines);
 	RUN(rotation);
 	RUN(rotation_single_file);
+	RUN(cursor_reads_rotated_files_oldest_first);
+	RUN(cursor_follows_across_rotation);
+	RUN(cursor_waits_for_a_whole_line);
+	RUN(parse_time);
+	RUN(parse_line);
 	return UNIT_DONE();
 }
