@@ -1,15 +1,186 @@
-/* skiff container: placeholder, replaced by issue 5's implementation. */
+/*
+ * skiff container: docker's management command. `container prune` removes
+ * every stopped container; the other subcommands are the top-level commands
+ * under their `docker container` names (ls = ps, inspect = inspect --type
+ * container, ...).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
+#include "runtime/state.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/human.h"
+
+static const char container_usage[] =
+	"Usage:  skiff container COMMAND\n\n"
+	"Manage containers\n\n"
+	"Commands:\n"
+	"  exec        run a command in a running container\n"
+	"  inspect     display detailed information on one or more containers\n"
+	"  kill        kill one or more running containers\n"
+	"  logs        fetch the logs of a container\n"
+	"  ls, ps      list containers\n"
+	"  prune       remove all stopped containers\n"
+	"  restart     restart one or more containers\n"
+	"  rm          remove one or more containers\n"
+	"  run         create and run a new container from an image\n"
+	"  start       start one or more stopped containers\n"
+	"  stop        stop one or more running containers\n"
+	"  wait        block until one or more containers stop, then print their exit codes\n";
+
+static const char prune_usage[] = "Usage:  skiff container prune [OPTIONS]\n\n"
+				  "Remove all stopped containers\n\n"
+				  "Options:\n"
+				  "  -f, --force   do not prompt for confirmation\n";
+
+/* docker's prompt: anything but y/yes (any case) is no. */
+static bool confirmed(const char *warning)
+{
+	char line[64];
+
+	fprintf(stdout, "%s\nAre you sure you want to continue? [y/N] ", warning);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	line[strcspn(line, "\r\n")] = '\0';
+	return !strcasecmp(line, "y") || !strcasecmp(line, "yes");
+}
+
+struct prune_ctx {
+	uint64_t reclaimed;
+	size_t deleted;
+};
+
+/* Stopped: exited, or created by a process that is gone (a live creator is
+ * still setting it up). Checked again under the lock right before removal, so
+ * a concurrent start wins. */
+static bool is_stopped(const struct ctr_state *st)
+{
+	return st->status == CTR_EXITED ||
+	       (st->status == CTR_CREATED && !ctr_process_alive(st->monitor_pid, st->monitor_start));
+}
+
+static int prune_one(struct store *s, const char *id, int dirfd, void *arg)
+{
+	struct prune_ctx *p = arg;
+	struct sk_err err = { 0 };
+	struct ctr_state st;
+	cleanup_close int lock = -1;
+	long long size;
+
+	/* ctr_state_load may take the lock itself: not under ours. */
+	if (ctr_state_load(dirfd, &st, &err) < 0 || !is_stopped(&st))
+		return 0;
+	lock = ctr_lock(dirfd, &err);
+	if (lock < 0 || ctr_state_read(dirfd, &st, &err) < 0 || !is_stopped(&st))
+		return 0;
+	size = fs_disk_usage(dirfd, "upper");
+	if (ctr_remove_files(s, id, &err) < 0) {
+		fprintf(stderr, "skiff: cannot remove container %s: %s\n", id, err.msg);
+		return 0;
+	}
+	if (p->deleted++ == 0)
+		printf("Deleted Containers:\n");
+	printf("%s\n", id);
+	p->reclaimed += size > 0 ? (uint64_t)size : 0;
+	return 0;
+}
+
+static int container_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "filter", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct prune_ctx p = { 0 };
+	bool force = false;
+	char size[32];
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+		if (c == 'f')
+			force = true;
+		else if (c == 'h')
+			return fputs(prune_usage, stdout), 0;
+		else if (c == 'F')
+			return cli_usage_error(err, "container prune", "--filter is not supported");
+		else
+			return cli_usage_error(err, "container prune", "unknown flag: %s",
+					       argv[optind - 1]);
+	}
+	if (optind < argc)
+		return cli_usage_error(err, "container prune", "\"skiff container prune\" accepts no "
+							       "arguments");
+	if (!force && !confirmed("WARNING! This will remove all stopped containers."))
+		return 0;
+	if (ctr_for_each(&ctx->store, prune_one, &p, err) < 0)
+		return -1;
+	human_size((double)p.reclaimed, size, sizeof(size));
+	printf("%sTotal reclaimed space: %s\n", p.deleted ? "\n" : "", size);
+	return 0;
+}
+
+/* `container SUB ARGS...` -> the top-level command SUB with the same argv. */
+struct alias {
+	const char *name;
+	const struct command *cmd;
+};
+
+static int run_as(const struct command *cmd, struct cli_ctx *ctx, int argc, char **argv,
+		  const char *extra, struct sk_err *err)
+{
+	cleanup_free char **args = calloc((size_t)argc + 2, sizeof(*args));
+	int n = 0;
+
+	if (!args)
+		return err_set(err, ENOMEM, "cannot run '%s'", cmd->name);
+	args[n++] = (char *)cmd->name;
+	if (extra)
+		args[n++] = (char *)extra;
+	for (int i = 1; i < argc; i++)
+		args[n++] = argv[i];
+	optind = 0;
+	return cmd->exec(ctx, n, args, err);
+}
 
 static int exec_container(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
-	return err_set(err, 0, "container: not implemented yet");
+	const struct alias aliases[] = {
+		{ "ls", &cmd_ps },	   { "ps", &cmd_ps },	       { "list", &cmd_ps },
+		{ "rm", &cmd_rm },	   { "remove", &cmd_rm },      { "run", &cmd_run },
+		{ "start", &cmd_start },   { "stop", &cmd_stop },      { "kill", &cmd_kill },
+		{ "wait", &cmd_wait },	   { "logs", &cmd_logs },      { "exec", &cmd_exec },
+		{ "restart", &cmd_restart },
+	};
+	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+		fputs(container_usage, sub ? stdout : stderr);
+		return sub ? 0 : cli_usage_error(err, "container", "a subcommand is required");
+	}
+	if (!strcmp(sub, "prune"))
+		return container_prune(ctx, argc - 1, argv + 1, err);
+	if (!strcmp(sub, "inspect"))
+		return run_as(&cmd_inspect, ctx, argc - 1, argv + 1, "--type=container", err);
+	for (size_t i = 0; i < ARRAY_SIZE(aliases); i++)
+		if (!strcmp(sub, aliases[i].name))
+			return run_as(aliases[i].cmd, ctx, argc - 1, argv + 1, NULL, err);
+	return cli_usage_error(err, "container", "unknown command \"%s\" for \"skiff container\"",
+			       sub);
 }
 
 const struct command cmd_container = {
 	.name = "container",
-	.summary = "Manage containers (prune)",
-	.usage = "Usage:  skiff container\n",
+	.summary = "Manage containers (prune, ls, inspect, rm, ...)",
+	.usage = container_usage,
 	.flags = CMD_NEED_STORE,
 	.exec = exec_container,
 };

@@ -1,15 +1,222 @@
-/* skiff image: placeholder, replaced by issue 5's implementation. */
+/*
+ * skiff image: docker's management command. `image prune` removes dangling
+ * (untagged) images, or with -a every image no container uses, then frees
+ * their layers (store_gc). Every step is one atomic change of the store
+ * (a record removal, a layer rename), so a prune killed at any point leaves a
+ * valid store and the next prune finishes the job. The other subcommands are
+ * the top-level commands under their `docker image` names.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
+#include "image/ref.h"
+#include "util/cleanup.h"
+#include "util/human.h"
+
+static const char image_usage[] = "Usage:  skiff image COMMAND\n\n"
+				  "Manage images\n\n"
+				  "Commands:\n"
+				  "  inspect     display detailed information on one or more images\n"
+				  "  load        load an image from a tar archive or STDIN\n"
+				  "  ls          list images\n"
+				  "  prune       remove unused images\n"
+				  "  pull        download an image from a registry\n"
+				  "  rm          remove one or more images\n";
+
+static const char prune_usage[] =
+	"Usage:  skiff image prune [OPTIONS]\n\n"
+	"Remove unused images\n\n"
+	"Options:\n"
+	"  -a, --all     remove all unused images, not just dangling ones\n"
+	"  -f, --force   do not prompt for confirmation\n";
+
+/* docker's prompt: anything but y/yes (any case) is no. */
+static bool confirmed(const char *warning)
+{
+	char line[64];
+
+	fprintf(stdout, "%s\nAre you sure you want to continue? [y/N] ", warning);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	line[strcspn(line, "\r\n")] = '\0';
+	return !strcasecmp(line, "y") || !strcasecmp(line, "yes");
+}
+
+/* Config digests of the images containers use (in any state). */
+struct digest_list {
+	char (*items)[DIGEST_STR_MAX];
+	size_t n;
+};
+
+static int add_used(const char *id, const char *config_digest, void *ctx)
+{
+	struct digest_list *l = ctx;
+	void *grown = realloc(l->items, (l->n + 1) * sizeof(*l->items));
+
+	if (!grown)
+		return -1;
+	l->items = grown;
+	snprintf(l->items[l->n++], DIGEST_STR_MAX, "%s", config_digest);
+	return 0;
+}
+
+static bool in_list(const struct digest_list *l, const char *digest)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->items[i], digest))
+			return true;
+	return false;
+}
+
+static void print_untagged(const char *canonical)
+{
+	struct image_ref ref;
+	struct sk_err ignored;
+	char name[REF_STR_MAX];
+
+	if (!canonical[0] || ref_parse(canonical, &ref, &ignored) < 0)
+		return;
+	ref_familiar_name(&ref, name, sizeof(name));
+	if (ref.tag[0])
+		printf("untagged: %s:%s\n", name, ref.tag);
+	else
+		printf("untagged: %s@%s\n", name, ref.digest);
+}
+
+static bool has_record(const struct store_image *list, size_t n, size_t skip_to,
+		       const char *config_digest)
+{
+	for (size_t i = skip_to; i < n; i++)
+		if (!strcmp(list[i].config_digest, config_digest))
+			return true;
+	return false;
+}
+
+/* Remove the records to prune; prints docker's "Deleted Images:" block. */
+static int prune_records(struct store *s, bool all, size_t *deleted, struct sk_err *err)
+{
+	cleanup_free struct store_image *list = NULL;
+	struct digest_list used = { 0 };
+	size_t n = 0;
+	int ret = 0;
+
+	if (store_refs_list(s, &list, &n, err) < 0)
+		return -1;
+	if (store_for_each_container_image(s, add_used, &used) < 0) {
+		free(used.items);
+		return err_set(err, ENOMEM, "cannot list the images containers use");
+	}
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		if ((!all && list[i].ref[0]) || in_list(&used, list[i].config_digest))
+			continue;
+		ret = store_record_remove(s, &list[i], err);
+		if (ret < 0)
+			break;
+		if ((*deleted)++ == 0)
+			printf("Deleted Images:\n");
+		print_untagged(list[i].ref);
+		/* The image is gone with its last record. */
+		if (!has_record(list, n, i + 1, list[i].config_digest))
+			printf("deleted: %s\n", list[i].config_digest);
+		fflush(stdout);
+	}
+	free(used.items);
+	return ret;
+}
+
+static int image_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },	     { "force", no_argument, NULL, 'f' },
+		{ "filter", required_argument, NULL, 'F' }, { "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool all = false, force = false;
+	uint64_t freed = 0;
+	size_t deleted = 0;
+	char size[32];
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+afh", opts, NULL)) != -1) {
+		if (c == 'a')
+			all = true;
+		else if (c == 'f')
+			force = true;
+		else if (c == 'h')
+			return fputs(prune_usage, stdout), 0;
+		else if (c == 'F')
+			return cli_usage_error(err, "image prune", "--filter is not supported");
+		else
+			return cli_usage_error(err, "image prune", "unknown flag: %s", argv[optind - 1]);
+	}
+	if (optind < argc)
+		return cli_usage_error(err, "image prune", "\"skiff image prune\" accepts no arguments");
+	if (!force && !confirmed(all ? "WARNING! This will remove all images without at least one "
+				       "container associated to them."
+				     : "WARNING! This will remove all dangling images."))
+		return 0;
+	if (prune_records(&ctx->store, all, &deleted, err) < 0)
+		return err_wrap(err, "image prune");
+	/* Also finishes what an interrupted prune or rmi left behind. */
+	if (store_gc(&ctx->store, &freed, err) < 0)
+		return err_wrap(err, "freeing unused layers");
+	human_size((double)freed, size, sizeof(size));
+	printf("%sTotal reclaimed space: %s\n", deleted ? "\n" : "", size);
+	return 0;
+}
+
+static int run_as(const struct command *cmd, struct cli_ctx *ctx, int argc, char **argv,
+		  const char *extra, struct sk_err *err)
+{
+	cleanup_free char **args = calloc((size_t)argc + 2, sizeof(*args));
+	int n = 0;
+
+	if (!args)
+		return err_set(err, ENOMEM, "cannot run '%s'", cmd->name);
+	args[n++] = (char *)cmd->name;
+	if (extra)
+		args[n++] = (char *)extra;
+	for (int i = 1; i < argc; i++)
+		args[n++] = argv[i];
+	optind = 0;
+	return cmd->exec(ctx, n, args, err);
+}
 
 static int exec_image(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
-	return err_set(err, 0, "image: not implemented yet");
+	static const struct {
+		const char *name;
+		const struct command *cmd;
+	} aliases[] = {
+		{ "ls", &cmd_images },	 { "list", &cmd_images }, { "rm", &cmd_rmi },
+		{ "remove", &cmd_rmi }, { "pull", &cmd_pull },	  { "load", &cmd_load },
+	};
+	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+		fputs(image_usage, sub ? stdout : stderr);
+		return sub ? 0 : cli_usage_error(err, "image", "a subcommand is required");
+	}
+	if (!strcmp(sub, "prune"))
+		return image_prune(ctx, argc - 1, argv + 1, err);
+	if (!strcmp(sub, "inspect"))
+		return run_as(&cmd_inspect, ctx, argc - 1, argv + 1, "--type=image", err);
+	for (size_t i = 0; i < ARRAY_SIZE(aliases); i++)
+		if (!strcmp(sub, aliases[i].name))
+			return run_as(aliases[i].cmd, ctx, argc - 1, argv + 1, NULL, err);
+	return cli_usage_error(err, "image", "unknown command \"%s\" for \"skiff image\"", sub);
 }
 
 const struct command cmd_image = {
 	.name = "image",
-	.summary = "Manage images (prune)",
-	.usage = "Usage:  skiff image\n",
+	.summary = "Manage images (prune, ls, inspect, rm, ...)",
+	.usage = image_usage,
 	.flags = CMD_NEED_STORE,
 	.exec = exec_image,
 };
