@@ -374,3 +374,40 @@ def test_exec_it_pty_is_the_container_s(ctr):
         assert wait_exit(pid) == 0
     finally:
         os.close(fd)
+
+
+def test_exec_host_network_container_keeps_the_host_net_ns(skiff, image):
+    c = Container(skiff, image, "h", "--network", "host")
+    try:
+        inside = out(skiff.run("exec", "h", "busybox", "readlink", "/proc/self/ns/net")).strip()
+        assert inside == os.readlink("/proc/self/ns/net")
+        # ... while the other namespaces are still the container's.
+        inside = out(skiff.run("exec", "h", "busybox", "readlink", "/proc/self/ns/pid")).strip()
+        assert inside == os.readlink(f"/proc/{c.pid}/ns/pid") != os.readlink("/proc/self/ns/pid")
+    finally:
+        c.stop()
+
+
+def test_exec_gets_the_container_ulimits(skiff, image):
+    c = Container(skiff, image, "l", "--ulimit", "nofile=1000:2000")
+    try:
+        assert out(skiff.run("exec", "l", "sh", "-c", "ulimit -n; ulimit -Hn")) == "1000\n2000\n"
+    finally:
+        c.stop()
+
+
+def test_exec_t_without_i(ctr):
+    """-t alone: a terminal for the process's output, stdin not attached."""
+    r = ctr.exec("-t", "x", "busybox", "tty", input="ignored\n")
+    assert r.returncode == 0, r.stderr
+    assert re.fullmatch(r"/dev/pts/\d+\n", r.stdout), r.stdout
+
+
+def test_exec_t_returns_when_the_process_exits_despite_a_background_child(ctr):
+    """A background process still holding the terminal must not keep skiff
+    exec waiting (or spinning) after the command itself exited."""
+    t0 = time.monotonic()
+    r = ctr.exec("-t", "x", "sh", "-c", "sleep 100 & echo started; exit 5", timeout=20)
+    assert r.returncode == 5, r.stderr
+    assert "started" in r.stdout
+    assert time.monotonic() - t0 < 10
