@@ -2,7 +2,8 @@
  * skiff rm: remove containers, as `docker rm` does. A running (or restarting)
  * container is refused unless -f, which marks it stopped_by_user, SIGKILLs it
  * through a pidfd (runtime/ctl.h) and waits until its monitor has recorded the
- * exit and finished its own clean-up before the files go. Each argument is
+ * exit and finished its own clean-up before the files go (a cgroup left by a
+ * killed monitor goes too). Each argument is
  * handled on its own; the exit status is 1 when any of them failed.
  */
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "runtime/cgroup.h"
 #include "runtime/ctl.h"
 #include "runtime/state.h"
 #include "util/cleanup.h"
@@ -78,6 +80,32 @@ static void wait_monitor_gone(const struct ctr_state *st)
 		;
 }
 
+/* A container whose monitor was killed leaves its cgroup behind (the monitor
+ * removes it on a normal exit): kill what may be left in it and remove it. */
+static void remove_leftover_cgroup(const char *id)
+{
+	static const char *const hierarchies[] = { "", "unified/", "pids/", "memory/", "freezer/" };
+	struct cgroup_limits none = { 0 }; /* "not set": nothing is written */
+	struct sk_err ignored = { 0 };
+	enum cgroup_mode mode;
+	struct cgroup cg;
+	char name[CTR_ID_LEN + 8], path[CTR_ID_LEN + 64];
+	bool found = false;
+
+	snprintf(name, sizeof(name), "skiff/%s", id);
+	for (size_t i = 0; i < ARRAY_SIZE(hierarchies) && !found; i++) {
+		snprintf(path, sizeof(path), CGROUP_ROOT "/%s%s", hierarchies[i], name);
+		found = access(path, F_OK) == 0;
+	}
+	/* cgroup_create reuses the directories that exist: it is how to get hold
+	 * of all of them. */
+	if (!found || cgroup_detect(CGROUP_ROOT, &mode, &ignored) < 0 ||
+	    cgroup_create(mode, CGROUP_ROOT, name, &none, &cg, &ignored) < 0)
+		return;
+	cgroup_kill_all(&cg, &ignored);
+	cgroup_destroy(&cg, &ignored);
+}
+
 static int kill_and_wait(struct store *s, const char *id, struct sk_err *err)
 {
 	struct ctr_state st;
@@ -115,6 +143,7 @@ static int remove_if_stopped(struct store *s, const char *id, bool force, struct
 	if ((st.status == CTR_RUNNING || st.status == CTR_RESTARTING) &&
 	    ctr_process_alive(st.monitor_pid, st.monitor_start))
 		return err_set(err, 0, "cannot remove container %s: it was started again", id);
+	remove_leftover_cgroup(id);
 	return ctr_remove_files(s, id, err);
 }
 
