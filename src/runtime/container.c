@@ -37,6 +37,7 @@
 
 #define CONTAINERS_DIR CTR_DIR
 #define NAMES_DIR CTR_NAMES_DIR
+#define STALE_SETUP_SECONDS 60
 
 /* Plain write, no fsync: container files are private to one run and
  * worthless after a crash (container_gc removes them). */
@@ -78,7 +79,12 @@ static int gc_one(struct store *s, const char *id, int dirfd, void *ctx)
 
 	if (ctr_state_read(dirfd, &st, &err) < 0)
 		return 0;
-	if (st.status == CTR_CREATED) {
+	if (st.status == CTR_CREATED && st.monitor_pid == 0) {
+		/* No state yet: being made right now, or its maker died at once. */
+		struct stat sb;
+
+		remove = fstat(dirfd, &sb) == 0 && sb.st_mtime < time(NULL) - STALE_SETUP_SECONDS;
+	} else if (st.status == CTR_CREATED) {
 		remove = !ctr_process_alive(st.monitor_pid, st.monitor_start);
 	} else if (st.status == CTR_RUNNING || st.status == CTR_RESTARTING) {
 		if (ctr_state_load(dirfd, &st, &err) < 0 || st.status != CTR_EXITED)

@@ -333,7 +333,11 @@ unsigned long long ctr_process_start_time(pid_t pid)
 		return 0;
 	data[n] = '\0';
 	p = strrchr(data, ')'); /* the command name may contain anything */
-	if (!p)
+	if (!p || p[1] != ' ')
+		return 0;
+	/* A zombie is dead: only its parent's wait() is missing (the init of
+	 * some machines reaps orphans late). */
+	if (p[2] == 'Z' || p[2] == 'X')
 		return 0;
 	/* After ")": field 3 (state) ... field 22 (starttime). */
 	for (int field = 2; field < 22 && p; field++)

@@ -116,7 +116,8 @@ int ctr_state_load(int dirfd, struct ctr_state *st, struct sk_err *err);
 /* Exclusive flock on containers/<id>/lock; returns the fd (close to unlock). */
 int ctr_lock(int dirfd, struct sk_err *err);
 
-/* /proc/PID/stat start time (clock ticks since boot); 0 when pid is gone. */
+/* /proc/PID/stat start time (clock ticks since boot); 0 when pid is gone
+ * or a zombie. */
 unsigned long long ctr_process_start_time(pid_t pid);
 /* pid exists and is still the process that had start time `start`. */
 bool ctr_process_alive(pid_t pid, unsigned long long start);
