@@ -10,6 +10,7 @@
 #include "runtime/cgroup.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -830,5 +831,56 @@ int cgroup_destroy(struct cgroup *cg, struct sk_err *err)
 			rc = err_set(err, e, "cannot remove cgroup '%s'", path);
 	}
 	cgroup_release(cg);
+	return rc;
+}
+
+/* rmdir, killing what is still inside while the kernel says busy. */
+static int remove_leftover(const char *path, struct sk_err *err)
+{
+	int64_t deadline = now_ms() + CGROUP_RMDIR_TIMEOUT_MS;
+	cleanup_close int fd = -1;
+
+	for (;;) {
+		if (rmdir(path) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY || now_ms() > deadline)
+			return err_set(err, errno, "cannot remove cgroup '%s'", path);
+		if (fd < 0)
+			fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			struct cgroup_dir d = { .fd = fd };
+
+			snprintf(d.path, sizeof(d.path), "%s", path);
+			kill_listed(&d);
+		}
+		sleep_ms(1);
+	}
+}
+
+int cgroup_remove_leftovers(const char *root, const char *name, struct sk_err *err)
+{
+	char path[CGROUP_PATH_MAX];
+	DIR *d;
+	struct dirent *de;
+	int rc = 0;
+
+	if (!name[0] || name[0] == '/' || strstr(name, ".."))
+		return err_set(err, EINVAL, "bad cgroup name '%s'", name);
+	/* v2: the container's cgroup sits right under the root. */
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	if (remove_leftover(path, err) < 0 && errno != ENOTDIR)
+		rc = -1;
+	d = opendir(root);
+	if (!d)
+		return errno == ENOENT ? rc : err_set(err, errno, "cannot read '%s'", root);
+	while ((de = readdir(d))) {
+		/* "cpu" -> "cpu,cpuacct" links name one hierarchy twice. */
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/%s", root, de->d_name, name);
+		if (remove_leftover(path, err) < 0)
+			rc = -1;
+	}
+	closedir(d);
 	return rc;
 }

@@ -110,6 +110,11 @@ int cgroup_kill_all(const struct cgroup *cg, struct sk_err *err);
 
 /* rmdir every directory (retrying briefly while busy) and close the fds. */
 int cgroup_destroy(struct cgroup *cg, struct sk_err *err);
+/* What a container whose skiff was killed left behind: in every hierarchy
+ * under root (v1 controllers, unified, or the v2 root itself), kill what is
+ * still in <hierarchy>/<name> and remove it. Missing is fine. */
+int cgroup_remove_leftovers(const char *root, const char *name, struct sk_err *err);
+
 /* Close the fds without removing anything. */
 void cgroup_release(struct cgroup *cg);
 

@@ -221,12 +221,17 @@ static int finish_process(struct child_ctx *c, const struct user_resolved *user,
 
 	if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		return err_set(err, errno, "cannot set the hostname '%s'", spec->hostname);
+	/* Without no_new_privs the kernel wants CAP_SYS_ADMIN to install a filter:
+	 * install it before the capabilities go (as runc does); the calls after
+	 * it (setgroups, setuid, capset...) are allowed by any sane profile. */
+	if (!spec->process.no_new_privileges && lock_down(spec, err) < 0)
+		return -1;
 	if (set_credentials(spec, user, err) < 0 || set_capabilities(spec, user, err) < 0 ||
 	    rearm_parent_death(c->sync_fd, err) < 0)
 		return -1;
 	/* Before --init forks: the init process is confined like its child
 	 * (otherwise the container could ptrace an unfiltered pid 1). */
-	if (lock_down(spec, err) < 0)
+	if (spec->process.no_new_privileges && lock_down(spec, err) < 0)
 		return -1;
 	if (c->init && init_fork(c->sync_fd, err) < 0)
 		return -1;

@@ -24,9 +24,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/cgroup.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/log.h"
 
 #define CONFIG_FILE "config.json"
 #define STATE_FILE "state.json"
@@ -389,6 +391,20 @@ int ctr_lock(int dirfd, struct sk_err *err)
 	return fd;
 }
 
+static void remove_cgroup_leftovers(int dirfd)
+{
+	struct sk_err err = { 0 };
+	struct ctr_config c;
+	char name[CTR_ID_LEN + 8];
+
+	if (ctr_config_read(dirfd, &c, &err) < 0)
+		return;
+	snprintf(name, sizeof(name), "skiff/%s", c.id);
+	ctr_config_release(&c);
+	if (strlen(name) == 6 + CTR_ID_LEN && cgroup_remove_leftovers(CGROUP_ROOT, name, &err) < 0)
+		log_debug("%s", err.msg);
+}
+
 static bool monitor_gone(const struct ctr_state *st)
 {
 	return (st->status == CTR_RUNNING || st->status == CTR_RESTARTING) &&
@@ -410,9 +426,11 @@ int ctr_state_load(int dirfd, struct ctr_state *st, struct sk_err *err)
 	if (!monitor_gone(st))
 		return 0;
 	snprintf(st->error, sizeof(st->error), "monitor (pid %d) died", (int)st->monitor_pid);
-	/* Its container cannot outlive it (PDEATHSIG): kill a straggler anyway. */
+	/* Its container cannot outlive it (PDEATHSIG): kill a straggler anyway,
+	 * and remove the cgroup the monitor had no chance to remove. */
 	if (ctr_process_alive(st->pid, st->pid_start))
 		kill(st->pid, SIGKILL);
+	remove_cgroup_leftovers(dirfd);
 	st->status = CTR_EXITED;
 	st->exit_code = CTR_EXIT_MONITOR_DIED;
 	st->pid = 0;

@@ -1,6 +1,7 @@
 """skiff run as a process: signals (proxy, --init, 128+N), zombies, a real
 pseudo-terminal for -t, and clean-up after skiff itself is killed."""
 
+import glob
 import json
 import os
 import re
@@ -143,6 +144,8 @@ def test_kill_9_of_skiff_leaves_nothing_mounted_and_next_run_cleans(skiff, image
     assert len(ids()) == 1
     left = ids()
     skiff.ok("run", "--rm", image, "true")
+    # the next skiff also removed the cgroup the killed one could not
+    assert glob.glob(f"/sys/fs/cgroup/*/skiff/{left[0]}") == []
     if rm:
         assert ids() == []
     else:
