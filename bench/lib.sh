@@ -7,6 +7,7 @@ REPO_DIR=$(dirname "$BENCH_DIR")
 WORK=${BENCH_WORK:-/var/tmp/skiff-bench}
 REG_PORT=${BENCH_REG_PORT:-5599}
 REG="127.0.0.1:$REG_PORT"
+SKIFF_GIVEN=${SKIFF:+1}
 SKIFF=${SKIFF:-$REPO_DIR/skiff}
 mkdir -p "$WORK"
 

@@ -1,9 +1,21 @@
 #!/bin/bash
 # Pull benchmark (issue 2): a cold pull of a ~140 MB, 6-layer gzip image from a
 # registry on 127.0.0.1, skiff side by side with `docker pull` and `podman pull`
-# in the same run (hyperfine, median of RUNS), a warm pull (base layers present),
-# and skiff's peak RSS. Root only; not part of CI. Results: stdout (markdown).
+# (median of RUNS rounds, the tools taking turns in each round), a warm pull (base
+# layers present, hyperfine), and skiff's peak RSS. Root only; not part of CI.
+# Results: stdout (markdown).
 #   bench/pull.sh [RUNS]        (default 5)
+#   SKIFF=/path/to/skiff bench/pull.sh   (otherwise ./skiff is built)
+#
+# Cold pulls never follow a deletion. On a journal-less ext4 (these VMs), inodes
+# freed in the last 60 s (6 min while their inode-table block is dirty) are
+# skipped one by one by every new allocation in that block group, so a pull
+# right after `rm -rf store` / `docker rmi` pays for the deletion, by an amount
+# that depends on what else was deleted nearby. Instead each round pushes a
+# fresh variant of the image (every layer prefixed with one tiny unique file, as
+# an extra gzip member), so no tool has any of it, and every tool pulls into its
+# own store without deleting anything; the stores are emptied after the
+# measurements. Same image size and shape for all, same conditions for all.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 RUNS=${1:-5}
@@ -41,6 +53,33 @@ build_layers() {
 	touch "$IMG/done"
 }
 
+# variant_layer TAG N: $V/lN.tar.gz = gzip(tiny tar entry, no end marker) + lN.tar.gz
+# (a two-member gzip), and its diff_id, without recompressing the layer.
+variant_layer() {
+	local tag=$1 n=$2 v=$IMG/v-$1
+	/usr/bin/python3 - "$v/p$n.tar" ".bench-$tag-l$n" <<'EOPY'
+import sys, tarfile
+name = sys.argv[2]; data = name.encode() + b"\n"
+ti = tarfile.TarInfo(name); ti.size = len(data); ti.mode = 0o644; ti.mtime = 1700000000
+open(sys.argv[1], "wb").write(ti.tobuf(format=tarfile.USTAR_FORMAT) + data + b"\0" * (-len(data) % 512))
+EOPY
+	gzip -n -c "$v/p$n.tar" | cat - "$IMG/l$n.tar.gz" >"$v/l$n.tar.gz"
+	echo "sha256:$(cat "$v/p$n.tar" "$IMG/l$n.tar" | sha256sum | cut -d' ' -f1)" >"$v/l$n.diffid"
+}
+
+# push_variant TAG: the cold image with every layer made unique to TAG.
+push_variant() {
+	local tag=$1 v=$IMG/v-$1 ids="" sep="" n
+	mkdir -p "$v"
+	for n in 1 2 3 4 5 6; do
+		variant_layer "$tag" "$n"
+		ids="$ids$sep\"$(cat "$v/l$n.diffid")\""; sep=","
+	done
+	printf '{"architecture":"amd64","os":"linux","created":"2026-11-25T00:00:00Z","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["/bin/bash"]},"rootfs":{"type":"layers","diff_ids":[%s]}}' "$ids" >"$v/config.json"
+	push_image "$REPO" "$tag" "$v/config.json" "$v"/l{1,2,3,4,5,6}.tar.gz
+	rm -rf "$v"
+}
+
 make_config() { # OUT LAYER_TAR...
 	local out=$1 ids="" sep=""; shift
 	for t in "$@"; do ids="$ids$sep\"sha256:$(sha256sum "$t" | cut -d' ' -f1)\""; sep=","; done
@@ -55,39 +94,81 @@ push_bench_images() {
 	log "image: $(du -cb "$IMG"/l?.tar.gz | tail -1 | cut -f1) bytes compressed, $(du -cb "$IMG"/l?.tar | tail -1 | cut -f1) uncompressed"
 }
 
+# time_cmd CMD... -> seconds on stdout; the command's output is discarded.
+time_cmd() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$@" >/dev/null 2>"$WORK/last-err.log" || { log "failed: $* ($(tail -1 "$WORK/last-err.log"))"; return 1; }
+	t1=$(date +%s.%N)
+	echo "$t1 - $t0" | bc
+}
+
+# Cold: RUNS rounds; in each, every tool pulls the same never-seen variant.
+cold_rounds() {
+	local stamp r tag img name out=$WORK/pull-cold.tsv
+	stamp=$(date +%s)
+	: >"$out"
+	for r in $(seq "$RUNS"); do
+		tag=cold-$stamp-$r; img="$REG/$REPO:$tag"
+		push_variant "$tag"
+		sync # the pushes' writes are not part of anyone's pull
+		for name in "${TOOLS[@]}"; do
+			case $name in
+			skiff) echo "skiff	$(time_cmd "$SKIFF" --root "$SROOT" pull -q "$img")" >>"$out" ;;
+			docker) echo "docker	$(time_cmd docker pull -q "$img")" >>"$out" ;;
+			podman) echo "podman	$(time_cmd podman pull -q "$img")" >>"$out" ;;
+			esac
+		done
+		log "cold round $r: $(tail -n ${#TOOLS[@]} "$out" | tr '\t\n' ' ,')"
+	done
+}
+
+# Empty the stores after measuring (never right before a cold pull).
+cleanup_stores() {
+	rm -rf "$WORK/trash"
+	[ -n "$HAVE_DOCKER" ] && docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$REG/$REPO:cold-" | xargs -r docker rmi -f >/dev/null 2>&1 || true
+	[ -n "$HAVE_PODMAN" ] && podman images --format '{{.Repository}}:{{.Tag}}' | grep "^$REG/$REPO:cold-" | xargs -r podman rmi -f >/dev/null 2>&1 || true
+}
+
 main() {
 	[ "$(id -u)" = 0 ] || { log "run as root"; exit 1; }
-	make -C "$REPO_DIR" -s skiff >&2
+	[ -n "${SKIFF_GIVEN:-}" ] || make -C "$REPO_DIR" -s skiff >&2
 	start_registry; build_layers; push_bench_images
-	local cold="$REG/$REPO:cold" warm="$REG/$REPO:warm" sroot="$WORK/skiff-root"
-	local cmds=(-n skiff --prepare "rm -rf $sroot" "$SKIFF --root $sroot pull -q $cold")
-	local wcmds=(-n skiff --prepare "$SKIFF --root $sroot pull -q $cold >/dev/null; $SKIFF --root $sroot rmi $warm >/dev/null 2>&1 || true" "$SKIFF --root $sroot pull -q $warm")
-	if start_dockerd; then
-		cmds+=(-n docker --prepare "docker rmi -f $cold >/dev/null 2>&1 || true" "docker pull -q $cold")
+	local cold="$REG/$REPO:cold" warm="$REG/$REPO:warm" wroot="$WORK/skiff-warm-root"
+	HAVE_DOCKER=; HAVE_PODMAN=; TOOLS=(skiff)
+	start_dockerd && { HAVE_DOCKER=1; TOOLS+=(docker); }
+	setup_podman && { HAVE_PODMAN=1; TOOLS+=(podman); }
+	# skiff's cold store is a new directory; trash/ is emptied at the end.
+	mkdir -p "$WORK/trash"
+	SROOT=$WORK/trash/skiff-cold-$$
+	cold_rounds
+	local wcmds=(-n skiff --prepare "$SKIFF --root $wroot pull -q $cold >/dev/null; $SKIFF --root $wroot rmi $warm >/dev/null 2>&1 || true" "$SKIFF --root $wroot pull -q $warm")
+	if [ -n "$HAVE_DOCKER" ]; then
 		wcmds+=(-n docker --prepare "docker pull -q $cold >/dev/null; docker rmi -f $warm >/dev/null 2>&1 || true" "docker pull -q $warm")
 	fi
-	if setup_podman; then
-		cmds+=(-n podman --prepare "podman rmi -f $cold >/dev/null 2>&1 || true" "podman pull -q $cold")
+	if [ -n "$HAVE_PODMAN" ]; then
 		wcmds+=(-n podman --prepare "podman pull -q $cold >/dev/null; podman rmi -f $warm >/dev/null 2>&1 || true" "podman pull -q $warm")
 	fi
-	hyperfine --style basic --runs "$RUNS" --export-json "$WORK/pull-cold.json" "${cmds[@]}" >&2
 	hyperfine --style basic --runs "$RUNS" --export-json "$WORK/pull-warm.json" "${wcmds[@]}" >&2
-	local rss=0 r
-	for _ in 1 2 3; do
-		rm -rf "$sroot"
-		r=$( { /usr/bin/time -f %M "$SKIFF" --root "$sroot" pull -q "$cold" >/dev/null; } 2>&1 | tail -1)
+	local rss=0 r i
+	for i in 1 2 3; do
+		r=$( { /usr/bin/time -f %M "$SKIFF" --root "$WORK/trash/rss-$$-$i" pull -q "$cold" >/dev/null; } 2>&1 | tail -1)
 		[ "$r" -gt "$rss" ] && rss=$r
 	done
-	/usr/bin/python3 - "$WORK/pull-cold.json" "$WORK/pull-warm.json" "$rss" <<'EOPY'
-import json, sys
-cold = json.load(open(sys.argv[1]))["results"]; warm = json.load(open(sys.argv[2]))["results"]
-base = {r["command"]: r["median"] for r in cold}
-print("| pull (median of %d) | cold | warm (3 base layers present) | cold vs skiff |" % len(cold[0]["times"]))
-print("|---|---|---|---|")
-wm = {r["command"]: r["median"] for r in warm}
-sk = base.get("skiff")
-for name, m in base.items():
-    print("| %s | %.3f s | %.3f s | %.2fx |" % (name, m, wm.get(name, float("nan")), m / sk))
+	cleanup_stores
+	/usr/bin/python3 - "$WORK/pull-cold.tsv" "$WORK/pull-warm.json" "$rss" <<'EOPY'
+import json, statistics, sys
+cold = {}
+for line in open(sys.argv[1]):
+    name, t = line.split("\t")
+    cold.setdefault(name, []).append(float(t))
+warm = {r["command"]: r["median"] for r in json.load(open(sys.argv[2]))["results"]}
+sk = statistics.median(cold["skiff"])
+print("| pull (median of %d) | cold | cold min-max | warm (3 base layers present) | cold vs skiff |" % len(cold["skiff"]))
+print("|---|---|---|---|---|")
+for name, ts in cold.items():
+    m = statistics.median(ts)
+    print("| %s | %.3f s | %.2f-%.2f s | %.3f s | %.2fx |" % (name, m, min(ts), max(ts), warm.get(name, float("nan")), m / sk))
 print("\nskiff peak RSS during a cold pull: %.1f MB (max of 3)" % (int(sys.argv[3]) / 1024))
 EOPY
 }

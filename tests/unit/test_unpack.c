@@ -842,6 +842,115 @@ TEST(corrupt_and_truncated_input_refused)
 	free(t.mem);
 }
 
+/* Regular files are written by worker threads (unpack.c, "the file pool"):
+ * more files than the queue holds, and every way a later entry can depend on a
+ * file still in the queue, must give what a serial extraction gives. */
+TEST(pool_files_and_later_entries)
+{
+	static char big[(1u << 20) + 100];
+	struct tar t;
+	struct sandbox s;
+	struct unpack_result res;
+	struct sk_err err;
+	struct stat st, st2;
+	char name[64], data[64];
+	struct archive_entry *e;
+
+	memset(big, 'B', sizeof(big));
+	tar_begin(&t);
+	tar_dir(&t, "d/", 0755);
+	for (int i = 0; i < 700; i++) {
+		snprintf(name, sizeof(name), "d/f%d", i);
+		snprintf(data, sizeof(data), "data %d", i);
+		tar_file(&t, name, 0644, data);
+	}
+	tar_hardlink(&t, "d/hl", "d/f699"); /* target likely still queued */
+	tar_file(&t, "d/f698", 0600, "second"); /* replaces a queued file */
+	tar_symlink(&t, "d/f697", "f1");	 /* a symlink replaces one */
+	tar_file(&t, "d/wh", 0644, "gone");
+	tar_file(&t, "d/.wh.wh", 0644, "");	 /* whiteout of a queued file */
+	tar_symlink(&t, "lnk", "d");
+	tar_file(&t, "d/via", 0644, "first");
+	tar_file(&t, "lnk/via", 0644, "through the link"); /* same inode+name */
+	tar_put(&t, entry_new("d/big", AE_IFREG, 0644), big, sizeof(big)); /* main thread */
+	e = entry_new("d/suid", AE_IFREG, 04755);
+	archive_entry_set_uid(e, 1000);
+	archive_entry_set_gid(e, 1000);
+	archive_entry_set_mtime(e, 1600000000, 0);
+	tar_put(&t, e, "s", 1);
+	tar_file(&t, "d/empty", 0640, "");
+	tar_file(&t, "top", 0644, "t");
+	tar_dir(&t, "top/", 0755); /* a dir replaces a queued file */
+	tar_file(&t, "top/in", 0644, "in");
+	tar_end(&t);
+
+	CHECK(unpack_tar(&s, &t, &res, &err) == 0);
+	if (err.msg[0])
+		fprintf(stderr, "  %s\n", err.msg);
+	CHECK(file_is(&s, "d/f0", "data 0"));
+	CHECK(file_is(&s, "d/f500", "data 500"));
+	CHECK(file_is(&s, "d/f699", "data 699") && file_is(&s, "d/hl", "data 699"));
+	CHECK(lstat_in(&s, "d/f699", &st) && lstat_in(&s, "d/hl", &st2));
+	CHECK(st.st_ino == st2.st_ino && st.st_nlink == 2);
+	CHECK(file_is(&s, "d/f698", "second"));
+	CHECK(lstat_in(&s, "d/f698", &st) && (st.st_mode & 07777) == 0600);
+	CHECK(lstat_in(&s, "d/f697", &st) && S_ISLNK(st.st_mode));
+	CHECK(lstat_in(&s, "d/wh", &st) && S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
+	CHECK(file_is(&s, "d/via", "through the link"));
+	CHECK(lstat_in(&s, "d/big", &st) && st.st_size == (off_t)sizeof(big));
+	lstat_in(&s, "d/suid", &st);
+	CHECK(lstat_in(&s, "d/suid", &st) && (st.st_mode & 07777) == 04755 && st.st_uid == 1000 &&
+	      st.st_gid == 1000 && st.st_mtim.tv_sec == 1600000000);
+	CHECK(lstat_in(&s, "d/empty", &st) && st.st_size == 0 && (st.st_mode & 0777) == 0640);
+	CHECK(lstat_in(&s, "d/f3", &st) && st.st_mtim.tv_sec == 1500000000);
+	CHECK(lstat_in(&s, "top", &st) && S_ISDIR(st.st_mode) && file_is(&s, "top/in", "in"));
+	CHECK(res.entries == 1 + 700 + 14);
+	sandbox_check_and_free(&s);
+	free(t.mem);
+}
+
+/* A file below a name that is still a queued file: refused as serially. */
+TEST(pool_file_below_queued_file_refused)
+{
+	struct tar t;
+
+	tar_begin(&t);
+	tar_file(&t, "p", 0644, "a file");
+	tar_file(&t, "p/q", 0644, "below it");
+	expect_refused(&t, "entry 'p/q': cannot open directory 'p'");
+}
+
+/* A worker's failure names its entry once, and stops the layer. */
+TEST(pool_worker_failure_named)
+{
+	char longname[300], path[320];
+	struct tar t;
+	struct sandbox s;
+	struct unpack_result res;
+	struct sk_err err;
+
+	memset(longname, 'n', 280); /* over NAME_MAX: openat fails in the worker */
+	longname[280] = '\0';
+	snprintf(path, sizeof(path), "d/%s", longname);
+	tar_begin(&t);
+	tar_dir(&t, "d/", 0755);
+	tar_file(&t, "d/ok", 0644, "ok");
+	tar_file(&t, path, 0644, "x");
+	for (int i = 0; i < 50; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "d/after%d", i);
+		tar_file(&t, name, 0644, "after");
+	}
+	tar_end(&t);
+	CHECK(unpack_tar(&s, &t, &res, &err) < 0);
+	CHECK(msg_has(&err, "entry 'd/nnnn"));
+	CHECK(msg_has(&err, "cannot create file"));
+	CHECK(strstr(err.msg, "entry '") == err.msg && !strstr(err.msg + 1, "entry '"));
+	sandbox_check_and_free(&s);
+	free(t.mem);
+}
+
 TEST(empty_layer)
 {
 	struct sandbox s;
@@ -880,5 +989,8 @@ int main(void)
 	RUN(overlay_xattr_refused);
 	RUN(corrupt_and_truncated_input_refused);
 	RUN(empty_layer);
+	RUN(pool_files_and_later_entries);
+	RUN(pool_file_below_queued_file_refused);
+	RUN(pool_worker_failure_named);
 	return UNIT_DONE();
 }
