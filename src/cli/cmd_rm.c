@@ -81,29 +81,15 @@ static void wait_monitor_gone(const struct ctr_state *st)
 }
 
 /* A container whose monitor was killed leaves its cgroup behind (the monitor
- * removes it on a normal exit): kill what may be left in it and remove it. */
+ * removes it on a normal exit; ctr_state_load when it notices the death):
+ * rm is the last chance to remove it. */
 static void remove_leftover_cgroup(const char *id)
 {
-	static const char *const hierarchies[] = { "", "unified/", "pids/", "memory/", "freezer/" };
-	struct cgroup_limits none = { 0 }; /* "not set": nothing is written */
 	struct sk_err ignored = { 0 };
-	enum cgroup_mode mode;
-	struct cgroup cg;
-	char name[CTR_ID_LEN + 8], path[CTR_ID_LEN + 64];
-	bool found = false;
+	char name[CTR_ID_LEN + 8];
 
 	snprintf(name, sizeof(name), "skiff/%s", id);
-	for (size_t i = 0; i < ARRAY_SIZE(hierarchies) && !found; i++) {
-		snprintf(path, sizeof(path), CGROUP_ROOT "/%s%s", hierarchies[i], name);
-		found = access(path, F_OK) == 0;
-	}
-	/* cgroup_create reuses the directories that exist: it is how to get hold
-	 * of all of them. */
-	if (!found || cgroup_detect(CGROUP_ROOT, &mode, &ignored) < 0 ||
-	    cgroup_create(mode, CGROUP_ROOT, name, &none, &cg, &ignored) < 0)
-		return;
-	cgroup_kill_all(&cg, &ignored);
-	cgroup_destroy(&cg, &ignored);
+	cgroup_remove_leftovers(CGROUP_ROOT, name, &ignored);
 }
 
 static int kill_and_wait(struct store *s, const char *id, struct sk_err *err)
