@@ -10,6 +10,8 @@
  * root, the name is a single cleaned component (never "", "." or ".."), and
  * the *at() call on it never follows a symlink in that last component. So no
  * name, "..", absolute path or symlink in the layer can reach outside it.
+ * Small regular files are created and written by worker threads ("the file
+ * pool" below), in an order that gives the same result as a serial pass.
  */
 #include "image/unpack.h"
 
