@@ -498,6 +498,7 @@ static int set_security(struct cli_ctx *ctx, struct run_args *a, struct rt_spec 
 	rlimit_clamp(&a->rlimits);
 	spec->process.rlimits = a->rlimits;
 	spec->resources = a->limits;
+	spec->resources.devices_allow_all = a->privileged;
 	return 0;
 }
 

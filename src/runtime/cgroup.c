@@ -413,6 +413,8 @@ static int limits_v1(const struct cgroup_dir *d, const struct cgroup_limits *lim
 		return limits_v1_cpu(d, lim, err);
 	if (strcmp(d->controller, "cpuset") == 0 && lim->cpuset_cpus[0])
 		return set_limit(d, "cpuset.cpus", lim->cpuset_cpus, "no cpuset controller", err);
+	if (strcmp(d->controller, "devices") == 0)
+		return cgroup_devices_v1(d->fd, lim->devices_allow_all, err);
 	if (strcmp(d->controller, "pids") == 0 && lim->pids_limit) {
 		fmt_i64(v, sizeof(v), lim->pids_limit);
 		return set_limit(d, "pids.max", v, "no pids controller", err);
@@ -558,6 +560,7 @@ static const struct {
 } v1_controllers[] = {
     {"memory", false}, {"cpu", false},	   {"cpuacct", false},
     {"pids", false},   {"freezer", false}, {"cpuset", true},
+    {"devices", false},
 };
 
 static void warn_missing_v1(const struct cgroup *cg, const struct cgroup_limits *lim)
@@ -568,9 +571,10 @@ static void warn_missing_v1(const struct cgroup *cg, const struct cgroup_limits 
 	} needs[] = {{"memory", "--memory"},
 		     {"cpu", "--cpus/--cpu-shares"},
 		     {"pids", "--pids-limit"},
-		     {"cpuset", "--cpuset-cpus"}};
+		     {"cpuset", "--cpuset-cpus"},
+		     {"devices", "device access (docker's default list)"}};
 	bool wanted[] = {lim->memory != 0, lim->cpu_quota || lim->cpu_shares, lim->pids_limit != 0,
-			 lim->cpuset_cpus[0] != '\0'};
+			 lim->cpuset_cpus[0] != '\0', !lim->devices_allow_all};
 
 	for (size_t i = 0; i < ARRAY_SIZE(needs); i++) {
 		bool have = false;
@@ -627,7 +631,11 @@ static int create_v2(struct cgroup *cg, const char *root, const char *name,
 	if (cg->unified < 0)
 		return cg->unified == -2 ? err_set(err, 0, "no cgroup2 at '%s'", root) : -1;
 	cg->memory = cg->unified;
-	return limits_v2(&cg->dirs[cg->unified], lim, err);
+	if (limits_v2(&cg->dirs[cg->unified], lim, err) < 0)
+		return -1;
+	/* v2 has no devices files: a BPF program decides (hybrid hosts use the
+	 * v1 devices controller instead). */
+	return cgroup_devices_bpf(cg->dirs[cg->unified].fd, lim->devices_allow_all, err);
 }
 
 int cgroup_create(enum cgroup_mode mode, const char *root, const char *name,

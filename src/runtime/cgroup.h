@@ -18,6 +18,7 @@
 #define SKIFF_RUNTIME_CGROUP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -46,6 +47,9 @@ struct cgroup_limits {
 	uint64_t cpu_shares; /* v1 shares (2..262144); v2 gets the crun weight */
 	char cpuset_cpus[256];
 	int64_t pids_limit; /* -1 unlimited */
+	/* --privileged: every device; otherwise docker's default device list
+	 * (cgroup_devices.c). Not a "limit" for cgroup_limits_any(). */
+	bool devices_allow_all;
 };
 
 /* --memory, --memory-swap style sizes: "512m", "1.5g", "1024", units b k m g t
@@ -114,6 +118,15 @@ int cgroup_destroy(struct cgroup *cg, struct sk_err *err);
  * under root (v1 controllers, unified, or the v2 root itself), kill what is
  * still in <hierarchy>/<name> and remove it. Missing is fine. */
 int cgroup_remove_leftovers(const char *root, const char *name, struct sk_err *err);
+
+/* cgroup_devices.c: docker's default device access for the cgroup directory
+ * dirfd: v1 devices.deny/devices.allow, or (v2) an attached BPF program.
+ * allow_all: nothing restricted. */
+int cgroup_devices_v1(int dirfd, bool allow_all, struct sk_err *err);
+int cgroup_devices_bpf(int dirfd, bool allow_all, struct sk_err *err);
+/* The v2 program's instructions (for tests); returns the count, 0 if cap is too small. */
+struct bpf_insn;
+size_t cgroup_devices_program(struct bpf_insn *out, size_t cap);
 
 /* Close the fds without removing anything. */
 void cgroup_release(struct cgroup *cg);

@@ -5,6 +5,7 @@
  * refused (a user namespace, a nodev tmpfs) the host's node is bind-mounted
  * instead, as crun does for rootless containers.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -59,7 +60,70 @@ static int make_device(int devfd, const char *name, unsigned major, unsigned min
 	return bind_host_device(devfd, name, err);
 }
 
-int devices_create(int rootfd, struct sk_err *err)
+/* What --privileged does not copy (runc's list): file systems of their own
+ * and the pty multiplexer, which the container has from its own devpts. */
+static bool skip_host_entry(const char *rel)
+{
+	static const char *const skipped[] = { "pts", "shm", "mqueue", "hugepages", "ptmx",
+					       "console", ".lxc", ".udev" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(skipped); i++)
+		if (!strcmp(rel, skipped[i]))
+			return true;
+	return false;
+}
+
+/* Recreate the host's device nodes below hostdir (a /dev directory) in
+ * ctrdir, directories included; symlinks and other files are left out. */
+static int copy_host_devices(int hostdir, int ctrdir, int depth, struct sk_err *err)
+{
+	DIR *d = fdopendir(hostdir);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!d) {
+		close(hostdir);
+		return err_set(err, errno, "cannot read the host's /dev");
+	}
+	while (rc == 0 && (de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
+			continue;
+		if ((depth == 0 && skip_host_entry(de->d_name)) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+			if (mknodat(ctrdir, de->d_name, st.st_mode & (S_IFMT | 07777), st.st_rdev) < 0 &&
+			    errno != EEXIST)
+				rc = err_set(err, errno, "cannot create '/dev/%s'", de->d_name);
+			else
+				fchownat(ctrdir, de->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
+		} else if (S_ISDIR(st.st_mode) && depth < 4) {
+			int h = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int c;
+
+			if (h < 0)
+				continue;
+			if (mkdirat(ctrdir, de->d_name, st.st_mode & 07777) < 0 && errno != EEXIST) {
+				close(h);
+				rc = err_set(err, errno, "cannot create '/dev/%s'", de->d_name);
+				break;
+			}
+			c = openat(ctrdir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (c < 0) {
+				close(h);
+				continue;
+			}
+			rc = copy_host_devices(h, c, depth + 1, err);
+			close(c);
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+int devices_create(int rootfd, bool host_devices, struct sk_err *err)
 {
 	int fd = fs_open_in_root_nofollow(rootfd, "/dev", O_RDONLY | O_DIRECTORY, 0);
 	cleanup_close int devfd = fd;
@@ -74,5 +138,12 @@ int devices_create(int rootfd, struct sk_err *err)
 		if (symlinkat(default_links[i].target, devfd, default_links[i].name) < 0 &&
 		    errno != EEXIST)
 			return err_set(err, errno, "cannot create '/dev/%s'", default_links[i].name);
+	if (host_devices) {
+		int host = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (host < 0)
+			return err_set(err, errno, "cannot open the host's /dev");
+		return copy_host_devices(host, devfd, 0, err);
+	}
 	return 0;
 }

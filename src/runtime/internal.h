@@ -74,8 +74,9 @@ int mounts_readonly_paths(int rootfd, const struct strv *paths, struct sk_err *e
 int mounts_bind_fd(const char *src, int target_fd, bool recursive, unsigned attrs,
 		   struct sk_err *err);
 
-/* devices.c: null, zero, full, random, urandom, tty and the /dev links. */
-int devices_create(int rootfd, struct sk_err *err);
+/* devices.c: null, zero, full, random, urandom, tty and the /dev links; with
+ * host_devices (--privileged) also every device node of the host's /dev. */
+int devices_create(int rootfd, bool host_devices, struct sk_err *err);
 
 /* console.c */
 /* Child: open a pty in the container's devpts, make it the controlling tty on

@@ -236,7 +236,7 @@ int mounts_apply(int rootfd, const struct rt_spec *spec, struct sk_err *err)
 		if (mount_one(rootfd, m, err) < 0)
 			return -1;
 		if (!strcmp(m->destination, "/dev") && !strcmp(m->type, "tmpfs") &&
-		    devices_create(rootfd, err) < 0)
+		    devices_create(rootfd, spec->privileged, err) < 0)
 			return -1;
 	}
 	return 0;

@@ -16,6 +16,8 @@
 
 #include "runtime/cgroup.h"
 #include "util/fs.h"
+#include <sys/sysmacros.h>
+#include <linux/bpf.h>
 #include "unit.h"
 
 TEST(mode_from_magic)
@@ -265,7 +267,10 @@ TEST(fake_v2_tree)
 				    .cpu_quota = 150000,
 				    .cpu_period = 100000,
 				    .cpu_shares = 1024,
-				    .pids_limit = 100};
+				    .pids_limit = 100,
+				    /* a plain directory cannot take a BPF program:
+				     * real_device_bpf_program tests that part */
+				    .devices_allow_all = true};
 	struct cgroup cg;
 	struct sk_err err;
 
@@ -295,7 +300,7 @@ TEST(fake_v2_tree)
 	cgroup_release(&cg);
 
 	/* memory without --memory-swap: as much swap as memory, as docker */
-	lim = (struct cgroup_limits){.memory = 64 << 20};
+	lim = (struct cgroup_limits){.memory = 64 << 20, .devices_allow_all = true};
 	CHECK(cgroup_create(CGROUP_V2, dir, "skiff/t2", &lim, &cg, &err) == 0);
 	CHECK_STR(slurp(dir, "skiff/t2/memory.swap.max"), "67108864");
 	cgroup_release(&cg);
@@ -521,6 +526,109 @@ TEST(real_fork_bomb_contained_and_killed)
 	cleanup_parent(mode);
 }
 
+/* Exit status: 0 when /dev/null opens and a fresh /dev/mem node (c 1:1)
+ * does not (EPERM); 1 + which check failed otherwise. */
+static void device_probe(void)
+{
+	char node[64];
+	int fd;
+
+	snprintf(node, sizeof(node), "/tmp/skiff-test-mem-%d", (int)getpid());
+	unlink(node);
+	if (mknod(node, S_IFCHR | 0600, makedev(1, 1)) < 0)
+		_exit(2); /* mknod itself stays allowed ("c *:* m") */
+	fd = open(node, O_RDONLY);
+	unlink(node);
+	if (fd >= 0 || errno != EPERM)
+		_exit(3);
+	fd = open("/dev/null", O_RDWR);
+	_exit(fd >= 0 ? 0 : 4);
+}
+
+static int probe_in(const struct cgroup *cg, const char *procs_path)
+{
+	struct sk_err err;
+	int gate[2], status = -1;
+	pid_t pid = spawn(device_probe, gate);
+	char v[32];
+
+	if (cg) {
+		CHECK(cgroup_enter(cg, pid, &err) == 0);
+	} else {
+		int fd = open(procs_path, O_WRONLY);
+
+		snprintf(v, sizeof(v), "%d", (int)pid);
+		CHECK(fd >= 0 && write(fd, v, strlen(v)) > 0);
+		close(fd);
+	}
+	go(gate);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+
+TEST(real_device_access_restricted)
+{
+	enum cgroup_mode mode;
+	struct cgroup_limits lim = {0}, all = {.devices_allow_all = true};
+	struct cgroup cg;
+	struct sk_err err;
+	char name[64];
+	int rc;
+
+	if (!real_cgroups(&mode))
+		return;
+	snprintf(name, sizeof(name), "skiff-test/dev-%d", (int)getpid());
+	CHECK(cgroup_create(mode, CGROUP_ROOT, name, &lim, &cg, &err) == 0);
+	CHECK((rc = probe_in(&cg, NULL)) == 0);
+	if (rc)
+		fprintf(stderr, "device probe: %d\n", rc);
+	CHECK(cgroup_destroy(&cg, &err) == 0);
+	/* --privileged: the node opens (or fails for another reason than EPERM) */
+	CHECK(cgroup_create(mode, CGROUP_ROOT, name, &all, &cg, &err) == 0);
+	CHECK(probe_in(&cg, NULL) == 3);
+	CHECK(cgroup_destroy(&cg, &err) == 0);
+	cleanup_parent(mode);
+}
+
+/* The v2 program, tried on the unified hierarchy of a hybrid host too. */
+TEST(real_device_bpf_program)
+{
+	enum cgroup_mode mode;
+	struct sk_err err;
+	char dir[128], procs[160];
+	const char *base;
+	int fd;
+
+	if (!real_cgroups(&mode) || mode == CGROUP_V1)
+		return;
+	base = mode == CGROUP_V2 ? CGROUP_ROOT : CGROUP_ROOT "/unified";
+	snprintf(dir, sizeof(dir), "%s/skiff-test", base);
+	mkdir(dir, 0755);
+	snprintf(dir, sizeof(dir), "%s/skiff-test/bpf-%d", base, (int)getpid());
+	CHECK(mkdir(dir, 0755) == 0);
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (cgroup_devices_bpf(fd, false, &err) < 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		CHECK(0);
+	}
+	close(fd);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	CHECK(probe_in(NULL, procs) == 0);
+	CHECK(rmdir(dir) == 0);
+	cleanup_parent(mode);
+}
+
+TEST(device_program_shape)
+{
+	struct bpf_insn prog[256];
+	size_t n = cgroup_devices_program(prog, 256);
+
+	CHECK(n > 20 && n < 256);
+	CHECK(prog[n - 1].code == (BPF_JMP | BPF_EXIT)); /* ends with "return 0" */
+	CHECK(prog[n - 2].imm == 0);
+	CHECK(cgroup_devices_program(prog, 8) == 0);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -538,5 +646,8 @@ int main(void)
 	RUN(real_limits_kill_destroy);
 	RUN(real_oom_kill_detected);
 	RUN(real_fork_bomb_contained_and_killed);
+	RUN(real_device_access_restricted);
+	RUN(real_device_bpf_program);
+	RUN(device_program_shape);
 	return UNIT_DONE();
 }
