@@ -125,12 +125,14 @@ def pids_in_container(cid):
     return out
 
 
-def comm(pid):
+def cmdline(pid):
+    """argv of pid ([] when it is gone). Not comm: busybox's shell runs its
+    applets without exec, so a sleep is called "sh" there."""
     try:
-        with open(f"/proc/{pid}/comm") as f:
-            return f.read().strip()
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return [a.decode() for a in f.read().split(b"\0") if a]
     except OSError:
-        return None
+        return []
 
 
 class Running:
