@@ -12,9 +12,10 @@ O       ?= build
 CC      ?= cc
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 PKGS    := libcurl jansson libarchive libisal libzstd libseccomp zlib libcrypto
-# libcurl and libarchive are loaded on first use (src/util/lazylib.c), not linked:
-# the run path must not pay for mapping their ~40 dependencies.
-LINKED  := jansson libisal libzstd libseccomp zlib libcrypto
+# libcurl, libarchive and libcrypto are loaded on first use (src/util/lazylib.c), not
+# linked: the run path must not pay for mapping their ~40 dependencies, nor each
+# detached container's monitor for libcrypto's ~400 kB of relocations.
+LINKED  := jansson libisal libzstd libseccomp zlib
 
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
            -Wno-unused-parameter -Wvla -Wpointer-arith -Wundef -Wno-format-truncation

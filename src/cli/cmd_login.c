@@ -11,8 +11,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
-
 #include "cli/cli.h"
 #include "image/auth.h"
 #include "image/registry.h"
@@ -43,7 +41,7 @@ struct secret {
 
 static void secret_wipe(struct secret *s)
 {
-	OPENSSL_cleanse(s->data, sizeof(s->data));
+	explicit_bzero(s->data, sizeof(s->data));
 }
 #define cleanup_secret __attribute__((cleanup(secret_wipe)))
 
@@ -218,7 +216,7 @@ static bool stored_credentials_work(struct cli_ctx *ctx, const char *host)
 		return false;
 	reg = registry_new(host, &ctx->cfg, &ignored);
 	ok = reg && registry_check_login(reg, user, pass, &ignored) == 0;
-	OPENSSL_cleanse(pass, strlen(pass));
+	explicit_bzero(pass, strlen(pass));
 	return ok;
 }
 

@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
+#include "util/base64.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -359,35 +359,31 @@ static int get_auths(json_t *root, const char *path, bool create, json_t **auths
 /* Decodes standard padded base64 into a NUL-terminated malloc'd string. */
 static char *base64_decode(const char *in, size_t *outlen)
 {
-	size_t n = strlen(in), pad = 0;
+	size_t n = strlen(in);
 	unsigned char *out;
-	int r;
+	ssize_t r;
 
 	if (n == 0 || n % 4 || n > CRED_MAX * 2)
 		return NULL;
 	out = malloc(n / 4 * 3 + 1);
 	if (!out)
 		return NULL;
-	r = EVP_DecodeBlock(out, (const unsigned char *)in, (int)n);
+	r = b64_decode(in, n, out);
 	if (r < 0) {
 		free(out);
 		return NULL;
 	}
-	if (in[n - 1] == '=')
-		pad++;
-	if (in[n - 2] == '=')
-		pad++;
-	*outlen = (size_t)r - pad;
+	*outlen = (size_t)r;
 	out[*outlen] = '\0';
 	return (char *)out;
 }
 
 static char *base64_encode(const char *in, size_t n)
 {
-	char *out = malloc(4 * ((n + 2) / 3) + 1);
+	char *out = malloc(b64_encoded_len(n) + 1);
 
 	if (out)
-		EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)in, (int)n);
+		b64_encode(in, n, out);
 	return out;
 }
 

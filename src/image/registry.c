@@ -40,11 +40,12 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
+#include <openssl/crypto.h> /* OPENSSL_cleanse */
 
 #include "image/auth.h"
 #include "image/manifest.h"
 #include "image/registry_http.h"
+#include "util/base64.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -752,18 +753,17 @@ static int endpoint_credentials(struct registry *reg, struct endpoint *ep, const
 static int basic_header(const char *user, const char *pass, struct buf *out, struct sk_err *err)
 {
 	cleanup_buf struct buf plain = BUF_INIT(AUTH_HEADER_MAX / 2);
-	cleanup_free unsigned char *b64 = NULL;
-	int n;
+	cleanup_free char *b64 = NULL;
 
 	if (buf_appendf(&plain, "%s:%s", user, pass) < 0)
 		return err_set(err, E2BIG, "credentials are too long");
-	b64 = malloc(4 * (plain.len / 3 + 1) + 1);
+	b64 = malloc(b64_encoded_len(plain.len) + 1);
 	if (!b64)
 		return err_set(err, ENOMEM, "out of memory");
-	n = EVP_EncodeBlock(b64, (const unsigned char *)plain.data, (int)plain.len);
-	OPENSSL_cleanse(plain.data, plain.len);
+	b64_encode(plain.data, plain.len, b64);
+	explicit_bzero(plain.data, plain.len);
 	buf_reset(out);
-	if (n < 0 || buf_appendf(out, "Authorization: Basic %s", b64) < 0)
+	if (buf_appendf(out, "Authorization: Basic %s", b64) < 0)
 		return err_set(err, E2BIG, "credentials are too long");
 	return 0;
 }
