@@ -70,6 +70,26 @@ static int update_state(int dirfd, void (*fn)(struct ctr_state *, void *), void 
  * died. --rm ones and ones that never got past set-up are removed; the others
  * stay, recorded as exited with the reason (ctr_state_load), as docker keeps
  * stopped containers. */
+/* A "created" container whose maker died. Decided and removed under the
+ * container's lock: the state read without it may be stale (the container
+ * may have started and its maker exited since), and whoever takes over a
+ * container (the monitor, start) takes the lock to say so. */
+static int remove_if_abandoned(struct store *s, const char *id, int dirfd, bool *removed)
+{
+	struct sk_err err = { 0 };
+	cleanup_close int lock = ctr_lock(dirfd, &err);
+	struct ctr_state st;
+
+	if (lock < 0 || ctr_state_read(dirfd, &st, &err) < 0 || st.status != CTR_CREATED ||
+	    st.monitor_pid == 0 || ctr_process_alive(st.monitor_pid, st.monitor_start))
+		return 0;
+	log_debug("removing abandoned container %s", id);
+	if (ctr_remove_files(s, id, &err) < 0)
+		log_warn("cannot remove abandoned container %s: %s", id, err.msg);
+	*removed = true;
+	return 0;
+}
+
 static int gc_one(struct store *s, const char *id, int dirfd, void *ctx)
 {
 	struct sk_err err = { 0 };
@@ -85,7 +105,7 @@ static int gc_one(struct store *s, const char *id, int dirfd, void *ctx)
 
 		remove = fstat(dirfd, &sb) == 0 && sb.st_mtime < time(NULL) - STALE_SETUP_SECONDS;
 	} else if (st.status == CTR_CREATED) {
-		remove = !ctr_process_alive(st.monitor_pid, st.monitor_start);
+		return remove_if_abandoned(s, id, dirfd, removed);
 	} else if (st.status == CTR_RUNNING || st.status == CTR_RESTARTING) {
 		if (ctr_state_load(dirfd, &st, &err) < 0 || st.status != CTR_EXITED)
 			return 0;
@@ -256,6 +276,17 @@ int container_open(struct store *s, const char *id, struct container *c, struct 
 	snprintf(c->name, sizeof(c->name), "%s", cfg.name);
 	ctr_config_release(&cfg);
 	return 0;
+}
+
+static void set_owner(struct ctr_state *st, void *arg)
+{
+	st->monitor_pid = getpid();
+	st->monitor_start = ctr_process_start_time(st->monitor_pid);
+}
+
+int container_take_over(struct container *c, struct sk_err *err)
+{
+	return update_state(c->dirfd, set_owner, NULL, err);
 }
 
 int container_claim_start(struct container *c, struct sk_err *err)

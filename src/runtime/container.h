@@ -57,6 +57,10 @@ int container_open(struct store *s, const char *id, struct container *c, struct 
  * 1 (nothing to do); otherwise it is claimed (restarting, owned by this
  * process, restart count and stopped_by_user reset) and 0 is returned. */
 int container_claim_start(struct container *c, struct sk_err *err);
+/* This process (a monitor just forked) is the container's owner from now on:
+ * its maker may exit. Fails when the container was removed meanwhile. */
+int container_take_over(struct container *c, struct sk_err *err);
+
 /* A start that failed before the monitor took over: record it as exited. */
 void container_record_failure(struct container *c, int exit_code, const char *msg);
 

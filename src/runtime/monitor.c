@@ -209,6 +209,10 @@ static __attribute__((noreturn)) void monitor_main(struct store *s, struct conta
 	struct run_opts opts = *caller_opts;
 
 	detach(s, c, report_fd);
+	if (container_take_over(c, &err) < 0) {
+		send_report(&report_fd, EXIT_SKIFF, err.msg);
+		_exit(EXIT_SKIFF);
+	}
 	if (mo->log && logfile_open(c->dirfd, mo->log_max_size, mo->log_max_file, &log, &err) < 0) {
 		send_report(&report_fd, EXIT_SKIFF, err.msg);
 		_exit(EXIT_SKIFF);
