@@ -166,6 +166,21 @@ def test_cpus_quota_is_observed(skiff, image, cg):
     assert int(stat["nr_throttled"]) > 0, stat
 
 
+def test_small_cpu_quota_is_observed_even_on_a_busy_host(skiff, image, cg):
+    # 0.05 of a CPU is less than a busy host still leaves a container, so the
+    # throttling shows when the 0.5 above cannot be told from starvation.
+    loop = "while :; do :; done &"
+    with running(skiff, image, "--cpus", "0.05", before=loop) as lim, \
+            running(skiff, image, before=loop) as free:
+        limited, unlimited = busy_shares(cg, [lim.id, free.id])
+        stat = dict(l.split() for l in cg.read(lim.id, "cpu", "cpu.stat").splitlines())
+    assert limited <= 0.08, f"--cpus 0.05 got {limited:.3f} of a CPU"
+    if unlimited < 0.15:
+        pytest.skip(f"host too busy: an unlimited busy loop got {unlimited:.2f} of a CPU")
+    assert limited >= 0.02, f"--cpus 0.05 got {limited:.3f}, unlimited {unlimited:.2f}"
+    assert int(stat["nr_throttled"]) > 0, stat
+
+
 @pytest.mark.parametrize("flag, shares, weight", [
     ("--cpu-shares", 512, 20), ("-c", 2048, 79)])
 def test_cpu_shares_are_written(skiff, image, cg, flag, shares, weight):
