@@ -553,7 +553,7 @@ static int save_config(const struct run_args *a, const struct store_image *img,
 }
 
 static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
-			    const struct store_image *img, const struct image_config *cfg,
+			    const struct store_image *img, const struct image_config *cfg, int *hold,
 			    struct sk_err *err)
 {
 	struct container c = { .dirfd = -1 };
@@ -563,6 +563,8 @@ static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
 	int status = -1, ret;
 
 	ret = container_create(&ctx->store, a->name, img->config_digest, &c, err);
+	store_release(*hold); /* the container's "image" file keeps the image now */
+	*hold = -1;
 	if (ret == 0)
 		ret = build_spec(ctx, a, &c, cfg, &spec, err);
 	if (ret == 0)
@@ -588,7 +590,7 @@ static int exec_run(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *e
 	struct run_args a = { 0 };
 	struct store_image img;
 	struct image_config cfg = { 0 };
-	int ret;
+	int hold = -1, ret;
 
 	ret = parse_run_args(argc, argv, &a, err);
 	if (ret == 1)
@@ -597,11 +599,15 @@ static int exec_run(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *e
 		run_args_release(&a);
 		return ret == 1 ? 0 : -1;
 	}
-	ret = find_image(ctx, &a, &img, err);
+	/* Held until the container has recorded its image: a concurrent rmi,
+	 * prune or gc must not free the layers in between. */
+	hold = store_hold(&ctx->store, err);
+	ret = hold < 0 ? -1 : find_image(ctx, &a, &img, err);
 	if (ret == 0)
 		ret = store_image_config(&ctx->store, &img, &cfg, err);
 	if (ret == 0)
-		ret = run_in_container(ctx, &a, &img, &cfg, err);
+		ret = run_in_container(ctx, &a, &img, &cfg, &hold, err);
+	store_release(hold);
 	image_config_release(&cfg);
 	run_args_release(&a);
 	return ret;

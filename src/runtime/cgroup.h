@@ -4,7 +4,7 @@
  * tracking), docker's resource flags, OOM detection and kill-everything.
  *
  * Use from the parent:
- *   struct cgroup_limits lim = CGROUP_LIMITS_INIT;   // then cgroup_parse_*()
+ *   struct cgroup_limits lim = { 0 };   // then cgroup_parse_*()
  *   cgroup_detect(CGROUP_ROOT, &mode, err);
  *   cgroup_create(mode, CGROUP_ROOT, "skiff/<id>", &lim, &cg, err);
  *   ... clone the child, cgroup_enter(&cg, pid, err) before it execs ...
