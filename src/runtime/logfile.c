@@ -582,6 +582,7 @@ static int open_oldest(struct log_cursor *c)
 static int cursor_advance(struct log_cursor *c)
 {
 	char name[LOG_NAME_MAX], older[LOG_NAME_MAX];
+	int pos = -1;
 
 	if (c->fd < 0)
 		return open_oldest(c);
@@ -589,17 +590,22 @@ static int cursor_advance(struct log_cursor *c)
 		return 0;
 	/* Renamed by a rotation (a writer may be renaming right now: retry). */
 	for (int attempt = 0; attempt < 5; attempt++) {
-		int pos = locate_current(c), fd;
+		int fd;
 
+		pos = locate_current(c);
 		if (pos < 0)
-			break;
+			continue;
 		if (pos == 0)
 			return 0;
 		log_name((unsigned)pos - 1, name);
 		log_name((unsigned)pos, older);
 		fd = openat(c->dirfd, name, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			/* The new ctr.log is not there yet: come back later. */
+			if (errno == ENOENT && pos == 1)
+				return 0;
 			continue;
+		}
 		/* Still neighbours after the open: fd is the next newer file. */
 		if (same_file(c->dirfd, older, c->dev, c->ino)) {
 			cursor_switch(c, fd);
@@ -607,8 +613,9 @@ static int cursor_advance(struct log_cursor *c)
 		}
 		close(fd);
 	}
-	/* Our file was dropped: every file left is newer. */
-	return open_oldest(c);
+	/* Our file was dropped: every file left is newer. Otherwise the writer
+	 * is busy renaming: try again on the next call. */
+	return pos < 0 ? open_oldest(c) : 0;
 }
 
 int log_cursor_open(int dirfd, unsigned max_file, struct log_cursor **out, struct sk_err *err)

@@ -332,6 +332,39 @@ TEST(cursor_waits_for_a_whole_line)
 	remove_dir(dirfd, path);
 }
 
+/* Between the writer's rename of ctr.log and its creation of the next one the
+ * reader must wait, not start over from the oldest file. */
+TEST(cursor_in_the_middle_of_a_rotation)
+{
+	char path[64], *got = calloc(1, 4096);
+	int dirfd = make_dir(path);
+	struct logfile *lf;
+	struct log_cursor *c;
+	struct sk_err err;
+
+	CHECK(logfile_open(dirfd, 0, 1, &lf, &err) == 0);
+	CHECK(logfile_write(lf, "stdout", "old\n", 4, &err) == 0);
+	logfile_close(lf);
+	CHECK(renameat(dirfd, "ctr.log", dirfd, "ctr.log.1") == 0);
+	CHECK(logfile_open(dirfd, 0, 1, &lf, &err) == 0);
+	CHECK(logfile_write(lf, "stdout", "mid\n", 4, &err) == 0);
+	logfile_close(lf);
+	CHECK(log_cursor_open(dirfd, 3, &c, &err) == 0);
+	CHECK(drain(c, got, 4096) == 2);
+	/* rotate by hand: ctr.log.1 -> .2, ctr.log -> .1, no ctr.log yet */
+	CHECK(renameat(dirfd, "ctr.log.1", dirfd, "ctr.log.2") == 0);
+	CHECK(renameat(dirfd, "ctr.log", dirfd, "ctr.log.1") == 0);
+	CHECK(drain(c, got, 4096) == 0);
+	CHECK(logfile_open(dirfd, 0, 1, &lf, &err) == 0);
+	CHECK(logfile_write(lf, "stdout", "new\n", 4, &err) == 0);
+	logfile_close(lf);
+	CHECK(drain(c, got, 4096) == 1);
+	CHECK_STR(got, "old\nmid\nnew\n");
+	log_cursor_close(c);
+	free(got);
+	remove_dir(dirfd, path);
+}
+
 TEST(parse_time)
 {
 	struct sk_err err;
@@ -379,6 +412,7 @@ int main(void)
 	RUN(cursor_reads_rotated_files_oldest_first);
 	RUN(cursor_follows_across_rotation);
 	RUN(cursor_waits_for_a_whole_line);
+	RUN(cursor_in_the_middle_of_a_rotation);
 	RUN(parse_time);
 	RUN(parse_line);
 	return UNIT_DONE();
