@@ -20,6 +20,9 @@ struct cli_ctx {
 
 enum {
 	CMD_NEED_STORE = 1 << 0, /* open (create) the store before running */
+	/* Rootless: do not make a user namespace of its own; the command joins
+	 * a container's (exec). */
+	CMD_JOINS_USERNS = 1 << 1,
 };
 
 struct command {

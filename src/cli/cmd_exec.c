@@ -152,6 +152,6 @@ const struct command cmd_exec = {
 	     "  -t, --tty                  Allocate a pseudo-TTY\n"
 	     "  -u, --user string          Username or UID (format: \"<name|uid>[:<group|gid>]\")\n"
 	     "  -w, --workdir string       Working directory inside the container\n",
-    .flags = CMD_NEED_STORE,
+    .flags = CMD_NEED_STORE | CMD_JOINS_USERNS,
     .exec = exec_exec,
 };

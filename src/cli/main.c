@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "runtime/userns.h"
 #include "util/log.h"
 
 static const struct command *const commands[] = {
@@ -122,6 +124,11 @@ static int run_command(const struct command *cmd, struct cli_ctx *ctx, int argc,
 	int ret;
 
 	if (cmd->flags & CMD_NEED_STORE) {
+		/* Rootless: the store's files carry the image's owners, which only
+		 * root of a user namespace can give them (userns.h). */
+		if (geteuid() != 0 && !(cmd->flags & CMD_JOINS_USERNS) && !userns_is_rootless() &&
+		    userns_enter_rootless(err) < 0)
+			return -1;
 		if (store_open(&ctx->store, ctx->cfg.root, err) < 0)
 			return err_wrap(err, "cannot open store '%s'", ctx->cfg.root);
 	}

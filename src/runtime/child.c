@@ -146,6 +146,17 @@ static int setup_root(const struct child_ctx *c, struct user_resolved *user, str
 	return 0;
 }
 
+/* EINVAL: the id has no mapping (rootless, without that range in
+ * /etc/subuid or /etc/subgid). */
+static int id_failure(const char *what, unsigned id, struct sk_err *err)
+{
+	if (errno == EINVAL)
+		return err_set(err, 0, "cannot set %s %u: it has no mapping in the rootless user "
+				       "namespace (give the user a range in /etc/sub%s)",
+			       what, id, what);
+	return err_set(err, errno, "cannot set %s %u", what, id);
+}
+
 static int set_credentials(const struct rt_spec *spec, const struct user_resolved *u,
 			   struct sk_err *err)
 {
@@ -156,12 +167,12 @@ static int set_credentials(const struct rt_spec *spec, const struct user_resolve
 		groups[n++] = u->groups[i];
 	for (size_t i = 0; i < spec->process.user.n_additional_gids && n < ARRAY_SIZE(groups); i++)
 		groups[n++] = spec->process.user.additional_gids[i];
-	if (setgroups(n, groups) < 0)
+	if (setgroups(n, groups) < 0 && !(errno == EPERM && user_setgroups_denied()))
 		return err_set(err, errno, "cannot set the supplementary groups");
 	if (setgid(u->gid) < 0)
-		return err_set(err, errno, "cannot set gid %u", (unsigned)u->gid);
+		return id_failure("gid", u->gid, err);
 	if (setuid(u->uid) < 0)
-		return err_set(err, errno, "cannot set uid %u", (unsigned)u->uid);
+		return id_failure("uid", u->uid, err);
 	return 0;
 }
 

@@ -30,6 +30,7 @@
 #include "runtime/internal.h"
 #include "runtime/logfile.h"
 #include "runtime/state.h"
+#include "runtime/userns.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -623,6 +624,13 @@ static int cgroup_setup(const struct container *c, const struct rt_spec *spec, s
 			*have = true;
 			return 0;
 		}
+	}
+	/* Rootless without a delegated cgroup: say so, and run (docker and
+	 * podman do the same); as root an unmet limit is an error. */
+	if (limits && userns_is_rootless()) {
+		log_warn("rootless: resource limits not applied (no delegated cgroup: %s)", err->msg);
+		err_clear(err);
+		return 0;
 	}
 	if (limits)
 		return err_wrap(err, "cannot apply the resource limits");

@@ -463,7 +463,7 @@ static int child_terminal(int sync_fd, struct sk_err *err)
 
 static int child_credentials(const struct user_resolved *u, struct sk_err *err)
 {
-	if (setgroups(u->n_groups, u->groups) < 0)
+	if (setgroups(u->n_groups, u->groups) < 0 && !(errno == EPERM && user_setgroups_denied()))
 		return err_set(err, errno, "cannot set the supplementary groups");
 	if (setgid(u->gid) < 0)
 		return err_set(err, errno, "cannot set gid %u", (unsigned)u->gid);
@@ -559,7 +559,8 @@ static int child_run(const struct exec_plan *p, int sync_fd, const sigset_t *ori
 		return -1;
 	if (p->o->detach && setsid() < 0)
 		return err_set(err, errno, "cannot start a session");
-	if ((p->join_ns & ~CLONE_NEWPID) && setns(p->target_pidfd, p->join_ns & ~CLONE_NEWPID) < 0)
+	if ((p->join_ns & ~(CLONE_NEWPID | CLONE_NEWUSER)) &&
+	    setns(p->target_pidfd, p->join_ns & ~(CLONE_NEWPID | CLONE_NEWUSER)) < 0)
 		return err_set(err, errno, "cannot join the container's namespaces");
 	if (p->o->tty && !p->o->detach && child_terminal(sync_fd, err) < 0)
 		return -1;
@@ -755,6 +756,12 @@ static pid_t fork_in_container(const struct exec_plan *p, int sv[2], const sigse
 {
 	pid_t pid;
 
+	/* Rootless: the container's namespaces belong to its user namespace;
+	 * only inside it does skiff have the capabilities to join them. */
+	if ((p->join_ns & CLONE_NEWUSER) && setns(p->target_pidfd, CLONE_NEWUSER) < 0)
+		return target_alive(p) ? err_set(err, errno,
+						 "cannot join the container's user namespace")
+				       : not_running(p, err);
 	/* Changes only where skiff's children are born, not skiff itself. */
 	if ((p->join_ns & CLONE_NEWPID) && setns(p->target_pidfd, CLONE_NEWPID) < 0)
 		return target_alive(p) ? err_set(err, errno,

@@ -87,6 +87,10 @@ static int overlay_mount_new_api(const struct rt_root *root, size_t skip, struct
 		return -1;
 	if (fsconfig(fsfd, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
 		return err_set(err, errno, "overlay option volatile");
+	/* Rootless: overlay keeps its state in user.overlay.* (trusted.* needs
+	 * the initial namespace), as the layers' opaque markers do. */
+	if (root->userxattr && fsconfig(fsfd, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
+		return err_set(err, errno, "overlay option userxattr");
 	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
 		return err_set(err, errno, "cannot create the overlay of %zu layers",
 			       root->layers.n);
@@ -132,6 +136,8 @@ static int overlay_mount_classic(const struct rt_root *root, size_t skip, struct
 		r = append_escaped(&opts, root->work + skip);
 	if (r == 0)
 		r = buf_append(&opts, ",volatile", 9);
+	if (r == 0 && root->userxattr)
+		r = buf_append(&opts, ",userxattr", 10);
 	if (r < 0)
 		return err_set(err, E2BIG, "the overlay options of %zu layers exceed a page on this "
 					   "kernel (lowerdir+ needs Linux 6.8)",

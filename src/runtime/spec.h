@@ -78,6 +78,7 @@ struct rt_root {
 	struct strv layers;
 	char *upper;
 	char *work;
+	bool userxattr; /* rootless: overlay state in user.overlay.* xattrs */
 };
 
 struct rt_spec {

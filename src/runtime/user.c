@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -279,4 +280,16 @@ int user_resolve_in_root(int rootfd, const char *spec, struct user_resolved *out
 	if (!group && err->msg[0])
 		return -1;
 	return user_resolve(spec, passwd, group, out, err);
+}
+
+bool user_setgroups_denied(void)
+{
+	char v[8] = "";
+	int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)!read(fd, v, sizeof(v) - 1);
+		close(fd);
+	}
+	return !strncmp(v, "deny", 4);
 }

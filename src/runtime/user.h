@@ -7,6 +7,7 @@
 #ifndef SKIFF_RUNTIME_USER_H
 #define SKIFF_RUNTIME_USER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -35,5 +36,9 @@ int user_resolve(const char *spec, const char *passwd, const char *group,
 /* Read /etc/passwd and /etc/group under rootfd (confined with openat2) and resolve. */
 int user_resolve_in_root(int rootfd, const char *spec, struct user_resolved *out,
 			 struct sk_err *err);
+
+/* Rootless without subordinate ids: the user namespace was made with
+ * setgroups "deny", so a process keeps no supplementary groups at all. */
+bool user_setgroups_denied(void);
 
 #endif
