@@ -74,7 +74,7 @@ int ctl_signal_parse(const char *s, int *sig, struct sk_err *err)
 			return 0;
 		}
 	}
-	return err_set(err, EINVAL, "invalid signal: %s", s);
+	return err_set(err, 0, "invalid signal: %s", s);
 }
 
 static int pidfd_signal(int pidfd, int sig)

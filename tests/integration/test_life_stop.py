@@ -201,3 +201,51 @@ def test_wait_returns_when_the_container_is_killed(skiff, image, containers):
     out, _ = waiter.communicate(timeout=10)
     assert out == "137\n"
     assert waiter.returncode == 0
+
+
+# --- detached containers (their monitor records the exit) -------------------
+
+def run_d(skiff, image, name, script, *opts):
+    r = skiff.ok("run", "-d", "--name", name, *opts, image, "sh", "-c", script)
+    runlib.wait_for(lambda: (state_of(skiff, name) or {}).get("status") == "running",
+                    what=f"{name} running")
+    return r.stdout.strip()
+
+
+def test_stop_detached_container_ignoring_sigterm(skiff, image):
+    run_d(skiff, image, "dstub", TRAPS_TERM)
+    t0 = time.monotonic()
+    assert skiff.ok("stop", "-t", "1", "dstub").stdout == "dstub\n"
+    took = time.monotonic() - t0
+    assert 1.0 <= took < 3.0, took
+    st = state_of(skiff, "dstub")
+    assert (st["status"], st["exit_code"], st["stopped_by_user"]) == ("exited", 137, True)
+    assert skiff.ok("wait", "dstub").stdout == "137\n"
+
+
+def test_stopped_container_is_not_restarted(skiff, image):
+    run_d(skiff, image, "always", EXITS_ON_TERM, "--restart", "always")
+    skiff.ok("stop", "always")
+    time.sleep(1.5)
+    st = state_of(skiff, "always")
+    assert st["status"] == "exited"
+    assert st["restart_count"] == 0
+
+
+def test_stop_of_a_restarting_container(skiff, image):
+    skiff.ok("run", "-d", "--name", "flap", "--restart", "always", image, "sh", "-c",
+             "sleep 0.1; exit 1")
+    runlib.wait_for(lambda: (state_of(skiff, "flap") or {}).get("restart_count", 0) >= 1,
+                    what="a restart")
+    skiff.ok("stop", "-t", "1", "flap")
+    st = state_of(skiff, "flap")
+    assert st["status"] == "exited"
+    count = st["restart_count"]
+    time.sleep(1.5)
+    st = state_of(skiff, "flap")
+    assert (st["status"], st["restart_count"]) == ("exited", count)
+
+
+def test_wait_on_a_detached_container(skiff, image):
+    run_d(skiff, image, "dw", "sleep 0.5; exit 42")
+    assert skiff.ok("wait", "dw").stdout == "42\n"
