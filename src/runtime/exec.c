@@ -751,10 +751,23 @@ fail:
 	return -1;
 }
 
+/* Children born later (e.g. LeakSanitizer's tracer at exit, which must see
+ * skiff's pids) go to skiff's own PID namespace again. Best effort: a rootless
+ * skiff inside the container's user namespace may not be allowed back. */
+static void restore_pid_ns(int own_pid_ns)
+{
+	if (own_pid_ns >= 0)
+		setns(own_pid_ns, CLONE_NEWPID);
+}
+
 static pid_t fork_in_container(const struct exec_plan *p, int sv[2], const sigset_t *orig,
 			       struct sk_err *err)
 {
+	cleanup_close int own_pid_ns = -1;
 	pid_t pid;
+
+	if (p->join_ns & CLONE_NEWPID)
+		own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 
 	/* Rootless: the container's namespaces belong to its user namespace;
 	 * only inside it does skiff have the capabilities to join them. */
@@ -778,6 +791,7 @@ static pid_t fork_in_container(const struct exec_plan *p, int sv[2], const sigse
 	}
 	if (pid < 0)
 		return fork_failed(p, errno, err);
+	restore_pid_ns(own_pid_ns);
 	return pid;
 }
 
