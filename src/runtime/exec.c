@@ -751,6 +751,16 @@ fail:
 	return -1;
 }
 
+/* setns fails with ESRCH when the container's process is gone meanwhile. */
+static int join_failed(const struct exec_plan *p, const char *ns, struct sk_err *err)
+{
+	int e = errno;
+
+	if (!target_alive(p))
+		return not_running(p, err);
+	return err_set(err, e, "cannot join the container's %s namespace", ns);
+}
+
 /* Children born later (e.g. LeakSanitizer's tracer at exit, which must see
  * skiff's pids) go to skiff's own PID namespace again. Best effort: a rootless
  * skiff inside the container's user namespace may not be allowed back. */
@@ -772,15 +782,10 @@ static pid_t fork_in_container(const struct exec_plan *p, int sv[2], const sigse
 	/* Rootless: the container's namespaces belong to its user namespace;
 	 * only inside it does skiff have the capabilities to join them. */
 	if ((p->join_ns & CLONE_NEWUSER) && setns(p->target_pidfd, CLONE_NEWUSER) < 0)
-		return target_alive(p) ? err_set(err, errno,
-						 "cannot join the container's user namespace")
-				       : not_running(p, err);
+		return join_failed(p, "user", err);
 	/* Changes only where skiff's children are born, not skiff itself. */
 	if ((p->join_ns & CLONE_NEWPID) && setns(p->target_pidfd, CLONE_NEWPID) < 0)
-		return target_alive(p) ? err_set(err, errno,
-						 "cannot join the container's pid "
-						 "namespace")
-				       : not_running(p, err);
+		return join_failed(p, "pid", err);
 	pid = fork();
 	if (pid == 0) {
 		struct sk_err cerr = {0};
