@@ -117,6 +117,11 @@ static int parse_exec_args(int argc, char **argv, struct exec_args *a, struct sk
 				       "\"skiff exec\" requires at least 2 arguments.\n\n"
 				       "Usage:  skiff exec [OPTIONS] CONTAINER COMMAND "
 				       "[ARG...]");
+	if (a->o.cwd && a->o.cwd[0] != '/')
+		return cli_usage_error(err, "exec",
+				       "the working directory '%s' is invalid, it needs to be an "
+				       "absolute path",
+				       a->o.cwd);
 	a->container = argv[optind];
 	a->o.args = argv + optind + 1;
 	return collect_env(a, err);

@@ -235,7 +235,9 @@ def test_exec_exit_codes(skiff, ctr):
     assert r.returncode == 126
     assert "permission denied" in r.stderr
     r = ctr.exec("-w", "/no/such/dir", "x", "true")
-    assert r.returncode == 126
+    assert r.returncode == 126 and "/no/such/dir" in r.stderr
+    r = ctr.exec("-w", "relative", "x", "true")
+    assert r.returncode == 125 and "needs to be an absolute path" in r.stderr
     r = skiff.run("exec", "nosuchcontainer", "true")
     assert r.returncode == 1 and "No such container: nosuchcontainer" in r.stderr
     r = skiff.run("exec", "x")
