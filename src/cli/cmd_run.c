@@ -564,13 +564,19 @@ static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
 				 .sig_proxy = a->sig_proxy };
 	int status = -1, ret;
 
+	log_debug("run: image %s (%s)", a->image, img->config_digest);
 	ret = container_create(&ctx->store, a->name, img->config_digest, &c, err);
 	store_release(*hold); /* the container's "image" file keeps the image now */
 	*hold = -1;
 	if (ret == 0)
+		log_debug("run: container %s created", c.id);
+	if (ret == 0)
 		ret = build_spec(ctx, a, &c, cfg, &spec, err);
 	if (ret == 0)
 		ret = save_config(a, img, &c, &spec, err);
+	if (ret == 0)
+		log_debug("run: spec built (%zu layers, %zu mounts, seccomp %s)",
+			  spec.root.layers.n, spec.n_mounts, spec.seccomp.len ? "on" : "off");
 	if (ret == 0 && a->detach) {
 		/* The monitor owns the container from here on, start failures too. */
 		ret = monitor_start(&ctx->store, &c, &spec, &opts, &a->monitor, err);

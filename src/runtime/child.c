@@ -258,7 +258,7 @@ static int finish_process(struct child_ctx *c, const struct user_resolved *user,
 	return -1;
 }
 
-static int enter_cgroup_namespace(int sync_fd, struct sk_err *err)
+static int wait_for_cgroup(int sync_fd, bool cgroup_ns, struct sk_err *err)
 {
 	char go;
 	ssize_t n;
@@ -267,7 +267,7 @@ static int enter_cgroup_namespace(int sync_fd, struct sk_err *err)
 		;
 	if (n != 1)
 		return err_set(err, n < 0 ? errno : 0, "skiff did not place the container in its cgroup");
-	if (unshare(CLONE_NEWCGROUP) < 0)
+	if (cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
 		return err_set(err, errno, "cannot create the cgroup namespace");
 	return 0;
 }
@@ -280,8 +280,6 @@ void child_main(struct child_ctx *c)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* Modes given during setup (device nodes, mount points) are meant exactly. */
 	umask(0);
-	if (c->wait_for_cgroup && enter_cgroup_namespace(c->sync_fd, &err) < 0)
-		child_fail(c->sync_fd, &err);
 	if (rlimit_apply(&c->spec->process.rlimits, &err) < 0)
 		child_fail(c->sync_fd, &err);
 	if (prepare_stdio(c, &err) < 0)
@@ -289,6 +287,9 @@ void child_main(struct child_ctx *c)
 	if ((c->spec->namespaces & CLONE_NEWNET) && ns_loopback_up(&err) < 0)
 		child_fail(c->sync_fd, &err);
 	if (setup_root(c, &user, &err) < 0)
+		child_fail(c->sync_fd, &err);
+	/* Nothing of the container has run yet; from here on it is limited. */
+	if (wait_for_cgroup(c->sync_fd, c->cgroup_ns, &err) < 0)
 		child_fail(c->sync_fd, &err);
 	finish_process(c, &user, &err);
 	child_fail(c->sync_fd, &err);

@@ -621,6 +621,8 @@ static int cgroup_setup(const struct container *c, const struct rt_spec *spec, s
 	if (cgroup_detect(CGROUP_ROOT, &mode, err) == 0) {
 		snprintf(name, sizeof(name), "skiff/%s", c->id);
 		if (cgroup_create(mode, CGROUP_ROOT, name, &spec->resources, cg, err) == 0) {
+			log_debug("run: cgroup %s ready (%s, %d hierarchies)", name,
+				  cgroup_mode_name(mode), cg->n);
 			*have = true;
 			return 0;
 		}
@@ -662,7 +664,7 @@ static void set_running(struct ctr_state *st, void *arg)
  * only now, so the namespace is rooted at the container's own cgroup). */
 static int place_in_cgroup(const struct cgroup *cg, pid_t pid, int sock, struct sk_err *err)
 {
-	if (cgroup_enter(cg, pid, err) < 0)
+	if (cg && cgroup_enter(cg, pid, err) < 0)
 		return -1;
 	if (send(sock, "g", 1, MSG_NOSIGNAL) != 1)
 		return err_set(err, errno, "lost contact with the container");
@@ -688,8 +690,8 @@ static void close_fd(int *fd)
 }
 
 static int start_and_wait(struct container *c, const struct rt_spec *spec,
-			  const struct run_opts *opts, const struct cgroup *cg, const sigset_t *sigs,
-			  const sigset_t *orig, int *status, struct sk_err *err)
+			  const struct run_opts *opts, struct cgroup *cg, bool *have_cg,
+			  const sigset_t *sigs, const sigset_t *orig, int *status, struct sk_err *err)
 {
 	int sv[2], pipes[2][2];
 	cleanup_close int pidfd = -1;
@@ -706,15 +708,14 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 	sock = sv[0];
 	if (open_log_pipes(opts, pipes, err) < 0)
 		goto out;
-	if (cg)
-		namespaces &= ~(unsigned long)CLONE_NEWCGROUP; /* the child unshares it */
+	namespaces &= ~(unsigned long)CLONE_NEWCGROUP; /* the child unshares it */
 	pid = ns_clone(namespaces, &pidfd, err);
 	if (pid == 0) {
 		struct child_ctx cc = { .spec = spec,
 					.sync_fd = sv[1],
 					.init = opts->init,
 					.keep_stdin = opts->interactive,
-					.wait_for_cgroup = cg && (spec->namespaces & CLONE_NEWCGROUP),
+					.cgroup_ns = spec->namespaces & CLONE_NEWCGROUP,
 					.stdout_fd = pipes[0][1],
 					.stderr_fd = pipes[1][1],
 					.orig_mask = *orig };
@@ -726,11 +727,26 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 	close_fd(&pipes[1][1]);
 	if (pid < 0)
 		goto out;
-	if ((cg && place_in_cgroup(cg, pid, sock, err) < 0) || read_sync(sock, &master, err) < 0) {
+	log_debug("run: cloned pid %d", (int)pid);
+	/* While the child mounts its root: the cgroup, then the go-ahead. */
+	if (cgroup_setup(c, spec, cg, have_cg, err) < 0 ||
+	    place_in_cgroup(*have_cg ? cg : NULL, pid, sock, err) < 0) {
+		struct sk_err child_err = { 0 };
+
+		/* A child that failed its own set-up meanwhile has exited (so it
+		 * could not be moved): its message is the one that matters. */
+		if (read_sync(sock, &master, &child_err) < 0 && child_err.msg[0])
+			*err = child_err;
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		reap(pidfd);
 		goto out;
 	}
+	if (read_sync(sock, &master, err) < 0) {
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		reap(pidfd);
+		goto out;
+	}
+	log_debug("run: container process started");
 	started.pid = pid;
 	if (update_state(c->dirfd, set_running, &started, err) < 0)
 		log_warn("container %.12s: cannot record its state: %s", c->id, err->msg);
@@ -743,6 +759,8 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 	r.err_rd = pipes[1][0];
 	pipes[0][0] = pipes[1][0] = -1;
 	ret = supervise(&r, sigs, opts, status, err);
+	if (ret == 0)
+		log_debug("run: container exited with %d", *status);
 	close_fd(&r.out_rd);
 	close_fd(&r.err_rd);
 out:
@@ -764,6 +782,7 @@ static void cgroup_teardown(struct container *c, struct cgroup *cg)
 		log_warn("container %.12s: %s", c->id, err.msg);
 	if (cgroup_destroy(cg, &err) < 0)
 		log_warn("container %.12s: %s", c->id, err.msg);
+	log_debug("run: cgroup removed%s", c->oom_killed ? " (OOM kill seen)" : "");
 }
 
 int container_run(struct container *c, const struct rt_spec *spec, const struct run_opts *opts,
@@ -775,11 +794,10 @@ int container_run(struct container *c, const struct rt_spec *spec, const struct 
 	int ret;
 
 	c->oom_killed = false;
-	if (cgroup_setup(c, spec, &cg, &have_cg, err) < 0)
-		return -1;
+	have_cg = false;
 	forwarded_signals(&sigs);
 	sigprocmask(SIG_BLOCK, &sigs, &orig);
-	ret = start_and_wait(c, spec, opts, have_cg ? &cg : NULL, &sigs, &orig, status, err);
+	ret = start_and_wait(c, spec, opts, &cg, &have_cg, &sigs, &orig, status, err);
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	if (have_cg)
 		cgroup_teardown(c, &cg);
@@ -822,4 +840,5 @@ void container_finish(struct store *s, struct container *c, bool remove, int sta
 	c->dirfd = -1;
 	if (remove && ctr_remove_files(s, c->id, &err) < 0)
 		log_warn("cannot remove container %s: %s", c->id, err.msg);
+	log_debug("run: container %s", remove ? "removed" : "recorded as exited");
 }

@@ -19,10 +19,12 @@ struct child_ctx {
 	int sync_fd;        /* child's end of the parent/child socketpair (CLOEXEC) */
 	bool init;          /* run the built-in init as pid 1 */
 	bool keep_stdin;    /* -i: stdin stays; otherwise /dev/null as docker does */
-	/* The parent moves the child into the container's cgroup and then sends
-	 * one byte; only then does the child create its cgroup namespace, so that
-	 * the namespace is rooted at the container's own cgroup. */
-	bool wait_for_cgroup;
+	/* The parent makes the container's cgroup while the child sets up its
+	 * mounts, moves the child into it and sends one byte. The child waits
+	 * for it before anything of the container runs, and only then creates
+	 * its cgroup namespace (when cgroup_ns), so that the namespace is rooted
+	 * at the container's own cgroup. */
+	bool cgroup_ns;
 	int stdout_fd, stderr_fd; /* become the process's stdout/stderr; -1: inherited */
 	sigset_t orig_mask; /* signal mask to restore before execve */
 };
