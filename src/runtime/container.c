@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -39,6 +40,7 @@
 #define CONTAINERS_DIR CTR_DIR
 #define NAMES_DIR CTR_NAMES_DIR
 #define STALE_SETUP_SECONDS 60
+#define REMOVING_PREFIX "rm-"
 
 /* Plain write, no fsync: container files are private to one run and
  * worthless after a crash (container_gc removes them). */
@@ -156,6 +158,8 @@ void container_gc(struct store *s)
 	ctr_for_each(s, gc_one, &removed, &err);
 	if (removed)
 		remove_dead_names(s->root_fd);
+	/* --rm removals whose background process was killed */
+	store_remove_stale_dirs(s, "tmp", REMOVING_PREFIX);
 }
 
 static bool name_is_valid(const char *name)
@@ -517,8 +521,12 @@ static void handle_signal(const struct relay *r)
 static void drain_output(struct relay *r)
 {
 	if (r->master >= 0) {
+		struct pollfd p = { .fd = r->master, .events = POLLIN };
+
+		/* Only what is there now: a process of the container that still
+		 * holds the terminal must not keep skiff spinning on EAGAIN. */
 		fcntl(r->master, F_SETFL, fcntl(r->master, F_GETFL) | O_NONBLOCK);
-		while (copy_master(r) > 0)
+		while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN) && copy_master(r) > 0)
 			;
 	}
 	if (r->log) {
@@ -827,6 +835,42 @@ static void set_exited(struct ctr_state *st, void *arg)
 	st->finished_at = ctr_now_ns();
 }
 
+/* --rm: the container disappears at once (one rename out of containers/),
+ * and its dozen inodes are removed by a child process while skiff returns.
+ * The child holds an flock on the directory, so that the store's clean-up
+ * (container_gc: stale "tmp/rm-*") finishes the job if it is killed. */
+static int remove_in_background(struct store *s, struct container *c)
+{
+	char from[CONTAINER_ID_LEN + 16], to[CONTAINER_ID_LEN + 16], link[sizeof(c->name) + 32];
+	cleanup_close int fd = -1;
+	struct sk_err err = { 0 };
+	pid_t pid;
+
+	snprintf(from, sizeof(from), CONTAINERS_DIR "/%s", c->id);
+	snprintf(to, sizeof(to), "tmp/" REMOVING_PREFIX "%s", c->id);
+	fd = openat(s->root_fd, from, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 ||
+	    renameat(s->root_fd, from, s->root_fd, to) < 0)
+		return -1;
+	if (c->name[0]) {
+		snprintf(link, sizeof(link), NAMES_DIR "/%s", c->name);
+		unlinkat(s->root_fd, link, 0);
+	}
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		/* Not a reader or writer of the caller's pipes any more. */
+		for (int i = 0; null >= 0 && i < 3; i++)
+			dup2(null, i);
+		fs_remove_tree(s->root_fd, to, &err);
+		_exit(0);
+	}
+	if (pid < 0 && fs_remove_tree(s->root_fd, to, &err) < 0)
+		log_warn("cannot remove container %s: %s", c->id, err.msg);
+	return 0;
+}
+
 void container_finish(struct store *s, struct container *c, bool remove, int status)
 {
 	struct sk_err err = { 0 };
@@ -838,7 +882,7 @@ void container_finish(struct store *s, struct container *c, bool remove, int sta
 		log_warn("container %.12s: cannot record its exit: %s", c->id, err.msg);
 	close(c->dirfd);
 	c->dirfd = -1;
-	if (remove && ctr_remove_files(s, c->id, &err) < 0)
+	if (remove && remove_in_background(s, c) < 0 && ctr_remove_files(s, c->id, &err) < 0)
 		log_warn("cannot remove container %s: %s", c->id, err.msg);
 	log_debug("run: container %s", remove ? "removed" : "recorded as exited");
 }

@@ -183,16 +183,23 @@ static void run_loop(struct container *c, const struct rt_spec *spec, struct run
 		int64_t t0 = ctr_now_ns();
 		int status = -1;
 
+		struct sk_err rec_err = { 0 };
+
 		if ((restarts > 0 && container_reset_work(c, &err) < 0) ||
 		    container_run(c, spec, opts, &status, &err) < 0) {
-			send_report(report_fd, err.exit_code ? err.exit_code : EXIT_SKIFF, err.msg);
 			x.status = err.exit_code ? err.exit_code : EXIT_SKIFF;
 			x.error = err.msg;
 		} else {
 			x.status = status;
 			x.oom_killed = c->oom_killed;
 		}
-		if (record_exit(c->dirfd, &x, &err) < 0 || !x.restart)
+		/* Recorded before the caller hears of a failed start: once
+		 * `run -d` returns, the state says what happened. */
+		int rec = record_exit(c->dirfd, &x, &rec_err);
+
+		if (x.error)
+			send_report(report_fd, x.status, x.error);
+		if (rec < 0 || !x.restart)
 			return;
 		if (!wait_before_restart(c->dirfd, monitor_backoff_ms(restarts, ctr_now_ns() - t0)))
 			return;

@@ -101,6 +101,20 @@ def test_rm_removes_the_container_dir(skiff, image):
     assert [d for d in os.listdir(cdir) if re.fullmatch(r"[0-9a-f]{64}", d)] == []
 
 
+def test_rm_leaves_no_removal_behind(skiff, image):
+    # the files of a --rm container go in the background: soon, and for good
+    for _ in range(3):
+        skiff.ok("run", "--rm", image, "true")
+    tmp = os.path.join(skiff.root, "tmp")
+    runlib.wait_for(lambda: not [e for e in os.listdir(tmp) if e.startswith("rm-")],
+                    what="background removal")
+    # one whose remover was killed (no lock held) is finished by the next run
+    left = os.path.join(tmp, "rm-" + "ab" * 32)
+    os.makedirs(os.path.join(left, "upper", "deep"))
+    skiff.ok("run", "--rm", image, "true")
+    assert not os.path.exists(left)
+
+
 def test_without_rm_the_container_dir_stays_exited(skiff, image):
     skiff.run("run", image, "/bin/sh", "-c", "exit 4")
     cdir = os.path.join(skiff.root, "containers")
