@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
+#include "runtime/ctl.h"
 #include "runtime/monitor.h"
 #include "runtime/rlimit.h"
 #include "runtime/seccomp.h"
@@ -520,9 +522,21 @@ static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct cont
 	return 0;
 }
 
+/* The image's StopSignal ("SIGQUIT", "3"), for stop; SIGTERM otherwise. */
+static int image_stop_signal(const struct image_config *cfg)
+{
+	struct sk_err ignored = { 0 };
+	int sig = SIGTERM;
+
+	if (cfg->stop_signal && ctl_signal_parse(cfg->stop_signal, &sig, &ignored) < 0)
+		sig = SIGTERM;
+	return sig;
+}
+
 /* config.json: what ps, inspect, exec and start need to know later. */
 static int save_config(const struct run_args *a, const struct store_image *img,
-		       const struct container *c, const struct rt_spec *spec, struct sk_err *err)
+		       const struct image_config *icfg, const struct container *c,
+		       const struct rt_spec *spec, struct sk_err *err)
 {
 	struct ctr_config cfg = {
 		.image = (char *)a->image,
@@ -547,6 +561,7 @@ static int save_config(const struct run_args *a, const struct store_image *img,
 		.cap_bounding = spec->process.capabilities.bounding,
 		.cap_effective = spec->process.capabilities.effective,
 		.seccomp = spec->seccomp.len ? (char *)a->seccomp : "unconfined",
+		.stop_signal = image_stop_signal(icfg),
 	};
 
 	memcpy(cfg.id, c->id, sizeof(cfg.id));
@@ -573,7 +588,7 @@ static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
 	if (ret == 0)
 		ret = build_spec(ctx, a, &c, cfg, &spec, err);
 	if (ret == 0)
-		ret = save_config(a, img, &c, &spec, err);
+		ret = save_config(a, img, cfg, &c, &spec, err);
 	if (ret == 0)
 		log_debug("run: spec built (%zu layers, %zu mounts, seccomp %s)",
 			  spec.root.layers.n, spec.n_mounts, spec.seccomp.len ? "on" : "off");

@@ -153,7 +153,7 @@ def compress(data, how):
 # --- config and manifests ----------------------------------------------------
 
 def make_config(layers, cmd=None, entrypoint=None, env=None, workdir=None, user=None,
-                arch="amd64", os_="linux", labels=None):
+                arch="amd64", os_="linux", labels=None, stop_signal=None):
     """Image config JSON (bytes) for these uncompressed layer tars."""
     env = list(env) if env else []
     if not any(e.startswith("PATH=") for e in env):
@@ -167,6 +167,8 @@ def make_config(layers, cmd=None, entrypoint=None, env=None, workdir=None, user=
         cfg["User"] = user
     if labels:
         cfg["Labels"] = labels
+    if stop_signal:
+        cfg["StopSignal"] = stop_signal
     doc = {
         "architecture": arch,
         "os": os_,

@@ -283,3 +283,13 @@ def test_fifty_concurrent_detached_runs(skiff, image):
     # a name stays unique under concurrency
     r = skiff.run("run", "-d", "--name", "c7", image, "true")
     assert r.returncode == 125 and "already in use" in r.stderr
+
+
+def test_stop_uses_the_images_stop_signal(skiff, tmp_path):
+    img = runlib.install_image(skiff, tmp_path, stop_signal="SIGUSR1")
+    skiff.ok("run", "-d", "--name", "sig", img, "/bin/sh", "-c",
+             "trap 'exit 42' USR1; trap '' TERM; while :; do sleep 0.1; done")
+    t0 = time.monotonic()
+    skiff.ok("stop", "-t", "5", "sig")
+    assert time.monotonic() - t0 < 3  # not the grace period: USR1 ended it
+    assert state(skiff, "sig")["exit_code"] == 42
