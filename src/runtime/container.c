@@ -30,6 +30,7 @@
 #include "runtime/console.h"
 #include "runtime/internal.h"
 #include "runtime/logfile.h"
+#include "runtime/names.h"
 #include "runtime/state.h"
 #include "runtime/userns.h"
 #include "util/buf.h"
@@ -201,6 +202,35 @@ static int claim_name(struct store *s, struct container *c, const char *name,
 		       name, other);
 }
 
+/* 32 of the id's random bits: the word-th group of 8 hex digits. */
+static uint32_t id_bits(const char *id, unsigned word)
+{
+	char hex[9];
+
+	memcpy(hex, id + (word % 8) * 8, 8);
+	hex[8] = '\0';
+	return (uint32_t)strtoul(hex, NULL, 16);
+}
+
+/* Without --name: "adjective_surname" from the id's random bits, retried
+ * with other bits and then with a number while the name is taken. */
+static int claim_generated_name(struct store *s, struct container *c, struct sk_err *err)
+{
+	char name[64];
+
+	for (unsigned attempt = 0; attempt < 16; attempt++) {
+		uint32_t bits = id_bits(c->id, attempt);
+
+		names_generate(bits, attempt < 8 ? 0 : attempt, name, sizeof(name));
+		if (claim_name(s, c, name, err) == 0)
+			return 0;
+		if (err->errnum != 0 || !strstr(err->msg, "already in use"))
+			return -1;
+	}
+	err_clear(err);
+	return 0; /* unnamed rather than failing the run */
+}
+
 static int new_id(char id[CONTAINER_ID_LEN + 1], struct sk_err *err)
 {
 	unsigned char raw[CONTAINER_ID_LEN / 2];
@@ -258,9 +288,9 @@ int container_create(struct store *s, const char *name, const char *image_id,
 		return -1;
 	if (image_id && write_small(c->dirfd, "image", image_id, strlen(image_id), err) < 0)
 		return -1;
-	if (name && *name && claim_name(s, c, name, err) < 0)
-		return -1;
-	return 0;
+	if (name && *name)
+		return claim_name(s, c, name, err);
+	return claim_generated_name(s, c, err);
 }
 
 int container_open(struct store *s, const char *id, struct container *c, struct sk_err *err)

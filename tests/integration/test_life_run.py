@@ -293,3 +293,14 @@ def test_stop_uses_the_images_stop_signal(skiff, tmp_path):
     skiff.ok("stop", "-t", "5", "sig")
     assert time.monotonic() - t0 < 3  # not the grace period: USR1 ended it
     assert state(skiff, "sig")["exit_code"] == 42
+
+
+def test_unnamed_containers_get_docker_style_names(skiff, image):
+    for _ in range(3):
+        skiff.ok("run", "-d", image, "sleep", "30")
+    names = skiff.ok("ps", "--format", "{{.Names}}").stdout.split()
+    assert len(names) == 3 and len(set(names)) == 3
+    assert all(re.fullmatch(r"[a-z]+_[a-z]+\d*", n) for n in names), names
+    # and they work like given names
+    skiff.ok("rm", "-f", names[0])
+    assert names[0] not in skiff.ok("ps", "-a", "--format", "{{.Names}}").stdout.split()
