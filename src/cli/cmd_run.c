@@ -513,6 +513,7 @@ static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct cont
 		return err_set(err, ENOMEM, "cannot set the hostname");
 	spec->root.readonly = a->read_only;
 	spec->root.userxattr = userns_is_rootless();
+	spec->root.copy = ctx->cfg.storage_vfs;
 	if (spec_set_docker_defaults(spec, a->host_network, a->privileged, err) < 0 ||
 	    set_process(spec, a, cfg, err) < 0 || set_layers(&ctx->store, cfg, spec, err) < 0 ||
 	    container_set_root(c, spec, err) < 0 ||

@@ -173,11 +173,17 @@ int rootfs_mount(const struct rt_root *root, struct sk_err *err)
 {
 	if (root->layers.n == 0)
 		return bind_onto_itself(root->path, err);
+	if (root->copy)
+		goto copy;
 	if (overlay_mount(root, err) == 0)
 		return 0;
-	if (err->errnum != ENODEV)
+	/* EPERM in a user namespace: overlay there needs Linux 5.11 */
+	if (err->errnum != ENODEV && !(err->errnum == EPERM && root->userxattr))
 		return err_wrap(err, "cannot mount the root file system");
-	log_warn("overlayfs is not available: copying the image's layers instead (slow)");
+	log_warn("overlayfs is not available%s: copying the image's layers instead (slow)",
+		 err->errnum == EPERM ? " in this user namespace" : "");
+copy:
+	err_clear(err);
 	if (rootfs_copy_layers(root, err) < 0)
 		return err_wrap(err, "cannot copy the root file system");
 	return bind_onto_itself(root->path, err);

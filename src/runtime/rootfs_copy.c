@@ -25,6 +25,10 @@ static bool is_opaque(int dirfd)
 	char v[4];
 	ssize_t n = fgetxattr(dirfd, "trusted.overlay.opaque", v, sizeof(v));
 
+	/* rootless stores mark them in the user namespace (docs/SECURITY.md) */
+	if (n < 0)
+		n = fgetxattr(dirfd, "user.overlay.opaque", v, sizeof(v));
+
 	return n == 1 && v[0] == 'y';
 }
 

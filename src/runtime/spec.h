@@ -79,6 +79,7 @@ struct rt_root {
 	char *upper;
 	char *work;
 	bool userxattr; /* rootless: overlay state in user.overlay.* xattrs */
+	bool copy;	/* storage driver vfs: copy the layers instead of an overlay */
 };
 
 struct rt_spec {

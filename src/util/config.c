@@ -195,11 +195,39 @@ static int load_max_downloads(struct sk_config *cfg, json_t *root, const char *p
 	return 0;
 }
 
+/* docker's "storage-driver": overlay2 (the default) or vfs (a copy of the
+ * layers per container: slow, but works where overlayfs does not). */
+static int set_storage_driver(struct sk_config *cfg, const char *s, const char *where,
+			      struct sk_err *err)
+{
+	if (!strcmp(s, "overlay2") || !strcmp(s, "overlay"))
+		cfg->storage_vfs = false;
+	else if (!strcmp(s, "vfs"))
+		cfg->storage_vfs = true;
+	else
+		return err_set(err, 0, "%s: storage driver \"%s\" is not supported (overlay2, vfs)",
+			       where, s);
+	return 0;
+}
+
+static int load_storage_driver(struct sk_config *cfg, json_t *root, const char *path,
+			       struct sk_err *err)
+{
+	json_t *v = json_object_get(root, "storage-driver");
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return err_set(err, 0, "malformed '%s': \"storage-driver\" must be a string", path);
+	return set_storage_driver(cfg, json_string_value(v), path, err);
+}
+
 static int apply_json(struct sk_config *cfg, json_t *root, const char *path, struct sk_err *err)
 {
 	if (!json_is_object(root))
 		return err_set(err, 0, "malformed '%s': not a JSON object", path);
-	if (load_root(cfg, root, path, err) < 0 || load_max_downloads(cfg, root, path, err) < 0)
+	if (load_root(cfg, root, path, err) < 0 || load_max_downloads(cfg, root, path, err) < 0 ||
+	    load_storage_driver(cfg, root, path, err) < 0)
 		return -1;
 	if (load_string_list(cfg, root, "registry-mirrors", path, cfg->registry_mirrors,
 			     &cfg->n_registry_mirrors, config_add_mirror, err) < 0)
@@ -274,6 +302,9 @@ static int load_env(struct sk_config *cfg, struct sk_err *err)
 	v = getenv("SKIFF_CERTS_DIR");
 	if (v && *v)
 		snprintf(cfg->certs_dir, sizeof(cfg->certs_dir), "%s", v);
+	v = getenv("SKIFF_STORAGE_DRIVER");
+	if (v && *v && set_storage_driver(cfg, v, "SKIFF_STORAGE_DRIVER", err) < 0)
+		return -1;
 	v = getenv("SKIFF_REGISTRY_MIRROR");
 	if (v && *v)
 		return load_env_mirrors(cfg, v, err);

@@ -25,6 +25,7 @@ struct sk_config {
 	char certs_dir[4096];                     /* default /etc/docker/certs.d */
 	char docker_config_dir[4096];             /* $DOCKER_CONFIG or ~/.docker */
 	bool rootless;                            /* euid != 0 */
+	bool storage_vfs; /* "storage-driver": "vfs": copy layers, no overlay */
 };
 
 /* Defaults, then files, then environment (SKIFF_ROOT, SKIFF_REGISTRY_MIRROR,

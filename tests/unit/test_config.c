@@ -35,6 +35,7 @@ static void reset_env(void)
 	unsetenv("SKIFF_ROOT");
 	unsetenv("SKIFF_CERTS_DIR");
 	unsetenv("SKIFF_REGISTRY_MIRROR");
+	unsetenv("SKIFF_STORAGE_DRIVER");
 }
 
 TEST(defaults)
@@ -191,6 +192,27 @@ TEST(insecure_registries)
 	config_release(&cfg);
 }
 
+TEST(storage_driver)
+{
+	struct sk_config cfg;
+	struct sk_err err = { 0 };
+
+	reset_env();
+	CHECK(config_load(&cfg, &err) == 0 && !cfg.storage_vfs);
+	config_release(&cfg);
+	write_file(sys_path, "{\"storage-driver\":\"vfs\"}");
+	CHECK(config_load(&cfg, &err) == 0 && cfg.storage_vfs);
+	config_release(&cfg);
+	setenv("SKIFF_STORAGE_DRIVER", "overlay2", 1);
+	CHECK(config_load(&cfg, &err) == 0 && !cfg.storage_vfs);
+	config_release(&cfg);
+	setenv("SKIFF_STORAGE_DRIVER", "btrfs", 1);
+	CHECK(config_load(&cfg, &err) < 0 && strstr(err.msg, "btrfs") != NULL);
+	unsetenv("SKIFF_STORAGE_DRIVER");
+	write_file(sys_path, "{\"storage-driver\":7}");
+	CHECK(config_load(&cfg, &err) < 0 && strstr(err.msg, "storage-driver") != NULL);
+}
+
 int main(void)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/skiff-test-config-XXXXXX");
@@ -207,6 +229,7 @@ int main(void)
 	RUN(malformed_files_are_errors_naming_file_and_line);
 	RUN(list_limit);
 	RUN(insecure_registries);
+	RUN(storage_driver);
 	fs_remove_tree(AT_FDCWD, tmp, NULL);
 	return UNIT_DONE();
 }
