@@ -52,13 +52,13 @@ static void add_names(const struct store_image *list, size_t n, const char *conf
 static json_t *image_json(struct store *s, const struct store_image *img,
 			  const struct store_image *list, size_t n, struct sk_err *err)
 {
-	cleanup_buf struct buf raw = BUF_INIT(8u << 20);
+	cleanup_buf struct buf raw = BUF_INIT(IMAGE_CONFIG_MAX_BYTES);
 	struct image_config cfg = { 0 };
 	json_t *config, *out, *tags = json_array(), *digests = json_array(), *layers = json_array();
 	json_error_t jerr;
 
 	/* One read of the blob serves both the parsed fields and the raw "Config". */
-	if (store_blob_get(s, img->config_digest, 8u << 20, &raw, err) < 0) {
+	if (store_blob_get(s, img->config_digest, IMAGE_CONFIG_MAX_BYTES, &raw, err) < 0) {
 		json_decref(tags), json_decref(digests), json_decref(layers);
 		return NULL;
 	}

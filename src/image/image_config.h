@@ -9,6 +9,7 @@
 #include "util/sha256.h"
 
 /* Caps on what a config may hold (the whole blob is capped by CONFIG_MAX_BYTES). */
+#define IMAGE_CONFIG_MAX_BYTES (8u << 20) /* the whole config blob */
 #define IMAGE_CONFIG_MAX_ENV 4096     /* Env entries */
 #define IMAGE_CONFIG_MAX_ARGS 4096    /* Entrypoint / Cmd elements */
 #define IMAGE_CONFIG_MAX_PORTS 4096   /* ExposedPorts keys */

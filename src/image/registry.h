@@ -25,13 +25,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "image/image_config.h"
 #include "util/buf.h"
 #include "util/config.h"
 #include "util/err.h"
 #include "util/sha256.h"
 
 #define MANIFEST_MAX_BYTES (4u << 20) /* manifests and indexes */
-#define CONFIG_MAX_BYTES (8u << 20)   /* image configs */
+#define CONFIG_MAX_BYTES IMAGE_CONFIG_MAX_BYTES /* image configs */
 
 struct registry;
 

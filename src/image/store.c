@@ -563,9 +563,9 @@ int store_image_lookup(struct store *s, const char *name, struct store_image *ou
 int store_image_config(struct store *s, const struct store_image *img, struct image_config *cfg,
 		       struct sk_err *err)
 {
-	cleanup_buf struct buf b = BUF_INIT(8u << 20);
+	cleanup_buf struct buf b = BUF_INIT(IMAGE_CONFIG_MAX_BYTES);
 
-	if (store_blob_get(s, img->config_digest, 8u << 20, &b, err) < 0)
+	if (store_blob_get(s, img->config_digest, IMAGE_CONFIG_MAX_BYTES, &b, err) < 0)
 		return -1;
 	if (image_config_parse(b.data, b.len, cfg, err) < 0)
 		return err_wrap(err, "image config %s", img->config_digest);
