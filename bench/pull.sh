@@ -6,6 +6,7 @@
 # Results: stdout (markdown).
 #   bench/pull.sh [RUNS]        (default 5)
 #   SKIFF=/path/to/skiff bench/pull.sh   (otherwise ./skiff is built)
+#   SKIFF_BASE=/path/to/older/skiff       also measures that build ("skiff-base")
 #
 # Cold pulls never follow a deletion. On a journal-less ext4 (these VMs), inodes
 # freed in the last 60 s (6 min while their inode-table block is dirty) are
@@ -115,6 +116,7 @@ cold_rounds() {
 		for name in "${TOOLS[@]}"; do
 			case $name in
 			skiff) echo "skiff	$(time_cmd "$SKIFF" --root "$SROOT" pull -q "$img")" >>"$out" ;;
+			skiff-base) echo "skiff-base	$(time_cmd "$SKIFF_BASE" --root "$SROOT-base" pull -q "$img")" >>"$out" ;;
 			docker) echo "docker	$(time_cmd docker pull -q "$img")" >>"$out" ;;
 			podman) echo "podman	$(time_cmd podman pull -q "$img")" >>"$out" ;;
 			esac
@@ -128,14 +130,29 @@ cleanup_stores() {
 	rm -rf "$WORK/trash"
 	[ -n "$HAVE_DOCKER" ] && docker images --format '{{.Repository}}:{{.Tag}}' | grep "^$REG/$REPO:cold-" | xargs -r docker rmi -f >/dev/null 2>&1 || true
 	[ -n "$HAVE_PODMAN" ] && podman images --format '{{.Repository}}:{{.Tag}}' | grep "^$REG/$REPO:cold-" | xargs -r podman rmi -f >/dev/null 2>&1 || true
+	sync
+	touch "$WORK/last-cleanup"
+}
+
+# The previous run's cleanup freed ~100k inodes: let ext4 stop skipping them.
+wait_after_cleanup() {
+	local age
+	[ -f "$WORK/last-cleanup" ] || return 0
+	age=$(( $(date +%s) - $(stat -c %Y "$WORK/last-cleanup") ))
+	if [ "$age" -lt 360 ]; then
+		log "waiting $((360 - age)) s: the last run's cleanup is too recent (see the top of this file)"
+		sleep $((360 - age))
+	fi
 }
 
 main() {
 	[ "$(id -u)" = 0 ] || { log "run as root"; exit 1; }
 	[ -n "${SKIFF_GIVEN:-}" ] || make -C "$REPO_DIR" -s skiff >&2
+	wait_after_cleanup
 	start_registry; build_layers; push_bench_images
 	local cold="$REG/$REPO:cold" warm="$REG/$REPO:warm" wroot="$WORK/skiff-warm-root"
 	HAVE_DOCKER=; HAVE_PODMAN=; TOOLS=(skiff)
+	[ -n "${SKIFF_BASE:-}" ] && TOOLS+=(skiff-base)
 	start_dockerd && { HAVE_DOCKER=1; TOOLS+=(docker); }
 	setup_podman && { HAVE_PODMAN=1; TOOLS+=(podman); }
 	# skiff's cold store is a new directory; trash/ is emptied at the end.
