@@ -11,7 +11,7 @@ PREFIX  ?= /usr/local
 O       ?= build
 CC      ?= cc
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
-PKGS    := libcurl jansson libarchive libisal libzstd libseccomp zlib libcrypto
+PKGS    := libcurl jansson libarchive libisal libzstd libseccomp zlib
 # libcurl, libarchive and libcrypto are loaded on first use (src/util/lazylib.c), not
 # linked: the run path must not pay for mapping their ~40 dependencies, nor each
 # detached container's monitor for libcrypto's ~400 kB of relocations.
@@ -25,6 +25,10 @@ OPT     ?= -O2 -g
 CFLAGS  := $(OPT) $(CFLAGS) -std=gnu17 -pthread $(WARN) $(if $(NOWERROR),,-Werror) -D_GNU_SOURCE \
            -DSKIFF_VERSION='"$(VERSION)"' -Isrc $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += -pthread $(shell pkg-config --libs $(LINKED)) -ldl
+# Bind every symbol at start-up (full RELRO): a detached container's monitor
+# then never faults the dynamic linker's tables back in after it trimmed its
+# memory (docs/BENCH.md, "Lifecycle"), for ~0.05 ms more per start.
+LDFLAGS += -Wl,-z,now -Wl,-z,relro
 
 # Tests may use libarchive's writer directly (to build hostile tars).
 TEST_LIBS := $(shell pkg-config --libs libarchive)

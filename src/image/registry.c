@@ -40,7 +40,6 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <openssl/crypto.h> /* OPENSSL_cleanse */
 
 #include "image/auth.h"
 #include "image/manifest.h"
@@ -894,7 +893,7 @@ static int fetch_token(struct registry *reg, CURL *h, size_t epi, const struct a
 		err_wrap(err, "token server of '%s'", ep->hostport);
 out:
 	if (auth.data)
-		OPENSSL_cleanse(auth.data, auth.len);
+		explicit_bzero(auth.data, auth.len);
 	buf_release(&x.reply.err_body);
 	return ret;
 }
@@ -1048,7 +1047,7 @@ static int authorized_fetch(struct registry *reg, CURL *h, size_t epi, const cha
 	t.auth = auth.len ? auth.data : NULL;
 	r = fetch_retrying(reg, h, &t, req->what, x, err);
 	if (auth.data)
-		OPENSSL_cleanse(auth.data, auth.len);
+		explicit_bzero(auth.data, auth.len);
 	return r;
 }
 
@@ -1244,7 +1243,7 @@ struct registry *registry_new(const char *host, const struct sk_config *cfg, str
 static void free_secret(char *s)
 {
 	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
+		explicit_bzero(s, strlen(s));
 		free(s);
 	}
 }
@@ -1458,7 +1457,7 @@ static int login_on_endpoint(struct registry *reg, CURL *h, size_t epi, struct s
 	if (r == 0 && !is_success(x.reply.status))
 		r = token_refused(&x, reg->host, "", err);
 	buf_release(&x.reply.err_body);
-	OPENSSL_cleanse(auth.data, auth.len);
+	explicit_bzero(auth.data, auth.len);
 	return r;
 }
 

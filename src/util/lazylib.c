@@ -1,5 +1,5 @@
 /*
- * Lazy loading of libcurl, libarchive and libcrypto.
+ * Lazy loading of libcurl and libarchive.
  *
  * `skiff run` with the image present needs neither, yet linking them costs
  * every command the mapping and relocation of ~40 shared objects (libcurl
@@ -9,11 +9,10 @@
  * dlopen()s the library on first use and forwards the call. Call sites use the
  * normal headers and names. See docs/PERFORMANCE.md.
  *
- * libcrypto: skiff hashes and base64-encodes with its own code (util/sha256.c,
- * util/base64.c); only the registry client still calls OPENSSL_cleanse, and
- * libcurl has loaded libcrypto by then, so the dlopen finds it mapped. Linked,
- * it cost every process, each detached container's monitor included, ~400 kB
- * of relocated (private) memory.
+ * libcrypto is not used at all: skiff hashes and base64-encodes with its own
+ * code (util/sha256.c, util/base64.c) and wipes secrets with explicit_bzero.
+ * Linked, it cost every process, each detached container's monitor included,
+ * ~400 kB of relocated (private) memory.
  *
  * Variadic setopt/getinfo functions are forwarded with the argument type
  * libcurl's own option numbering encodes (long, pointer, curl_off_t).
@@ -23,7 +22,6 @@
 #include <archive_entry.h>
 #include <curl/curl.h>
 #include <dlfcn.h>
-#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +50,6 @@ static void curl_after_open(void *h)
  * dynamic linker's own tables). The one other exception to "no global state". */
 static struct lazy_lib lib_curl = { "libcurl.so.4", NULL, curl_after_open };
 static struct lazy_lib lib_archive = { "libarchive.so.13", NULL, NULL };
-static struct lazy_lib lib_crypto = { "libcrypto.so.3", NULL, NULL };
 
 static void *lazy_sym(struct lazy_lib *lib, const char *name)
 {
@@ -232,5 +229,3 @@ void archive_set_error(struct archive *a, int code, const char *fmt, ...)
 	f(a, code, "%s", msg);
 }
 
-/* ---- libcrypto ---- */
-LAZY(lib_crypto, void, OPENSSL_cleanse, (void *p, size_t n), (p, n))

@@ -288,7 +288,9 @@ def test_fifty_concurrent_detached_runs(skiff, image):
 def test_stop_uses_the_images_stop_signal(skiff, tmp_path):
     img = runlib.install_image(skiff, tmp_path, stop_signal="SIGUSR1")
     skiff.ok("run", "-d", "--name", "sig", img, "/bin/sh", "-c",
-             "trap 'exit 42' USR1; trap '' TERM; while :; do sleep 0.1; done")
+             "trap 'exit 42' USR1; trap '' TERM; echo ready; while :; do sleep 0.1; done")
+    # run -d returns once the shell runs, not once it has set its traps
+    runlib.wait_for(lambda: log_records(skiff, "sig"), what="the traps")
     t0 = time.monotonic()
     skiff.ok("stop", "-t", "5", "sig")
     assert time.monotonic() - t0 < 3  # not the grace period: USR1 ended it

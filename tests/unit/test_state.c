@@ -92,14 +92,26 @@ TEST(dead_monitor_becomes_exited)
 	struct sk_err err = { 0 };
 	struct ctr_state s = { .status = CTR_RUNNING };
 	int fd = ctr_open_dir(&st, id1, &err);
-	pid_t child = fork();
+	int gate[2];
+	pid_t child;
+	char c;
 
-	if (child == 0)
+	/* The child lives until its start time has been read: a zombie already
+	 * counts as dead. */
+	if (pipe(gate) < 0)
+		abort();
+	child = fork();
+	if (child == 0) {
+		close(gate[1]);
+		(void)!read(gate[0], &c, 1);
 		_exit(0);
+	}
+	close(gate[0]);
 	s.monitor_start = ctr_process_start_time(child);
 	s.monitor_pid = child;
 	CHECK(s.monitor_start != 0);
 	CHECK(ctr_process_alive(child, s.monitor_start));
+	close(gate[1]);
 	waitpid(child, NULL, 0);
 	CHECK(!ctr_process_alive(child, s.monitor_start));
 	CHECK(ctr_state_write(fd, &s, &err) == 0);
