@@ -19,7 +19,8 @@ bool log_debug_enabled(void)
 	return debug_on;
 }
 
-static void log_vprint(const char *kind, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void log_vprint(const char *kind, const char *fmt,
+							       va_list ap)
 {
 	char line[2048];
 	int n = snprintf(line, sizeof(line), "skiff: %s", kind);
