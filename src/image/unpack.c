@@ -10,8 +10,6 @@
  * root, the name is a single cleaned component (never "", "." or ".."), and
  * the *at() call on it never follows a symlink in that last component. So no
  * name, "..", absolute path or symlink in the layer can reach outside it.
- * Small regular files are created and written by worker threads ("the file
- * pool" below), in an order that gives the same result as a serial pass.
  */
 #include "image/unpack.h"
 
@@ -19,8 +17,6 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,24 +38,11 @@
  * beyond any real layer and still bounds what a hostile one can make us hold. */
 #define UNPACK_DIR_TIMES_MAX (64u << 20)
 #define UNPACK_CHUNK (1024 * 1024)
-/* Regular files are created and written by worker threads (see "the file
- * pool" below). The queue holds at most this many files and bytes of data;
- * a bigger file, a sparse one or one with xattrs is written by the main thread. */
-#define UNPACK_WORKERS 2
-#define UNPACK_QUEUE_FILES 256
-#define UNPACK_QUEUE_BYTES (8u << 20)
-#define UNPACK_QUEUED_FILE_MAX (1u << 20)
-/* Names created in the layer, remembered as 8-byte hashes so that a later entry
- * at the same name waits for the pool. Past this many the rest of the layer is
- * written by the main thread alone (bounds memory at 64 MiB for hostile layers). */
-#define UNPACK_SEEN_MAX (1u << 23)
 
 #define WH_PREFIX ".wh."
 #define WH_META_PREFIX ".wh..wh."
 #define WH_OPAQUE ".wh..wh..opq"
 #define OVERLAY_OPAQUE_XATTR "trusted.overlay.opaque"
-/* Rootless stores: overlay mounted with "userxattr" reads this one. */
-#define OVERLAY_OPAQUE_USER_XATTR "user.overlay.opaque"
 
 /* The decompressed byte stream, hashed as libarchive pulls it. */
 struct layer_reader {
@@ -71,59 +54,12 @@ struct layer_reader {
 	struct sk_err err;
 };
 
-/* A directory fd shared by the main thread and queued files: the last put closes it. */
-struct dir_ref {
-	int fd;
-	atomic_int refs;
-};
-
 /* The last parent directory opened: tar order groups entries by directory. */
 struct parent_cache {
 	char path[UNPACK_NAME_MAX + 1];
 	int fd;
-	struct dir_ref *ref; /* set once a file below it is queued; then owns fd */
-	ino_t ino;
 	bool valid;
 	bool setgid; /* new children inherit its group (and dirs its setgid bit) */
-};
-
-/* A regular file for a worker: everything it needs, data included. */
-struct file_job {
-	struct file_job *next;
-	struct dir_ref *dir;
-	const char *name;  /* one component, points into the allocation */
-	const char *shown; /* for messages */
-	uint8_t *data;
-	size_t size;
-	mode_t perm;
-	uid_t uid;
-	gid_t gid;
-	bool chown;
-	bool chmod;
-	struct timespec times[2];
-};
-
-/* Workers creating and writing regular files while the main thread reads on. */
-struct file_pool {
-	pthread_mutex_t lock;
-	pthread_cond_t work;  /* a job was queued, or stop */
-	pthread_cond_t space; /* a job finished: room in the queue, maybe idle */
-	struct file_job *head, *tail;
-	size_t files;	  /* queued or being written */
-	size_t bytes;	  /* their data */
-	bool stop;
-	bool failed;
-	struct sk_err err; /* the first worker failure */
-	pthread_t threads[UNPACK_WORKERS];
-	int started;
-	bool warned_owner; /* owner_failed() warned (atomic: workers share it) */
-};
-
-/* Hashes of (parent inode, name) created so far; open addressing, 0 = empty. */
-struct seen_set {
-	uint64_t *slots;
-	size_t cap;
-	size_t count;
 };
 
 struct extract {
@@ -137,10 +73,6 @@ struct extract {
 	uid_t euid;
 	gid_t egid;
 	bool warned_xattr;
-	bool serial; /* no more queuing: pool failed to start, or too many names */
-	struct file_pool pool;
-	bool pool_ready;
-	struct seen_set seen;
 };
 
 /* One tar entry in the form the writer needs. */
@@ -299,27 +231,13 @@ static bool mode_is_default(const struct extract *x, const struct entry *e)
 	       (e->perm & x->umask) == 0;
 }
 
-/* EINVAL from chown: the id has no mapping in our user namespace (rootless
- * without /etc/subuid ranges; real root maps every id). The file stays owned
- * by root of the namespace, as podman's ignore_chown_errors; one warning. */
-static int owner_failed(bool *warned, uid_t uid, gid_t gid, struct sk_err *err)
-{
-	if (errno != EINVAL)
-		return err_set(err, errno, "cannot set owner %u:%u", (unsigned)uid, (unsigned)gid);
-	if (!__atomic_exchange_n(warned, true, __ATOMIC_RELAXED))
-		log_warn("owner %u:%u has no mapping in this user namespace (rootless without "
-			 "/etc/subuid ranges): such files are stored as owned by root",
-			 (unsigned)uid, (unsigned)gid);
-	return 0;
-}
-
 /* Owner first, mode after: chown clears setuid/setgid. */
 static int set_owner_mode(struct extract *x, int fd, const struct entry *e, bool created,
 			  struct sk_err *err)
 {
-	if ((!created || !owner_is_default(x, e)) && fchown(fd, e->uid, e->gid) < 0 &&
-	    owner_failed(&x->pool.warned_owner, e->uid, e->gid, err) < 0)
-		return -1;
+	if ((!created || !owner_is_default(x, e)) && fchown(fd, e->uid, e->gid) < 0)
+		return err_set(err, errno, "cannot set owner %u:%u", (unsigned)e->uid,
+			       (unsigned)e->gid);
 	if ((!created || !mode_is_default(x, e)) && fchmod(fd, e->perm) < 0)
 		return err_set(err, errno, "cannot set mode %04o", (unsigned)e->perm);
 	return 0;
@@ -332,9 +250,9 @@ static int set_owner_mode_at(struct extract *x, int pfd, const struct entry *e, 
 			     struct sk_err *err)
 {
 	if (!owner_is_default(x, e) &&
-	    fchownat(pfd, e->base, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0 &&
-	    owner_failed(&x->pool.warned_owner, e->uid, e->gid, err) < 0)
-		return -1;
+	    fchownat(pfd, e->base, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_set(err, errno, "cannot set owner %u:%u", (unsigned)e->uid,
+			       (unsigned)e->gid);
 	if (chmod_ok && !mode_is_default(x, e) && fchmodat(pfd, e->base, e->perm, 0) < 0)
 		return err_set(err, errno, "cannot set mode %04o", (unsigned)e->perm);
 	return 0;
@@ -342,14 +260,12 @@ static int set_owner_mode_at(struct extract *x, int pfd, const struct entry *e, 
 
 enum xattr_policy { XATTR_APPLY, XATTR_SKIP, XATTR_REFUSE };
 
-/* trusted.overlay.* (and user.overlay.*) would let a layer forge overlayfs
- * state (opaque, redirect, metacopy): only our whiteout translation may set it. Other namespaces
+/* trusted.overlay.* would let a layer forge overlayfs state (opaque, redirect,
+ * metacopy): only our whiteout translation may set it. Other namespaces
  * (security.selinux, system.*) describe the build host, not the image. */
 static enum xattr_policy xattr_policy(const char *name)
 {
-	/* user.overlay.* is the same state for an overlay mounted with
-	 * "userxattr" (rootless). */
-	if (starts_with(name, "trusted.overlay.") || starts_with(name, "user.overlay."))
+	if (starts_with(name, "trusted.overlay."))
 		return XATTR_REFUSE;
 	if (!strcmp(name, "security.capability") || starts_with(name, "user.") ||
 	    starts_with(name, "trusted."))
@@ -382,14 +298,12 @@ static int apply_xattrs(struct extract *x, int fd, struct entry *e, struct sk_er
 	while (archive_entry_xattr_next(e->ae, &name, &value, &size) == ARCHIVE_OK) {
 		if (xattr_policy(name) != XATTR_APPLY || fsetxattr(fd, name, value, size, 0) == 0)
 			continue;
-		/* EPERM: trusted.* in a rootless store (root of a user namespace
-		 * may not set it). */
-		if (errno != EOPNOTSUPP && !(errno == EPERM && starts_with(name, "trusted.")))
+		if (errno != EOPNOTSUPP)
 			return err_set(err, errno, "cannot set extended attribute '%s'", name);
 		if (!x->warned_xattr)
-			log_warn("the layer store cannot hold extended attribute '%s' (%s); "
-				 "dropping such attributes",
-				 name, errno == EPERM ? "rootless" : "not supported");
+			log_warn("the layer store does not support extended attribute '%s'; "
+				 "dropping unsupported attributes",
+				 name);
 		x->warned_xattr = true;
 	}
 	return 0;
@@ -442,334 +356,7 @@ static int dir_times_apply(struct extract *x, struct sk_err *err)
 	return 0;
 }
 
-/* ---- the file pool ----
- *
- * Creating inodes is most of an extraction's cost (on ext4 without a journal,
- * find_inode_bit may scan thousands of recently freed inodes per create), so
- * regular files are created, written and given owner/mode/times by
- * UNPACK_WORKERS threads while the main thread decompresses, parses the tar and
- * does everything else in tar order. What keeps the result identical to a
- * serial extraction:
- *  - A worker only ever does openat(dir, name, O_CREAT | O_EXCL | O_NOFOLLOW)
- *    on a dir fd the main thread opened in the root, then fd-only calls. It
- *    never removes or replaces anything.
- *  - A file is queued only if no earlier entry created its (parent inode, name)
- *    (the seen set). Otherwise, and before any other creation at a seen name,
- *    before anything is removed (make_room), before a hard link (its target may
- *    be queued) and before a missing parent is created, the main thread drains
- *    the queue and carries on serially. So two entries never race for a name,
- *    and a name is always created by the entry that came first in the tar.
- *  - Directory times are applied after the final drain.
- * A worker failure stops the pool; the main thread reports it, naming the entry,
- * and the caller discards the layer. */
-
-static struct dir_ref *dir_ref_get(struct dir_ref *r)
-{
-	atomic_fetch_add(&r->refs, 1);
-	return r;
-}
-
-static void dir_ref_put(struct dir_ref *r)
-{
-	if (r && atomic_fetch_sub(&r->refs, 1) == 1) {
-		close(r->fd);
-		free(r);
-	}
-}
-
-static uint64_t name_key(ino_t dir, const char *name)
-{
-	uint64_t h = 1469598103934665603ULL ^ (uint64_t)dir;
-
-	h *= 1099511628211ULL;
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		h = (h ^ *p) * 1099511628211ULL;
-	return h ? h : 1;
-}
-
-static bool seen_grow(struct seen_set *s)
-{
-	size_t cap = s->cap ? s->cap * 2 : 4096;
-	uint64_t *slots = calloc(cap, sizeof(*slots));
-
-	if (!slots)
-		return false;
-	for (size_t i = 0; i < s->cap; i++) {
-		size_t j = s->slots[i] & (cap - 1);
-
-		if (!s->slots[i])
-			continue;
-		while (slots[j])
-			j = (j + 1) & (cap - 1);
-		slots[j] = s->slots[i];
-	}
-	free(s->slots);
-	s->slots = slots;
-	s->cap = cap;
-	return true;
-}
-
-/* Remember key; true if it was already there (or might be: a hash collision
- * only costs a drain). False with *full when the set cannot grow. */
-static bool seen_add(struct seen_set *s, uint64_t key, bool *full)
-{
-	size_t j;
-
-	*full = false;
-	if ((s->count + 1) * 2 > s->cap &&
-	    (s->count >= UNPACK_SEEN_MAX || !seen_grow(s))) {
-		*full = true;
-		return false;
-	}
-	for (j = key & (s->cap - 1); s->slots[j]; j = (j + 1) & (s->cap - 1))
-		if (s->slots[j] == key)
-			return true;
-	s->slots[j] = key;
-	s->count++;
-	return false;
-}
-
-static int file_job_run(const struct file_job *job, bool *warned_owner, struct sk_err *err)
-{
-	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-	cleanup_close int fd = openat(job->dir->fd, job->name, flags, job->perm & 0777);
-	int r;
-
-	if (fd < 0)
-		return err_set(err, errno, "cannot create file");
-	if (job->size && (r = fs_write_all(fd, job->data, job->size)) < 0)
-		return err_set(err, -r, "cannot write data");
-	if (job->chown && fchown(fd, job->uid, job->gid) < 0 &&
-	    owner_failed(warned_owner, job->uid, job->gid, err) < 0)
-		return -1;
-	if (job->chmod && fchmod(fd, job->perm) < 0)
-		return err_set(err, errno, "cannot set mode %04o", (unsigned)job->perm);
-	if (futimens(fd, job->times) < 0)
-		return err_set(err, errno, "cannot set times");
-	return 0;
-}
-
-static void file_job_free(struct file_job *job)
-{
-	dir_ref_put(job->dir);
-	free(job);
-}
-
-static void *pool_worker(void *arg)
-{
-	struct file_pool *p = arg;
-
-	pthread_mutex_lock(&p->lock);
-	for (;;) {
-		struct file_job *job;
-		struct sk_err err = {0};
-		bool skip;
-		int r = 0;
-
-		while (!p->head && !p->stop)
-			pthread_cond_wait(&p->work, &p->lock);
-		if (!p->head)
-			break;
-		job = p->head;
-		p->head = job->next;
-		if (!p->head)
-			p->tail = NULL;
-		skip = p->failed;
-		pthread_mutex_unlock(&p->lock);
-		if (!skip && (r = file_job_run(job, &p->warned_owner, &err)) < 0)
-			err_wrap(&err, "entry '%s'", job->shown);
-		pthread_mutex_lock(&p->lock);
-		if (r < 0 && !p->failed) {
-			p->failed = true;
-			p->err = err;
-		}
-		p->files--;
-		p->bytes -= job->size;
-		pthread_cond_broadcast(&p->space);
-		pthread_mutex_unlock(&p->lock);
-		file_job_free(job);
-		pthread_mutex_lock(&p->lock);
-	}
-	pthread_mutex_unlock(&p->lock);
-	return NULL;
-}
-
-/* Start the workers on the first queued file; false: stay serial. */
-static bool pool_start(struct extract *x)
-{
-	struct file_pool *p = &x->pool;
-
-	if (x->pool_ready)
-		return true;
-	memset(p, 0, sizeof(*p));
-	if (pthread_mutex_init(&p->lock, NULL) != 0)
-		return false;
-	pthread_cond_init(&p->work, NULL);
-	pthread_cond_init(&p->space, NULL);
-	x->pool_ready = true;
-	while (p->started < UNPACK_WORKERS &&
-	       pthread_create(&p->threads[p->started], NULL, pool_worker, p) == 0)
-		p->started++;
-	return p->started > 0;
-}
-
-/* The first worker failure, if any. Caller holds the lock. */
-static int pool_error(struct file_pool *p, struct sk_err *err)
-{
-	if (!p->failed)
-		return 0;
-	*err = p->err;
-	return -1;
-}
-
-/* Is err the pool's own (already naming its entry)? */
-static bool pool_reported(struct extract *x, const struct sk_err *err)
-{
-	struct file_pool *p = &x->pool;
-	bool same;
-
-	if (!x->pool_ready)
-		return false;
-	pthread_mutex_lock(&p->lock);
-	same = p->failed && !strcmp(p->err.msg, err->msg);
-	pthread_mutex_unlock(&p->lock);
-	return same;
-}
-
-/* Wait until every queued file is written. */
-static int pool_drain(struct extract *x, struct sk_err *err)
-{
-	struct file_pool *p = &x->pool;
-	int r;
-
-	if (!x->pool_ready)
-		return 0;
-	pthread_mutex_lock(&p->lock);
-	while (p->files > 0)
-		pthread_cond_wait(&p->space, &p->lock);
-	r = pool_error(p, err);
-	pthread_mutex_unlock(&p->lock);
-	return r;
-}
-
-static int pool_push(struct extract *x, struct file_job *job, struct sk_err *err)
-{
-	struct file_pool *p = &x->pool;
-	int r;
-
-	pthread_mutex_lock(&p->lock);
-	while (!p->failed && p->files > 0 &&
-	       (p->files >= UNPACK_QUEUE_FILES || p->bytes + job->size > UNPACK_QUEUE_BYTES))
-		pthread_cond_wait(&p->space, &p->lock);
-	r = pool_error(p, err);
-	if (r == 0) {
-		job->next = NULL;
-		if (p->tail)
-			p->tail->next = job;
-		else
-			p->head = job;
-		p->tail = job;
-		p->files++;
-		p->bytes += job->size;
-		pthread_cond_signal(&p->work);
-	}
-	pthread_mutex_unlock(&p->lock);
-	if (r < 0)
-		file_job_free(job);
-	return r;
-}
-
-/* Stop and join the workers; queued files are still written unless one failed. */
-static void pool_stop(struct extract *x)
-{
-	struct file_pool *p = &x->pool;
-
-	if (!x->pool_ready)
-		return;
-	pthread_mutex_lock(&p->lock);
-	p->stop = true;
-	pthread_cond_broadcast(&p->work);
-	pthread_mutex_unlock(&p->lock);
-	for (int i = 0; i < p->started; i++)
-		pthread_join(p->threads[i], NULL);
-	while (p->head) {
-		struct file_job *job = p->head;
-
-		p->head = job->next;
-		file_job_free(job);
-	}
-	pthread_cond_destroy(&p->work);
-	pthread_cond_destroy(&p->space);
-	pthread_mutex_destroy(&p->lock);
-	x->pool_ready = false;
-}
-
-/* From now on the main thread writes everything itself, in order. */
-static int go_serial(struct extract *x, struct sk_err *err)
-{
-	x->serial = true;
-	return pool_drain(x, err);
-}
-
-/* Before creating (dir, name): if an earlier entry made that name, it may still
- * be queued, so wait for the pool. Returns 1 when the name was seen. */
-static int claim_name(struct extract *x, ino_t dir, const char *name, struct sk_err *err)
-{
-	bool full;
-
-	if (x->serial)
-		return 1;
-	if (!seen_add(&x->seen, name_key(dir, name), &full) && !full)
-		return 0;
-	if (full)
-		return go_serial(x, err) < 0 ? -1 : 1;
-	return pool_drain(x, err) < 0 ? -1 : 1;
-}
-
 /* ---- parent directories ---- */
-
-/* A directory made on the way to a parent (the pool is drained by then): a
- * later file of that name must not be queued. */
-static void seen_created(struct extract *x, int dirfd, const char *name)
-{
-	struct stat st;
-	bool full;
-
-	if (x->serial)
-		return;
-	if (fstat(dirfd, &st) < 0) {
-		x->serial = true;
-		return;
-	}
-	seen_add(&x->seen, name_key(st.st_ino, name), &full);
-	if (full)
-		x->serial = true;
-}
-
-static void parent_release(struct parent_cache *c)
-{
-	if (c->ref)
-		dir_ref_put(c->ref);
-	else if (c->fd >= 0)
-		close(c->fd);
-	c->ref = NULL;
-	c->fd = -1;
-}
-
-/* The cached parent's fd as a reference a queued file can keep. */
-static struct dir_ref *parent_ref(struct extract *x)
-{
-	struct parent_cache *c = &x->parent;
-
-	if (!c->ref) {
-		c->ref = malloc(sizeof(*c->ref));
-		if (!c->ref)
-			return NULL;
-		c->ref->fd = c->fd;
-		atomic_init(&c->ref->refs, 1);
-	}
-	return dir_ref_get(c->ref);
-}
 
 /* The next directory below fd on the way to prefix (whose last component is
  * comp), created (0755, as docker does) if missing. A plain directory is
@@ -780,9 +367,7 @@ static int walk_step(struct extract *x, int fd, const char *prefix, const char *
 	int next = openat(fd, comp, flags);
 
 	if (next < 0 && errno == ENOENT) {
-		if (mkdirat(fd, comp, 0755) == 0)
-			seen_created(x, fd, comp);
-		else if (errno != EEXIST)
+		if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
 			return -errno;
 		next = openat(fd, comp, flags);
 	}
@@ -833,9 +418,6 @@ static int parent_open(struct extract *x, const char *dir, struct sk_err *err)
 	if (c->valid && !strcmp(c->path, dir))
 		return c->fd;
 	fd = fs_open_in_root(x->root, dir[0] ? dir : ".", O_RDONLY | O_DIRECTORY, 0);
-	/* What is missing may be a queued file: let it land first. */
-	if (fd == -ENOENT && pool_drain(x, err) < 0)
-		return -1;
 	if (fd == -ENOENT)
 		fd = mkdir_parents(x, dir, err);
 	else if (fd < 0)
@@ -847,10 +429,10 @@ static int parent_open(struct extract *x, const char *dir, struct sk_err *err)
 		close(fd);
 		return err_set(err, e, "cannot inspect directory '%s'", dir);
 	}
-	parent_release(c);
+	if (c->fd >= 0)
+		close(c->fd);
 	c->fd = fd;
 	c->valid = true;
-	c->ino = st.st_ino;
 	c->setgid = (st.st_mode & S_ISGID) != 0;
 	memcpy(c->path, dir, strlen(dir) + 1);
 	return fd;
@@ -864,9 +446,6 @@ static int make_room(struct extract *x, int pfd, const char *name, bool keep_dir
 {
 	struct stat st;
 
-	/* Nothing queued may be inside what goes. */
-	if (pool_drain(x, err) < 0)
-		return -1;
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0
 				       : err_set(err, errno, "cannot inspect the existing file");
@@ -968,77 +547,6 @@ static int extract_dir(struct extract *x, int pfd, struct entry *e, struct sk_er
 	if (dfd < 0)
 		return err_set(err, errno, "cannot open directory");
 	return finish_dir(x, dfd, e, created, err);
-}
-
-/* Data of a file for the pool: size bytes. A hole of a sparse entry is
- * written as zeros (the file is at most UNPACK_QUEUED_FILE_MAX bytes). */
-static int read_data_exact(struct extract *x, uint8_t *out, size_t size, struct sk_err *err)
-{
-	size_t end = 0;
-
-	for (;;) {
-		const void *block;
-		size_t n;
-		la_int64_t off;
-		int r = archive_read_data_block(x->ar, &block, &n, &off);
-
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r < ARCHIVE_WARN)
-			return archive_failure(x, err);
-		if (off < 0 || (uint64_t)off > size || n > size - (size_t)off)
-			return err_set(err, 0, "invalid tar stream: entry data past its size");
-		memset(out + end, 0, (size_t)off > end ? (size_t)off - end : 0);
-		memcpy(out + off, block, n);
-		if ((size_t)off + n > end)
-			end = (size_t)off + n;
-	}
-	memset(out + end, 0, size - end);
-	return 0;
-}
-
-/* Small plain files go to the pool; those with xattrs and big ones are
- * written here (they need libarchive's entry, or too much memory). */
-static bool queue_eligible(const struct extract *x, const struct entry *e)
-{
-	return !x->serial && e->type == AE_IFREG && !archive_entry_hardlink(e->ae) &&
-	       archive_entry_size_is_set(e->ae) && archive_entry_size(e->ae) >= 0 &&
-	       archive_entry_size(e->ae) <= UNPACK_QUEUED_FILE_MAX &&
-	       archive_entry_xattr_count(e->ae) == 0;
-}
-
-static int queue_regular(struct extract *x, struct entry *e, struct sk_err *err)
-{
-	size_t size = (size_t)archive_entry_size(e->ae);
-	size_t nlen = strlen(e->base) + 1, slen = strlen(e->shown) + 1;
-	struct file_job *job;
-
-	if (!pool_start(x)) {
-		x->serial = true;
-		return extract_regular(x, x->parent.fd, e, err);
-	}
-	job = malloc(sizeof(*job) + nlen + slen + size);
-	if (!job)
-		return err_set(err, ENOMEM, "cannot queue the file");
-	*job = (struct file_job){
-	    .name = memcpy((char *)(job + 1), e->base, nlen),
-	    .shown = memcpy((char *)(job + 1) + nlen, e->shown, slen),
-	    .data = (uint8_t *)(job + 1) + nlen + slen,
-	    .size = size,
-	    .perm = e->perm,
-	    .uid = e->uid,
-	    .gid = e->gid,
-	    .chown = !owner_is_default(x, e),
-	    .chmod = !mode_is_default(x, e),
-	    .times = {e->times[0], e->times[1]},
-	};
-	if (read_data_exact(x, job->data, size, err) < 0 || !(job->dir = parent_ref(x))) {
-		if (!job->dir && err->msg[0] == '\0')
-			err_set(err, ENOMEM, "cannot queue the file");
-		free(job);
-		return -1;
-	}
-	return pool_push(x, job, err);
 }
 
 /* "./" or "/" in the tar: the layer root itself. */
@@ -1192,9 +700,7 @@ static int extract_whiteout(struct extract *x, int pfd, struct entry *e, struct 
 
 static int extract_opaque(int pfd, struct sk_err *err)
 {
-	/* EPERM: root of a user namespace (rootless) may not set trusted.* */
-	if (fsetxattr(pfd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0 &&
-	    (errno != EPERM || fsetxattr(pfd, OVERLAY_OPAQUE_USER_XATTR, "y", 1, 0) < 0))
+	if (fsetxattr(pfd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
 		return err_set(err, errno, "cannot mark the directory opaque");
 	return 0;
 }
@@ -1256,7 +762,7 @@ static int extract_typed(struct extract *x, int pfd, struct entry *e, struct sk_
 static int extract_decoded(struct extract *x, struct entry *e, struct sk_err *err)
 {
 	enum whiteout wh;
-	int pfd, seen;
+	int pfd;
 
 	if (check_xattrs(e, err) < 0 || check_dir_components(e, err) < 0 ||
 	    whiteout_kind(e->base, &wh, err) < 0)
@@ -1268,17 +774,8 @@ static int extract_decoded(struct extract *x, struct entry *e, struct sk_err *er
 		return -1;
 	if (wh == WH_DIR_OPAQUE)
 		return extract_opaque(pfd, err);
-	seen = claim_name(x, x->parent.ino, wh == WH_FILE ? e->base + strlen(WH_PREFIX) : e->base,
-			  err);
-	if (seen < 0)
-		return -1;
 	if (wh == WH_FILE)
 		return extract_whiteout(x, pfd, e, err);
-	/* The target may still be queued. */
-	if (archive_entry_hardlink(e->ae) && pool_drain(x, err) < 0)
-		return -1;
-	if (!seen && queue_eligible(x, e))
-		return queue_regular(x, e, err);
 	return extract_typed(x, pfd, e, err);
 }
 
@@ -1289,7 +786,7 @@ static int extract_entry(struct extract *x, struct archive_entry *ae, struct sk_
 	if (entry_decode(ae, &e, err) < 0)
 		return -1;
 	if (extract_decoded(x, &e, err) < 0)
-		return pool_reported(x, err) ? -1 : err_wrap(err, "entry '%s'", e.shown);
+		return err_wrap(err, "entry '%s'", e.shown);
 	return 0;
 }
 
@@ -1352,8 +849,7 @@ static int extract_layer(struct extract *x, struct unpack_result *res, struct sk
 	uint64_t count = 0;
 
 	if (open_archive(x, err) < 0 || extract_all(x, &count, err) < 0 ||
-	    pool_drain(x, err) < 0 || reader_drain(x->reader, err) < 0 ||
-	    dir_times_apply(x, err) < 0)
+	    reader_drain(x->reader, err) < 0 || dir_times_apply(x, err) < 0)
 		return -1;
 	res->entries = count;
 	res->tar_bytes = x->reader->total;
@@ -1383,11 +879,10 @@ int unpack_layer(int src_fd, enum compression comp, int dest_dirfd, struct unpac
 	ret = reader_init(&reader, src_fd, comp, err);
 	if (ret == 0)
 		ret = extract_layer(&x, res, err);
-	pool_stop(&x);
-	free(x.seen.slots);
 	if (x.ar)
 		archive_read_free(x.ar);
-	parent_release(&x.parent);
+	if (x.parent.fd >= 0)
+		close(x.parent.fd);
 	buf_release(&x.dir_times);
 	reader_release(&reader);
 	return ret;

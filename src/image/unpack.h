@@ -36,9 +36,7 @@ struct unpack_result {
  * comp is the media type's claim; as docker and containerd do, the magic bytes
  * decide (gzip, zstd, else a plain tar; bzip2/xz are refused). Limits: names
  * and link targets 4096 bytes, 10 million entries, 64 MiB of deferred
- * directory times. Safe to run in several threads at once (no shared state);
- * each call starts up to 2 threads of its own that create and write regular
- * files (joined before it returns).
+ * directory times. Safe to run in several threads at once (no shared state).
  * See docs/EXTRACTION.md for why nothing can be written outside dest_dirfd. */
 int unpack_layer(int src_fd, enum compression comp, int dest_dirfd, struct unpack_result *res,
 		 struct sk_err *err);

@@ -842,10 +842,11 @@ TEST(corrupt_and_truncated_input_refused)
 	free(t.mem);
 }
 
-/* Regular files are written by worker threads (unpack.c, "the file pool"):
- * more files than the queue holds, and every way a later entry can depend on a
- * file still in the queue, must give what a serial extraction gives. */
-TEST(pool_files_and_later_entries)
+/* Many files, and later entries that depend on one just written: a hard
+ * link, a replacement, a whiteout, a symlinked parent, a directory over it.
+ * (Kept from a worker-thread writer that was measured and dropped: any
+ * future parallel writer must still pass these.) */
+TEST(many_files_and_later_entries)
 {
 	static char big[(1u << 20) + 100];
 	struct tar t;
@@ -864,15 +865,15 @@ TEST(pool_files_and_later_entries)
 		snprintf(data, sizeof(data), "data %d", i);
 		tar_file(&t, name, 0644, data);
 	}
-	tar_hardlink(&t, "d/hl", "d/f699"); /* target likely still queued */
-	tar_file(&t, "d/f698", 0600, "second"); /* replaces a queued file */
+	tar_hardlink(&t, "d/hl", "d/f699");
+	tar_file(&t, "d/f698", 0600, "second"); /* replaces a file */
 	tar_symlink(&t, "d/f697", "f1");	 /* a symlink replaces one */
 	tar_file(&t, "d/wh", 0644, "gone");
-	tar_file(&t, "d/.wh.wh", 0644, "");	 /* whiteout of a queued file */
+	tar_file(&t, "d/.wh.wh", 0644, "");	 /* whiteout of a file */
 	tar_symlink(&t, "lnk", "d");
 	tar_file(&t, "d/via", 0644, "first");
 	tar_file(&t, "lnk/via", 0644, "through the link"); /* same inode+name */
-	tar_put(&t, entry_new("d/big", AE_IFREG, 0644), big, sizeof(big)); /* main thread */
+	tar_put(&t, entry_new("d/big", AE_IFREG, 0644), big, sizeof(big));
 	e = entry_new("d/suid", AE_IFREG, 04755);
 	archive_entry_set_uid(e, 1000);
 	archive_entry_set_gid(e, 1000);
@@ -880,7 +881,7 @@ TEST(pool_files_and_later_entries)
 	tar_put(&t, e, "s", 1);
 	tar_file(&t, "d/empty", 0640, "");
 	tar_file(&t, "top", 0644, "t");
-	tar_dir(&t, "top/", 0755); /* a dir replaces a queued file */
+	tar_dir(&t, "top/", 0755); /* a dir replaces a file */
 	tar_file(&t, "top/in", 0644, "in");
 	tar_end(&t);
 
@@ -909,8 +910,8 @@ TEST(pool_files_and_later_entries)
 	free(t.mem);
 }
 
-/* A file below a name that is still a queued file: refused as serially. */
-TEST(pool_file_below_queued_file_refused)
+/* A file below a name that is a file: refused. */
+TEST(file_below_file_refused)
 {
 	struct tar t;
 
@@ -920,8 +921,8 @@ TEST(pool_file_below_queued_file_refused)
 	expect_refused(&t, "entry 'p/q': cannot open directory 'p'");
 }
 
-/* A worker's failure names its entry once, and stops the layer. */
-TEST(pool_worker_failure_named)
+/* A failure to create a file names its entry once, and stops the layer. */
+TEST(create_failure_named_once)
 {
 	char longname[300], path[320];
 	struct tar t;
@@ -929,7 +930,7 @@ TEST(pool_worker_failure_named)
 	struct unpack_result res;
 	struct sk_err err;
 
-	memset(longname, 'n', 280); /* over NAME_MAX: openat fails in the worker */
+	memset(longname, 'n', 280); /* over NAME_MAX: openat fails */
 	longname[280] = '\0';
 	snprintf(path, sizeof(path), "d/%s", longname);
 	tar_begin(&t);
@@ -989,8 +990,8 @@ int main(void)
 	RUN(overlay_xattr_refused);
 	RUN(corrupt_and_truncated_input_refused);
 	RUN(empty_layer);
-	RUN(pool_files_and_later_entries);
-	RUN(pool_file_below_queued_file_refused);
-	RUN(pool_worker_failure_named);
+	RUN(many_files_and_later_entries);
+	RUN(file_below_file_refused);
+	RUN(create_failure_named_once);
 	return UNIT_DONE();
 }
