@@ -58,7 +58,9 @@ def test_fork_bomb_is_contained_and_the_host_stays_responsive(skiff, image, cg):
     name = unique_name("bomb")
     # The bomb waits for a line on stdin, so that it is released only once the
     # limit is seen in place: an unlimited bomb would take the host down.
-    script = "echo ready; read go; f() { f | f & }; f; exec sleep 3"
+    # It lives until the test kills it: a loaded host may need a while to
+    # fill pids.max, and the measurement must happen while the bomb runs.
+    script = "echo ready; read go; f() { f | f & }; f; exec sleep 60"
     proc = skiff.popen("run", "-i", "--name", name, "--pids-limit", "100", image,
                        "/bin/sh", "-c", script, stdin=subprocess.PIPE,
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -70,7 +72,7 @@ def test_fork_bomb_is_contained_and_the_host_stays_responsive(skiff, image, cg):
         proc.stdin.write("go\n")
         proc.stdin.close()
 
-        wait_until(lambda: pids_events_max(cg, cid) > 0, 5, "the bomb to hit pids.max")
+        wait_until(lambda: pids_events_max(cg, cid) > 0, 20, "the bomb to hit pids.max")
         spawn_times, peak = [], 0
         for _ in range(10):
             t0 = time.monotonic()
@@ -81,6 +83,7 @@ def test_fork_bomb_is_contained_and_the_host_stays_responsive(skiff, image, cg):
         assert proc.poll() is None, "the bomb ended before it was measured"
     finally:
         if proc.poll() is None:
+            skiff.run("kill", name)
             proc.wait(timeout=30)
     assert max(spawn_times) < 1.0, f"host spawn of /bin/true took {spawn_times}"
     assert 0 < peak <= 100, peak
