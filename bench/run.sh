@@ -51,6 +51,12 @@ main() {
 		cmds+=(-n "podman run (runc)" "podman run --rm --runtime runc --network none bench-run:1 /bin/true")
 	fi
 	hyperfine --style basic --warmup 3 --runs "$RUNS" --export-json "$WORK/run.json" "${cmds[@]}" >&2
+	# The ratio to the floor without a shell in between: hyperfine -N execs
+	# both directly (the table above needs a shell for runc/crun's $RANDOM
+	# and wrapper, and its shell-spawn correction adds noise).
+	hyperfine -N --style basic --warmup 3 --runs "$RUNS" --export-json "$WORK/run-direct.json" \
+		-n "skiff run" "$SK run --rm bench-run:1 /bin/true" \
+		-n "unshare+chroot floor" "unshare -p -f -m -u -i -n chroot $WORK/bundle/rootfs /bin/true" >&2
 	hyperfine -N --style basic --warmup 3 --runs "$RUNS" --export-json "$WORK/run-layers.json" \
 		-n 1 "$SK run --rm bench-run:1 /bin/true" -n 10 "$SK run --rm bench-run:10 /bin/true" \
 		-n 50 "$SK run --rm bench-run:50 /bin/true" -n 120 "$SK run --rm bench-run:120 /bin/true" >&2
@@ -58,15 +64,20 @@ main() {
 	t0=$(date +%s.%N)
 	for _ in $(seq 100); do $SK run --rm bench-run:1 /bin/true; done
 	t1=$(date +%s.%N)
-	/usr/bin/python3 - "$WORK/run.json" "$WORK/run-layers.json" "$t0" "$t1" <<'EOPY'
+	/usr/bin/python3 - "$WORK/run.json" "$WORK/run-layers.json" "$t0" "$t1" "$WORK/run-direct.json" <<'EOPY'
 import json, sys
 res = json.load(open(sys.argv[1]))["results"]
+direct = {r["command"]: r["median"] for r in json.load(open(sys.argv[5]))["results"]}
 med = {r["command"]: r["median"] for r in res}
 floor = med["unshare+chroot floor"]
 print("| run /bin/true, image present (median of %d) | median | vs floor | vs skiff |" % len(res[0]["times"]))
 print("|---|---|---|---|")
 for name, m in med.items():
     print("| %s | %.2f ms | %.2fx | %.2fx |" % (name, m * 1000, m / floor, m / med["skiff run"]))
+print("\n| without a shell (hyperfine -N), median of %d | median | vs floor |" % len(res[0]["times"]))
+print("|---|---|---|")
+for name, m in direct.items():
+    print("| %s | %.2f ms | %.2fx |" % (name, m * 1000, m / direct["unshare+chroot floor"]))
 lay = {r["command"]: r["median"] for r in json.load(open(sys.argv[2]))["results"]}
 print("\n| layers | skiff run median | vs 1 layer |\n|---|---|---|")
 for n, m in lay.items():
