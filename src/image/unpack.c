@@ -43,6 +43,8 @@
 #define WH_META_PREFIX ".wh..wh."
 #define WH_OPAQUE ".wh..wh..opq"
 #define OVERLAY_OPAQUE_XATTR "trusted.overlay.opaque"
+/* Rootless stores: overlay mounted with "userxattr" reads this one. */
+#define OVERLAY_OPAQUE_USER_XATTR "user.overlay.opaque"
 
 /* The decompressed byte stream, hashed as libarchive pulls it. */
 struct layer_reader {
@@ -73,6 +75,7 @@ struct extract {
 	uid_t euid;
 	gid_t egid;
 	bool warned_xattr;
+	bool warned_owner;
 };
 
 /* One tar entry in the form the writer needs. */
@@ -231,13 +234,28 @@ static bool mode_is_default(const struct extract *x, const struct entry *e)
 	       (e->perm & x->umask) == 0;
 }
 
+/* EINVAL from chown: the id has no mapping in our user namespace (rootless
+ * without /etc/subuid ranges; real root maps every id). The file stays owned
+ * by root of the namespace, as podman's ignore_chown_errors; one warning. */
+static int owner_failed(struct extract *x, uid_t uid, gid_t gid, struct sk_err *err)
+{
+	if (errno != EINVAL)
+		return err_set(err, errno, "cannot set owner %u:%u", (unsigned)uid, (unsigned)gid);
+	if (!x->warned_owner)
+		log_warn("owner %u:%u has no mapping in this user namespace (rootless without "
+			 "/etc/subuid ranges): such files are stored as owned by root",
+			 (unsigned)uid, (unsigned)gid);
+	x->warned_owner = true;
+	return 0;
+}
+
 /* Owner first, mode after: chown clears setuid/setgid. */
 static int set_owner_mode(struct extract *x, int fd, const struct entry *e, bool created,
 			  struct sk_err *err)
 {
-	if ((!created || !owner_is_default(x, e)) && fchown(fd, e->uid, e->gid) < 0)
-		return err_set(err, errno, "cannot set owner %u:%u", (unsigned)e->uid,
-			       (unsigned)e->gid);
+	if ((!created || !owner_is_default(x, e)) && fchown(fd, e->uid, e->gid) < 0 &&
+	    owner_failed(x, e->uid, e->gid, err) < 0)
+		return -1;
 	if ((!created || !mode_is_default(x, e)) && fchmod(fd, e->perm) < 0)
 		return err_set(err, errno, "cannot set mode %04o", (unsigned)e->perm);
 	return 0;
@@ -250,9 +268,9 @@ static int set_owner_mode_at(struct extract *x, int pfd, const struct entry *e, 
 			     struct sk_err *err)
 {
 	if (!owner_is_default(x, e) &&
-	    fchownat(pfd, e->base, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0)
-		return err_set(err, errno, "cannot set owner %u:%u", (unsigned)e->uid,
-			       (unsigned)e->gid);
+	    fchownat(pfd, e->base, e->uid, e->gid, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    owner_failed(x, e->uid, e->gid, err) < 0)
+		return -1;
 	if (chmod_ok && !mode_is_default(x, e) && fchmodat(pfd, e->base, e->perm, 0) < 0)
 		return err_set(err, errno, "cannot set mode %04o", (unsigned)e->perm);
 	return 0;
@@ -260,12 +278,14 @@ static int set_owner_mode_at(struct extract *x, int pfd, const struct entry *e, 
 
 enum xattr_policy { XATTR_APPLY, XATTR_SKIP, XATTR_REFUSE };
 
-/* trusted.overlay.* would let a layer forge overlayfs state (opaque, redirect,
- * metacopy): only our whiteout translation may set it. Other namespaces
+/* trusted.overlay.* (and user.overlay.*) would let a layer forge overlayfs
+ * state (opaque, redirect, metacopy): only our whiteout translation may set it. Other namespaces
  * (security.selinux, system.*) describe the build host, not the image. */
 static enum xattr_policy xattr_policy(const char *name)
 {
-	if (starts_with(name, "trusted.overlay."))
+	/* user.overlay.* is the same state for an overlay mounted with
+	 * "userxattr" (rootless). */
+	if (starts_with(name, "trusted.overlay.") || starts_with(name, "user.overlay."))
 		return XATTR_REFUSE;
 	if (!strcmp(name, "security.capability") || starts_with(name, "user.") ||
 	    starts_with(name, "trusted."))
@@ -298,12 +318,14 @@ static int apply_xattrs(struct extract *x, int fd, struct entry *e, struct sk_er
 	while (archive_entry_xattr_next(e->ae, &name, &value, &size) == ARCHIVE_OK) {
 		if (xattr_policy(name) != XATTR_APPLY || fsetxattr(fd, name, value, size, 0) == 0)
 			continue;
-		if (errno != EOPNOTSUPP)
+		/* EPERM: trusted.* in a rootless store (root of a user namespace
+		 * may not set it). */
+		if (errno != EOPNOTSUPP && !(errno == EPERM && starts_with(name, "trusted.")))
 			return err_set(err, errno, "cannot set extended attribute '%s'", name);
 		if (!x->warned_xattr)
-			log_warn("the layer store does not support extended attribute '%s'; "
-				 "dropping unsupported attributes",
-				 name);
+			log_warn("the layer store cannot hold extended attribute '%s' (%s); "
+				 "dropping such attributes",
+				 name, errno == EPERM ? "rootless" : "not supported");
 		x->warned_xattr = true;
 	}
 	return 0;
@@ -700,7 +722,9 @@ static int extract_whiteout(struct extract *x, int pfd, struct entry *e, struct 
 
 static int extract_opaque(int pfd, struct sk_err *err)
 {
-	if (fsetxattr(pfd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0)
+	/* EPERM: root of a user namespace (rootless) may not set trusted.* */
+	if (fsetxattr(pfd, OVERLAY_OPAQUE_XATTR, "y", 1, 0) < 0 &&
+	    (errno != EPERM || fsetxattr(pfd, OVERLAY_OPAQUE_USER_XATTR, "y", 1, 0) < 0))
 		return err_set(err, errno, "cannot mark the directory opaque");
 	return 0;
 }

@@ -795,6 +795,12 @@ TEST(overlay_xattr_refused)
 	tar_put(&t, e, NULL, 0);
 	expect_refused(&t,
 		       "entry 'd/': extended attribute 'trusted.overlay.redirect' is not allowed");
+	/* the same state, for a rootless store's overlay (mounted "userxattr") */
+	tar_begin_format(&t, true);
+	e = entry_new("d/", AE_IFDIR, 0755);
+	archive_entry_xattr_add_entry(e, "user.overlay.opaque", "y", 1);
+	tar_put(&t, e, NULL, 0);
+	expect_refused(&t, "entry 'd/': extended attribute 'user.overlay.opaque' is not allowed");
 }
 
 TEST(corrupt_and_truncated_input_refused)
