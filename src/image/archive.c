@@ -169,24 +169,16 @@ static uint64_t spool_random(void)
 
 static int spool_create(struct store *s, struct spool *sp, struct sk_err *err)
 {
-	struct stat st;
-
 	for (int tries = 0; tries < 32; tries++) {
 		snprintf(sp->path, sizeof(sp->path), "tmp/load-%016" PRIx64, spool_random());
-		if (mkdirat(s->root_fd, sp->path, 0700) < 0) {
-			if (errno == EEXIST)
-				continue;
-			return err_set(err, errno, "cannot create '%s'", sp->path);
-		}
-		sp->dirfd =
-		    openat(s->root_fd, sp->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sp->dirfd < 0 || flock(sp->dirfd, LOCK_EX) < 0)
-			return err_set(err, errno, "cannot lock '%s'", sp->path);
-		/* Another load's stale-dir sweep may have taken it before our lock. */
-		if (fstat(sp->dirfd, &st) == 0 && st.st_nlink > 0)
+		int fd = store_make_work_dir(s, sp->path, err);
+
+		if (fd == -1)
+			return -1;
+		if (fd >= 0) {
+			sp->dirfd = fd;
 			return 0;
-		close(sp->dirfd);
-		sp->dirfd = -1;
+		}
 	}
 	return err_set(err, EEXIST, "cannot create a spool directory in '%s/tmp'", s->root);
 }

@@ -180,23 +180,48 @@ int64_t store_layer_size(struct store *s, const char *diff_id)
 	return strtoll(b.data, NULL, 10);
 }
 
+int store_make_work_dir(struct store *s, const char *rel, struct sk_err *err)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirat(s->root_fd, rel, 0700) < 0)
+		return errno == EEXIST ? STORE_WORK_DIR_RETRY
+				       : err_set(err, errno, "cannot create '%s'", rel);
+	/* Until it is locked, another process's sweep (store_remove_stale_dirs)
+	 * takes it for a dead writer's: it may vanish before the open, or be
+	 * removed (nlink 0) before the lock. Either way: another name. */
+	fd = openat(s->root_fd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? STORE_WORK_DIR_RETRY
+				       : err_set(err, errno, "cannot open '%s'", rel);
+	if (flock(fd, LOCK_EX) < 0) {
+		close(fd);
+		return err_set(err, errno, "cannot lock '%s'", rel);
+	}
+	if (fstat(fd, &st) == 0 && st.st_nlink > 0)
+		return fd;
+	close(fd);
+	return STORE_WORK_DIR_RETRY;
+}
+
 int store_layer_tmp_new(struct store *s, struct layer_tmp *t, struct sk_err *err)
 {
 	char diff[128];
 
 	t->dirfd = -1;
 	t->lockfd = -1;
-	for (int tries = 0; tries < 100; tries++) {
+	for (int tries = 0; tries < 100 && t->lockfd < 0; tries++) {
 		snprintf(t->name, sizeof(t->name), "layers/tmp-%d-%08lx", (int)getpid(),
 			 (unsigned long)random());
-		if (mkdirat(s->root_fd, t->name, 0700) == 0)
-			break;
-		if (errno != EEXIST)
-			return err_set(err, errno, "cannot create '%s'", t->name);
+		t->lockfd = store_make_work_dir(s, t->name, err);
+		if (t->lockfd == -1)
+			return -1;
 	}
-	t->lockfd = openat(s->root_fd, t->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (t->lockfd < 0 || flock(t->lockfd, LOCK_EX) < 0)
-		return err_set(err, errno, "cannot lock '%s'", t->name);
+	if (t->lockfd < 0) {
+		t->lockfd = -1;
+		return err_set(err, EEXIST, "cannot create a layer directory in '%s/layers'", s->root);
+	}
 	snprintf(diff, sizeof(diff), "%s/diff", t->name);
 	if (mkdirat(s->root_fd, diff, 0755) < 0)
 		return err_set(err, errno, "cannot create '%s'", diff);

@@ -112,6 +112,13 @@ int64_t store_image_size(struct store *s, const struct image_config *cfg);
 typedef int (*store_container_fn)(const char *id, const char *config_digest, void *ctx);
 int store_for_each_container_image(struct store *s, store_container_fn fn, void *ctx);
 
+/* Make the work directory rel (root-relative) and return an fd holding its
+ * flock, the sign of a living writer for store_remove_stale_dirs(). Returns
+ * STORE_WORK_DIR_RETRY when the name is taken or the directory was swept
+ * before it was locked (try another name), -1 with err on other errors. */
+#define STORE_WORK_DIR_RETRY (-2)
+int store_make_work_dir(struct store *s, const char *rel, struct sk_err *err);
+
 /* Remove the directories dir/prefix* whose writer died: each writer holds an
  * flock on its directory while it works, so a free lock means a dead writer. */
 void store_remove_stale_dirs(struct store *s, const char *dir, const char *prefix);

@@ -471,6 +471,23 @@ def test_concurrent_loads(skiff, store, tmp_path):
     assert_clean(store)
 
 
+def test_concurrent_loads_never_lose_their_spool(skiff, tmp_path):
+    # each load sweeps stale spools of dead loads (unlocked load-* dirs): one
+    # made by a live load but not locked yet must not count as stale
+    img = image(["race:1"], n_layers=3)
+    path = tmp_path / "r.tar"
+    mkimage.write_docker_archive(str(path), [img])
+    for round in range(8):
+        root = tmp_path / f"store-{round}"
+        procs = [subprocess.Popen(skiff.cmd("load", "-q", "-i", str(path))[:1] +
+                                  ["--root", str(root), "load", "-q", "-i", str(path)],
+                                  env=skiff.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for _ in range(6)]
+        for p in procs:
+            out, errout = p.communicate(timeout=regkit.DEFAULT_TIMEOUT)
+            assert p.returncode == 0, errout
+
+
 def test_killed_load_leaves_nothing_and_is_swept(skiff, store, tmp_path):
     img = image(["killed:1"], n_layers=2)
     data = mkimage.write_docker_archive(str(tmp_path / "k.tar"), [img])
