@@ -448,9 +448,7 @@ static void forwarded_signals(sigset_t *set)
 	sigaddset(set, SIGWINCH);
 }
 
-/* Read the child's messages until it execs (EOF). Returns 0, or -1 with err
- * set from the child's report. *master gets the pty master when -t. */
-static int read_sync(int sock, int *master, struct sk_err *err)
+int sync_read_child(int sock, int *master, const char *who, struct sk_err *err)
 {
 	for (;;) {
 		struct sync_msg msg;
@@ -470,7 +468,7 @@ static int read_sync(int sock, int *master, struct sk_err *err)
 		if (n == 0)
 			return 0;
 		if (n != (ssize_t)sizeof(msg))
-			return err_set(err, n < 0 ? errno : EPROTO, "lost contact with the container");
+			return err_set(err, n < 0 ? errno : EPROTO, "lost contact with %s", who);
 		if (msg.kind == SYNC_PTY_MASTER) {
 			*master = console_recv_fd(&mh);
 			continue;
@@ -773,13 +771,13 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 
 		/* A child that failed its own set-up meanwhile has exited (so it
 		 * could not be moved): its message is the one that matters. */
-		if (read_sync(sock, &master, &child_err) < 0 && child_err.msg[0])
+		if (sync_read_child(sock, &master, "the container", &child_err) < 0 && child_err.msg[0])
 			*err = child_err;
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		reap(pidfd);
 		goto out;
 	}
-	if (read_sync(sock, &master, err) < 0) {
+	if (sync_read_child(sock, &master, "the container", err) < 0) {
 		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 		reap(pidfd);
 		goto out;

@@ -591,40 +591,6 @@ static int enter_cgroups(const struct exec_plan *p, pid_t pid, struct sk_err *er
 	return 0;
 }
 
-/* Read the child's messages until it execs (EOF): its pty master, or an
- * error with an exit code. */
-static int read_child(int sock, int *master, struct sk_err *err)
-{
-	for (;;) {
-		struct sync_msg msg;
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} ctrl;
-		struct iovec iov = {.iov_base = &msg, .iov_len = sizeof(msg)};
-		struct msghdr mh = {.msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = ctrl.buf,
-				    .msg_controllen = sizeof(ctrl.buf)};
-		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0)
-			return 0;
-		if (n != (ssize_t)sizeof(msg))
-			return err_set(err, n < 0 ? errno : EPROTO,
-				       "lost contact with the exec'd process");
-		if (msg.kind == SYNC_PTY_MASTER) {
-			*master = console_recv_fd(&mh);
-			continue;
-		}
-		msg.msg[sizeof(msg.msg) - 1] = '\0';
-		err_set(err, 0, "%s", msg.msg);
-		err->exit_code = msg.exit_code;
-		return -1;
-	}
-}
 
 struct relay {
 	int pidfd, sigfd, master;
@@ -740,7 +706,7 @@ static int start_child(const struct exec_plan *p, pid_t pid, int pidfd, int sock
 		err_set(err, errno, "cannot start the process");
 		goto fail;
 	}
-	if (read_child(sock, master, err) < 0) {
+	if (sync_read_child(sock, master, "the exec'd process", err) < 0) {
 		reap(pidfd);
 		return -1;
 	}

@@ -37,6 +37,12 @@ struct sync_msg {
 	char msg[ERR_MSG_MAX];
 };
 
+/* container.c: read the child's messages on the sync socket until it execs
+ * (end of file): 0, or -1 with err (and exit code) from the child's report.
+ * *master gets the pty master when the child sends one. who names the child
+ * in "lost contact with WHO". Used by run and exec. */
+int sync_read_child(int sock, int *master, const char *who, struct sk_err *err);
+
 /* child.c: set the container up and execve its process; never returns. */
 __attribute__((noreturn)) void child_main(struct child_ctx *c);
 /* Send err to the parent and _exit with its exit code. */
