@@ -60,9 +60,10 @@ class User:
     def store(self):
         return os.path.join(self.home, ".local", "share", "skiff")
 
-    def run(self, *args, timeout=120):
+    def run(self, *args, timeout=120, env=None):
+        extra = env or {}
         env = {"HOME": self.home, "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-               "USER": self.name}
+               "USER": self.name, **extra}
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if k in os.environ:
                 env[k] = os.environ[k]
@@ -202,3 +203,16 @@ def test_rootless_pull_from_a_registry(user, registry):
     user.ok("pull", ref)
     assert "rootless" in user.ok("images").stdout
     assert user.ok("run", "--rm", ref, "echo", "pulled").stdout == "pulled\n"
+
+
+def test_rootless_copy_fallback_honours_whiteouts(user):
+    # the fallback for kernels without overlayfs in a user namespace: the
+    # layers copied, with the rootless store's user.overlay.opaque markers
+    img = image_archive(user)
+    user.ok("load", "-q", "-i", os.path.join(user.dir, "img.tar"))
+    r = user.run("run", "--rm", img, "/bin/sh", "-c",
+                 "ls /srv; test -e /etc/group || echo no-group; "
+                 "grep -c ' / / .* - overlay ' /proc/self/mountinfo; true",
+                 env={"SKIFF_STORAGE_DRIVER": "vfs"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["new", "no-group", "0"]
