@@ -100,6 +100,34 @@ def test_token_is_reused_across_layers(skiff, auth_registry, busybox):
     assert 1 <= len(sent) <= 2, sent  # not one per blob
 
 
+def test_a_token_the_registry_refuses_is_replaced_once(skiff, store, auth_registry, busybox):
+    """A token that stops being accepted mid-pull (expired, revoked) gets the
+    registry's 401: skiff fetches a fresh one and goes on."""
+    auth_registry.client.push_image("public/busybox", busybox, tag="fresh")
+    n_before = len(auth_registry.tokens.requests())
+    auth_registry.tokens.revoked = 1
+
+    skiff.ok("pull", f"{auth_registry.hostport}/public/busybox:fresh")
+
+    assert len(auth_registry.tokens.requests()) - n_before == 2
+    assert os.path.isdir(store.layer_diff(busybox.layers[0].diff_id))
+
+
+def test_tokens_the_registry_never_accepts_give_a_clear_error(skiff, auth_registry, busybox):
+    """No endless loop of token requests: one retry, then one line."""
+    auth_registry.client.push_image("public/busybox", busybox, tag="never")
+    n_before = len(auth_registry.tokens.requests())
+    auth_registry.tokens.revoked = 1000
+
+    r = skiff.fails("pull", f"{auth_registry.hostport}/public/busybox:never", code=125)
+
+    sent = len(auth_registry.tokens.requests()) - n_before
+    assert 1 <= sent <= 4, sent
+    lines = r.stderr.strip().splitlines()
+    assert lines[-1].startswith("skiff: ") and "public/busybox" in lines[-1], r.stderr
+    auth_registry.tokens.revoked = 0
+
+
 def test_debug_never_shows_secrets(skiff, auth_registry, busybox):
     auth_registry.client.push_image("private/busybox", busybox, tag="latest")
     write_docker_config(skiff, auth_registry.hostport, "alice", "wonderland")

@@ -47,6 +47,10 @@ class TokenServer(ThreadedServer):
         self.lock = threading.Lock()
         self.log = []  # dicts: path, query, authorization (raw header or None), status
         self.server = None
+        # The next `revoked` tokens are signed by a key the registry does not
+        # trust: it answers them with 401, as it does an expired or revoked one.
+        self.revoked = 0
+        self._rogue_pem = key_pem(self_signed("rogue signer")[0])
 
     def registry_auth(self):
         """The registry's auth.token section for this server."""
@@ -89,8 +93,12 @@ class TokenServer(ThreadedServer):
         access = [g for g in (self._grant(user, s) for s in scopes) if g]
         claims = {"iss": ISSUER, "sub": user or "", "aud": service, "exp": now + self.expires_in,
                   "nbf": now - 10, "iat": now, "jti": uuid.uuid4().hex, "access": access}
-        return jwt.encode(claims, self._key_pem, algorithm="RS256",
-                          headers={"x5c": [self._x5c]})
+        key = self._key_pem
+        with self.lock:
+            if self.revoked > 0:
+                self.revoked -= 1
+                key = self._rogue_pem
+        return jwt.encode(claims, key, algorithm="RS256", headers={"x5c": [self._x5c]})
 
     # --- HTTP ----------------------------------------------------------------
     def _handler(self):
