@@ -57,19 +57,6 @@ static int write_small(int dirfd, const char *name, const char *data, size_t len
 	return 0;
 }
 
-/* Read-modify-write of state.json under the container's lock. */
-static int update_state(int dirfd, void (*fn)(struct ctr_state *, void *), void *arg,
-			struct sk_err *err)
-{
-	cleanup_close int lock = ctr_lock(dirfd, err);
-	struct ctr_state st;
-
-	if (lock < 0 || ctr_state_read(dirfd, &st, err) < 0)
-		return -1;
-	fn(&st, arg);
-	return ctr_state_write(dirfd, &st, err);
-}
-
 /* A container nobody will finish: its owner (foreground skiff or monitor)
  * died. --rm ones and ones that never got past set-up are removed; the others
  * stay, recorded as exited with the reason (ctr_state_load), as docker keeps
@@ -250,9 +237,9 @@ static int new_id(char id[CONTAINER_ID_LEN + 1], struct sk_err *err)
  * container_gc removes it if this process dies first. */
 static int write_state_created(int dirfd, struct sk_err *err)
 {
-	struct ctr_state st = { .status = CTR_CREATED, .monitor_pid = getpid() };
+	struct ctr_state st = { .status = CTR_CREATED };
 
-	st.monitor_start = ctr_process_start_time(st.monitor_pid);
+	ctr_state_owned_by_me(&st);
 	return ctr_state_write(dirfd, &st, err);
 }
 
@@ -313,57 +300,62 @@ int container_open(struct store *s, const char *id, struct container *c, struct 
 	return 0;
 }
 
-static void set_owner(struct ctr_state *st, void *arg)
+static int set_owner(struct ctr_state *st, void *arg)
 {
-	st->monitor_pid = getpid();
-	st->monitor_start = ctr_process_start_time(st->monitor_pid);
+	ctr_state_owned_by_me(st);
+	return 0;
 }
 
 int container_take_over(struct container *c, struct sk_err *err)
 {
-	return update_state(c->dirfd, set_owner, NULL, err);
+	return ctr_state_update(c->dirfd, set_owner, NULL, err);
+}
+
+/* 1 when a live monitor runs it; otherwise claimed for a new start. */
+static int claim(struct ctr_state *st, void *arg)
+{
+	if ((st->status == CTR_RUNNING || st->status == CTR_RESTARTING) &&
+	    ctr_process_alive(st->monitor_pid, st->monitor_start))
+		return 1;
+	st->status = CTR_RESTARTING;
+	ctr_state_owned_by_me(st);
+	st->stopped_by_user = false;
+	st->restart_count = 0;
+	st->error[0] = '\0';
+	return 0;
 }
 
 int container_claim_start(struct container *c, struct sk_err *err)
 {
-	cleanup_close int lock = ctr_lock(c->dirfd, err);
 	struct ctr_state st;
 
-	if (lock < 0)
-		return -1;
-	close(lock); /* ctr_state_load takes it itself when it must */
-	lock = -1;
+	/* A dead monitor's state is settled first (ctr_state_load takes the
+	 * lock itself when it must). */
 	if (ctr_state_load(c->dirfd, &st, err) < 0)
 		return -1;
-	lock = ctr_lock(c->dirfd, err);
-	if (lock < 0 || ctr_state_read(c->dirfd, &st, err) < 0)
-		return -1;
-	if ((st.status == CTR_RUNNING || st.status == CTR_RESTARTING) &&
-	    ctr_process_alive(st.monitor_pid, st.monitor_start))
-		return 1;
-	st.status = CTR_RESTARTING;
-	st.monitor_pid = getpid();
-	st.monitor_start = ctr_process_start_time(st.monitor_pid);
-	st.stopped_by_user = false;
-	st.restart_count = 0;
-	st.error[0] = '\0';
-	return ctr_state_write(c->dirfd, &st, err);
+	return ctr_state_update(c->dirfd, claim, NULL, err);
+}
+
+struct failure {
+	int exit_code;
+	const char *msg;
+};
+
+static int set_failed(struct ctr_state *st, void *arg)
+{
+	const struct failure *f = arg;
+
+	ctr_state_exited(st, f->exit_code);
+	snprintf(st->error, sizeof(st->error), "%s", f->msg);
+	return 0;
 }
 
 void container_record_failure(struct container *c, int exit_code, const char *msg)
 {
 	struct sk_err err = { 0 };
-	cleanup_close int lock = ctr_lock(c->dirfd, &err);
-	struct ctr_state st;
+	struct failure f = { .exit_code = exit_code, .msg = msg };
 
-	if (lock < 0 || ctr_state_read(c->dirfd, &st, &err) < 0)
-		return;
-	st.status = CTR_EXITED;
-	st.exit_code = exit_code;
-	st.pid = 0;
-	st.finished_at = ctr_now_ns();
-	snprintf(st.error, sizeof(st.error), "%s", msg);
-	ctr_state_write(c->dirfd, &st, &err);
+	ctr_state_update(c->dirfd, set_failed, &f, &err);
 }
 
 static int path_in_dir(const struct container *c, const char *name, char **out,
@@ -681,19 +673,19 @@ struct started {
 	pid_t pid;
 };
 
-static void set_running(struct ctr_state *st, void *arg)
+static int set_running(struct ctr_state *st, void *arg)
 {
 	const struct started *s = arg;
 
 	st->status = CTR_RUNNING;
 	st->pid = s->pid;
 	st->pid_start = ctr_process_start_time(s->pid);
-	st->monitor_pid = getpid();
-	st->monitor_start = ctr_process_start_time(st->monitor_pid);
+	ctr_state_owned_by_me(st);
 	st->started_at = ctr_now_ns();
 	st->exit_code = 0;
 	st->oom_killed = false;
 	st->error[0] = '\0';
+	return 0;
 }
 
 /* Into the cgroup, then let the child go on (it creates its cgroup namespace
@@ -784,7 +776,7 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 	}
 	log_debug("run: container process started");
 	started.pid = pid;
-	if (update_state(c->dirfd, set_running, &started, err) < 0)
+	if (ctr_state_update(c->dirfd, set_running, &started, err) < 0)
 		log_warn("container %.12s: cannot record its state: %s", c->id, err->msg);
 	err_clear(err);
 	if (opts->started)
@@ -851,16 +843,13 @@ struct finished {
 	bool oom_killed;
 };
 
-static void set_exited(struct ctr_state *st, void *arg)
+static int set_exited(struct ctr_state *st, void *arg)
 {
 	const struct finished *f = arg;
 
-	st->status = CTR_EXITED;
-	st->exit_code = f->status;
+	ctr_state_exited(st, f->status);
 	st->oom_killed = f->oom_killed;
-	st->pid = 0;
-	st->pid_start = 0;
-	st->finished_at = ctr_now_ns();
+	return 0;
 }
 
 /* --rm: the container disappears at once (one rename out of containers/),
@@ -906,7 +895,7 @@ void container_finish(struct store *s, struct container *c, bool remove, int sta
 
 	if (c->dirfd < 0)
 		return;
-	if (!remove && update_state(c->dirfd, set_exited, &f, &err) < 0)
+	if (!remove && ctr_state_update(c->dirfd, set_exited, &f, &err) < 0)
 		log_warn("container %.12s: cannot record its exit: %s", c->id, err.msg);
 	close(c->dirfd);
 	c->dirfd = -1;

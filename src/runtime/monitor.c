@@ -131,24 +131,30 @@ struct exit_record {
 
 /* Record the exit and decide, under the lock, whether to start again: a
  * stop, kill or rm -f marks stopped_by_user under the same lock. */
+static int set_exit(struct ctr_state *st, void *arg)
+{
+	struct exit_record *x = arg;
+
+	ctr_state_exited(st, x->status);
+	st->oom_killed = x->oom_killed;
+	snprintf(st->error, sizeof(st->error), "%s", x->error ? x->error : "");
+	x->restart = !x->error && monitor_should_restart(x->mo, st);
+	if (x->restart) {
+		st->status = CTR_RESTARTING;
+		st->restart_count++;
+	}
+	return 0;
+}
+
 static int record_exit(int dirfd, struct exit_record *x, struct sk_err *err)
 {
-	cleanup_close int lock = ctr_lock(dirfd, err);
-	struct ctr_state st;
+	return ctr_state_update(dirfd, set_exit, x, err);
+}
 
-	if (lock < 0 || ctr_state_read(dirfd, &st, err) < 0)
-		return -1;
-	st.exit_code = x->status;
-	st.oom_killed = x->oom_killed;
-	st.pid = 0;
-	st.pid_start = 0;
-	st.finished_at = ctr_now_ns();
-	snprintf(st.error, sizeof(st.error), "%s", x->error ? x->error : "");
-	x->restart = !x->error && monitor_should_restart(x->mo, &st);
-	st.status = x->restart ? CTR_RESTARTING : CTR_EXITED;
-	if (x->restart)
-		st.restart_count++;
-	return ctr_state_write(dirfd, &st, err);
+static int set_stopped(struct ctr_state *st, void *arg)
+{
+	st->status = CTR_EXITED;
+	return 0;
 }
 
 /* The back-off before a restart, cut short by stop/kill/rm -f. Returns true
@@ -166,11 +172,7 @@ static bool wait_before_restart(int dirfd, int64_t ms)
 	if (ctr_state_read(dirfd, &st, &err) < 0 || !st.stopped_by_user)
 		return true;
 	/* Stopped while waiting: it stays exited. */
-	cleanup_close int lock = ctr_lock(dirfd, &err);
-	if (lock >= 0 && ctr_state_read(dirfd, &st, &err) == 0) {
-		st.status = CTR_EXITED;
-		ctr_state_write(dirfd, &st, &err);
-	}
+	ctr_state_update(dirfd, set_stopped, NULL, &err);
 	return false;
 }
 

@@ -391,6 +391,35 @@ int ctr_lock(int dirfd, struct sk_err *err)
 	return fd;
 }
 
+int ctr_state_update(int dirfd, ctr_state_fn fn, void *arg, struct sk_err *err)
+{
+	cleanup_close int lock = ctr_lock(dirfd, err);
+	struct ctr_state st;
+	int r;
+
+	if (lock < 0 || ctr_state_read(dirfd, &st, err) < 0)
+		return -1;
+	r = fn(&st, arg);
+	if (r != 0)
+		return r;
+	return ctr_state_write(dirfd, &st, err);
+}
+
+void ctr_state_exited(struct ctr_state *st, int exit_code)
+{
+	st->status = CTR_EXITED;
+	st->exit_code = exit_code;
+	st->pid = 0;
+	st->pid_start = 0;
+	st->finished_at = ctr_now_ns();
+}
+
+void ctr_state_owned_by_me(struct ctr_state *st)
+{
+	st->monitor_pid = getpid();
+	st->monitor_start = ctr_process_start_time(st->monitor_pid);
+}
+
 static void remove_cgroup_leftovers(int dirfd)
 {
 	struct sk_err err = { 0 };
@@ -431,11 +460,7 @@ int ctr_state_load(int dirfd, struct ctr_state *st, struct sk_err *err)
 	if (ctr_process_alive(st->pid, st->pid_start))
 		kill(st->pid, SIGKILL);
 	remove_cgroup_leftovers(dirfd);
-	st->status = CTR_EXITED;
-	st->exit_code = CTR_EXIT_MONITOR_DIED;
-	st->pid = 0;
-	st->pid_start = 0;
-	st->finished_at = ctr_now_ns();
+	ctr_state_exited(st, CTR_EXIT_MONITOR_DIED);
 	return ctr_state_write(dirfd, st, err);
 }
 

@@ -116,6 +116,18 @@ int ctr_state_load(int dirfd, struct ctr_state *st, struct sk_err *err);
 /* Exclusive flock on containers/<id>/lock; returns the fd (close to unlock). */
 int ctr_lock(int dirfd, struct sk_err *err);
 
+/* Read-modify-write of state.json under the lock: fn changes st and returns
+ * 0 to have it written, > 0 to leave the file as it is; that value, or -1 on
+ * an error, is returned. */
+typedef int (*ctr_state_fn)(struct ctr_state *st, void *arg);
+int ctr_state_update(int dirfd, ctr_state_fn fn, void *arg, struct sk_err *err);
+
+/* What every recorded exit sets: exited with exit_code, no process any more,
+ * finished now. */
+void ctr_state_exited(struct ctr_state *st, int exit_code);
+/* This process is the container's owner (its parent, or its maker). */
+void ctr_state_owned_by_me(struct ctr_state *st);
+
 /* /proc/PID/stat start time (clock ticks since boot); 0 when pid is gone
  * or a zombie. */
 unsigned long long ctr_process_start_time(pid_t pid);
