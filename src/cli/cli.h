@@ -48,6 +48,13 @@ void cli_print_usage(const struct command *cmd);
  * the options it was created with), as `skiff start` and `restart` do. */
 int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err);
 
+/* docker's prune prompt on stdout: warning, then "Are you sure you want to
+ * continue? [y/N]"; anything but y/yes (any case) is no. */
+bool cli_confirm(const char *warning);
+/* "<label>: busybox:latest" (or name@digest) for a canonical reference;
+ * nothing for "" (docker says "untagged:" in prune, "Untagged:" in rmi). */
+void cli_print_untagged(const char *label, const char *canonical);
+
 /* cmd_start.c: resolve each name (name, id or id prefix), call fn, print the
  * name as given when fn succeeds; errors are printed as they come. Returns
  * the exit status: 1 if any failed, as docker. */

@@ -38,19 +38,6 @@ static const char prune_usage[] = "Usage:  skiff container prune [OPTIONS]\n\n"
 				  "Options:\n"
 				  "  -f, --force   do not prompt for confirmation\n";
 
-/* docker's prompt: anything but y/yes (any case) is no. */
-static bool confirmed(const char *warning)
-{
-	char line[64];
-
-	fprintf(stdout, "%s\nAre you sure you want to continue? [y/N] ", warning);
-	fflush(stdout);
-	if (!fgets(line, sizeof(line), stdin))
-		return false;
-	line[strcspn(line, "\r\n")] = '\0';
-	return !strcasecmp(line, "y") || !strcasecmp(line, "yes");
-}
-
 struct prune_ctx {
 	uint64_t reclaimed;
 	size_t deleted;
@@ -119,7 +106,7 @@ static int container_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk
 	if (optind < argc)
 		return cli_usage_error(err, "container prune", "\"skiff container prune\" accepts no "
 							       "arguments");
-	if (!force && !confirmed("WARNING! This will remove all stopped containers."))
+	if (!force && !cli_confirm("WARNING! This will remove all stopped containers."))
 		return 0;
 	if (ctr_for_each(&ctx->store, prune_one, &p, err) < 0)
 		return -1;

@@ -14,8 +14,6 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 
-#define ENV_FILE_MAX (1u << 20)
-
 enum { OPT_ENV_FILE = 256, OPT_PRIVILEGED, OPT_DETACH_KEYS, OPT_HELP };
 
 static const struct option exec_options[] = {
@@ -87,14 +85,9 @@ static int apply_option(int c, const char *arg, const char *word, struct exec_ar
 /* docker's order: the --env-file lines first, then -e. */
 static int collect_env(struct exec_args *a, struct sk_err *err)
 {
-	for (size_t f = 0; f < a->env_files.n; f++) {
-		cleanup_buf struct buf b = BUF_INIT(ENV_FILE_MAX);
-		const char *name = a->env_files.v[f];
-
-		if (fs_read_file(AT_FDCWD, name, ENV_FILE_MAX, &b, err) < 0 ||
-		    env_file_parse(b.data ? b.data : "", b.len, name, &a->o.env, err) < 0)
+	for (size_t f = 0; f < a->env_files.n; f++)
+		if (env_file_load(a->env_files.v[f], &a->o.env, err) < 0)
 			return -1;
-	}
 	for (size_t i = 0; i < a->env.n; i++)
 		if (strv_push(&a->o.env, a->env.v[i], err) < 0)
 			return -1;

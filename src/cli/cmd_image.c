@@ -34,19 +34,6 @@ static const char prune_usage[] =
 	"  -a, --all     remove all unused images, not just dangling ones\n"
 	"  -f, --force   do not prompt for confirmation\n";
 
-/* docker's prompt: anything but y/yes (any case) is no. */
-static bool confirmed(const char *warning)
-{
-	char line[64];
-
-	fprintf(stdout, "%s\nAre you sure you want to continue? [y/N] ", warning);
-	fflush(stdout);
-	if (!fgets(line, sizeof(line), stdin))
-		return false;
-	line[strcspn(line, "\r\n")] = '\0';
-	return !strcasecmp(line, "y") || !strcasecmp(line, "yes");
-}
-
 /* Config digests of the images containers use (in any state). */
 struct digest_list {
 	char (*items)[DIGEST_STR_MAX];
@@ -71,21 +58,6 @@ static bool in_list(const struct digest_list *l, const char *digest)
 		if (!strcmp(l->items[i], digest))
 			return true;
 	return false;
-}
-
-static void print_untagged(const char *canonical)
-{
-	struct image_ref ref;
-	struct sk_err ignored;
-	char name[REF_STR_MAX];
-
-	if (!canonical[0] || ref_parse(canonical, &ref, &ignored) < 0)
-		return;
-	ref_familiar_name(&ref, name, sizeof(name));
-	if (ref.tag[0])
-		printf("untagged: %s:%s\n", name, ref.tag);
-	else
-		printf("untagged: %s@%s\n", name, ref.digest);
 }
 
 static bool has_record(const struct store_image *list, size_t n, size_t skip_to,
@@ -119,7 +91,7 @@ static int prune_records(struct store *s, bool all, size_t *deleted, struct sk_e
 			break;
 		if ((*deleted)++ == 0)
 			printf("Deleted Images:\n");
-		print_untagged(list[i].ref);
+		cli_print_untagged("untagged", list[i].ref);
 		/* The image is gone with its last record. */
 		if (!has_record(list, n, i + 1, list[i].config_digest))
 			printf("deleted: %s\n", list[i].config_digest);
@@ -157,7 +129,7 @@ static int image_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 	}
 	if (optind < argc)
 		return cli_usage_error(err, "image prune", "\"skiff image prune\" accepts no arguments");
-	if (!force && !confirmed(all ? "WARNING! This will remove all images without at least one "
+	if (!force && !cli_confirm(all ? "WARNING! This will remove all images without at least one "
 				       "container associated to them."
 				     : "WARNING! This will remove all dangling images."))
 		return 0;

@@ -90,21 +90,6 @@ static bool named_by_ref(const char *name, const struct store_image *img)
 	return !strcmp(canonical, img->ref);
 }
 
-static void print_untagged(const char *canonical)
-{
-	struct image_ref ref;
-	struct sk_err ignored;
-	char name[REF_STR_MAX];
-
-	if (!canonical[0] || ref_parse(canonical, &ref, &ignored) < 0)
-		return;
-	ref_familiar_name(&ref, name, sizeof(name));
-	if (ref.digest[0] && !ref.tag[0])
-		printf("Untagged: %s@%s\n", name, ref.digest);
-	else
-		printf("Untagged: %s:%s\n", name, ref.tag);
-}
-
 static int conflict(struct sk_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* docker's conflicts are plain failures of the command (exit 1), not skiff's. */
@@ -137,7 +122,7 @@ static int remove_by_ref(struct store *s, const char *name, const struct store_i
 				name, u.any, digest_hex(img->config_digest));
 	if (store_record_remove(s, img, err) < 0)
 		return -1;
-	print_untagged(img->ref);
+	cli_print_untagged("Untagged", img->ref);
 	if (refs > 1)
 		return 0;
 	if (u.running[0]) {
@@ -176,7 +161,7 @@ static int remove_by_id(struct store *s, const struct store_image *img,
 			continue;
 		if (store_record_remove(s, &list[i], err) < 0)
 			return -1;
-		print_untagged(list[i].ref);
+		cli_print_untagged("Untagged", list[i].ref);
 	}
 	printf("Deleted: %s\n", img->config_digest);
 	return 0;

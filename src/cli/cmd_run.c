@@ -33,7 +33,6 @@
 #include "util/fs.h"
 #include "util/log.h"
 
-#define ENV_FILE_MAX (1u << 20)
 
 enum pull_policy { PULL_MISSING, PULL_ALWAYS, PULL_NEVER };
 
@@ -410,12 +409,9 @@ static int build_env(const struct run_args *a, const struct image_config *cfg,
 		if (env_set(env, cfg->env[i], NULL, err) < 0)
 			return -1;
 	for (size_t f = 0; f < a->env_files.n; f++) {
-		cleanup_buf struct buf b = BUF_INIT(ENV_FILE_MAX);
 		struct strv lines = { 0 };
-		int r = fs_read_file(AT_FDCWD, a->env_files.v[f], ENV_FILE_MAX, &b, err);
+		int r = env_file_load(a->env_files.v[f], &lines, err);
 
-		if (r == 0)
-			r = env_file_parse(b.data, b.len, a->env_files.v[f], &lines, err);
 		for (size_t i = 0; r == 0 && i < lines.n; i++)
 			r = env_set(env, lines.v[i], getenv, err);
 		strv_release(&lines);

@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "image/ref.h"
 #include "runtime/userns.h"
 #include "util/log.h"
 
@@ -50,6 +52,33 @@ int cli_usage_error(struct sk_err *err, const char *cmd, const char *fmt, ...)
 	err_set(err, 0, "%s\nSee 'skiff %s --help'.", msg, cmd);
 	err->exit_code = EXIT_SKIFF;
 	return -1;
+}
+
+bool cli_confirm(const char *warning)
+{
+	char line[64];
+
+	fprintf(stdout, "%s\nAre you sure you want to continue? [y/N] ", warning);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	line[strcspn(line, "\r\n")] = '\0';
+	return !strcasecmp(line, "y") || !strcasecmp(line, "yes");
+}
+
+void cli_print_untagged(const char *label, const char *canonical)
+{
+	struct image_ref ref;
+	struct sk_err ignored;
+	char name[REF_STR_MAX];
+
+	if (!canonical[0] || ref_parse(canonical, &ref, &ignored) < 0)
+		return;
+	ref_familiar_name(&ref, name, sizeof(name));
+	if (ref.tag[0])
+		printf("%s: %s:%s\n", label, name, ref.tag);
+	else
+		printf("%s: %s@%s\n", label, name, ref.digest);
 }
 
 void cli_print_usage(const struct command *cmd)

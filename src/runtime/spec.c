@@ -6,11 +6,14 @@
 #include "runtime/spec.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 
 int strv_push_n(struct strv *s, const char *str, size_t len, struct sk_err *err)
 {
@@ -233,6 +236,15 @@ int env_set(struct strv *env, const char *kv, char *(*lookup_env)(const char *),
 	if (asprintf(&joined, "%s=%s", kv, val) < 0)
 		return err_set(err, ENOMEM, "cannot set '%s'", kv);
 	return env_set_full(env, joined, err);
+}
+
+int env_file_load(const char *path, struct strv *out, struct sk_err *err)
+{
+	cleanup_buf struct buf b = BUF_INIT(ENV_FILE_MAX);
+
+	if (fs_read_file(AT_FDCWD, path, ENV_FILE_MAX, &b, err) < 0)
+		return -1;
+	return env_file_parse(b.data ? b.data : "", b.len, path, out, err);
 }
 
 int env_file_parse(const char *data, size_t len, const char *name, struct strv *out,

@@ -131,6 +131,9 @@ const char *env_get(char *const *env, const char *key);
  * skipped, leading whitespace trimmed; pushed (unmerged) onto out. */
 int env_file_parse(const char *data, size_t len, const char *name, struct strv *out,
 		   struct sk_err *err);
+/* Read the --env-file at path (at most ENV_FILE_MAX bytes) and parse it onto out. */
+#define ENV_FILE_MAX (1u << 20)
+int env_file_load(const char *path, struct strv *out, struct sk_err *err);
 
 /* -v SRC:DST[:OPTS] -> a bind mount (OPTS: ro, rw, and propagation/selinux
  * options that are accepted and ignored). SRC and DST must be absolute. */
