@@ -71,3 +71,22 @@ def wait_for(pred, timeout=10.0, what="condition"):
 def host_mount_lines_mentioning(path):
     with open("/proc/self/mountinfo") as f:
         return [l for l in f if path in l]
+
+
+# A shell that exits 42 on SIGUSR1: the command to run (after argv) when
+# checking that a signal sent to skiff reaches the process in the container.
+USR1_TRAP = 'trap "exit 42" USR1; echo ready; while :; do sleep 0.05; done'
+
+
+def assert_usr1_forwarded(argv, env):
+    """Start argv (a skiff command ending in `/bin/sh -c USR1_TRAP`), send
+    skiff SIGUSR1 once the shell is ready: skiff must exit with its 42."""
+    import signal
+    import subprocess
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        proc.send_signal(signal.SIGUSR1)
+        assert proc.wait(timeout=10) == 42
+    finally:
+        proc.kill()

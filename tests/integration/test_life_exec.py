@@ -245,16 +245,8 @@ def test_exec_exit_codes(skiff, ctr):
 
 
 def test_exec_signal_is_forwarded(ctr):
-    p = subprocess.Popen(ctr.skiff.cmd("exec", "x", "sh", "-c",
-                                       'trap "exit 42" USR1; echo ready; '
-                                       'while :; do sleep 0.05; done'),
-                         env=ctr.skiff.env, stdout=subprocess.PIPE, text=True)
-    try:
-        assert p.stdout.readline() == "ready\n"
-        p.send_signal(signal.SIGUSR1)
-        assert p.wait(timeout=10) == 42
-    finally:
-        p.kill()
+    runlib.assert_usr1_forwarded(ctr.skiff.cmd("exec", "x", "sh", "-c", runlib.USR1_TRAP),
+                                 ctr.skiff.env)
 
 
 def test_exec_stopped_container(skiff, image):

@@ -54,15 +54,8 @@ def test_exit_after_signal_is_128_plus_n(skiff, image):
 
 
 def test_sig_proxy_forwards_to_pid_1(skiff, image):
-    proc = skiff.popen("run", "--rm", image, "/bin/sh", "-c",
-                       'trap "exit 42" USR1; echo ready; while :; do sleep 0.05; done',
-                       stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline() == "ready\n"
-        proc.send_signal(signal.SIGUSR1)
-        assert proc.wait(timeout=10) == 42
-    finally:
-        proc.kill()
+    runlib.assert_usr1_forwarded(skiff.cmd("run", "--rm", image, "/bin/sh", "-c",
+                                           runlib.USR1_TRAP), skiff.env)
 
 
 def test_init_forwards_sigterm_and_exits_with_childs_status(skiff, image):
