@@ -410,7 +410,8 @@ static int split_auth_field(const char *path, const char *key, const char *b64, 
 }
 
 /* One "auths" entry -> user/pass: base64 "auth", or "username"/"password".
- * Returns 1 found, 0 when the entry holds no credentials (e.g. a helper's stub). */
+ * Returns 1 found, 0 when the entry holds no credentials (docker leaves "{}" there
+ * when a credential helper keeps them). */
 static int entry_credentials(const char *path, const char *key, json_t *entry, char **user,
 			     char **pass, struct sk_err *err)
 {
