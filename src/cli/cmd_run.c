@@ -135,16 +135,23 @@ static const struct option run_options[] = {
 	{ 0 },
 };
 
-static int parse_bool(const char *flag, const char *v, bool *out, struct sk_err *err)
+/* A flag's boolean value: absent (a bare flag) means true. */
+static int parse_yes_no(const char *v, bool *out)
 {
 	if (!v || !strcmp(v, "true") || !strcmp(v, "1"))
 		*out = true;
 	else if (!strcmp(v, "false") || !strcmp(v, "0"))
 		*out = false;
 	else
-		return cli_usage_error(err, "run", "invalid argument \"%s\" for \"%s\" flag", v,
-				       flag);
+		return -1;
 	return 0;
+}
+
+static int parse_bool(const char *flag, const char *v, bool *out, struct sk_err *err)
+{
+	if (parse_yes_no(v, out) == 0)
+		return 0;
+	return cli_usage_error(err, "run", "invalid argument \"%s\" for \"%s\" flag", v, flag);
 }
 
 static int parse_network(const char *v, struct run_args *a, struct sk_err *err)
@@ -193,17 +200,6 @@ static int parse_ulimit(const char *v, struct run_args *a, struct sk_err *err)
 		return 0;
 	return cli_usage_error(err, "run", "invalid argument \"%s\" for \"--ulimit\" flag: %s", v,
 			       err->msg);
-}
-
-static int parse_yes_no(const char *v, bool *out)
-{
-	if (!v || !strcmp(v, "true") || !strcmp(v, "1"))
-		*out = true;
-	else if (!strcmp(v, "false") || !strcmp(v, "0"))
-		*out = false;
-	else
-		return -1;
-	return 0;
 }
 
 /* --security-opt: seccomp=unconfined|FILE, no-new-privileges[=bool]; docker's
