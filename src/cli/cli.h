@@ -6,6 +6,7 @@
 #define SKIFF_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "image/store.h"
 #include "util/config.h"
@@ -54,6 +55,24 @@ bool cli_confirm(const char *warning);
 /* "<label>: busybox:latest" (or name@digest) for a canonical reference;
  * nothing for "" (docker says "untagged:" in prune, "Untagged:" in rmi). */
 void cli_print_untagged(const char *label, const char *canonical);
+
+/* `skiff container SUB ...` / `skiff image SUB ...`: SUB is the group's own
+ * prune, or an alias of a top-level command run with the same arguments
+ * (extra_arg, when set, goes first: "--type=image" for inspect). */
+struct cli_alias {
+	const char *name;
+	const struct command *cmd;
+	const char *extra_arg;
+};
+struct cli_group {
+	const char *name;
+	const char *usage;
+	const struct cli_alias *aliases;
+	size_t n_aliases;
+	int (*prune)(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err);
+};
+int cli_run_group(const struct cli_group *g, struct cli_ctx *ctx, int argc, char **argv,
+		  struct sk_err *err);
 
 /* cmd_start.c: resolve each name (name, id or id prefix), call fn, print the
  * name as given when fn succeeds; errors are printed as they come. Returns

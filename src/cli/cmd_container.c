@@ -115,53 +115,21 @@ static int container_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk
 	return 0;
 }
 
-/* `container SUB ARGS...` -> the top-level command SUB with the same argv. */
-struct alias {
-	const char *name;
-	const struct command *cmd;
-};
-
-static int run_as(const struct command *cmd, struct cli_ctx *ctx, int argc, char **argv,
-		  const char *extra, struct sk_err *err)
-{
-	cleanup_free char **args = calloc((size_t)argc + 2, sizeof(*args));
-	int n = 0;
-
-	if (!args)
-		return err_set(err, ENOMEM, "cannot run '%s'", cmd->name);
-	args[n++] = (char *)cmd->name;
-	if (extra)
-		args[n++] = (char *)extra;
-	for (int i = 1; i < argc; i++)
-		args[n++] = argv[i];
-	optind = 0;
-	return cmd->exec(ctx, n, args, err);
-}
-
 static int exec_container(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
-	const struct alias aliases[] = {
-		{ "ls", &cmd_ps },	   { "ps", &cmd_ps },	       { "list", &cmd_ps },
-		{ "rm", &cmd_rm },	   { "remove", &cmd_rm },      { "run", &cmd_run },
-		{ "start", &cmd_start },   { "stop", &cmd_stop },      { "kill", &cmd_kill },
-		{ "wait", &cmd_wait },	   { "logs", &cmd_logs },      { "exec", &cmd_exec },
-		{ "restart", &cmd_restart },
+	static const struct cli_alias aliases[] = {
+		{ "ls", &cmd_ps, NULL },	   { "ps", &cmd_ps, NULL },
+		{ "list", &cmd_ps, NULL },	   { "rm", &cmd_rm, NULL },
+		{ "remove", &cmd_rm, NULL },	   { "run", &cmd_run, NULL },
+		{ "start", &cmd_start, NULL },	   { "stop", &cmd_stop, NULL },
+		{ "kill", &cmd_kill, NULL },	   { "wait", &cmd_wait, NULL },
+		{ "logs", &cmd_logs, NULL },	   { "exec", &cmd_exec, NULL },
+		{ "restart", &cmd_restart, NULL }, { "inspect", &cmd_inspect, "--type=container" },
 	};
-	const char *sub = argc > 1 ? argv[1] : NULL;
+	static const struct cli_group group = { "container", container_usage, aliases,
+						ARRAY_SIZE(aliases), container_prune };
 
-	if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
-		fputs(container_usage, sub ? stdout : stderr);
-		return sub ? 0 : cli_usage_error(err, "container", "a subcommand is required");
-	}
-	if (!strcmp(sub, "prune"))
-		return container_prune(ctx, argc - 1, argv + 1, err);
-	if (!strcmp(sub, "inspect"))
-		return run_as(&cmd_inspect, ctx, argc - 1, argv + 1, "--type=container", err);
-	for (size_t i = 0; i < ARRAY_SIZE(aliases); i++)
-		if (!strcmp(sub, aliases[i].name))
-			return run_as(aliases[i].cmd, ctx, argc - 1, argv + 1, NULL, err);
-	return cli_usage_error(err, "container", "unknown command \"%s\" for \"skiff container\"",
-			       sub);
+	return cli_run_group(&group, ctx, argc, argv, err);
 }
 
 const struct command cmd_container = {

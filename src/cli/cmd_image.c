@@ -143,46 +143,18 @@ static int image_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 	return 0;
 }
 
-static int run_as(const struct command *cmd, struct cli_ctx *ctx, int argc, char **argv,
-		  const char *extra, struct sk_err *err)
-{
-	cleanup_free char **args = calloc((size_t)argc + 2, sizeof(*args));
-	int n = 0;
-
-	if (!args)
-		return err_set(err, ENOMEM, "cannot run '%s'", cmd->name);
-	args[n++] = (char *)cmd->name;
-	if (extra)
-		args[n++] = (char *)extra;
-	for (int i = 1; i < argc; i++)
-		args[n++] = argv[i];
-	optind = 0;
-	return cmd->exec(ctx, n, args, err);
-}
-
 static int exec_image(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
-	static const struct {
-		const char *name;
-		const struct command *cmd;
-	} aliases[] = {
-		{ "ls", &cmd_images },	 { "list", &cmd_images }, { "rm", &cmd_rmi },
-		{ "remove", &cmd_rmi }, { "pull", &cmd_pull },	  { "load", &cmd_load },
+	static const struct cli_alias aliases[] = {
+		{ "ls", &cmd_images, NULL }, { "list", &cmd_images, NULL },
+		{ "rm", &cmd_rmi, NULL },    { "remove", &cmd_rmi, NULL },
+		{ "pull", &cmd_pull, NULL }, { "load", &cmd_load, NULL },
+		{ "inspect", &cmd_inspect, "--type=image" },
 	};
-	const char *sub = argc > 1 ? argv[1] : NULL;
+	static const struct cli_group group = { "image", image_usage, aliases, ARRAY_SIZE(aliases),
+						image_prune };
 
-	if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
-		fputs(image_usage, sub ? stdout : stderr);
-		return sub ? 0 : cli_usage_error(err, "image", "a subcommand is required");
-	}
-	if (!strcmp(sub, "prune"))
-		return image_prune(ctx, argc - 1, argv + 1, err);
-	if (!strcmp(sub, "inspect"))
-		return run_as(&cmd_inspect, ctx, argc - 1, argv + 1, "--type=image", err);
-	for (size_t i = 0; i < ARRAY_SIZE(aliases); i++)
-		if (!strcmp(sub, aliases[i].name))
-			return run_as(aliases[i].cmd, ctx, argc - 1, argv + 1, NULL, err);
-	return cli_usage_error(err, "image", "unknown command \"%s\" for \"skiff image\"", sub);
+	return cli_run_group(&group, ctx, argc, argv, err);
 }
 
 const struct command cmd_image = {

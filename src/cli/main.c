@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "image/ref.h"
+#include "util/cleanup.h"
 #include "runtime/userns.h"
 #include "util/log.h"
 
@@ -79,6 +80,41 @@ void cli_print_untagged(const char *label, const char *canonical)
 		printf("%s: %s:%s\n", label, name, ref.tag);
 	else
 		printf("%s: %s@%s\n", label, name, ref.digest);
+}
+
+static int run_alias(const struct cli_alias *a, struct cli_ctx *ctx, int argc, char **argv,
+		     struct sk_err *err)
+{
+	cleanup_free char **args = calloc((size_t)argc + 2, sizeof(*args));
+	int n = 0;
+
+	if (!args)
+		return err_set(err, ENOMEM, "cannot run '%s'", a->cmd->name);
+	args[n++] = (char *)a->cmd->name;
+	if (a->extra_arg)
+		args[n++] = (char *)a->extra_arg;
+	for (int i = 1; i < argc; i++)
+		args[n++] = argv[i];
+	optind = 0;
+	return a->cmd->exec(ctx, n, args, err);
+}
+
+int cli_run_group(const struct cli_group *g, struct cli_ctx *ctx, int argc, char **argv,
+		  struct sk_err *err)
+{
+	const char *sub = argc > 1 ? argv[1] : NULL;
+
+	if (!sub || !strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+		fputs(g->usage, sub ? stdout : stderr);
+		return sub ? 0 : cli_usage_error(err, g->name, "a subcommand is required");
+	}
+	if (!strcmp(sub, "prune"))
+		return g->prune(ctx, argc - 1, argv + 1, err);
+	for (size_t i = 0; i < g->n_aliases; i++)
+		if (!strcmp(sub, g->aliases[i].name))
+			return run_alias(&g->aliases[i], ctx, argc - 1, argv + 1, err);
+	return cli_usage_error(err, g->name, "unknown command \"%s\" for \"skiff %s\"", sub,
+			       g->name);
 }
 
 void cli_print_usage(const struct command *cmd)
