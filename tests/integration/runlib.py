@@ -90,3 +90,26 @@ def assert_usr1_forwarded(argv, env):
         assert proc.wait(timeout=10) == 42
     finally:
         proc.kill()
+
+
+def read_until(fd, pattern, timeout=10.0):
+    """Read fd (a pty master) until the bytes so far match pattern and return
+    them all; an AssertionError naming what came if they never do."""
+    import re
+    import select
+    buf = b""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if not r:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        buf += chunk
+        if re.search(pattern, buf):
+            return buf
+    raise AssertionError(f"no {pattern!r} in {buf!r}")

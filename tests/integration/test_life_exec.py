@@ -8,7 +8,6 @@ import json
 import os
 import pty
 import re
-import select
 import signal
 import struct
 import subprocess
@@ -287,23 +286,6 @@ def test_exec_when_container_exits_meanwhile(skiff, image):
         c.stop()
 
 
-def read_until(fd, pattern, timeout=10.0):
-    buf = b""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        r, _, _ = select.select([fd], [], [], 0.1)
-        if not r:
-            continue
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        buf += chunk
-        if re.search(pattern, buf):
-            return buf
-    raise AssertionError(f"no {pattern!r} in {buf!r}")
 
 
 def spawn_in_pty(argv, env, rows=33, cols=101):
@@ -329,10 +311,10 @@ def test_exec_it_through_a_real_pty(ctr):
     pid, fd = spawn_in_pty(ctr.skiff.cmd("exec", "-it", "x", "sh"), ctr.skiff.env)
     try:
         os.write(fd, b"busybox tty; busybox stty size; echo $TERM; echo E''ND\n")
-        buf = read_until(fd, rb"\nEND\r?\n")
+        buf = runlib.read_until(fd, rb"\nEND\r?\n")
         assert re.search(rb"\n/dev/pts/\d+\r?\n33 101\r?\nxterm\r?\nEND", buf), buf
         os.write(fd, b"echo hi$((40+2)); exit 7\n")
-        read_until(fd, rb"\nhi42")
+        runlib.read_until(fd, rb"\nhi42")
         assert wait_exit(pid) == 7
     finally:
         os.close(fd)
@@ -342,12 +324,12 @@ def test_exec_it_follows_window_size(ctr):
     pid, fd = spawn_in_pty(ctr.skiff.cmd("exec", "-it", "x", "sh"), ctr.skiff.env)
     try:
         os.write(fd, b"busybox stty size\n")
-        read_until(fd, rb"\n33 101")
+        runlib.read_until(fd, rb"\n33 101")
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 120, 0, 0))
         os.kill(pid, signal.SIGWINCH)
         time.sleep(0.2)
         os.write(fd, b"busybox stty size\n")
-        read_until(fd, rb"\n50 120")
+        runlib.read_until(fd, rb"\n50 120")
         os.write(fd, b"exit\n")
         assert wait_exit(pid) == 0
     finally:
@@ -360,7 +342,7 @@ def test_exec_it_pty_is_the_container_s(ctr):
     pid, fd = spawn_in_pty(ctr.skiff.cmd("exec", "-it", "x", "sh"), ctr.skiff.env)
     try:
         os.write(fd, b"ls /dev/pts; echo E''ND\n")
-        buf = read_until(fd, rb"\nEND\r?\n")
+        buf = runlib.read_until(fd, rb"\nEND\r?\n")
         # Only the container's own terminal (its devpts instance starts at 0).
         listed = buf.split(b"E''ND\r\n")[-1].split()
         assert listed[:2] == [b"0", b"ptmx"], buf

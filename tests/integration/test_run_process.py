@@ -5,10 +5,8 @@ import glob
 import json
 import os
 import re
-import select
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -89,20 +87,6 @@ def test_stdin_is_null_without_i_and_open_with_i(skiff, image):
     assert skiff.ok("run", "--rm", "-i", image, "cat", input="data").stdout == "data"
 
 
-def read_until(fd, pattern, timeout=10):
-    buf = b""
-    end = time.time() + timeout
-    while time.time() < end and not re.search(pattern, buf):
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            buf += chunk
-    return buf
 
 
 def test_tty_through_a_real_pseudo_terminal(skiff, image):
@@ -112,7 +96,7 @@ def test_tty_through_a_real_pseudo_terminal(skiff, image):
     os.close(slave)
     try:
         os.write(master, b"tty; echo $((6*7))\n")
-        out = read_until(master, rb"\n42\r?\n")
+        out = runlib.read_until(master, rb"\n42\r?\n")
         assert b"/dev/pts/0" in out, out
         assert re.search(rb"\n42\r?\n", out), out
         os.write(master, b"exit 5\n")
