@@ -36,7 +36,7 @@ TEST_LIBS := $(shell pkg-config --libs libarchive)
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/image/*.c src/runtime/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o) $(O)/src/stub/blob.o
 CLI_OBJ := $(CLI_SRC:%.c=$(O)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
@@ -46,7 +46,7 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 all: skiff
 
 skiff: $(O)/skiff
-	@cp $< $@
+	@cp $< $@.tmp && mv -f $@.tmp $@
 
 $(O)/skiff: $(CLI_OBJ) $(O)/libskiff.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(O)/libskiff.a $(LDLIBS)
@@ -59,6 +59,21 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# skiff-init (src/stub/skiff_init.c): the one program that runs inside
+# containers. Freestanding and static, never sanitized (it has no libc to
+# report to), then embedded in skiff as data (src/stub/blob.S).
+STUB_CFLAGS := -Os -g0 -static -nostdlib -ffreestanding -fno-builtin -fno-pie -no-pie \
+	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables -fcf-protection=none \
+	-Wall -Wextra -Werror -Isrc -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,norelro -Wl,-z,noseparate-code -s
+$(O)/stub/skiff-init: src/stub/skiff_init.c src/runtime/stub_proto.h
+	@mkdir -p $(dir $@)
+	@echo "  STUB $@"
+	@$(CC) $(STUB_CFLAGS) -o $@ $<
+
+$(O)/src/stub/blob.o: src/stub/blob.S $(O)/stub/skiff-init
+	@mkdir -p $(dir $@)
+	@$(CC) -c -DSTUB_BIN='"$(O)/stub/skiff-init"' -o $@ $<
 
 $(O)/tests/%: tests/unit/%.c $(O)/libskiff.a tests/unit/unit.h
 	@mkdir -p $(dir $@)

@@ -493,6 +493,10 @@ static int set_security(struct cli_ctx *ctx, struct run_args *a, struct rt_spec 
 	rlimit_clamp(&a->rlimits);
 	spec->process.rlimits = a->rlimits;
 	spec->resources = a->limits;
+	if (!spec->resources.pids_limit && ctx->cfg.default_pids_limit > 0) {
+		spec->resources.pids_limit = ctx->cfg.default_pids_limit;
+		spec->resources.pids_default = true;
+	}
 	spec->resources.devices_allow_all = a->privileged;
 	return 0;
 }

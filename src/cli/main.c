@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,16 @@ static int run_command(const struct command *cmd, struct cli_ctx *ctx, int argc,
 	return ret;
 }
 
+/* A closed stdin, stdout or stderr would be taken by the next open(): a pipe
+ * of the container's relay must not become skiff's own "stdout" (git does
+ * the same). Each open fills the lowest free descriptor, the one missing. */
+static void keep_stdio_open(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+			open("/dev/null", O_RDWR);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = { .argv0 = argv[0], .store = { .root_fd = -1 } };
@@ -213,6 +224,7 @@ int main(int argc, char **argv)
 	const char *dbg = getenv("SKIFF_DEBUG");
 	int idx, ret;
 
+	keep_stdio_open();
 	if (dbg && *dbg && strcmp(dbg, "0") != 0)
 		log_set_debug(true);
 	if (config_load(&ctx.cfg, &err) < 0)

@@ -33,6 +33,22 @@ static const char *const store_dirs[] = {
 	"blobs", "blobs/sha256", "partial", "locks", "layers", "containers", "tmp",
 };
 
+/* Nobody but the store's owner may look in: refs name the images, the
+ * containers' config.json hold their environment (-e secrets). Earlier
+ * versions made the root 0711; an existing root is tightened. */
+static int store_make_private(const struct store *s, struct sk_err *err)
+{
+	struct stat st;
+
+	if (fstat(s->root_fd, &st) < 0)
+		return err_set(err, errno, "cannot stat '%s'", s->root);
+	if (st.st_uid != geteuid() || !(st.st_mode & 077))
+		return 0;
+	if (fchmod(s->root_fd, st.st_mode & 0700) < 0)
+		return err_set(err, errno, "cannot make '%s' private", s->root);
+	return 0;
+}
+
 int store_open(struct store *s, const char *root, struct sk_err *err)
 {
 	s->root_fd = -1;
@@ -42,12 +58,14 @@ int store_open(struct store *s, const char *root, struct sk_err *err)
 	if (s->root_fd < 0) {
 		if (errno != ENOENT)
 			return err_set(err, errno, "cannot open '%s'", root);
-		if (fs_mkdir_p(AT_FDCWD, root, 0711, err) < 0)
+		if (fs_mkdir_p(AT_FDCWD, root, 0700, err) < 0)
 			return -1;
 		s->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (s->root_fd < 0)
 			return err_set(err, errno, "cannot open '%s'", root);
 	}
+	if (store_make_private(s, err) < 0)
+		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(store_dirs); i++) {
 		if (mkdirat(s->root_fd, store_dirs[i], 0700) < 0 && errno != EEXIST)
 			return err_set(err, errno, "cannot create '%s/%s'", root, store_dirs[i]);
@@ -117,7 +135,7 @@ int store_blob_put(struct store *s, const char *digest, const void *data, size_t
 	if (store_blob_exists(s, digest))
 		return 0;
 	blob_name(digest, name, sizeof(name));
-	return fs_write_atomic(s->root_fd, name, data, len, 0644, err);
+	return fs_write_atomic(s->root_fd, name, data, len, 0600, err);
 }
 
 int store_blob_get(struct store *s, const char *digest, size_t max, struct buf *out,
@@ -250,7 +268,7 @@ int store_layer_tmp_commit(struct store *s, struct layer_tmp *t, const char *dif
 		return err_set(err, 0, "invalid diff_id '%s'", diff_id);
 	snprintf(size_name, sizeof(size_name), "%s/size", t->name);
 	snprintf(size_str, sizeof(size_str), "%" PRIu64 "\n", size);
-	if (fs_write_atomic(s->root_fd, size_name, size_str, strlen(size_str), 0644, err) < 0)
+	if (fs_write_atomic(s->root_fd, size_name, size_str, strlen(size_str), 0600, err) < 0)
 		return -1;
 	/* No syncfs of the extracted files here: the rename is atomic against a
 	 * killed process (the page cache survives it), which is what the store
@@ -410,7 +428,7 @@ static int refs_write(struct store *s, const struct store_image *list, size_t n,
 				list[i].manifest_digest, list[i].config_digest) < 0)
 			return err_set(err, E2BIG, "too many image records");
 	}
-	return fs_write_atomic(s->root_fd, "refs", b.data ? b.data : "", b.len, 0644, err);
+	return fs_write_atomic(s->root_fd, "refs", b.data ? b.data : "", b.len, 0600, err);
 }
 
 static bool config_referenced(const struct store_image *list, size_t n, const char *config)

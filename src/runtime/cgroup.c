@@ -253,7 +253,7 @@ int cgroup_limits_check(const struct cgroup_limits *lim, struct sk_err *err)
 bool cgroup_limits_any(const struct cgroup_limits *lim)
 {
 	return lim->memory || lim->memory_swap || lim->cpu_quota || lim->cpu_period ||
-	       lim->cpu_shares || lim->cpuset_cpus[0] || lim->pids_limit;
+	       lim->cpu_shares || lim->cpuset_cpus[0] || (lim->pids_limit && !lim->pids_default);
 }
 
 uint64_t cgroup_shares_to_weight(uint64_t shares)
@@ -326,6 +326,22 @@ static int64_t swap_total(const struct cgroup_limits *lim)
 	return lim->memory > INT64_MAX / 2 ? -1 : lim->memory * 2;
 }
 
+static int limit_pids(const struct cgroup_dir *d, const struct cgroup_limits *lim,
+		      struct sk_err *err)
+{
+	char v[32];
+
+	if (!lim->pids_limit)
+		return 0;
+	fmt_i64(v, sizeof(v), lim->pids_limit);
+	if (lim->pids_default) {
+		if (write_at(d->fd, "pids.max", v) < 0)
+			log_debug("cgroup: default pids limit not applied in '%s'", d->path);
+		return 0;
+	}
+	return set_limit(d, "pids.max", v, "no pids controller", err);
+}
+
 static int limits_v2(const struct cgroup_dir *d, const struct cgroup_limits *lim,
 		     struct sk_err *err)
 {
@@ -358,10 +374,7 @@ static int limits_v2(const struct cgroup_dir *d, const struct cgroup_limits *lim
 	if (lim->cpuset_cpus[0] &&
 	    set_limit(d, "cpuset.cpus", lim->cpuset_cpus, "no cpuset controller", err) < 0)
 		return -1;
-	fmt_i64(v, sizeof(v), lim->pids_limit);
-	if (lim->pids_limit && set_limit(d, "pids.max", v, "no pids controller", err) < 0)
-		return -1;
-	return 0;
+	return limit_pids(d, lim, err);
 }
 
 static int limits_v1_memory(const struct cgroup_dir *d, const struct cgroup_limits *lim,
@@ -405,9 +418,7 @@ static int limits_v1_cpu(const struct cgroup_dir *d, const struct cgroup_limits 
 static int limits_v1(const struct cgroup_dir *d, const struct cgroup_limits *lim,
 		     struct sk_err *err)
 {
-	char v[32];
-
-	if (strcmp(d->controller, "memory") == 0)
+		if (strcmp(d->controller, "memory") == 0)
 		return limits_v1_memory(d, lim, err);
 	if (strcmp(d->controller, "cpu") == 0)
 		return limits_v1_cpu(d, lim, err);
@@ -415,10 +426,8 @@ static int limits_v1(const struct cgroup_dir *d, const struct cgroup_limits *lim
 		return set_limit(d, "cpuset.cpus", lim->cpuset_cpus, "no cpuset controller", err);
 	if (strcmp(d->controller, "devices") == 0)
 		return cgroup_devices_v1(d->fd, lim->devices_allow_all, err);
-	if (strcmp(d->controller, "pids") == 0 && lim->pids_limit) {
-		fmt_i64(v, sizeof(v), lim->pids_limit);
-		return set_limit(d, "pids.max", v, "no pids controller", err);
-	}
+	if (strcmp(d->controller, "pids") == 0)
+		return limit_pids(d, lim, err);
 	return 0;
 }
 
@@ -573,7 +582,7 @@ static void warn_missing_v1(const struct cgroup *cg, const struct cgroup_limits 
 		     {"pids", "--pids-limit"},
 		     {"cpuset", "--cpuset-cpus"},
 		     {"devices", "device access (docker's default list)"}};
-	bool wanted[] = {lim->memory != 0, lim->cpu_quota || lim->cpu_shares, lim->pids_limit != 0,
+	bool wanted[] = {lim->memory != 0, lim->cpu_quota || lim->cpu_shares, lim->pids_limit && !lim->pids_default,
 			 lim->cpuset_cpus[0] != '\0', !lim->devices_allow_all};
 
 	for (size_t i = 0; i < ARRAY_SIZE(needs); i++) {

@@ -47,6 +47,9 @@ struct cgroup_limits {
 	uint64_t cpu_shares; /* v1 shares (2..262144); v2 gets the crun weight */
 	char cpuset_cpus[256];
 	int64_t pids_limit; /* -1 unlimited */
+	/* pids_limit is skiff's default ("default-pids-limit"), not asked for:
+	 * a host that cannot apply it runs the container without, silently. */
+	bool pids_default;
 	/* --privileged: every device; otherwise docker's default device list
 	 * (cgroup_devices.c). Not a "limit" for cgroup_limits_any(). */
 	bool devices_allow_all;

@@ -1,10 +1,12 @@
 /*
- * The container's first process, from clone3 to execve: mounts, pivot_root,
- * hostname, credentials, working directory, then the command (with docker's
- * PATH lookup done here, in the container, with the container's PATH). Any
+ * The container's first process, from clone3 to execve: it drops everything
+ * of skiff's it holds (child_isolate), then mounts, pivot_root, hostname,
+ * credentials, working directory, and execs skiff-init from its sealed memfd,
+ * which execs the command (PATH lookup in the container, with its PATH). Any
  * failure is sent to the parent over the sync socket as one message (exit
  * code + text) and the process exits; the parent prints it. The socket is
- * CLOEXEC, so a successful execve shows up in the parent as end-of-file.
+ * close-on-exec for the command, so its start shows in the parent as
+ * end-of-file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,9 +24,11 @@
 #include <unistd.h>
 
 #include "runtime/caps.h"
+#include "runtime/stub.h"
 #include "runtime/internal.h"
 #include "runtime/user.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 
 void child_fail(int sync_fd, const struct sk_err *err)
 {
@@ -36,69 +40,49 @@ void child_fail(int sync_fd, const struct sk_err *err)
 	_exit(msg.exit_code);
 }
 
-static int exec_failure(const char *cmd, const char *path, int e, struct sk_err *err)
+int child_isolate(const int stdio[3], int sync_fd, int *keep, int n_keep, struct sk_err *err)
 {
-	if (e == ENOENT || e == ENOTDIR) {
-		err_set(err, 0, "exec: \"%s\": stat %s: no such file or directory", cmd, path);
-		err->exit_code = EXIT_NOT_FOUND;
-		return -1;
+	int src[8], n = 4 + n_keep;
+	cleanup_close int null = -1;
+
+	if (n > (int)ARRAY_SIZE(src))
+		return err_set(err, EINVAL, "too many descriptors to keep");
+	prctl(PR_SET_DUMPABLE, 0);
+	for (int sig = 1; sig < _NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	for (int i = 0; i < 3; i++) {
+		if (stdio[i] >= 0)
+			continue;
+		if (null < 0 && (null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+			return err_set(err, errno, "cannot open /dev/null");
 	}
-	err_set(err, 0, "exec: \"%s\": %s", cmd,
-		e == EACCES ? "permission denied" : e == ENOEXEC ? "exec format error" : strerror(e));
-	err->exit_code = EXIT_CANNOT_INVOKE;
-	return -1;
+	for (int i = 0; i < n; i++) {
+		int from = i < 3 ? (stdio[i] >= 0 ? stdio[i] : null) : i == 3 ? sync_fd : keep[i - 4];
+
+		/* Above every target first, so no dup2 below clobbers a source. */
+		src[i] = fcntl(from, F_DUPFD_CLOEXEC, n);
+		if (src[i] < 0)
+			return err_set(err, errno, "cannot arrange the container's descriptors");
+	}
+	for (int i = 0; i < n; i++)
+		if (dup3(src[i], i, i >= 4 ? O_CLOEXEC : 0) < 0)
+			return err_set(err, errno, "cannot arrange the container's descriptors");
+	null = -1; /* closed below with everything else */
+	close_range((unsigned)n, ~0U, 0);
+	for (int i = 0; i < n_keep; i++)
+		keep[i] = 4 + i;
+	return 0;
 }
 
-/* Go's exec.LookPath (what docker uses): the first regular, executable file. */
-static bool is_executable_file(const char *path)
+int child_open_null(int rootfd, int fd, int flags, struct sk_err *err)
 {
-	struct stat st;
+	cleanup_close int null = fs_open_in_root(rootfd, "/dev/null", flags | O_NOCTTY, 0);
 
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
-}
-
-int child_exec(char *const *args, char *const *env, struct sk_err *err)
-{
-	const char *path = env_get(env, "PATH");
-	const char *p;
-	char full[PATH_MAX];
-
-	if (strchr(args[0], '/')) {
-		execve(args[0], args, env);
-		return exec_failure(args[0], args[0], errno, err);
-	}
-	for (p = path ? path : SPEC_DEFAULT_PATH; p && *p;) {
-		const char *colon = strchr(p, ':');
-		size_t len = colon ? (size_t)(colon - p) : strlen(p);
-
-		if (len > 0 && snprintf(full, sizeof(full), "%.*s/%s", (int)len, p, args[0]) <
-				       (int)sizeof(full) &&
-		    is_executable_file(full)) {
-			execve(full, args, env);
-			return exec_failure(args[0], full, errno, err);
-		}
-		p = colon ? colon + 1 : NULL;
-	}
-	err_set(err, 0, "exec: \"%s\": executable file not found in $PATH", args[0]);
-	err->exit_code = EXIT_NOT_FOUND;
-	return -1;
-}
-
-/* Everything skiff holds open must not leak into the container. */
-static int prepare_stdio(const struct child_ctx *c, struct sk_err *err)
-{
-	/* A detached container writes into its monitor's log pipes. */
-	if ((c->stdout_fd >= 0 && dup2(c->stdout_fd, STDOUT_FILENO) < 0) ||
-	    (c->stderr_fd >= 0 && dup2(c->stderr_fd, STDERR_FILENO) < 0))
-		return err_set(err, errno, "cannot connect the container's output");
-	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (c->keep_stdin || c->spec->process.terminal)
-		return 0;
-	/* docker without -i: the container's stdin is /dev/null. */
-	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || dup2(fd, STDIN_FILENO) < 0)
-		return err_set(err, errno, "cannot open /dev/null");
-	close(fd);
+	if (null < 0)
+		return err_set(err, -null, "cannot open the container's /dev/null");
+	if (dup2(null, fd) < 0)
+		return err_set(err, errno, "cannot open the container's /dev/null");
 	return 0;
 }
 
@@ -106,8 +90,13 @@ static int setup_mounts(const struct child_ctx *c, int rootfd, struct sk_err *er
 {
 	const struct rt_spec *spec = c->spec;
 
-	if (mounts_apply(rootfd, spec, err) < 0 ||
-	    mounts_mask_paths(rootfd, &spec->masked_paths, err) < 0 ||
+	if (mounts_apply(rootfd, spec, err) < 0)
+		return -1;
+	/* docker without -i: stdin is /dev/null, the container's own. */
+	if (c->stdio[0] < 0 && !spec->process.terminal &&
+	    child_open_null(rootfd, STDIN_FILENO, O_RDONLY, err) < 0)
+		return -1;
+	if (mounts_mask_paths(rootfd, &spec->masked_paths, err) < 0 ||
 	    mounts_readonly_paths(rootfd, &spec->readonly_paths, err) < 0)
 		return -1;
 	if (spec->process.cwd && rootfs_mkdir(rootfd, spec->process.cwd, err) < 0)
@@ -167,7 +156,7 @@ static int set_credentials(const struct rt_spec *spec, const struct user_resolve
 		groups[n++] = u->groups[i];
 	for (size_t i = 0; i < spec->process.user.n_additional_gids && n < ARRAY_SIZE(groups); i++)
 		groups[n++] = spec->process.user.additional_gids[i];
-	if (setgroups(n, groups) < 0 && !(errno == EPERM && user_setgroups_denied()))
+	if (setgroups(n, groups) < 0 && !(errno == EPERM && user_setgroups_denied(0)))
 		return err_set(err, errno, "cannot set the supplementary groups");
 	if (setgid(u->gid) < 0)
 		return id_failure("gid", u->gid, err);
@@ -244,16 +233,14 @@ static int finish_process(struct child_ctx *c, const struct user_resolved *user,
 	 * (otherwise the container could ptrace an unfiltered pid 1). */
 	if (spec->process.no_new_privileges && lock_down(spec, err) < 0)
 		return -1;
-	if (c->init && init_fork(c->sync_fd, err) < 0)
-		return -1;
-	if (spec->process.cwd && chdir(spec->process.cwd) < 0)
-		return err_set(err, errno, "cannot enter the working directory '%s'",
-			       spec->process.cwd);
+	if (spec->process.cwd && rootfs_enter_cwd(spec->process.cwd, err) < 0)
+		return err_wrap(err, "cannot enter the working directory");
 	if (build_env(spec, user, &env, err) < 0)
 		return -1;
 	umask(022);
 	sigprocmask(SIG_SETMASK, &c->orig_mask, NULL);
-	child_exec(spec->process.args.v, env.v, err);
+	stub_exec(c->stub_fd, c->init ? STUB_MODE_INIT : STUB_MODE_EXEC, spec->process.args.v,
+		  env.v, err);
 	strv_release(&env);
 	return -1;
 }
@@ -278,11 +265,13 @@ void child_main(struct child_ctx *c)
 	struct user_resolved user;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Nothing of skiff's may be open once the container's code runs. */
+	if (child_isolate(c->stdio, c->sync_fd, &c->stub_fd, 1, &err) < 0)
+		child_fail(c->sync_fd, &err);
+	c->sync_fd = STUB_SYNC_FD;
 	/* Modes given during setup (device nodes, mount points) are meant exactly. */
 	umask(0);
 	if (rlimit_apply(&c->spec->process.rlimits, &err) < 0)
-		child_fail(c->sync_fd, &err);
-	if (prepare_stdio(c, &err) < 0)
 		child_fail(c->sync_fd, &err);
 	if ((c->spec->namespaces & CLONE_NEWNET) && ns_loopback_up(&err) < 0)
 		child_fail(c->sync_fd, &err);

@@ -155,18 +155,3 @@ void console_resize(int master)
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
 		ioctl(master, TIOCSWINSZ, &ws);
 }
-
-int console_copy(int from, int to)
-{
-	char chunk[16384];
-	ssize_t n;
-
-	do
-		n = read(from, chunk, sizeof(chunk));
-	while (n < 0 && errno == EINTR);
-	if (n < 0 && errno == EAGAIN)
-		return 1;
-	if (n <= 0)
-		return 0; /* EOF, or EIO once the slave side is gone */
-	return fs_write_all(to, chunk, (size_t)n) < 0 ? 0 : 1;
-}

@@ -12,7 +12,5 @@ int console_raw_mode(int fd, struct termios *saved);
 void console_restore(int fd, const struct termios *saved);
 /* Give master the size of skiff's terminal (on start and on SIGWINCH). */
 void console_resize(int master);
-/* Copy what is readable on from to to. Returns 1 to go on, 0 at EOF or error. */
-int console_copy(int from, int to);
 
 #endif

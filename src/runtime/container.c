@@ -31,7 +31,9 @@
 #include "runtime/internal.h"
 #include "runtime/logfile.h"
 #include "runtime/names.h"
+#include "runtime/relay.h"
 #include "runtime/state.h"
+#include "runtime/stub.h"
 #include "runtime/userns.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -48,7 +50,7 @@
 static int write_small(int dirfd, const char *name, const char *data, size_t len,
 		       struct sk_err *err)
 {
-	cleanup_close int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cleanup_close int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 	if (fd < 0)
 		return err_set(err, errno, "cannot create '%s'", name);
@@ -400,7 +402,8 @@ static int bind_etc(const struct container *c, struct rt_spec *spec, const char 
 
 	snprintf(src, sizeof(src), "%s/%s", c->dir, name);
 	snprintf(dst, sizeof(dst), "/etc/%s", name);
-	return spec_add_mount(spec, dst, "bind", src, "rbind", err);
+	/* "copy": the container gets a copy, not the store's file (mounts.c). */
+	return spec_add_mount(spec, dst, "bind", src, "rbind,copy", err);
 }
 
 int container_add_etc_files(const struct container *c, struct rt_spec *spec, bool host_network,
@@ -472,166 +475,11 @@ int sync_read_child(int sock, int *master, const char *who, struct sk_err *err)
 	}
 }
 
-static int exit_status_of(const siginfo_t *si)
-{
-	if (si->si_code == CLD_EXITED)
-		return si->si_status;
-	return 128 + si->si_status;
-}
-
-struct relay {
-	int pidfd, sigfd, master;
-	bool stdin_open, sig_proxy;
-	struct logfile *log; /* detached: output goes here */
-	int out_rd, err_rd;  /* the log pipes' read ends, -1 when closed */
-};
-
-/* One read of the container's output into the log; 0 at end of file. */
-static int copy_to_log(int fd, const char *stream, struct logfile *log)
-{
-	char chunk[8192];
-	struct sk_err err = { 0 };
-	ssize_t n;
-
-	do
-		n = read(fd, chunk, sizeof(chunk));
-	while (n < 0 && errno == EINTR);
-	if (n < 0 && errno == EAGAIN)
-		return 1;
-	if (n <= 0)
-		return 0;
-	if (logfile_write(log, stream, chunk, (size_t)n, &err) < 0)
-		log_debug("log: %s", err.msg);
-	return 1;
-}
-
-/* The container's terminal output: to skiff's stdout, or to the log. */
-static int copy_master(const struct relay *r)
-{
-	return r->log ? copy_to_log(r->master, "stdout", r->log) : console_copy(r->master, STDOUT_FILENO);
-}
-
-static void drain_pipe(int *fd, const char *stream, struct logfile *log)
-{
-	if (*fd < 0)
-		return;
-	fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
-	while (copy_to_log(*fd, stream, log) > 0)
-		;
-	close(*fd);
-	*fd = -1;
-}
-
-static void handle_signal(const struct relay *r)
-{
-	struct signalfd_siginfo si;
-
-	while (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGWINCH) {
-			if (r->master >= 0)
-				console_resize(r->master);
-		} else if (r->sig_proxy) {
-			syscall(SYS_pidfd_send_signal, r->pidfd, (int)si.ssi_signo, NULL, 0);
-		}
-	}
-}
-
-/* The container's output after it exited: whatever is still in the pty or
- * the log pipes (nothing can write to them any more: the cgroup is empty). */
-static void drain_output(struct relay *r)
-{
-	if (r->master >= 0) {
-		struct pollfd p = { .fd = r->master, .events = POLLIN };
-
-		/* Only what is there now: a process of the container that still
-		 * holds the terminal must not keep skiff spinning on EAGAIN. */
-		fcntl(r->master, F_SETFL, fcntl(r->master, F_GETFL) | O_NONBLOCK);
-		while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN) && copy_master(r) > 0)
-			;
-	}
-	if (r->log) {
-		drain_pipe(&r->out_rd, "stdout", r->log);
-		drain_pipe(&r->err_rd, "stderr", r->log);
-		logfile_flush(r->log, &(struct sk_err){ 0 });
-	}
-}
-
-/* Wait for the container, forwarding signals and relaying the terminal. */
-static int wait_container(struct relay *r, int *status)
-{
-	for (;;) {
-		struct pollfd p[6] = {
-			{ .fd = r->pidfd, .events = POLLIN },
-			{ .fd = r->sigfd, .events = POLLIN },
-			{ .fd = r->master, .events = POLLIN },
-			{ .fd = r->stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
-			{ .fd = r->out_rd, .events = POLLIN },
-			{ .fd = r->err_rd, .events = POLLIN },
-		};
-
-		if (poll(p, 6, -1) < 0 && errno != EINTR)
-			return -1;
-		if (p[1].revents)
-			handle_signal(r);
-		if (p[2].revents && copy_master(r) == 0)
-			r->master = -1; /* keep the fd (closed by the caller), stop polling */
-		if (p[4].revents && copy_to_log(r->out_rd, "stdout", r->log) == 0) {
-			close(r->out_rd);
-			r->out_rd = -1;
-		}
-		if (p[5].revents && copy_to_log(r->err_rd, "stderr", r->log) == 0) {
-			close(r->err_rd);
-			r->err_rd = -1;
-		}
-		if (p[3].revents && console_copy(STDIN_FILENO, r->master) == 0) {
-			/* End of input: the terminal's EOF character. */
-			(void)!write(r->master, "\x04", 1);
-			r->stdin_open = false;
-		}
-		if (p[0].revents) {
-			siginfo_t si = { 0 };
-
-			if (waitid((idtype_t)P_PIDFD, (id_t)r->pidfd, &si, WEXITED) < 0)
-				return -1;
-			*status = exit_status_of(&si);
-			return 0;
-		}
-	}
-}
-
 static void reap(int pidfd)
 {
 	siginfo_t si;
 
 	waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED);
-}
-
-/* r arrives with pidfd, master and the log pipes set. */
-static int supervise(struct relay *r, const sigset_t *sigs, const struct run_opts *opts,
-		     int *status, struct sk_err *err)
-{
-	cleanup_close int sigfd = signalfd(-1, sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-	struct termios saved;
-	bool raw = false;
-	int ret;
-
-	if (sigfd < 0)
-		return err_set(err, errno, "cannot watch signals");
-	r->sigfd = sigfd;
-	r->sig_proxy = opts->sig_proxy;
-	r->log = opts->log;
-	/* Detached, nobody types: the terminal gets no input. */
-	if (r->master >= 0 && !opts->log) {
-		r->stdin_open = opts->interactive;
-		raw = opts->interactive && console_raw_mode(STDIN_FILENO, &saved) == 0;
-	}
-	ret = wait_container(r, status);
-	drain_output(r);
-	if (raw)
-		console_restore(STDIN_FILENO, &saved);
-	if (ret < 0)
-		return err_set(err, errno, "cannot wait for the container");
-	return 0;
 }
 
 /* Every container gets a cgroup (skiff/<id>), with or without limits, so
@@ -699,17 +547,6 @@ static int place_in_cgroup(const struct cgroup *cg, pid_t pid, int sock, struct 
 	return 0;
 }
 
-/* Log pipes of a detached container: [0] stdout, [1] stderr; each {read, write}. */
-static int open_log_pipes(const struct run_opts *opts, int pipes[2][2], struct sk_err *err)
-{
-	pipes[0][0] = pipes[0][1] = pipes[1][0] = pipes[1][1] = -1;
-	if (!opts->log)
-		return 0;
-	if (pipe2(pipes[0], O_CLOEXEC) < 0 || pipe2(pipes[1], O_CLOEXEC) < 0)
-		return err_set(err, errno, "cannot create the log pipes");
-	return 0;
-}
-
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -717,61 +554,107 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* The child is cloned and has its ends: the relay gets skiff's. */
+struct start {
+	struct relay_io io;
+	int child_stdio[3];
+	int stub_fd;
+	int sock, child_sock;
+	int pidfd, master;
+};
+
+static void start_release(struct start *st)
+{
+	relay_close(&st->io);
+	for (int i = 0; i < 3; i++)
+		close_fd(&st->child_stdio[i]);
+	close_fd(&st->stub_fd);
+	close_fd(&st->sock);
+	close_fd(&st->child_sock);
+	close_fd(&st->pidfd);
+	close_fd(&st->master);
+}
+
+static int start_prepare(const struct rt_spec *spec, const struct run_opts *opts,
+			 struct start *st, struct sk_err *err)
+{
+	int sv[2];
+
+	st->stub_fd = stub_memfd(err);
+	if (st->stub_fd < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return err_set(err, errno, "cannot create the sync socket");
+	st->sock = sv[0];
+	st->child_sock = sv[1];
+	st->io.log = opts->log;
+	st->io.input = opts->interactive && !opts->log;
+	/* With -t the terminal is all three; the child sends its master. */
+	if (!spec->process.terminal &&
+	    relay_make_pipes(st->io.input, &st->io, st->child_stdio, err) < 0)
+		return -1;
+	return 0;
+}
+
+static void kill_child(int pidfd)
+{
+	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	reap(pidfd);
+}
+
 static int start_and_wait(struct container *c, const struct rt_spec *spec,
 			  const struct run_opts *opts, struct cgroup *cg, bool *have_cg,
 			  const sigset_t *sigs, const sigset_t *orig, int *status, struct sk_err *err)
 {
-	int sv[2], pipes[2][2];
-	cleanup_close int pidfd = -1;
-	cleanup_close int master = -1;
-	cleanup_close int sock = -1;
+	struct start st = { .io = RELAY_IO_INIT,
+			    .child_stdio = { -1, -1, -1 },
+			    .stub_fd = -1,
+			    .sock = -1,
+			    .child_sock = -1,
+			    .pidfd = -1,
+			    .master = -1 };
+	cleanup_close int sigfd = -1;
 	unsigned long namespaces = spec->namespaces;
 	struct started started;
-	struct relay r = { .master = -1 };
 	pid_t pid;
 	int ret = -1;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return err_set(err, errno, "cannot create the sync socket");
-	sock = sv[0];
-	if (open_log_pipes(opts, pipes, err) < 0)
+	if (start_prepare(spec, opts, &st, err) < 0)
 		goto out;
 	namespaces &= ~(unsigned long)CLONE_NEWCGROUP; /* the child unshares it */
-	pid = ns_clone(namespaces, &pidfd, err);
+	pid = ns_clone(namespaces, &st.pidfd, err);
 	if (pid == 0) {
 		struct child_ctx cc = { .spec = spec,
-					.sync_fd = sv[1],
+					.sync_fd = st.child_sock,
+					.stub_fd = st.stub_fd,
 					.init = opts->init,
-					.keep_stdin = opts->interactive,
 					.cgroup_ns = spec->namespaces & CLONE_NEWCGROUP,
-					.stdout_fd = pipes[0][1],
-					.stderr_fd = pipes[1][1],
 					.orig_mask = *orig };
-		close(sv[0]);
+		memcpy(cc.stdio, st.child_stdio, sizeof(cc.stdio));
 		child_main(&cc);
 	}
-	close_fd(&sv[1]);
-	close_fd(&pipes[0][1]);
-	close_fd(&pipes[1][1]);
+	/* Only the child holds its ends: the pipes end when it does. */
+	close_fd(&st.child_sock);
+	for (int i = 0; i < 3; i++)
+		close_fd(&st.child_stdio[i]);
 	if (pid < 0)
 		goto out;
 	log_debug("run: cloned pid %d", (int)pid);
 	/* While the child mounts its root: the cgroup, then the go-ahead. */
 	if (cgroup_setup(c, spec, cg, have_cg, err) < 0 ||
-	    place_in_cgroup(*have_cg ? cg : NULL, pid, sock, err) < 0) {
+	    place_in_cgroup(*have_cg ? cg : NULL, pid, st.sock, err) < 0) {
 		struct sk_err child_err = { 0 };
 
 		/* A child that failed its own set-up meanwhile has exited (so it
 		 * could not be moved): its message is the one that matters. */
-		if (sync_read_child(sock, &master, "the container", &child_err) < 0 && child_err.msg[0])
+		if (sync_read_child(st.sock, &st.master, "the container", &child_err) < 0 &&
+		    child_err.msg[0])
 			*err = child_err;
-		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-		reap(pidfd);
+		kill_child(st.pidfd);
 		goto out;
 	}
-	if (sync_read_child(sock, &master, "the container", err) < 0) {
-		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-		reap(pidfd);
+	if (sync_read_child(st.sock, &st.master, "the container", err) < 0) {
+		kill_child(st.pidfd);
 		goto out;
 	}
 	log_debug("run: container process started");
@@ -781,21 +664,18 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 	err_clear(err);
 	if (opts->started)
 		opts->started(opts->started_arg);
-	r.pidfd = pidfd;
-	r.master = master;
-	r.out_rd = pipes[0][0];
-	r.err_rd = pipes[1][0];
-	pipes[0][0] = pipes[1][0] = -1;
-	ret = supervise(&r, sigs, opts, status, err);
+	sigfd = signalfd(-1, sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0) {
+		err_set(err, errno, "cannot watch signals");
+		kill_child(st.pidfd);
+		goto out;
+	}
+	st.io.master = st.master;
+	ret = relay_run(&st.io, st.pidfd, sigfd, opts->sig_proxy, status, err);
 	if (ret == 0)
 		log_debug("run: container exited with %d", *status);
-	close_fd(&r.out_rd);
-	close_fd(&r.err_rd);
 out:
-	close_fd(&sv[1]);
-	for (int i = 0; i < 2; i++)
-		for (int j = 0; j < 2; j++)
-			close_fd(&pipes[i][j]);
+	start_release(&st);
 	return ret;
 }
 

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -36,8 +37,10 @@
 #include "runtime/caps.h"
 #include "runtime/console.h"
 #include "runtime/internal.h"
+#include "runtime/relay.h"
 #include "runtime/seccomp.h"
 #include "runtime/state.h"
+#include "runtime/stub.h"
 #include "runtime/user.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -62,6 +65,10 @@ struct exec_plan {
 	const char *cwd, *user;
 	struct rt_capabilities caps; /* for uid 0; a non-root user keeps only bounding */
 	bool no_new_privs;
+	/* Rootless without subordinate ids: the container's user namespace
+	 * denies setgroups. Read on the host: the child, outside the
+	 * container's PID namespace, has no /proc/self in the container. */
+	bool setgroups_denied;
 	struct seccomp_prog seccomp;
 	struct rlimit limits[RLIM_NLIMITS];
 	bool have_limits[RLIM_NLIMITS];
@@ -410,6 +417,7 @@ static int make_plan(struct store *s, const char *ref, struct exec_plan *p, stru
 	    plan_seccomp(s, p, err) < 0)
 		return -1;
 	plan_rlimits(p);
+	p->setgroups_denied = user_setgroups_denied(p->target);
 	p->cwd = p->o->cwd && *p->o->cwd ? p->o->cwd : p->cfg.cwd && *p->cfg.cwd ? p->cfg.cwd : "/";
 	p->user = p->o->user ? p->o->user : p->cfg.user;
 	p->no_new_privs = p->cfg.no_new_privileges;
@@ -418,19 +426,22 @@ static int make_plan(struct store *s, const char *ref, struct exec_plan *p, stru
 
 /* --- the child ------------------------------------------------------------ */
 
+/* The container's own /dev/null where skiff relays nothing: stdin without
+ * -i, everything with -d. */
 static int child_stdio(const struct exec_plan *p, struct sk_err *err)
 {
-	cleanup_close int null = -1;
+	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 
-	if (p->o->tty && !p->o->detach)
-		return 0; /* the pty takes all three */
-	if (p->o->interactive && !p->o->detach)
+	if (rootfd < 0)
+		return err_set(err, errno, "cannot open the container's root");
+	if (p->o->detach) {
+		for (int fd = 0; fd < 3; fd++)
+			if (child_open_null(rootfd, fd, fd ? O_WRONLY : O_RDONLY, err) < 0)
+				return -1;
 		return 0;
-	null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0 || dup2(null, STDIN_FILENO) < 0)
-		return err_set(err, errno, "cannot open /dev/null");
-	if (p->o->detach && (dup2(null, STDOUT_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0))
-		return err_set(err, errno, "cannot open /dev/null");
+	}
+	if (!p->o->tty && !p->o->interactive)
+		return child_open_null(rootfd, STDIN_FILENO, O_RDONLY, err);
 	return 0;
 }
 
@@ -439,13 +450,15 @@ static int child_stdio(const struct exec_plan *p, struct sk_err *err)
  * the master goes to the parent. */
 static int child_terminal(int sync_fd, struct sk_err *err)
 {
-	cleanup_close int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int master =
+		fs_open_in_root_nofollow(rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, 0);
 	cleanup_close int slave = -1;
 	struct winsize ws;
 	int unlock = 0;
 
 	if (master < 0)
-		return err_set(err, errno, "cannot open the container's /dev/pts/ptmx");
+		return err_set(err, -master, "cannot open the container's /dev/pts/ptmx");
 	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
 		return err_set(err, errno, "cannot unlock the terminal");
 	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -461,9 +474,10 @@ static int child_terminal(int sync_fd, struct sk_err *err)
 	return console_send_fd(sync_fd, master, err);
 }
 
-static int child_credentials(const struct user_resolved *u, struct sk_err *err)
+static int child_credentials(const struct exec_plan *p, const struct user_resolved *u,
+			     struct sk_err *err)
 {
-	if (setgroups(u->n_groups, u->groups) < 0 && !(errno == EPERM && user_setgroups_denied()))
+	if (setgroups(u->n_groups, u->groups) < 0 && !(errno == EPERM && p->setgroups_denied))
 		return err_set(err, errno, "cannot set the supplementary groups");
 	if (setgid(u->gid) < 0)
 		return err_set(err, errno, "cannot set gid %u", (unsigned)u->gid);
@@ -512,7 +526,7 @@ static int child_security(const struct exec_plan *p, const struct user_resolved 
 		return -1;
 	if (!p->no_new_privs && seccomp_prog_load(&p->seccomp, err) < 0)
 		return -1;
-	if (child_credentials(u, err) < 0 || caps_set(&caps, err) < 0)
+	if (child_credentials(p, u, err) < 0 || caps_set(&caps, err) < 0)
 		return -1;
 	if (p->no_new_privs &&
 	    (caps_set_no_new_privs(err) < 0 || seccomp_prog_load(&p->seccomp, err) < 0))
@@ -548,33 +562,55 @@ static int child_wait_go(int sync_fd, struct sk_err *err)
 	return 0;
 }
 
-static int child_run(const struct exec_plan *p, int sync_fd, const sigset_t *orig,
-		     struct sk_err *err)
+/* setns fails with ESRCH when the container's process is gone meanwhile. */
+static int join_failed(const struct exec_plan *p, struct sk_err *err)
 {
-	struct user_resolved u;
-	struct strv env = {0};
+	int e = errno;
 
-	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (child_wait_go(sync_fd, err) < 0 || child_stdio(p, err) < 0)
+	if (!target_alive(p) || e == ESRCH)
+		return not_running(p, err);
+	return err_set(err, e, "cannot join the container's namespaces");
+}
+
+/* The exec'd process's parent: outside the container's PID namespace (no
+ * process of the container can see it or its /proc), it joins the other
+ * namespaces and execs skiff-init, which forks the command into the
+ * container's PID namespace. *sync_fd follows the socket to STUB_SYNC_FD. */
+static int child_run(const struct exec_plan *p, int *sync_fd, int stub_fd, const int stdio[3],
+		     const sigset_t *orig, struct sk_err *err)
+{
+	int keep[2] = { stub_fd, p->target_pidfd };
+	int join = p->join_ns & ~CLONE_NEWUSER; /* the parent joined that one */
+	struct user_resolved u;
+	struct strv env = { 0 };
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (child_isolate(stdio, *sync_fd, keep, 2, err) < 0)
 		return -1;
-	if (p->o->detach && setsid() < 0)
-		return err_set(err, errno, "cannot start a session");
-	if ((p->join_ns & ~(CLONE_NEWPID | CLONE_NEWUSER)) &&
-	    setns(p->target_pidfd, p->join_ns & ~(CLONE_NEWPID | CLONE_NEWUSER)) < 0)
-		return err_set(err, errno, "cannot join the container's namespaces");
-	if (p->o->tty && !p->o->detach && child_terminal(sync_fd, err) < 0)
+	*sync_fd = STUB_SYNC_FD;
+	if (child_wait_go(*sync_fd, err) < 0)
+		return -1;
+	/* CLONE_NEWPID here is where skiff-init's child will be born. */
+	if (join && setns(keep[1], join) < 0)
+		return join_failed(p, err);
+	close(keep[1]);
+	if (child_stdio(p, err) < 0)
+		return -1;
+	if (p->o->tty && !p->o->detach && child_terminal(*sync_fd, err) < 0)
 		return -1;
 	if (child_user(p, &u, err) < 0)
 		return -1;
 	child_rlimits(p);
-	if (chdir(p->cwd) < 0) {
-		err_set(err, errno, "chdir to cwd (\"%s\") set in config.json failed", p->cwd);
+	if (rootfs_enter_cwd(p->cwd, err) < 0) {
+		err_wrap(err, "chdir to cwd (\"%s\") set in config.json failed", p->cwd);
 		return runtime_failure(err);
 	}
 	if (child_env_home(p, &u, &env, err) < 0 || child_security(p, &u, err) < 0)
 		return -1;
 	sigprocmask(SIG_SETMASK, orig, NULL);
-	child_exec(p->o->args, env.v, err);
+	stub_exec(keep[0], p->o->detach ? STUB_MODE_DETACH : STUB_MODE_INIT, p->o->args, env.v,
+		  err);
+	strv_release(&env);
 	return -1;
 }
 
@@ -592,107 +628,11 @@ static int enter_cgroups(const struct exec_plan *p, pid_t pid, struct sk_err *er
 }
 
 
-struct relay {
-	int pidfd, sigfd, master;
-	bool stdin_open;
-};
-
-static void relay_signals(const struct relay *r)
-{
-	struct signalfd_siginfo si;
-
-	while (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGWINCH) {
-			if (r->master >= 0)
-				console_resize(r->master);
-		} else {
-			syscall(SYS_pidfd_send_signal, r->pidfd, (int)si.ssi_signo, NULL, 0);
-		}
-	}
-}
-
-/* What is still buffered in the pty once the process exited. Bounded by poll:
- * a background process may still hold the terminal open. */
-static void drain_master(int master)
-{
-	struct pollfd pf = {.fd = master, .events = POLLIN};
-
-	fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
-	while (poll(&pf, 1, 0) > 0 && (pf.revents & POLLIN) &&
-	       console_copy(master, STDOUT_FILENO) > 0)
-		;
-}
-
-static int wait_child(struct relay *r, int *status)
-{
-	for (;;) {
-		struct pollfd pf[4] = {
-		    {.fd = r->pidfd, .events = POLLIN},
-		    {.fd = r->sigfd, .events = POLLIN},
-		    {.fd = r->master, .events = POLLIN},
-		    {.fd = r->stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
-		};
-		siginfo_t si = {0};
-
-		if (poll(pf, 4, -1) < 0 && errno != EINTR)
-			return -1;
-		if (pf[1].revents)
-			relay_signals(r);
-		if (pf[2].revents && console_copy(r->master, STDOUT_FILENO) == 0)
-			r->master = -1; /* the caller closes it */
-		if (pf[3].revents && console_copy(STDIN_FILENO, r->master) == 0) {
-			(void)!write(r->master, "\x04", 1); /* end of input: the EOF character */
-			r->stdin_open = false;
-		}
-		if (!pf[0].revents)
-			continue;
-		if (waitid((idtype_t)P_PIDFD, (id_t)r->pidfd, &si, WEXITED) < 0)
-			return -1;
-		*status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
-		return 0;
-	}
-}
-
-static int supervise(const struct exec_plan *p, int pidfd, int master, const sigset_t *sigs,
-		     int *status, struct sk_err *err)
-{
-	cleanup_close int sigfd = signalfd(-1, sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-	struct relay r = {.pidfd = pidfd, .sigfd = sigfd, .master = master};
-	struct termios saved;
-	bool raw = false;
-	int ret;
-
-	if (sigfd < 0)
-		return err_set(err, errno, "cannot watch signals");
-	if (master >= 0) {
-		r.stdin_open = p->o->interactive;
-		raw = p->o->interactive && console_raw_mode(STDIN_FILENO, &saved) == 0;
-		console_resize(master);
-	}
-	ret = wait_child(&r, status);
-	if (master >= 0)
-		drain_master(master);
-	if (raw)
-		console_restore(STDIN_FILENO, &saved);
-	if (ret < 0)
-		return err_set(err, errno, "cannot wait for the exec'd process");
-	return 0;
-}
-
 static void reap(int pidfd)
 {
 	siginfo_t si;
 
 	waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED);
-}
-
-/* A fork that fails because the container's pid namespace is gone (its init
- * exited: ENOMEM from alloc_pid) means the container stopped meanwhile. */
-static int fork_failed(const struct exec_plan *p, int e, struct sk_err *err)
-{
-	if (!target_alive(p) || e == ENOMEM)
-		return not_running(p, err);
-	return err_set(err, e, "cannot start the process");
 }
 
 /* After the fork: put the child in the container's cgroups, let it go on,
@@ -717,85 +657,117 @@ fail:
 	return -1;
 }
 
-/* setns fails with ESRCH when the container's process is gone meanwhile. */
-static int join_failed(const struct exec_plan *p, const char *ns, struct sk_err *err)
-{
-	int e = errno;
+struct launch {
+	struct relay_io io;
+	int child_stdio[3];
+	int stub_fd, sock, child_sock, pidfd, master;
+};
 
-	if (!target_alive(p))
-		return not_running(p, err);
-	return err_set(err, e, "cannot join the container's %s namespace", ns);
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
-/* Children born later (e.g. LeakSanitizer's tracer at exit, which must see
- * skiff's pids) go to skiff's own PID namespace again. Best effort: a rootless
- * skiff inside the container's user namespace may not be allowed back. */
-static void restore_pid_ns(int own_pid_ns)
+static void launch_release(struct launch *l)
 {
-	if (own_pid_ns >= 0)
-		setns(own_pid_ns, CLONE_NEWPID);
+	relay_close(&l->io);
+	for (int i = 0; i < 3; i++)
+		close_fd(&l->child_stdio[i]);
+	close_fd(&l->stub_fd);
+	close_fd(&l->sock);
+	close_fd(&l->child_sock);
+	close_fd(&l->pidfd);
+	close_fd(&l->master);
 }
 
-static pid_t fork_in_container(const struct exec_plan *p, int sv[2], const sigset_t *orig,
-			       struct sk_err *err)
+static int launch_prepare(const struct exec_plan *p, struct launch *l, struct sk_err *err)
 {
-	cleanup_close int own_pid_ns = -1;
+	int sv[2];
+
+	l->stub_fd = stub_memfd(err);
+	if (l->stub_fd < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return err_set(err, errno, "cannot create the sync socket");
+	l->sock = sv[0];
+	l->child_sock = sv[1];
+	l->io.input = p->o->interactive;
+	if (p->o->tty || p->o->detach)
+		return 0;
+	return relay_make_pipes(p->o->interactive, &l->io, l->child_stdio, err);
+}
+
+static pid_t fork_child(const struct exec_plan *p, struct launch *l, const sigset_t *orig,
+			struct sk_err *err)
+{
 	pid_t pid;
-
-	if (p->join_ns & CLONE_NEWPID)
-		own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 
 	/* Rootless: the container's namespaces belong to its user namespace;
 	 * only inside it does skiff have the capabilities to join them. */
 	if ((p->join_ns & CLONE_NEWUSER) && setns(p->target_pidfd, CLONE_NEWUSER) < 0)
-		return join_failed(p, "user", err);
-	/* Changes only where skiff's children are born, not skiff itself. */
-	if ((p->join_ns & CLONE_NEWPID) && setns(p->target_pidfd, CLONE_NEWPID) < 0)
-		return join_failed(p, "pid", err);
+		return join_failed(p, err);
 	pid = fork();
 	if (pid == 0) {
-		struct sk_err cerr = {0};
+		struct sk_err cerr = { 0 };
+		int sync_fd = l->child_sock;
 
-		close(sv[0]);
-		child_run(p, sv[1], orig, &cerr);
-		child_fail(sv[1], &cerr);
+		child_run(p, &sync_fd, l->stub_fd, l->child_stdio, orig, &cerr);
+		child_fail(sync_fd, &cerr);
 	}
 	if (pid < 0)
-		return fork_failed(p, errno, err);
-	restore_pid_ns(own_pid_ns);
+		return err_set(err, errno, "cannot start the process");
 	return pid;
 }
 
 static int launch(const struct exec_plan *p, const sigset_t *sigs, const sigset_t *orig,
 		  int *status, struct sk_err *err)
 {
-	int sv[2];
-	cleanup_close int sock = -1;
-	cleanup_close int pidfd = -1;
-	cleanup_close int master = -1;
+	struct launch l = { .io = RELAY_IO_INIT,
+			    .child_stdio = { -1, -1, -1 },
+			    .stub_fd = -1,
+			    .sock = -1,
+			    .child_sock = -1,
+			    .pidfd = -1,
+			    .master = -1 };
+	cleanup_close int sigfd = -1;
 	pid_t pid;
+	int ret = -1;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return err_set(err, errno, "cannot create the sync socket");
-	sock = sv[0];
-	pid = fork_in_container(p, sv, orig, err);
-	close(sv[1]);
+	if (launch_prepare(p, &l, err) < 0)
+		goto out;
+	pid = fork_child(p, &l, orig, err);
+	close_fd(&l.child_sock);
+	for (int i = 0; i < 3; i++)
+		close_fd(&l.child_stdio[i]);
 	if (pid < 0)
-		return -1;
+		goto out;
 	/* Our own child: its pid cannot be reused before we reap it. */
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0) {
+	l.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (l.pidfd < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		return err_set(err, errno, "cannot watch the process");
+		err_set(err, errno, "cannot watch the process");
+		goto out;
 	}
-	if (start_child(p, pid, pidfd, sock, &master, err) < 0)
-		return -1;
+	if (start_child(p, pid, l.pidfd, l.sock, &l.master, err) < 0)
+		goto out;
 	if (p->o->detach) {
 		*status = 0;
-		return 0;
+		ret = 0;
+		goto out;
 	}
-	return supervise(p, pidfd, master, sigs, status, err);
+	sigfd = signalfd(-1, sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0) {
+		err_set(err, errno, "cannot watch signals");
+		goto out;
+	}
+	l.io.master = l.master;
+	ret = relay_run(&l.io, l.pidfd, sigfd, true, status, err);
+out:
+	launch_release(&l);
+	return ret;
 }
 
 static void forwarded_signals(sigset_t *set)

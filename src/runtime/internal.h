@@ -11,30 +11,25 @@
 #include <sys/types.h>
 
 #include "runtime/spec.h"
+#include "runtime/stub_proto.h"
 #include "util/err.h"
 
 /* What the child needs besides the spec. */
 struct child_ctx {
 	const struct rt_spec *spec;
 	int sync_fd;        /* child's end of the parent/child socketpair (CLOEXEC) */
-	bool init;          /* run the built-in init as pid 1 */
-	bool keep_stdin;    /* -i: stdin stays; otherwise /dev/null as docker does */
+	int stub_fd;        /* skiff-init's sealed memfd (stub.h) */
+	bool init;          /* skiff-init stays as pid 1 (--init) */
 	/* The parent makes the container's cgroup while the child sets up its
 	 * mounts, moves the child into it and sends one byte. The child waits
 	 * for it before anything of the container runs, and only then creates
 	 * its cgroup namespace (when cgroup_ns), so that the namespace is rooted
 	 * at the container's own cgroup. */
 	bool cgroup_ns;
-	int stdout_fd, stderr_fd; /* become the process's stdout/stderr; -1: inherited */
+	/* The container's stdio: pipe ends from relay_make_pipes. stdin -1: the
+	 * container's own /dev/null; all -1 with a terminal. */
+	int stdio[3];
 	sigset_t orig_mask; /* signal mask to restore before execve */
-};
-
-/* Parent <-> child messages (SOCK_SEQPACKET: one message per send). */
-enum sync_kind { SYNC_ERROR = 1, SYNC_PTY_MASTER = 2 };
-struct sync_msg {
-	int kind;
-	int exit_code; /* SYNC_ERROR: 125, 126 or 127 */
-	char msg[ERR_MSG_MAX];
 };
 
 /* container.c: read the child's messages on the sync socket until it execs
@@ -47,9 +42,15 @@ int sync_read_child(int sock, int *master, const char *who, struct sk_err *err);
 __attribute__((noreturn)) void child_main(struct child_ctx *c);
 /* Send err to the parent and _exit with its exit code. */
 __attribute__((noreturn)) void child_fail(int sync_fd, const struct sk_err *err);
-/* execve args[0] with docker's PATH lookup in env; fills err on failure
- * (exit_code 127 for not found, 126 for not executable). */
-int child_exec(char *const *args, char *const *env, struct sk_err *err);
+/* First steps of every process that enters a container (run's child, exec's):
+ * not dumpable (no ptrace, no /proc/PID/fd for the container), signal
+ * dispositions back to the defaults, and only these descriptors left open:
+ * stdio[0..2] on 0..2 (-1: a placeholder until the container's own /dev/null
+ * or terminal replaces it), sync on STUB_SYNC_FD (not close-on-exec: skiff-init
+ * reports there), then keep[] on the next numbers, close-on-exec. */
+int child_isolate(const int stdio[3], int sync_fd, int *keep, int n_keep, struct sk_err *err);
+/* dup2 the container's /dev/null (or anything opened in rootfd) onto fd. */
+int child_open_null(int rootfd, int fd, int flags, struct sk_err *err);
 
 /* ns.c */
 /* clone3 into new namespaces with fork semantics; *pidfd gets a pidfd. Returns
@@ -69,6 +70,9 @@ int rootfs_mkdir(int rootfd, const char *path, struct sk_err *err);
 /* pivot_root(".", ".") into path and detach the old root. */
 int rootfs_pivot(const char *path, struct sk_err *err);
 int rootfs_make_readonly(struct sk_err *err);
+/* chdir to cwd, resolved inside the current root (no "..", symlink or magic
+ * link out of it) and checked to be under it afterwards. */
+int rootfs_enter_cwd(const char *cwd, struct sk_err *err);
 /* rootfs_copy.c: without overlayfs, copy the layers (bottom first, applying
  * whiteouts and opaque directories) into root->path. */
 int rootfs_copy_layers(const struct rt_root *root, struct sk_err *err);
@@ -76,6 +80,8 @@ int rootfs_copy_layers(const struct rt_root *root, struct sk_err *err);
 /* mounts.c */
 /* The spec's mounts, in order, inside rootfd; /dev gets its device nodes. */
 int mounts_apply(int rootfd, const struct rt_spec *spec, struct sk_err *err);
+/* Masks are bind mounts of the container's own /dev/null (files) or empty
+ * read-only tmpfs (directories): nothing a root process could chmod on the host. */
 int mounts_mask_paths(int rootfd, const struct strv *paths, struct sk_err *err);
 int mounts_readonly_paths(int rootfd, const struct strv *paths, struct sk_err *err);
 /* Bind the host's (pre-pivot) path src onto the target fd. */
@@ -93,9 +99,5 @@ int console_setup_child(int rootfd, int sync_fd, struct sk_err *err);
 /* Send/receive one fd over the sync socket. */
 int console_send_fd(int sock, int fd, struct sk_err *err);
 
-/* init.c: fork the real process and stay as a minimal pid 1 (reap zombies,
- * forward signals, exit with the child's status). Returns 0 in the child that
- * must go on to execve; never returns in the init process. */
-int init_fork(int sync_fd, struct sk_err *err);
 
 #endif

@@ -20,6 +20,7 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/memtrim.h"
+#include "util/proctitle.h"
 
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 60000
@@ -216,8 +217,12 @@ static __attribute__((noreturn)) void monitor_main(struct store *s, struct conta
 	struct sk_err err = { 0 };
 	struct logfile *log = NULL;
 	struct run_opts opts = *caller_opts;
+	char title[64];
 
 	detach(s, c, report_fd);
+	/* `skiff run -d -e SECRET=...` must not stay readable in /proc. */
+	snprintf(title, sizeof(title), "skiff-monitor %.12s", c->id);
+	proctitle_set(title);
 	if (container_take_over(c, &err) < 0) {
 		send_report(&report_fd, EXIT_SKIFF, err.msg);
 		_exit(EXIT_SKIFF);

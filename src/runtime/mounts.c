@@ -21,6 +21,7 @@
 struct mount_opts {
 	unsigned attrs;
 	bool bind, recursive;
+	bool copy; /* skiff's: bind a private copy of the source (mount_copy) */
 	char data[1024]; /* comma-separated, for fsconfig */
 };
 
@@ -65,6 +66,10 @@ static bool parse_flag_opt(const char *o, size_t len, struct mount_opts *mo)
 	for (size_t i = 0; i < ARRAY_SIZE(ignored_opts); i++)
 		if (opt_eq(o, len, ignored_opts[i]))
 			return true;
+	if (opt_eq(o, len, "copy")) {
+		mo->copy = true;
+		return true;
+	}
 	if (opt_eq(o, len, "bind") || opt_eq(o, len, "rbind")) {
 		mo->bind = true;
 		mo->recursive = len == 5;
@@ -213,13 +218,79 @@ static int mount_sys_fallback(int target, const struct mount_opts *mo, struct sk
 	return mounts_bind_fd("/sys", target, true, mo->attrs | MOUNT_ATTR_RDONLY, err);
 }
 
-static int mount_one(int rootfd, const struct rt_mount *m, struct sk_err *err)
+/* A small tmpfs of the container's own, not attached anywhere. */
+static int copy_fs_open(struct sk_err *err)
+{
+	cleanup_close int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	int mfd;
+
+	if (fsfd < 0 || fsconfig(fsfd, FSCONFIG_SET_STRING, "size", "4m", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
+	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return err_set(err, errno, "cannot create a tmpfs for the container's /etc files");
+	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (mfd < 0)
+		return err_set(err, errno, "cannot mount a tmpfs for the container's /etc files");
+	return mfd;
+}
+
+static int copy_file_into(int fsfd, const char *src, const char *name, struct sk_err *err)
+{
+	cleanup_close int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	cleanup_close int out = -1;
+	char chunk[16384];
+	ssize_t n;
+
+	if (in < 0)
+		return err_set(err, errno, "cannot open '%s'", src);
+	out = openat(fsfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (out < 0)
+		return err_set(err, errno, "cannot create '%s' in the container's tmpfs", name);
+	while ((n = read(in, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || fs_write_all(out, chunk, (size_t)n) < 0)
+			return err_set(err, errno, "cannot copy '%s'", src);
+	}
+	return 0;
+}
+
+/* A file of skiff's (the store's hostname, hosts, resolv.conf) bound into
+ * the container as a private copy: a bind of the store's file would spell
+ * out the store's host path in the container's mountinfo (docker's does).
+ * The copies share one tmpfs per container, opened on first use. */
+static int mount_copy(int rootfd, const struct rt_mount *m, const struct mount_opts *mo,
+		      int *copy_fs, struct sk_err *err)
+{
+	const char *name = strrchr(m->destination, '/');
+	cleanup_close int tree = -1;
+	cleanup_close int target = -1;
+
+	name = name && name[1] ? name + 1 : "file";
+	if (*copy_fs < 0 && (*copy_fs = copy_fs_open(err)) < 0)
+		return -1;
+	if (copy_file_into(*copy_fs, m->source, name, err) < 0)
+		return -1;
+	tree = open_tree(*copy_fs, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (tree < 0)
+		return err_set(err, errno, "cannot bind the copy of '%s'", m->source);
+	target = rootfs_open_target(rootfd, m->destination, false, err);
+	if (target < 0)
+		return -1;
+	if (attach_tree(tree, false, mo->attrs, target, err) < 0)
+		return err_wrap(err, "'%s'", m->destination);
+	return 0;
+}
+
+static int mount_one(int rootfd, const struct rt_mount *m, int *copy_fs, struct sk_err *err)
 {
 	cleanup_close int target = -1;
 	struct mount_opts mo;
 
 	if (parse_mount_opts(m, &mo, err) < 0)
 		return -1;
+	if (mo.bind && mo.copy)
+		return mount_copy(rootfd, m, &mo, copy_fs, err);
 	if (mo.bind)
 		return mount_bind(rootfd, m, &mo, err);
 	target = rootfs_open_target(rootfd, m->destination, true, err);
@@ -234,10 +305,12 @@ static int mount_one(int rootfd, const struct rt_mount *m, struct sk_err *err)
 
 int mounts_apply(int rootfd, const struct rt_spec *spec, struct sk_err *err)
 {
+	cleanup_close int copy_fs = -1;
+
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct rt_mount *m = &spec->mounts[i];
 
-		if (mount_one(rootfd, m, err) < 0)
+		if (mount_one(rootfd, m, &copy_fs, err) < 0)
 			return -1;
 		if (!strcmp(m->destination, "/dev") && !strcmp(m->type, "tmpfs") &&
 		    devices_create(rootfd, spec->privileged, err) < 0)
@@ -249,6 +322,8 @@ int mounts_apply(int rootfd, const struct rt_spec *spec, struct sk_err *err)
 static int mask_one(int rootfd, const char *path, struct sk_err *err)
 {
 	cleanup_close int fd = fs_open_in_root_nofollow(rootfd, path, O_PATH, 0);
+	cleanup_close int treefd = -1;
+	cleanup_close int tree = -1;
 	struct stat st;
 
 	if (fd == -ENOENT)
@@ -259,8 +334,14 @@ static int mask_one(int rootfd, const char *path, struct sk_err *err)
 		return mount_new_fs("tmpfs", "tmpfs", "size=0", MOUNT_ATTR_RDONLY, fd, err) < 0
 			       ? err_wrap(err, "cannot mask '%s'", path)
 			       : 0;
-	/* Pre-pivot, /dev/null is still the host's: the real device. */
-	if (mounts_bind_fd("/dev/null", fd, false, 0, err) < 0)
+	/* The container's own /dev/null: the host's would be an inode its root
+	 * could chmod (crun and runc bind the container's too). Rootless, that
+	 * node is the host's, bound: owned by a user the namespace cannot map. */
+	treefd = fs_open_in_root_nofollow(rootfd, "/dev/null", O_PATH, 0);
+	if (treefd < 0)
+		return err_set(err, -treefd, "cannot mask '%s': no /dev/null in the container", path);
+	tree = open_tree_clone(treefd, "", false);
+	if (tree < 0 || attach_tree(tree, false, 0, fd, err) < 0)
 		return err_wrap(err, "cannot mask '%s'", path);
 	return 0;
 }

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -290,5 +291,28 @@ int rootfs_make_readonly(struct sk_err *err)
 
 	if (mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof(attr)) < 0)
 		return err_set(err, errno, "cannot make the root file system read-only");
+	return 0;
+}
+
+int rootfs_enter_cwd(const char *cwd, struct sk_err *err)
+{
+	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int fd = -1;
+	char where[PATH_MAX];
+	long n;
+
+	if (rootfd < 0)
+		return err_set(err, errno, "cannot open the container's root");
+	/* Confined: "..", absolute symlinks and /proc/self/fd/N cannot leave it. */
+	fd = fs_open_in_root(rootfd, cwd, O_PATH | O_DIRECTORY, 0);
+	if (fd < 0)
+		return err_set(err, -fd, "cannot open '%s'", cwd);
+	if (fchdir(fd) < 0)
+		return err_set(err, errno, "cannot enter '%s'", cwd);
+	/* The kernel's own word that the directory is under our root: a path
+	 * that does not start with "/" is "(unreachable)" (CVE-2024-21626). */
+	n = syscall(SYS_getcwd, where, sizeof(where));
+	if (n < 0 || where[0] != '/')
+		return err_set(err, n < 0 ? errno : 0, "'%s' is outside the container", cwd);
 	return 0;
 }

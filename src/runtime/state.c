@@ -76,7 +76,7 @@ static int replace_file(int dirfd, const char *name, const char *data, size_t le
 	int r;
 
 	snprintf(tmp, sizeof(tmp), ".%s.%d", name, (int)getpid());
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return err_set(err, errno, "cannot create '%s'", tmp);
 	r = fs_write_all(fd, data, len);

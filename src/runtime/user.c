@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,15 +238,29 @@ int user_resolve(const char *spec, const char *passwd, const char *group,
 	return resolve_group_part(gname, found, group, out, err);
 }
 
-/* Read a file of the container; a missing (or unreadable) file gives NULL. */
+/* Read a file of the container; a missing (or unreadable) file gives NULL.
+ * The image decides what it is: a FIFO would block the read forever (docker
+ * hangs), a device or a huge file would not end; only a regular file of at
+ * most USER_FILE_MAX bytes is read, and opening never waits (O_NONBLOCK). */
 static char *read_in_root(int rootfd, const char *path, struct sk_err *err)
 {
 	cleanup_buf struct buf b = BUF_INIT(USER_FILE_MAX);
-	cleanup_close int fd = fs_open_in_root(rootfd, path, O_RDONLY | O_NOCTTY, 0);
+	cleanup_close int fd =
+		fs_open_in_root(rootfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
 	char chunk[8192];
+	struct stat st;
 
 	if (fd < 0)
 		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err_set(err, 0, "'%s' in the container is not a regular file", path);
+		return NULL;
+	}
+	if (st.st_size > (off_t)USER_FILE_MAX) {
+		err_set(err, 0, "'%s' in the container is too large (%lld bytes, at most %u)", path,
+			(long long)st.st_size, USER_FILE_MAX);
+		return NULL;
+	}
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -282,10 +297,16 @@ int user_resolve_in_root(int rootfd, const char *spec, struct user_resolved *out
 	return user_resolve(spec, passwd, group, out, err);
 }
 
-bool user_setgroups_denied(void)
+bool user_setgroups_denied(pid_t pid)
 {
-	char v[8] = "";
-	int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+	char v[8] = "", path[64];
+	int fd;
+
+	if (pid > 0)
+		snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/setgroups");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd >= 0) {
 		(void)!read(fd, v, sizeof(v) - 1);

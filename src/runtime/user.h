@@ -39,6 +39,6 @@ int user_resolve_in_root(int rootfd, const char *spec, struct user_resolved *out
 
 /* Rootless without subordinate ids: the user namespace was made with
  * setgroups "deny", so a process keeps no supplementary groups at all. */
-bool user_setgroups_denied(void);
+bool user_setgroups_denied(pid_t pid);
 
 #endif

@@ -8,6 +8,8 @@
  */
 #include "util/config.h"
 
+#define CONFIG_DEFAULT_PIDS_LIMIT 2048
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -75,6 +77,7 @@ static void set_defaults(struct sk_config *cfg)
 		snprintf(cfg->docker_config_dir, sizeof(cfg->docker_config_dir), "%s/.docker",
 			 home_dir());
 	cfg->max_concurrent_downloads = 3;
+	cfg->default_pids_limit = CONFIG_DEFAULT_PIDS_LIMIT;
 }
 
 static void free_list(char **list, size_t *n)
@@ -195,6 +198,23 @@ static int load_max_downloads(struct sk_config *cfg, json_t *root, const char *p
 	return 0;
 }
 
+/* A fork bomb must not take the host's pids: podman's default, 2048. */
+static int load_default_pids_limit(struct sk_config *cfg, json_t *root, const char *path,
+				   struct sk_err *err)
+{
+	json_t *v = json_object_get(root, "default-pids-limit");
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < -1)
+		return err_set(err, 0,
+			       "malformed '%s': \"default-pids-limit\" must be an integer "
+			       "(0 or -1: no limit)",
+			       path);
+	cfg->default_pids_limit = json_integer_value(v) > 0 ? json_integer_value(v) : 0;
+	return 0;
+}
+
 /* docker's "storage-driver": overlay2 (the default) or vfs (a copy of the
  * layers per container: slow, but works where overlayfs does not). */
 static int set_storage_driver(struct sk_config *cfg, const char *s, const char *where,
@@ -227,6 +247,7 @@ static int apply_json(struct sk_config *cfg, json_t *root, const char *path, str
 	if (!json_is_object(root))
 		return err_set(err, 0, "malformed '%s': not a JSON object", path);
 	if (load_root(cfg, root, path, err) < 0 || load_max_downloads(cfg, root, path, err) < 0 ||
+	    load_default_pids_limit(cfg, root, path, err) < 0 ||
 	    load_storage_driver(cfg, root, path, err) < 0)
 		return -1;
 	if (load_string_list(cfg, root, "registry-mirrors", path, cfg->registry_mirrors,

@@ -9,6 +9,7 @@
 #define SKIFF_CONFIG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include "util/err.h"
@@ -22,6 +23,9 @@ struct sk_config {
 	char *insecure_registries[CONFIG_MAX_LIST]; /* "host:port" or CIDR */
 	size_t n_insecure_registries;
 	int max_concurrent_downloads;             /* default 3 */
+	/* "default-pids-limit": every container's pids.max unless --pids-limit
+	 * says otherwise (podman's 2048); 0 or -1: none. */
+	int64_t default_pids_limit;
 	char certs_dir[4096];                     /* default /etc/docker/certs.d */
 	char docker_config_dir[4096];             /* $DOCKER_CONFIG or ~/.docker */
 	bool rootless;                            /* euid != 0 */
