@@ -65,7 +65,7 @@ $(O)/%.o: %.c
 # report to), then embedded in skiff as data (src/stub/blob.S).
 STUB_CFLAGS := -Os -g0 -static -nostdlib -ffreestanding -fno-builtin -fno-pie -no-pie \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables -fcf-protection=none \
-	-Wall -Wextra -Werror -Isrc -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,norelro -Wl,-z,noseparate-code -s
+	-Wall -Wextra -Werror -Wno-unused-command-line-argument -Isrc -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,norelro -Wl,-z,noseparate-code -s
 $(O)/stub/skiff-init: src/stub/skiff_init.c src/runtime/stub_proto.h
 	@mkdir -p $(dir $@)
 	@echo "  STUB $@"

@@ -165,6 +165,11 @@ int user_spec_split(const char *spec, char *user, size_t ulen, char *group, size
 	const char *colon = strchr(spec, ':');
 	size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
 
+	/* An image's User is hostile input: no control characters, which no
+	 * passwd name holds, and which would break the one-line error. */
+	for (const char *p = spec; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return err_set(err, 0, "invalid user: it contains control characters");
 	if (n == 0 || n >= ulen || (colon && strlen(colon + 1) >= glen) || (colon && !colon[1]))
 		return err_set(err, 0, "invalid user '%s'", spec);
 	snprintf(user, ulen, "%.*s", (int)n, spec);
