@@ -754,6 +754,8 @@ static int launch(const struct exec_plan *p, const sigset_t *sigs, const sigset_
 	if (start_child(p, pid, l.pidfd, l.sock, &l.master, err) < 0)
 		goto out;
 	if (p->o->detach) {
+		/* skiff-init exits as soon as the command runs (stub_proto.h). */
+		reap(l.pidfd);
 		*status = 0;
 		ret = 0;
 		goto out;

@@ -10,7 +10,8 @@
  *
  * MODE is STUB_MODE_EXEC (become COMMAND), STUB_MODE_INIT (fork COMMAND, stay
  * as its parent: reap, forward signals, exit as it does) or STUB_MODE_DETACH
- * (fork COMMAND in a session of its own, exit at once). COMMAND is looked up
+ * (COMMAND as a grandchild in a session of its own, so that the container's
+ * pid 1 becomes its parent; exit at once). COMMAND is looked up
  * in the PATH of envp as docker does. Descriptor STUB_SYNC_FD is skiff's sync
  * socket: a failed execve is reported there as one struct sync_msg, and it is
  * close-on-exec for COMMAND, so a successful start is end-of-file for skiff.

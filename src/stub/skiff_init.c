@@ -362,6 +362,29 @@ static void take_foreground(void)
 		sys3(__NR_ioctl, 0, TIOCSPGRP, &pid);
 }
 
+/* exec -d: this process runs outside the container's PID namespace (exec.c),
+ * and an orphan goes to the reaper of its parent's namespace: the command,
+ * our child, would go to the host's init, and the container's pid 1 could not
+ * finish exiting until the host's init reaped it. So the command is a
+ * grandchild: its parent, in the container, exits at once and we reap it,
+ * and the command is the container's pid 1's to reap. */
+static void detach_from_parent(void)
+{
+	long grandchild;
+
+	sys0(__NR_setsid);
+	grandchild = fork_child();
+	if (grandchild < 0) {
+		char buf[64];
+		struct text t = { buf, 0, sizeof(buf) };
+
+		text_add(&t, "cannot fork");
+		fail(EXIT_CANNOT_INVOKE, &t);
+	}
+	if (grandchild > 0)
+		die(0);
+}
+
 /* Blocked signals are queued even for pid 1, which would otherwise drop
  * every signal it has no handler for; the command gets the mask back. */
 static __attribute__((noreturn)) void spawn(char **argv, char **envp, int detach)
@@ -382,7 +405,7 @@ static __attribute__((noreturn)) void spawn(char **argv, char **envp, int detach
 	}
 	if (child == 0) {
 		if (detach)
-			sys0(__NR_setsid);
+			detach_from_parent();
 		else
 			take_foreground();
 		sys4(__NR_rt_sigprocmask, SIG_SETMASK, &orig, 0, sizeof(orig));
@@ -390,8 +413,12 @@ static __attribute__((noreturn)) void spawn(char **argv, char **envp, int detach
 	}
 	/* The command reports its own exec failure; skiff sees EOF once it execs. */
 	sys1(__NR_close, STUB_SYNC_FD);
-	if (detach)
+	if (detach) {
+		int status;
+
+		sys4(__NR_wait4, child, &status, 0, 0);
 		die(0);
+	}
 	init_loop(child);
 }
 
