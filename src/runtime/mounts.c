@@ -21,7 +21,6 @@
 struct mount_opts {
 	unsigned attrs;
 	bool bind, recursive;
-	bool copy; /* skiff's: bind a private copy of the source (mount_copy) */
 	char data[1024]; /* comma-separated, for fsconfig */
 };
 
@@ -66,10 +65,6 @@ static bool parse_flag_opt(const char *o, size_t len, struct mount_opts *mo)
 	for (size_t i = 0; i < ARRAY_SIZE(ignored_opts); i++)
 		if (opt_eq(o, len, ignored_opts[i]))
 			return true;
-	if (opt_eq(o, len, "copy")) {
-		mo->copy = true;
-		return true;
-	}
 	if (opt_eq(o, len, "bind") || opt_eq(o, len, "rbind")) {
 		mo->bind = true;
 		mo->recursive = len == 5;
@@ -219,7 +214,7 @@ static int mount_sys_fallback(int target, const struct mount_opts *mo, struct sk
 }
 
 /* A small tmpfs of the container's own, not attached anywhere. */
-static int copy_fs_open(struct sk_err *err)
+static int files_fs_open(struct sk_err *err)
 {
 	cleanup_close int fsfd = fsopen("tmpfs", FSOPEN_CLOEXEC);
 	int mfd;
@@ -234,46 +229,37 @@ static int copy_fs_open(struct sk_err *err)
 	return mfd;
 }
 
-static int copy_file_into(int fsfd, const char *src, const char *name, struct sk_err *err)
+static int write_file_into(int fsfd, const char *name, const char *data, size_t len,
+			   struct sk_err *err)
 {
-	cleanup_close int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	cleanup_close int out = -1;
-	char chunk[16384];
-	ssize_t n;
+	cleanup_close int out = openat(fsfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 
-	if (in < 0)
-		return err_set(err, errno, "cannot open '%s'", src);
-	out = openat(fsfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (out < 0)
 		return err_set(err, errno, "cannot create '%s' in the container's tmpfs", name);
-	while ((n = read(in, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || fs_write_all(out, chunk, (size_t)n) < 0)
-			return err_set(err, errno, "cannot copy '%s'", src);
-	}
+	if (fs_write_all(out, data, len) < 0)
+		return err_set(err, errno, "cannot write '%s' in the container's tmpfs", name);
 	return 0;
 }
 
-/* A file of skiff's (the store's hostname, hosts, resolv.conf) bound into
- * the container as a private copy: a bind of the store's file would spell
- * out the store's host path in the container's mountinfo (docker's does).
- * The copies share one tmpfs per container, opened on first use. */
-static int mount_copy(int rootfd, const struct rt_mount *m, const struct mount_opts *mo,
-		      int *copy_fs, struct sk_err *err)
+/* A file of the container's own (its /etc/hostname, hosts, resolv.conf) from
+ * the spec's bytes: no file of the store is bound, so nothing in the
+ * container's mountinfo names the store (docker's do) and nothing of the host
+ * is shared. The files share one tmpfs per container, made on first use. */
+static int mount_content(int rootfd, const struct rt_mount *m, const struct mount_opts *mo,
+			 int *files_fs, struct sk_err *err)
 {
 	const char *name = strrchr(m->destination, '/');
 	cleanup_close int tree = -1;
 	cleanup_close int target = -1;
 
 	name = name && name[1] ? name + 1 : "file";
-	if (*copy_fs < 0 && (*copy_fs = copy_fs_open(err)) < 0)
+	if (*files_fs < 0 && (*files_fs = files_fs_open(err)) < 0)
 		return -1;
-	if (copy_file_into(*copy_fs, m->source, name, err) < 0)
+	if (write_file_into(*files_fs, name, m->content, m->content_len, err) < 0)
 		return -1;
-	tree = open_tree(*copy_fs, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	tree = open_tree(*files_fs, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
-		return err_set(err, errno, "cannot bind the copy of '%s'", m->source);
+		return err_set(err, errno, "cannot bind '%s'", m->destination);
 	target = rootfs_open_target(rootfd, m->destination, false, err);
 	if (target < 0)
 		return -1;
@@ -282,15 +268,15 @@ static int mount_copy(int rootfd, const struct rt_mount *m, const struct mount_o
 	return 0;
 }
 
-static int mount_one(int rootfd, const struct rt_mount *m, int *copy_fs, struct sk_err *err)
+static int mount_one(int rootfd, const struct rt_mount *m, int *files_fs, struct sk_err *err)
 {
 	cleanup_close int target = -1;
 	struct mount_opts mo;
 
 	if (parse_mount_opts(m, &mo, err) < 0)
 		return -1;
-	if (mo.bind && mo.copy)
-		return mount_copy(rootfd, m, &mo, copy_fs, err);
+	if (m->content)
+		return mount_content(rootfd, m, &mo, files_fs, err);
 	if (mo.bind)
 		return mount_bind(rootfd, m, &mo, err);
 	target = rootfs_open_target(rootfd, m->destination, true, err);
@@ -305,12 +291,12 @@ static int mount_one(int rootfd, const struct rt_mount *m, int *copy_fs, struct 
 
 int mounts_apply(int rootfd, const struct rt_spec *spec, struct sk_err *err)
 {
-	cleanup_close int copy_fs = -1;
+	cleanup_close int files_fs = -1;
 
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct rt_mount *m = &spec->mounts[i];
 
-		if (mount_one(rootfd, m, &copy_fs, err) < 0)
+		if (mount_one(rootfd, m, &files_fs, err) < 0)
 			return -1;
 		if (!strcmp(m->destination, "/dev") && !strcmp(m->type, "tmpfs") &&
 		    devices_create(rootfd, spec->privileged, err) < 0)

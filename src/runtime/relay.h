@@ -28,7 +28,8 @@ struct relay_io {
 
 /* Pipes for a container without a terminal: child_fds[0..2] get the ends
  * that become its stdin (-1 without input: it gets its own /dev/null),
- * stdout and stderr; io gets skiff's ends. Close-on-exec all. */
+ * stdout and stderr; io gets skiff's ends. Close-on-exec all. Set io->log
+ * first: the pipes of a detached container stay small. */
 int relay_make_pipes(bool input, struct relay_io *io, int child_fds[3], struct sk_err *err);
 
 /* Close io's pipe ends (the pty master is the caller's). */

@@ -71,6 +71,7 @@ void spec_release(struct rt_spec *spec)
 		free(spec->mounts[i].type);
 		free(spec->mounts[i].source);
 		free(spec->mounts[i].options);
+		free(spec->mounts[i].content);
 	}
 	free(spec->mounts);
 	strv_release(&spec->masked_paths);
@@ -97,9 +98,28 @@ int spec_add_mount(struct rt_spec *spec, const char *dst, const char *type, cons
 	m->type = strdup(type);
 	m->source = strdup_or_null(src);
 	m->options = strdup_or_null(options);
+	m->content = NULL;
+	m->content_len = 0;
 	spec->n_mounts++;
 	if (!m->destination || !m->type || (src && !m->source) || (options && !m->options))
 		return err_set(err, ENOMEM, "cannot add mount '%s'", dst);
+	return 0;
+}
+
+int spec_add_file(struct rt_spec *spec, const char *dst, const char *content, size_t len,
+		  const char *options, struct sk_err *err)
+{
+	struct rt_mount *m;
+
+	if (spec_add_mount(spec, dst, "bind", NULL, options, err) < 0)
+		return -1;
+	m = &spec->mounts[spec->n_mounts - 1];
+	m->content = malloc(len + 1);
+	if (!m->content)
+		return err_set(err, ENOMEM, "cannot add file '%s'", dst);
+	memcpy(m->content, content, len);
+	m->content[len] = '\0';
+	m->content_len = len;
 	return 0;
 }
 

@@ -67,6 +67,11 @@ struct rt_mount {
 	char *type;
 	char *source;
 	char *options;
+	/* skiff's: a file made from these bytes in a small tmpfs of the
+	 * container's own and bound on destination (its /etc/hostname, hosts,
+	 * resolv.conf). Nothing of the host is named or shared. */
+	char *content;
+	size_t content_len;
 };
 
 struct rt_root {
@@ -104,6 +109,9 @@ struct rt_spec {
 void spec_release(struct rt_spec *spec);
 
 /* Append a mount (all strings copied; source/options may be NULL). */
+/* A file with content at dst (rt_mount.content); options as a bind's ("ro"). */
+int spec_add_file(struct rt_spec *spec, const char *dst, const char *content, size_t len,
+		  const char *options, struct sk_err *err);
 int spec_add_mount(struct rt_spec *spec, const char *dst, const char *type, const char *src,
 		   const char *options, struct sk_err *err);
 
