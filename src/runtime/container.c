@@ -90,9 +90,16 @@ static int gc_one(struct store *s, const char *id, int dirfd, void *ctx)
 	struct ctr_config cfg;
 	bool *removed = ctx, remove = false;
 
-	if (ctr_state_read(dirfd, &st, &err) < 0)
-		return 0;
-	if (st.status == CTR_CREATED && st.monitor_pid == 0) {
+	if (ctr_state_read(dirfd, &st, &err) < 0) {
+		/* No state yet: being made right now (run writes it while the
+		 * child sets up), or its maker died before that. */
+		struct stat sb;
+
+		if (err.errnum != ENOENT || fstat(dirfd, &sb) < 0 ||
+		    sb.st_mtime >= time(NULL) - STALE_SETUP_SECONDS)
+			return 0;
+		remove = true;
+	} else if (st.status == CTR_CREATED && st.monitor_pid == 0) {
 		/* No state yet: being made right now, or its maker died at once. */
 		struct stat sb;
 
@@ -258,21 +265,26 @@ static int make_container_dir(struct store *s, struct container *c, struct sk_er
 	if (c->dirfd < 0)
 		return err_set(err, errno, "cannot open '%s'", rel);
 	snprintf(c->dir, sizeof(c->dir), "%s/%s", s->root, rel);
-	if (write_state_created(c->dirfd, err) < 0)
-		return -1;
 	for (const char *const *d = (const char *const[]){ "upper", "work", NULL }; *d; d++)
 		if (mkdirat(c->dirfd, *d, 0755) < 0)
 			return err_set(err, errno, "cannot create '%s/%s'", c->dir, *d);
 	return 0;
 }
 
-int container_create(struct store *s, const char *name, const char *image_id,
-		     struct container *c, struct sk_err *err)
+int container_create(struct store *s, struct container *c, struct sk_err *err)
 {
 	memset(c, 0, sizeof(*c));
 	c->dirfd = -1;
 	container_gc(s);
 	if (new_id(c->id, err) < 0 || make_container_dir(s, c, err) < 0)
+		return -1;
+	return 0;
+}
+
+int container_register(struct store *s, struct container *c, const char *name,
+		       const char *image_id, struct sk_err *err)
+{
+	if (write_state_created(c->dirfd, err) < 0)
 		return -1;
 	if (image_id && write_small(c->dirfd, "image", image_id, strlen(image_id), err) < 0)
 		return -1;
@@ -442,6 +454,8 @@ static void forwarded_signals(sigset_t *set)
 
 int sync_read_child(int sock, int *master, const char *who, struct sk_err *err)
 {
+	int resets = 0;
+
 	for (;;) {
 		struct sync_msg msg;
 		union {
@@ -456,6 +470,11 @@ int sync_read_child(int sock, int *master, const char *who, struct sk_err *err)
 		ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 
 		if (n < 0 && errno == EINTR)
+			continue;
+		/* A child that exits with the go-ahead byte unread resets the
+		 * connection, and the kernel reports that before the message the
+		 * child queued: read on once. */
+		if (n < 0 && errno == ECONNRESET && resets++ == 0)
 			continue;
 		if (n == 0)
 			return 0;
@@ -637,17 +656,21 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 	if (pid < 0)
 		goto out;
 	log_debug("run: cloned pid %d", (int)pid);
-	/* While the child mounts its root: the cgroup, then the go-ahead. */
-	if (cgroup_setup(c, spec, cg, have_cg, err) < 0 ||
+	/* While the child mounts its root: the caller's records, the cgroup,
+	 * then the go-ahead. */
+	if ((opts->prepare && opts->prepare(opts->prepare_arg, err) < 0) ||
+	    cgroup_setup(c, spec, cg, have_cg, err) < 0 ||
 	    place_in_cgroup(*have_cg ? cg : NULL, pid, st.sock, err) < 0) {
 		struct sk_err child_err = { 0 };
 
-		/* A child that failed its own set-up meanwhile has exited (so it
-		 * could not be moved): its message is the one that matters. */
-		if (sync_read_child(st.sock, &st.master, "the container", &child_err) < 0 &&
-		    child_err.msg[0])
-			*err = child_err;
+		/* A child that failed its own set-up meanwhile (so that it could
+		 * not be moved) has sent why: that message is the one that
+		 * matters. Killed and reaped first: a child still waiting for the
+		 * go-ahead would never end the read. */
 		kill_child(st.pidfd);
+		if (sync_read_child(st.sock, &st.master, "the container", &child_err) < 0 &&
+		    child_err.msg[0] && child_err.errnum == 0)
+			*err = child_err;
 		goto out;
 	}
 	if (sync_read_child(st.sock, &st.master, "the container", err) < 0) {
@@ -754,6 +777,8 @@ static int remove_in_background(struct store *s, struct container *c)
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
+		/* Outlives skiff: not killed by the hangup of skiff's terminal. */
+		setsid();
 		/* Not a reader or writer of the caller's pipes any more. */
 		for (int i = 0; null >= 0 && i < 3; i++)
 			dup2(null, i);

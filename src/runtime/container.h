@@ -39,16 +39,27 @@ struct run_opts {
 	/* Detached: the container's stdout and stderr (or its terminal) go to
 	 * this log instead of skiff's own stdio. */
 	struct logfile *log;
+	/* Called right after the clone, while the child mounts its root (a
+	 * millisecond or two of the run's time): records that need not exist
+	 * before it. A failure stops the start. */
+	int (*prepare)(void *arg, struct sk_err *err);
+	void *prepare_arg;
 	/* Called once the container's process runs (its state recorded). */
 	void (*started)(void *arg);
 	void *started_arg;
 };
 
-/* Create the container's directory (with a fresh random id), its state file
- * and, when name is set, claim the name (a name in use by a live or exited
- * container is a conflict). image_id is recorded so GC keeps the image. */
-int container_create(struct store *s, const char *name, const char *image_id,
-		     struct container *c, struct sk_err *err);
+/* Create the container's directory with a fresh random id, and in it what
+ * the child needs to mount its root (upper/, work/). Nothing else yet:
+ * container_register records it, possibly while the child sets up. */
+int container_create(struct store *s, struct container *c, struct sk_err *err);
+
+/* Record a created container: its state file ("created", owned by this
+ * process), the image it uses (GC keeps the image), and its name (a name in
+ * use by a live or exited container is a conflict; NULL or "": generated).
+ * Until then, container_gc removes the directory once it is a minute old. */
+int container_register(struct store *s, struct container *c, const char *name,
+		       const char *image_id, struct sk_err *err);
 
 /* Open an existing container's directory (id from ctr_resolve). */
 int container_open(struct store *s, const char *id, struct container *c, struct sk_err *err);

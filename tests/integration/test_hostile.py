@@ -24,19 +24,18 @@ traced process is let go at once) and write only under the test's
 directories; the host's /dev/null is never chmodded unless it was already
 proven not to be the target."""
 
+import fcntl
 import json
 import os
 import re
 import select
 import shutil
-import signal
 import stat
 import subprocess
 import sys
 import tempfile
-import time
-import fcntl
 import termios
+import time
 
 import pytest
 
@@ -66,7 +65,9 @@ def _engine(request, skiff, tmp_path):
     try:
         yield hostile.rootless_engine(user)
     finally:
+        hostile.wait_for_exit(user.uid)
         user.close()
+        hostile.delete_user_later_if_left(user.name)
 
 
 @pytest.fixture(params=("root",) + ROOTLESS)
@@ -111,9 +112,10 @@ def test_output_redirected_to_a_host_file_stays_the_hosts(engine, how, fd):
     out = os.path.join(engine.scratch, "out")
     open(out, "w").close()
     engine.own(out, 0o644)
-    script = (f'l=$(readlink /proc/$$/fd/{fd}); chmod 4755 /proc/$$/fd/{fd} 2>/dev/null; '
-              f'chown 1234 /proc/$$/fd/{fd} 2>/dev/null; echo "link=$l" >&{fd}; '
-              f'echo data >&{fd}')
+    # (no 2>/dev/null: busybox runs chmod in the shell itself, so the
+    # redirection would make /proc/$$/fd/2 the container's /dev/null)
+    script = (f'l=$(readlink /proc/$$/fd/{fd}); chown 1234 /proc/$$/fd/{fd}; '
+              f'chmod 4755 /proc/$$/fd/{fd}; echo "link=$l" >&{fd}; echo data >&{fd}')
     with open(out, "a") as f:
         streams = {"stdout": f} if fd == 1 else {"stderr": f, "stdout": subprocess.PIPE}
         r = start(engine, how, img, ["sh", "-c", script], **streams)
@@ -169,14 +171,20 @@ def test_stdin_without_i_is_the_containers_dev_null(engine, how):
     os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
     engine.own(node, 0o666)
     script = ('s=$(stat -L -c %d:%i /proc/$$/fd/0); echo "link=$(readlink /proc/$$/fd/0)"; '
-              'echo "fd0=$s"; if [ "$s" != "$HOSTNULL" ]; then chmod 000 /proc/$$/fd/0; fi; true')
+              'echo "fd0=$s"; echo "devnull=$(stat -c %d:%i /dev/null)"; '
+              'if [ "$s" != "$HOSTNULL" ]; then chmod 000 /proc/$$/fd/0; fi; true')
     flags = ["-e", f"HOSTNULL={hostile.busybox_dev_ino('/dev/null')}"]
     with open(node) as f:
         r = start(engine, how, img, ["sh", "-c", script], flags=flags, stdin=f)
     assert stat.S_IMODE(os.stat(node).st_mode) == 0o666, "the container chmodded skiff's stdin"
     assert r.returncode == 0, r.stderr
     assert lines_with(r.stdout, "link=") == ["/dev/null"], r.stdout
-    assert lines_with(r.stdout, "fd0=") != [hostile.busybox_dev_ino(node)], r.stdout
+    fd0 = lines_with(r.stdout, "fd0=")
+    assert fd0 and fd0 != [hostile.busybox_dev_ino(node)], r.stdout
+    # the container's own: in a root container a node of its /dev (rootless,
+    # its /dev/null is the host's, bind-mounted, which it cannot change)
+    assert fd0 == lines_with(r.stdout, "devnull="), \
+        f"fd 0 is not the container's /dev/null:\n{r.stdout}"
 
 
 # --- 3. the host's terminal ----------------------------------------------------------
@@ -278,27 +286,31 @@ def check_workdir(engine, r, what, codes):
     """A hostile cwd either fails with one error line and an allowed exit
     code, or runs in a directory inside the container."""
     if r.returncode == 0:
-        assert not lines_with(r.stdout, "cwd-outside "), f"{what}: {r.stdout!r}"
+        assert not lines_with(r.stdout, "cwd-outside "), \
+            f"{what}: ran outside the container: {r.stdout.strip()}"
         assert re.search(r"^cwd-inside /", r.stdout, re.M), f"{what}: {r.stdout!r}"
         return
     assert not lines_with(r.stdout, "cwd-outside ") and not lines_with(r.stdout, "cwd-inside "), \
         f"{what}: exit {r.returncode} but the command ran: {r.stdout!r}"
     assert r.returncode in codes, f"{what}: exit {r.returncode}: {r.stderr}"
-    regkit.error_line(r)
+    try:
+        regkit.error_line(r)
+    except AssertionError:
+        raise AssertionError(f"{what}: not one error line: {r.stderr!r}") from None
 
 
-def assert_nothing_escaped(engine, tmp_path, allowed=()):
+def assert_nothing_escaped(engine, tmp_path):
     """No file named 'escaped' anywhere under the store or the test's
-    directories, except in the containers' own upper layers."""
+    directories, except in a container's own upper layer."""
     tops = {engine.store, str(tmp_path), engine.scratch}
     if engine.cwd:
         tops.add(engine.cwd)
     found = set()
     for top in tops:
         found |= set(hostile.files_named(top, "escaped"))
-    upper = os.path.join(engine.store, "containers")
-    leaked = [p for p in found
-              if not re.match(re.escape(upper) + r"/[0-9a-f]{64}/upper/", p)]
+    # containers/<id>/upper, or tmp/rm-<id>/upper while `run --rm` removes it
+    own = re.escape(engine.store) + r"/(containers/|tmp/rm-)[0-9a-f]{64}/upper/"
+    leaked = [p for p in found if not re.match(own, p)]
     assert not leaked, f"the container wrote host files: {leaked}"
 
 
@@ -308,7 +320,7 @@ def _check_cases(engine, results, codes):
         try:
             check_workdir(engine, r, what, codes)
         except AssertionError as e:
-            bad.append(f"{what}: {e}")
+            bad.append(str(e).splitlines()[0])
     assert not bad, "\n".join(bad)
 
 
@@ -375,6 +387,10 @@ def test_exec_workdir_symlinks(engine, tmp_path):
 
 # --- 5. the exec race -----------------------------------------------------------------
 
+# more for a soak: HOSTILE_RACE_EXECS=2000
+RACE_EXECS = int(os.environ.get("HOSTILE_RACE_EXECS", "100"))
+
+
 def read_findings(text):
     counts = {}
     for line in text.splitlines():
@@ -386,8 +402,8 @@ def read_findings(text):
 
 def test_exec_race(engine, probe_image):
     """Attack (CVE-2019-5736 / CVE-2024-21626 classes): a process already in
-    the container watches for each new pid while `skiff exec c true` runs 50
-    times, and tries: /proc/P/exe is the host's skiff binary (O_PATH + fstat)
+    the container watches for each new pid while `skiff exec c true` runs 100
+    times (HOSTILE_RACE_EXECS), and tries: /proc/P/exe is the host's skiff binary (O_PATH + fstat)
     or opens for writing; /proc/P/fd/*, cwd or root reach a file outside the
     container; PTRACE_SEIZE. Every attempt must fail."""
     host = hostile.dev_ino(engine.binary)
@@ -397,8 +413,8 @@ def test_exec_race(engine, probe_image):
         while "racing" not in engine.run("logs", c).stdout:
             assert time.monotonic() < deadline, "the racer did not start"
             time.sleep(0.05)
-        execs = [engine.run("exec", c, "true", timeout=30) for _ in range(50)]
-        engine.ok("exec", c, "sh", "-c", ": > /tmp/race.stop")
+        execs = [engine.run("exec", c, "true", timeout=30) for _ in range(RACE_EXECS)]
+        engine.ok("exec", c, "touch", "/tmp/race.stop")
         deadline = time.monotonic() + 20
         while True:
             r = engine.run("exec", c, "cat", "/tmp/race.out")
@@ -407,9 +423,10 @@ def test_exec_race(engine, probe_image):
             assert time.monotonic() < deadline, f"no report from the racer: {r.stderr}"
             time.sleep(0.05)
     counts = read_findings(r.stdout)
+    print(f"[{engine.name}] racer: {counts}")
     leaks = {k: counts[k] for k in ("exe_host", "exe_write", "fd_outside", "ptrace") if counts[k]}
     assert not leaks, f"the racer got through: {leaks}\n{r.stdout}"
-    assert counts["pids"] >= 40, f"the racer saw only {counts['pids']} of the execs: {r.stdout}"
+    assert counts["pids"] >= 20, f"the racer saw only {counts['pids']} of the execs: {r.stdout}"
     failed = [(e.returncode, e.stderr) for e in execs if e.returncode != 0]
     assert not failed, failed
 
@@ -535,7 +552,7 @@ def test_secret_is_in_no_cmdline(engine):
         with open(os.path.join(engine.store, "containers", cid, "state.json")) as f:
             st = json.load(f)
         hits = {pid: cl for pid, cl in hostile.all_cmdlines().items() if b"hunter2" in cl}
-        monitor = hostile.ppid(st["pid"])
+        monitor = st.get("monitor_pid") or hostile.ppid(st["pid"])
         with open(f"/proc/{monitor}/comm") as f:
             comm = f.read().strip()
         with open(f"/proc/{monitor}/cmdline", "rb") as f:
@@ -546,7 +563,7 @@ def test_secret_is_in_no_cmdline(engine):
         f"the monitor ({monitor}) does not name itself: comm {comm!r}, cmdline {cmdline!r}"
 
 
-def unreadable_by_nobody(paths):
+def readable_by_nobody(paths):
     """The paths that the user nobody can open for reading (or list)."""
     script = ("import os, sys\n"
               "for p in sys.stdin.read().split('\\0'):\n"
@@ -578,7 +595,7 @@ def store_metadata(store):
 
 
 @pytest.fixture
-def shared_dir_engine(request, engine):
+def shared_dir_engine(engine):
     """engine, but as root with its store under a directory every user can
     traverse (tmp_path is not), so that only the store's own modes protect it."""
     if engine.rootless:
@@ -609,7 +626,12 @@ def test_store_is_private(shared_dir_engine):
         assert mode & ~allowed == 0, f"store {engine.store} is {oct(mode)}"
         refs = stat.S_IMODE(os.stat(os.path.join(engine.store, "refs")).st_mode)
         assert refs & 0o077 == 0, f"refs is {oct(refs)}"
-        readable = unreadable_by_nobody(store_metadata(engine.store))
+        meta = store_metadata(engine.store)
+        open_to_all = [f"{p} {oct(stat.S_IMODE(st.st_mode))}"
+                       for p, st in ((p, os.lstat(p)) for p in meta)
+                       if stat.S_ISREG(st.st_mode) and st.st_mode & 0o007]
+        assert not open_to_all, f"files of the store any user may read: {open_to_all}"
+        readable = readable_by_nobody(meta)
     assert not readable, f"nobody can read: {readable}"
 
 

@@ -3,7 +3,9 @@ runs containers with a store under ~/.local/share/skiff, in a user namespace
 of its own, both with subordinate ids (newuidmap/newgidmap from /etc/subuid)
 and without (a single-id mapping); limits it cannot apply give a warning."""
 
+import itertools
 import os
+import time
 import pwd
 import re
 import shutil
@@ -33,8 +35,12 @@ class User:
     """An unprivileged user with its own home, running a copy of skiff that it
     can execute (the build tree may sit under root's private home)."""
 
+    made = itertools.count()
+
     def __init__(self, subids):
-        self.name = f"skrl{os.getpid() % 100000}{'s' if subids else 'n'}"
+        # A name of its own each time: a previous user whose last processes
+        # the host's init has not reaped yet cannot be deleted at once.
+        self.name = f"skrl{os.getpid() % 100000}x{next(User.made)}{'s' if subids else 'n'}"
         # useradd may allocate subordinate ids itself: the files are ours
         self._saved = {f: (open(f).read() if os.path.exists(f) else None)
                        for f in ("/etc/subuid", "/etc/subgid")}
@@ -79,8 +85,11 @@ class User:
 
     def close(self):
         # containers left by a failed test die with their monitors
-        subprocess.run(["pkill", "-KILL", "-u", self.name], capture_output=True)
-        subprocess.run(["userdel", self.name], capture_output=True)
+        for _ in range(50):
+            subprocess.run(["pkill", "-KILL", "-u", self.name], capture_output=True)
+            if subprocess.run(["userdel", self.name], capture_output=True).returncode in (0, 6):
+                break  # 6: no such user
+            time.sleep(0.1)
         for f, content in self._saved.items():
             if content is None:
                 if os.path.exists(f):

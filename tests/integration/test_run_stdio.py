@@ -204,7 +204,8 @@ def test_output_written_just_before_exit_is_not_lost(via):
     for _ in range(3):
         r = via.run("sh", "-c", "echo last; exit 5")
         assert (r.returncode, r.stdout, r.stderr) == (5, b"last\n", b"")
-        r = via.run("sh", "-c", "head -c 300000 /dev/zero; printf last; printf err-last >&2; exit 5")
+        r = via.run("sh", "-c",
+                    "head -c 300000 /dev/zero; printf last; printf err-last >&2; exit 5")
         assert r.returncode == 5
         assert r.stdout == b"\0" * 300000 + b"last"
         assert r.stderr == b"err-last"
@@ -352,15 +353,13 @@ def test_closed_descriptor_of_skiff_does_not_stop_the_container(via, closed):
         assert b"err\n" in r.stderr
 
 
-@pytest.mark.xfail(reason="pre-existing (issue 9): skiff hands its closed descriptor to the "
-                          "container, which gets EBADF; docker gives it a pipe",
-                   strict=False)
 @pytest.mark.parametrize("closed", ["stdout", "stdin-i"])
 def test_container_never_sees_skiff_s_closed_descriptor(via, closed):
     """docker gives the container pipes whatever skiff's own descriptors
     are: with skiff's stdout closed the container's writes succeed (stderr
     is only "err"), with its stdin closed under -i the container reads end
-    of file (no "read error")."""
+    of file (no "read error"). Before the relay of issue 9 the container got
+    skiff's closed descriptor and its writes and reads failed with EBADF."""
     redirect, flags, script, _ = CLOSED[closed]
     r = bash(f"SKIFF {redirect}", via.cmd("sh", "-c", script, flags=flags), via.skiff.env)
     assert r.returncode == 4

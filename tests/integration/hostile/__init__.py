@@ -9,11 +9,12 @@ Nothing here writes outside the directories a test hands it."""
 import contextlib
 import io
 import os
+import pwd
 import shutil
-import stat
 import subprocess
 import sys
 import tarfile
+import time
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -21,7 +22,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "images"))
 
 import mkimage  # noqa: E402
 
-TAG = "hostile/busybox:latest"
+TAG = "hostile/busybox:latest"  # build_image's default
 TIMEOUT = 60
 
 # busybox applets the probes' shell scripts call by name, beyond mkimage's set
@@ -87,12 +88,12 @@ def _tar(entries):
     return buf.getvalue()
 
 
-def build_image(directory, files=None, special=(), **config_kw):
+def build_image(directory, files=None, special=(), tag=TAG, **config_kw):
     """A busybox image with the probes' applet links, extra files
     ({path: bytes|str|(data, mode)}, as mkimage's extra_files) in the base
     layer and a second layer of special entries [(name, kind, payload, mode)]
     (symlinks, FIFOs; they replace what the base has). Written as a docker
-    archive into directory; returns its path."""
+    archive of tag into directory; returns its path."""
     base = mkimage.rootfs_entries(files)
     base += [mkimage.Entry("bin/" + a, "symlink", target="busybox") for a in EXTRA_APPLETS]
     layers = [mkimage.tar_bytes(base)]
@@ -100,7 +101,7 @@ def build_image(directory, files=None, special=(), **config_kw):
         layers.append(_tar(list(special)))
     config = mkimage.make_config(layers, **config_kw)
     path = os.path.join(directory, f"image-{uuid.uuid4().hex[:8]}.tar")
-    mkimage.write_docker_archive(path, [mkimage.Image(config, layers, [TAG])])
+    mkimage.write_docker_archive(path, [mkimage.Image(config, layers, [tag])])
     os.chmod(path, 0o644)
     return path
 
@@ -142,12 +143,11 @@ class Engine:
     def popen(self, *args, **kw):
         return subprocess.Popen(self.argv(*args), env=self.env, **self._user_kw(), **kw)
 
-    def run(self, *args, timeout=TIMEOUT, capture=True, **kw):
-        """subprocess.run of skiff ARGS (text, output captured unless the
-        caller passes its own stdout/stderr)."""
-        if capture:
-            kw.setdefault("stdout", subprocess.PIPE)
-            kw.setdefault("stderr", subprocess.PIPE)
+    def run(self, *args, timeout=TIMEOUT, **kw):
+        """subprocess.run of skiff ARGS: text, stdin /dev/null and the output
+        captured unless the caller passes its own stdin/stdout/stderr."""
+        kw.setdefault("stdout", subprocess.PIPE)
+        kw.setdefault("stderr", subprocess.PIPE)
         kw.setdefault("stdin", subprocess.DEVNULL)
         return subprocess.run(self.argv(*args), env=self.env, timeout=timeout, text=True,
                               **self._user_kw(), **kw)
@@ -158,13 +158,12 @@ class Engine:
                                   f"{r.returncode}\nstdout: {r.stdout}\nstderr: {r.stderr}"
         return r
 
-    def load(self, archive):
-        self.ok("load", "-q", "-i", archive)
-        return TAG
-
     def image(self, files=None, special=(), **config_kw):
-        """build_image into scratch, loaded into this engine's store."""
-        return self.load(build_image(self.scratch, files, special, **config_kw))
+        """build_image into scratch, loaded into this engine's store under a
+        tag of its own; returns the tag."""
+        tag = f"hostile/{uuid.uuid4().hex[:10]}:latest"
+        self.ok("load", "-q", "-i", build_image(self.scratch, files, special, tag, **config_kw))
+        return tag
 
     def own(self, path, mode):
         """Make a host file the test created belong to this engine's user."""
@@ -232,5 +231,40 @@ def files_named(top, name):
     return found
 
 
-def is_char_device(path):
-    return stat.S_ISCHR(os.stat(path).st_mode)
+def live_processes_of(uid):
+    """Pids whose real uid is uid, zombies left out."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+        except OSError:
+            continue
+        if int(fields["Uid"].split()[0]) == uid and not fields["State"].strip().startswith("Z"):
+            out.append(int(entry))
+    return out
+
+
+def wait_for_exit(uid, timeout=10):
+    """Wait until the user uid has no live process left (monitors of
+    removed containers, the background removal of `run --rm`) before its
+    files and the user itself are deleted."""
+    end = time.monotonic() + timeout
+    while live_processes_of(uid) and time.monotonic() < end:
+        time.sleep(0.05)
+
+
+def delete_user_later_if_left(name, timeout=5):
+    """userdel refuses a user while zombies of it exist; this VM's pid 1
+    reaps orphans only every few seconds. Retry for a while."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            return
+        if subprocess.run(["userdel", name], capture_output=True).returncode == 0:
+            return
+        time.sleep(0.2)

@@ -81,12 +81,12 @@ static int cmd_tiocsti(const char *marker)
 /* --- looking at another process --------------------------------------------- */
 
 struct findings {
-	long pids;	  /* processes looked at */
+	long pids;	  /* new processes caught alive */
 	long exe_seen;	  /* /proc/P/exe could be opened at all */
 	long exe_host;	  /* ... and it was the host's binary */
 	long exe_write;	  /* /proc/P/exe opened for writing */
 	long fd_outside;  /* a descriptor, cwd or root outside the container */
-	long ptrace;	  /* PTRACE_SEIZE succeeded */
+	long ptrace;	  /* PTRACE_SEIZE of a process not yet running the container's code */
 	char example[4][512]; /* the first finding of each kind */
 };
 
@@ -106,10 +106,14 @@ static void note(struct findings *f, int kind, const char *fmt, ...)
 }
 
 /* Is the object behind magic link `link` (O_PATH) anything else than what
- * its shown path names inside the container? */
+ * its shown path names inside the container? A link that changes while we
+ * look (a shell's `>file` swaps fd 1 and back) proves nothing: it is
+ * looked at again on the next round. */
 static int link_outside(const char *link, const char *shown, int is_root)
 {
 	struct stat theirs, here;
+	char again[4096];
+	ssize_t n;
 	int fd = open(link, O_PATH | O_CLOEXEC);
 
 	if (fd < 0)
@@ -119,6 +123,12 @@ static int link_outside(const char *link, const char *shown, int is_root)
 		return 0;
 	}
 	close(fd);
+	n = readlink(link, again, sizeof(again) - 1);
+	if (n < 0)
+		return 0;
+	again[n] = '\0';
+	if (strcmp(again, shown) != 0)
+		return 0;
 	if (is_root)
 		return stat("/", &here) < 0 || here.st_dev != theirs.st_dev ||
 		       here.st_ino != theirs.st_ino;
@@ -175,16 +185,31 @@ static void check_links(pid_t pid, struct findings *f, int report)
 	closedir(d);
 }
 
-/* Seize, stop and let go: the traced process goes on as if nothing happened. */
-static int try_ptrace(pid_t pid)
+/* Seize, stop and let go: the traced process goes on as if nothing happened.
+ * Returns an errno when the seize failed, 0 when it worked. A process that
+ * has already exec'd the container's command may be traced by the
+ * container's root (as with docker): *leak is set only when the stopped
+ * process was still running something that is not a file of the container
+ * (skiff's code). */
+static int try_ptrace(pid_t pid, int *leak)
 {
+	char exe[64], shown[4096];
+	ssize_t n;
 	int status;
 
+	*leak = 0;
 	if (ptrace(PTRACE_SEIZE, pid, 0, 0) < 0)
 		return errno;
 	ptrace(PTRACE_INTERRUPT, pid, 0, 0);
-	if (waitpid(pid, &status, __WALL) == pid && !WIFEXITED(status) && !WIFSIGNALED(status))
-		ptrace(PTRACE_DETACH, pid, 0, 0);
+	if (waitpid(pid, &status, __WALL) != pid || WIFEXITED(status) || WIFSIGNALED(status))
+		return 0;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	n = readlink(exe, shown, sizeof(shown) - 1);
+	if (n >= 0) {
+		shown[n] = '\0';
+		*leak = link_outside(exe, shown, 0);
+	}
+	ptrace(PTRACE_DETACH, pid, 0, 0);
 	return 0;
 }
 
@@ -193,7 +218,7 @@ static int look_at(pid_t pid, struct findings *f, int report)
 {
 	char path[64];
 	struct stat st;
-	int fd, e;
+	int fd, e, leak;
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	fd = open(path, O_PATH | O_CLOEXEC);
@@ -227,10 +252,10 @@ static int look_at(pid_t pid, struct findings *f, int report)
 		printf("exe_write errno %d\n", errno);
 	}
 	check_links(pid, f, report);
-	e = try_ptrace(pid);
-	if (!e) {
+	e = try_ptrace(pid, &leak);
+	if (!e && (leak || report)) {
 		f->ptrace++;
-		note(f, EX_PTRACE, "pid %d could be ptraced", (int)pid);
+		note(f, EX_PTRACE, "pid %d could be ptraced before its execve", (int)pid);
 	}
 	if (report)
 		printf("ptrace %s %d\n", e ? "errno" : "ok", e);
@@ -272,38 +297,66 @@ static void write_report(const struct findings *f, const char *out)
 	rename(tmp, out);
 }
 
+/* The last pid handed out in our pid namespace, or -1. */
+static pid_t last_pid(int fd)
+{
+	char b[32];
+	ssize_t n = pread(fd, b, sizeof(b) - 1, 0);
+
+	if (n <= 0)
+		return -1;
+	b[n] = '\0';
+	return (pid_t)atoi(b);
+}
+
 /*
- * Pids in a pid namespace are handed out in order, so the next process to
- * appear is (almost always) last+1: hammer /proc/<last+1..last+4> and, while
- * a process is there, look at it again and again until it is gone or a newer
- * one shows up. An exec'd process lives only for the window between fork
- * and the end of `true`: every look counts.
+ * Pids in a pid namespace are handed out in order and the kernel says which
+ * was last (/proc/sys/kernel/ns_last_pid): each new one is looked at at
+ * once, and again and again while it lives, until it is gone or a newer one
+ * shows up. An exec'd process lives only from fork to the end of `true`:
+ * every look counts. Without ns_last_pid, /proc/<last+1..last+8> are tried.
  */
 static int cmd_race(const char *host, const char *out, const char *stop)
 {
 	struct findings f = {0};
 	pid_t last = getpid(), watching = 0;
 	unsigned long spins = 0;
+	int nsfd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
 
 	parse_host(host);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (nsfd >= 0 && last_pid(nsfd) > 0)
+		last = last_pid(nsfd);
+	else if (nsfd >= 0) {
+		close(nsfd);
+		nsfd = -1;
+	}
 	printf("racing\n");
 	for (;;) {
+		pid_t newest = -1;
+
 		if ((++spins & 0x3ff) == 0 && exists(stop))
 			break;
-		for (pid_t p = last + 1; p <= last + 4; p++) {
-			char path[64];
+		if (nsfd >= 0) {
+			newest = last_pid(nsfd);
+		} else {
+			for (pid_t p = last + 8; p > last; p--) {
+				char path[64];
 
-			snprintf(path, sizeof(path), "/proc/%d", (int)p);
-			if (access(path, F_OK) == 0) {
-				watching = p;
-				last = p;
-				f.pids++;
-				break;
+				snprintf(path, sizeof(path), "/proc/%d", (int)p);
+				if (access(path, F_OK) == 0) {
+					newest = p;
+					break;
+				}
 			}
 		}
-		if (watching && !look_at(watching, &f, 0))
+		if (newest > last) {
+			last = newest;
+			watching = look_at(newest, &f, 0) ? newest : 0;
+			f.pids += watching != 0;
+		} else if (watching && !look_at(watching, &f, 0)) {
 			watching = 0;
+		}
 	}
 	write_report(&f, out);
 	printf("done\n");
