@@ -86,11 +86,11 @@ int child_open_null(int rootfd, int fd, int flags, struct sk_err *err)
 	return 0;
 }
 
-static int setup_mounts(const struct child_ctx *c, int rootfd, struct sk_err *err)
+static int setup_mounts(const struct child_ctx *c, int rootfd, int init_layer, struct sk_err *err)
 {
 	const struct rt_spec *spec = c->spec;
 
-	if (mounts_apply(rootfd, spec, err) < 0)
+	if (mounts_apply(rootfd, spec, init_layer, err) < 0)
 		return -1;
 	/* docker without -i: stdin is /dev/null, the container's own. */
 	if (c->stdio[0] < 0 && !spec->process.terminal &&
@@ -110,16 +110,18 @@ static int setup_root(const struct child_ctx *c, struct user_resolved *user, str
 {
 	const struct rt_spec *spec = c->spec;
 	cleanup_close int rootfd = -1;
+	cleanup_close int init_layer = -1;
 
 	/* Nothing done from here on may propagate back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return err_set(err, errno, "cannot make the mounts private");
-	if (rootfs_mount(&spec->root, err) < 0)
+	init_layer = mounts_init_layer(spec, err);
+	if (init_layer < 0 || rootfs_mount(&spec->root, init_layer, err) < 0)
 		return -1;
 	rootfd = open(spec->root.path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return err_set(err, errno, "cannot open '%s'", spec->root.path);
-	if (setup_mounts(c, rootfd, err) < 0)
+	if (setup_mounts(c, rootfd, init_layer, err) < 0)
 		return -1;
 	/* Resolved before pivot_root, confined to the root with openat2. */
 	if (user_resolve_in_root(rootfd, spec->process.user.spec, user, err) < 0)

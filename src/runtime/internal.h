@@ -60,8 +60,9 @@ int ns_loopback_up(struct sk_err *err);
 
 /* rootfs.c */
 /* Mount the container's root (overlay from the layers, or the prepared
- * directory bound onto itself) at root->path. */
-int rootfs_mount(const struct rt_root *root, struct sk_err *err);
+ * directory bound onto itself) at root->path. init_layer (or -1): the
+ * directory of mounts_init_layer(), put on top of the image's layers. */
+int rootfs_mount(const struct rt_root *root, int init_layer, struct sk_err *err);
 /* Open path inside rootfd (confined), creating it (and its parents) when
  * missing: a directory when is_dir, else an empty file. Returns an O_PATH fd. */
 int rootfs_open_target(int rootfd, const char *path, bool is_dir, struct sk_err *err);
@@ -78,8 +79,15 @@ int rootfs_enter_cwd(const char *cwd, struct sk_err *err);
 int rootfs_copy_layers(const struct rt_root *root, struct sk_err *err);
 
 /* mounts.c */
-/* The spec's mounts, in order, inside rootfd; /dev gets its device nodes. */
-int mounts_apply(int rootfd, const struct rt_spec *spec, struct sk_err *err);
+/* The container's init layer, as docker's: a small tmpfs (not attached
+ * anywhere) holding the spec's files (rt_mount.content) at their paths. As
+ * the overlay's top lower layer it gives those bind mounts their targets
+ * without creating anything on the store's disk; it is also where the binds
+ * come from. Returns its fd. */
+int mounts_init_layer(const struct rt_spec *spec, struct sk_err *err);
+/* The spec's mounts, in order, inside rootfd; /dev gets its device nodes.
+ * init_layer: from mounts_init_layer(). */
+int mounts_apply(int rootfd, const struct rt_spec *spec, int init_layer, struct sk_err *err);
 /* Masks are bind mounts of the container's own /dev/null (files) or empty
  * read-only tmpfs (directories): nothing a root process could chmod on the host. */
 int mounts_mask_paths(int rootfd, const struct strv *paths, struct sk_err *err);

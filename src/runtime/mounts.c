@@ -222,42 +222,78 @@ static int files_fs_open(struct sk_err *err)
 	if (fsfd < 0 || fsconfig(fsfd, FSCONFIG_SET_STRING, "size", "4m", 0) < 0 ||
 	    fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
 	    fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		return err_set(err, errno, "cannot create a tmpfs for the container's /etc files");
+		return err_set(err, errno, "cannot create the container's init layer");
 	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	if (mfd < 0)
-		return err_set(err, errno, "cannot mount a tmpfs for the container's /etc files");
+		return err_set(err, errno, "cannot mount the container's init layer");
 	return mfd;
 }
 
-static int write_file_into(int fsfd, const char *name, const char *data, size_t len,
-			   struct sk_err *err)
+/* mkdir -p of path's parents inside dirfd (a tmpfs of the container's own). */
+static int make_parents(int dirfd, const char *path, struct sk_err *err)
 {
-	cleanup_close int out = openat(fsfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	char buf[4096];
 
-	if (out < 0)
-		return err_set(err, errno, "cannot create '%s' in the container's tmpfs", name);
-	if (fs_write_all(out, data, len) < 0)
-		return err_set(err, errno, "cannot write '%s' in the container's tmpfs", name);
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return err_set(err, ENAMETOOLONG, "'%s'", path);
+	for (char *p = strchr(buf, '/'); p; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		if (mkdirat(dirfd, buf, 0755) < 0 && errno != EEXIST)
+			return err_set(err, errno, "cannot create '%s' in the init layer", buf);
+		*p = '/';
+	}
 	return 0;
 }
 
-/* A file of the container's own (its /etc/hostname, hosts, resolv.conf) from
- * the spec's bytes: no file of the store is bound, so nothing in the
- * container's mountinfo names the store (docker's do) and nothing of the host
- * is shared. The files share one tmpfs per container, made on first use. */
-static int mount_content(int rootfd, const struct rt_mount *m, const struct mount_opts *mo,
-			 int *files_fs, struct sk_err *err)
+static int write_file_into(int fsfd, const char *path, const char *data, size_t len,
+			   struct sk_err *err)
 {
-	const char *name = strrchr(m->destination, '/');
+	cleanup_close int out = -1;
+
+	if (make_parents(fsfd, path, err) < 0)
+		return -1;
+	out = openat(fsfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (out < 0)
+		return err_set(err, errno, "cannot create '%s' in the init layer", path);
+	if (fs_write_all(out, data, len) < 0)
+		return err_set(err, errno, "cannot write '%s' in the init layer", path);
+	return 0;
+}
+
+static const char *relative(const char *path)
+{
+	while (*path == '/')
+		path++;
+	return path;
+}
+
+int mounts_init_layer(const struct rt_spec *spec, struct sk_err *err)
+{
+	cleanup_close int fs = files_fs_open(err);
+
+	if (fs < 0)
+		return -1;
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const struct rt_mount *m = &spec->mounts[i];
+
+		if (m->content && write_file_into(fs, relative(m->destination), m->content,
+						  m->content_len, err) < 0)
+			return -1;
+	}
+	return steal_fd(&fs);
+}
+
+/* A file of the container's own (its /etc/hostname, hosts, resolv.conf) from
+ * the init layer: no file of the store is bound, so nothing in the
+ * container's mountinfo names the store (docker's do) and nothing of the host
+ * is shared. The init layer below gives it a target without a copy-up. */
+static int mount_content(int rootfd, const struct rt_mount *m, const struct mount_opts *mo,
+			 int init_layer, struct sk_err *err)
+{
 	cleanup_close int tree = -1;
 	cleanup_close int target = -1;
 
-	name = name && name[1] ? name + 1 : "file";
-	if (*files_fs < 0 && (*files_fs = files_fs_open(err)) < 0)
-		return -1;
-	if (write_file_into(*files_fs, name, m->content, m->content_len, err) < 0)
-		return -1;
-	tree = open_tree(*files_fs, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	tree = open_tree(init_layer, relative(m->destination), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0)
 		return err_set(err, errno, "cannot bind '%s'", m->destination);
 	target = rootfs_open_target(rootfd, m->destination, false, err);
@@ -268,7 +304,7 @@ static int mount_content(int rootfd, const struct rt_mount *m, const struct moun
 	return 0;
 }
 
-static int mount_one(int rootfd, const struct rt_mount *m, int *files_fs, struct sk_err *err)
+static int mount_one(int rootfd, const struct rt_mount *m, int init_layer, struct sk_err *err)
 {
 	cleanup_close int target = -1;
 	struct mount_opts mo;
@@ -276,7 +312,7 @@ static int mount_one(int rootfd, const struct rt_mount *m, int *files_fs, struct
 	if (parse_mount_opts(m, &mo, err) < 0)
 		return -1;
 	if (m->content)
-		return mount_content(rootfd, m, &mo, files_fs, err);
+		return mount_content(rootfd, m, &mo, init_layer, err);
 	if (mo.bind)
 		return mount_bind(rootfd, m, &mo, err);
 	target = rootfs_open_target(rootfd, m->destination, true, err);
@@ -289,14 +325,12 @@ static int mount_one(int rootfd, const struct rt_mount *m, int *files_fs, struct
 	return err_wrap(err, "cannot mount '%s'", m->destination);
 }
 
-int mounts_apply(int rootfd, const struct rt_spec *spec, struct sk_err *err)
+int mounts_apply(int rootfd, const struct rt_spec *spec, int init_layer, struct sk_err *err)
 {
-	cleanup_close int files_fs = -1;
-
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct rt_mount *m = &spec->mounts[i];
 
-		if (mount_one(rootfd, m, &files_fs, err) < 0)
+		if (mount_one(rootfd, m, init_layer, err) < 0)
 			return -1;
 		if (!strcmp(m->destination, "/dev") && !strcmp(m->type, "tmpfs") &&
 		    devices_create(rootfd, spec->privileged, err) < 0)

@@ -73,13 +73,19 @@ static int enter_common_dir(const struct rt_root *root, size_t len, struct sk_er
  * whether to fall back (ENODEV: no overlayfs, EINVAL on lowerdir+: old kernel).
  * "volatile": the upper directory is thrown away after a crash anyway, and
  * without it unmounting syncs the whole upper file system at every exit. */
-static int overlay_mount_new_api(const struct rt_root *root, size_t skip, struct sk_err *err)
+static int overlay_mount_new_api(const struct rt_root *root, size_t skip, int init_layer,
+				 struct sk_err *err)
 {
 	cleanup_close int fsfd = fsopen("overlay", FSOPEN_CLOEXEC);
 	cleanup_close int mfd = -1;
+	char init_path[64];
 
 	if (fsfd < 0)
 		return err_set(err, errno, "cannot open overlayfs");
+	/* The first "lowerdir+" is the top layer. */
+	snprintf(init_path, sizeof(init_path), "/proc/self/fd/%d", init_layer);
+	if (init_layer >= 0 && overlay_config(fsfd, "lowerdir+", init_path, err) < 0)
+		return -1;
 	for (size_t i = 0; i < root->layers.n; i++)
 		if (overlay_config(fsfd, "lowerdir+", root->layers.v[i] + skip, err) < 0)
 			return -1;
@@ -156,13 +162,22 @@ static int bind_onto_itself(const char *path, struct sk_err *err)
 	return 0;
 }
 
-static int overlay_mount(const struct rt_root *root, struct sk_err *err)
+static int overlay_mount(const struct rt_root *root, int init_layer, struct sk_err *err)
 {
 	size_t skip = common_dir_len(root);
 
 	if (enter_common_dir(root, skip, err) < 0)
 		return -1;
-	if (overlay_mount_new_api(root, skip, err) == 0)
+	/* Kernels that take neither lowerdir+ nor a detached mount as a layer
+	 * go on without the init layer: its files are then made in the upper
+	 * directory, as mount targets. */
+	if (init_layer >= 0) {
+		if (overlay_mount_new_api(root, skip, init_layer, err) == 0)
+			return 0;
+		log_debug("overlay without the init layer: %s", err->msg);
+		err_clear(err);
+	}
+	if (overlay_mount_new_api(root, skip, -1, err) == 0)
 		return 0;
 	if (err->errnum != EINVAL)
 		return -1;
@@ -170,13 +185,13 @@ static int overlay_mount(const struct rt_root *root, struct sk_err *err)
 	return overlay_mount_classic(root, skip, err);
 }
 
-int rootfs_mount(const struct rt_root *root, struct sk_err *err)
+int rootfs_mount(const struct rt_root *root, int init_layer, struct sk_err *err)
 {
 	if (root->layers.n == 0)
 		return bind_onto_itself(root->path, err);
 	if (root->copy)
 		goto copy;
-	if (overlay_mount(root, err) == 0)
+	if (overlay_mount(root, init_layer, err) == 0)
 		return 0;
 	/* EPERM in a user namespace: overlay there needs Linux 5.11 */
 	if (err->errnum != ENODEV && !(err->errnum == EPERM && root->userxattr))
