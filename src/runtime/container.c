@@ -491,13 +491,6 @@ int sync_read_child(int sock, int *master, const char *who, struct sk_err *err)
 	}
 }
 
-static void reap(int pidfd)
-{
-	siginfo_t si;
-
-	waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED);
-}
-
 /* Every container gets a cgroup (skiff/<id>), with or without limits, so
  * that all its processes can be found and killed. Where none can be made
  * (no cgroup file system, or no delegation when rootless) a container without
@@ -563,79 +556,28 @@ static int place_in_cgroup(const struct cgroup *cg, pid_t pid, int sock, struct 
 	return 0;
 }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 /* The child is cloned and has its ends: the relay gets skiff's. */
-struct start {
-	struct relay_io io;
-	int child_stdio[3];
-	int stub_fd;
-	int sock, child_sock;
-	int pidfd, master;
-};
-
-static void start_release(struct start *st)
-{
-	relay_close(&st->io);
-	for (int i = 0; i < 3; i++)
-		close_fd(&st->child_stdio[i]);
-	close_fd(&st->stub_fd);
-	close_fd(&st->sock);
-	close_fd(&st->child_sock);
-	close_fd(&st->pidfd);
-	close_fd(&st->master);
-}
-
-static int start_prepare(const struct rt_spec *spec, const struct run_opts *opts,
-			 struct start *st, struct sk_err *err)
-{
-	int sv[2];
-
-	st->stub_fd = stub_memfd(err);
-	if (st->stub_fd < 0)
-		return -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return err_set(err, errno, "cannot create the sync socket");
-	st->sock = sv[0];
-	st->child_sock = sv[1];
-	st->io.log = opts->log;
-	st->io.input = opts->interactive && !opts->log;
-	/* With -t the terminal is all three; the child sends its master. */
-	if (!spec->process.terminal &&
-	    relay_make_pipes(st->io.input, &st->io, st->child_stdio, err) < 0)
-		return -1;
-	return 0;
-}
-
 static void kill_child(int pidfd)
 {
 	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-	reap(pidfd);
+	ns_reap(pidfd);
 }
 
 static int start_and_wait(struct container *c, const struct rt_spec *spec,
 			  const struct run_opts *opts, struct cgroup *cg, bool *have_cg,
 			  const sigset_t *sigs, const sigset_t *orig, int *status, struct sk_err *err)
 {
-	struct start st = { .io = RELAY_IO_INIT,
-			    .child_stdio = { -1, -1, -1 },
-			    .stub_fd = -1,
-			    .sock = -1,
-			    .child_sock = -1,
-			    .pidfd = -1,
-			    .master = -1 };
+	struct entry st = ENTRY_INIT;
 	cleanup_close int sigfd = -1;
 	unsigned long namespaces = spec->namespaces;
 	struct started started;
 	pid_t pid;
 	int ret = -1;
 
-	if (start_prepare(spec, opts, &st, err) < 0)
+	st.io.log = opts->log;
+	st.io.input = opts->interactive && !opts->log;
+	/* With -t the terminal is all three; the child sends its master. */
+	if (entry_prepare(&st, !spec->process.terminal, err) < 0)
 		goto out;
 	namespaces &= ~(unsigned long)CLONE_NEWCGROUP; /* the child unshares it */
 	pid = ns_clone(namespaces, &st.pidfd, err);
@@ -650,9 +592,7 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 		child_main(&cc);
 	}
 	/* Only the child holds its ends: the pipes end when it does. */
-	close_fd(&st.child_sock);
-	for (int i = 0; i < 3; i++)
-		close_fd(&st.child_stdio[i]);
+	entry_drop_child_side(&st);
 	if (pid < 0)
 		goto out;
 	log_debug("run: cloned pid %d", (int)pid);
@@ -695,7 +635,7 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 	if (ret == 0)
 		log_debug("run: container exited with %d", *status);
 out:
-	start_release(&st);
+	entry_release(&st);
 	return ret;
 }
 

@@ -628,13 +628,6 @@ static int enter_cgroups(const struct exec_plan *p, pid_t pid, struct sk_err *er
 }
 
 
-static void reap(int pidfd)
-{
-	siginfo_t si;
-
-	waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED);
-}
-
 /* After the fork: put the child in the container's cgroups, let it go on,
  * and read its report until it execs. On failure the child is reaped. */
 static int start_child(const struct exec_plan *p, pid_t pid, int pidfd, int sock, int *master,
@@ -647,59 +640,17 @@ static int start_child(const struct exec_plan *p, pid_t pid, int pidfd, int sock
 		goto fail;
 	}
 	if (sync_read_child(sock, master, "the exec'd process", err) < 0) {
-		reap(pidfd);
+		ns_reap(pidfd);
 		return -1;
 	}
 	return 0;
 fail:
 	kill(pid, SIGKILL);
-	reap(pidfd);
+	ns_reap(pidfd);
 	return -1;
 }
 
-struct launch {
-	struct relay_io io;
-	int child_stdio[3];
-	int stub_fd, sock, child_sock, pidfd, master;
-};
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-static void launch_release(struct launch *l)
-{
-	relay_close(&l->io);
-	for (int i = 0; i < 3; i++)
-		close_fd(&l->child_stdio[i]);
-	close_fd(&l->stub_fd);
-	close_fd(&l->sock);
-	close_fd(&l->child_sock);
-	close_fd(&l->pidfd);
-	close_fd(&l->master);
-}
-
-static int launch_prepare(const struct exec_plan *p, struct launch *l, struct sk_err *err)
-{
-	int sv[2];
-
-	l->stub_fd = stub_memfd(err);
-	if (l->stub_fd < 0)
-		return -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return err_set(err, errno, "cannot create the sync socket");
-	l->sock = sv[0];
-	l->child_sock = sv[1];
-	l->io.input = p->o->interactive;
-	if (p->o->tty || p->o->detach)
-		return 0;
-	return relay_make_pipes(p->o->interactive, &l->io, l->child_stdio, err);
-}
-
-static pid_t fork_child(const struct exec_plan *p, struct launch *l, const sigset_t *orig,
+static pid_t fork_child(const struct exec_plan *p, struct entry *l, const sigset_t *orig,
 			struct sk_err *err)
 {
 	pid_t pid;
@@ -724,23 +675,16 @@ static pid_t fork_child(const struct exec_plan *p, struct launch *l, const sigse
 static int launch(const struct exec_plan *p, const sigset_t *sigs, const sigset_t *orig,
 		  int *status, struct sk_err *err)
 {
-	struct launch l = { .io = RELAY_IO_INIT,
-			    .child_stdio = { -1, -1, -1 },
-			    .stub_fd = -1,
-			    .sock = -1,
-			    .child_sock = -1,
-			    .pidfd = -1,
-			    .master = -1 };
+	struct entry l = ENTRY_INIT;
 	cleanup_close int sigfd = -1;
 	pid_t pid;
 	int ret = -1;
 
-	if (launch_prepare(p, &l, err) < 0)
+	l.io.input = p->o->interactive;
+	if (entry_prepare(&l, !p->o->tty && !p->o->detach, err) < 0)
 		goto out;
 	pid = fork_child(p, &l, orig, err);
-	close_fd(&l.child_sock);
-	for (int i = 0; i < 3; i++)
-		close_fd(&l.child_stdio[i]);
+	entry_drop_child_side(&l);
 	if (pid < 0)
 		goto out;
 	/* Our own child: its pid cannot be reused before we reap it. */
@@ -755,7 +699,7 @@ static int launch(const struct exec_plan *p, const sigset_t *sigs, const sigset_
 		goto out;
 	if (p->o->detach) {
 		/* skiff-init exits as soon as the command runs (stub_proto.h). */
-		reap(l.pidfd);
+		ns_reap(l.pidfd);
 		*status = 0;
 		ret = 0;
 		goto out;
@@ -768,7 +712,7 @@ static int launch(const struct exec_plan *p, const sigset_t *sigs, const sigset_
 	l.io.master = l.master;
 	ret = relay_run(&l.io, l.pidfd, sigfd, true, status, err);
 out:
-	launch_release(&l);
+	entry_release(&l);
 	return ret;
 }
 

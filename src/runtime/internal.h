@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include "runtime/relay.h"
 #include "runtime/spec.h"
 #include "runtime/stub_proto.h"
 #include "util/err.h"
@@ -31,6 +32,24 @@ struct child_ctx {
 	int stdio[3];
 	sigset_t orig_mask; /* signal mask to restore before execve */
 };
+
+/* entry.c: what the parent holds while a process enters a container (run's
+ * clone, exec's fork): skiff-init's memfd, the sync socket's two ends, the
+ * stdio pipes' ends for both sides, then the child's pidfd and pty master. */
+struct entry {
+	struct relay_io io;
+	int child_stdio[3];
+	int stub_fd, sock, child_sock, pidfd, master;
+};
+#define ENTRY_INIT                                                                                 \
+	{ .io = RELAY_IO_INIT, .child_stdio = { -1, -1, -1 }, .stub_fd = -1, .sock = -1,           \
+	  .child_sock = -1, .pidfd = -1, .master = -1 }
+/* The memfd and the socket; with pipes, the stdio pipes (stdin too with
+ * io.input; set io.log and io.input first). */
+int entry_prepare(struct entry *e, bool pipes, struct sk_err *err);
+/* In the parent after the fork: only the child holds its ends now. */
+void entry_drop_child_side(struct entry *e);
+void entry_release(struct entry *e);
 
 /* container.c: read the child's messages on the sync socket until it execs
  * (end of file): 0, or -1 with err (and exit code) from the child's report.
@@ -56,6 +75,8 @@ int child_open_null(int rootfd, int fd, int flags, struct sk_err *err);
 /* clone3 into new namespaces with fork semantics; *pidfd gets a pidfd. Returns
  * the pid in the parent, 0 in the child, -1 with err. */
 pid_t ns_clone(unsigned long namespaces, int *pidfd, struct sk_err *err);
+/* Wait for the (already killed or exiting) child behind pidfd. */
+void ns_reap(int pidfd);
 int ns_loopback_up(struct sk_err *err);
 
 /* rootfs.c */

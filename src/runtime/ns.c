@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "runtime/internal.h"
@@ -31,6 +32,13 @@ pid_t ns_clone(unsigned long namespaces, int *pidfd, struct sk_err *err)
 	if (pid < 0)
 		return err_set(err, errno, "cannot create the container's namespaces");
 	return (pid_t)pid;
+}
+
+void ns_reap(int pidfd)
+{
+	siginfo_t si;
+
+	waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED);
 }
 
 int ns_loopback_up(struct sk_err *err)

@@ -28,6 +28,7 @@
 
 #include "runtime/console.h"
 #include "runtime/logfile.h"
+#include "util/cleanup.h"
 #include "util/log.h"
 
 #define RELAY_BUF 65536
@@ -112,18 +113,11 @@ fail_out:
 	return -1;
 }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 void relay_close(struct relay_io *io)
 {
-	close_fd(&io->stdin_wr);
-	close_fd(&io->stdout_rd);
-	close_fd(&io->stderr_rd);
+	close_and_reset(&io->stdin_wr);
+	close_and_reset(&io->stdout_rd);
+	close_and_reset(&io->stderr_rd);
 }
 
 /* --- one stream ------------------------------------------------------------ */
@@ -134,9 +128,9 @@ static void stream_finish(struct stream *s)
 		return;
 	s->done = true;
 	if (s->own_src)
-		close_fd(&s->src);
+		close_and_reset(&s->src);
 	if (s->own_dst)
-		close_fd(&s->dst);
+		close_and_reset(&s->dst);
 }
 
 /* End of input: the container reads EOF (a pty gets its EOF character). */

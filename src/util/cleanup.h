@@ -41,6 +41,13 @@ static inline void *steal_pointer_impl(void *pp)
 }
 #define steal_pointer(pp) steal_pointer_impl(pp)
 
+/* Close *fd if open and mark it closed: for fds a struct owns. */
+static inline void close_and_reset(int *fd)
+{
+	cleanup_closep(fd);
+	*fd = -1;
+}
+
 static inline int steal_fd(int *fd)
 {
 	int v = *fd;
