@@ -94,6 +94,10 @@ int ports_parse(const char *spec, struct port_map **maps, size_t *n, struct sk_e
 	struct port_map m = { 0 };
 	int clo, chi, hlo = 0, hhi = 0;
 
+	for (const char *p = spec; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return err_set(err, 0, "invalid port specification: it contains control "
+					       "characters");
 	split(spec, &ip, &ip_len, &host, &host_len, &ctr, &ctr_len);
 	slash = memchr(ctr, '/', ctr_len);
 	if (slash) {

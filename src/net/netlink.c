@@ -1,0 +1,921 @@
+/*
+ * rtnetlink through libmnl (netlink.h): requests are built in the socket's
+ * one buffer, sent with NLM_F_ACK and a fresh sequence number, and the replies
+ * read into the same buffer until the kernel's acknowledgement, error or end
+ * of dump for that sequence number.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/netlink.h"
+#include "util/cleanup.h"
+
+/*
+ * libmnl's MNL_SOCKET_BUFFER_SIZE is the page size here (4 KiB), which a
+ * bridge's RTM_NEWLINK can come close to. 32 KiB is the most the kernel puts
+ * in one dump datagram (it sizes them to the reader's buffer, up to that), so
+ * a reply never arrives truncated; requests are a few hundred bytes at most
+ * (names are checked to be shorter than IFNAMSIZ before they are put).
+ */
+#define NL_BUF_SIZE 32768
+
+struct nl_sock {
+	struct mnl_socket *mnl;
+	uint32_t portid;
+	uint32_t seq;
+	/* Out of step with the kernel after a transport error: replies of an
+	 * abandoned request (or a dump still running) may be queued. */
+	bool broken;
+	char buf[NL_BUF_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+};
+
+/* Handles one reply message (not an error, ack or end of dump): 0 goes on,
+ * > 0 stops calling it, < 0 stops with err. */
+typedef int (*nl_reply_fn)(const struct nlmsghdr *nlh, void *data, struct sk_err *err);
+
+static void nl_setopt(struct mnl_socket *mnl, int opt)
+{
+	int one = 1;
+
+	/* Each option only improves errors or replies; a kernel without it
+	 * works as before. */
+	(void)mnl_socket_setsockopt(mnl, opt, &one, sizeof(one));
+}
+
+int nl_open(struct nl_sock **out, struct sk_err *err)
+{
+	cleanup_free struct nl_sock *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return err_set(err, ENOMEM, "cannot open a netlink socket");
+	s->mnl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!s->mnl)
+		return err_set(err, errno, "cannot open a netlink socket");
+	if (mnl_socket_bind(s->mnl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int e = errno;
+
+		mnl_socket_close(s->mnl);
+		return err_set(err, e, "cannot bind a netlink socket");
+	}
+	/* The kernel's reason in refusals; acks without a copy of the request;
+	 * malformed requests refused rather than half-understood. */
+	nl_setopt(s->mnl, NETLINK_EXT_ACK);
+	nl_setopt(s->mnl, NETLINK_CAP_ACK);
+	nl_setopt(s->mnl, NETLINK_GET_STRICT_CHK);
+	s->portid = mnl_socket_get_portid(s->mnl);
+	*out = steal_pointer(&s);
+	return 0;
+}
+
+int nl_open_netns(int netns_fd, struct nl_sock **out, struct sk_err *err)
+{
+	cleanup_close int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (self < 0)
+		return err_set(err, errno, "cannot open this thread's network namespace");
+	if (setns(netns_fd, CLONE_NEWNET) < 0)
+		return err_set(err, errno, "cannot enter the network namespace");
+	r = nl_open(out, err);
+	if (setns(self, CLONE_NEWNET) < 0) {
+		/* Not a state to go on in: the thread would act in the wrong
+		 * namespace from here on. */
+		if (r == 0) {
+			nl_close(*out);
+			*out = NULL;
+		}
+		return err_set(err, errno, "cannot return to this thread's network namespace");
+	}
+	return r;
+}
+
+void nl_close(struct nl_sock *s)
+{
+	if (!s)
+		return;
+	mnl_socket_close(s->mnl);
+	free(s);
+}
+
+/* --- requests and replies --------------------------------------------- */
+
+static struct nlmsghdr *nl_req(struct nl_sock *s, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(s->buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	nlh->nlmsg_seq = ++s->seq;
+	return nlh;
+}
+
+static int nl_broken(struct nl_sock *s, struct sk_err *err, int errnum, const char *what)
+{
+	s->broken = true;
+	return err_set(err, errnum, "%s", what);
+}
+
+/* The text of an extended ack (NLMSGERR_ATTR_MSG), "" when there is none. */
+static int nl_extack_attr(const struct nlattr *a, void *data)
+{
+	const char **msg = data;
+
+	if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+		*msg = mnl_attr_get_str(a);
+	return MNL_CB_OK;
+}
+
+static const char *nl_extack(const struct nlmsghdr *nlh, const struct nlmsgerr *e)
+{
+	size_t len = mnl_nlmsg_get_payload_len(nlh);
+	size_t off = sizeof(*e);
+	const char *msg = "";
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return "";
+	/* Without NLM_F_CAPPED the kernel copied our whole request in. */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+		if (e->msg.nlmsg_len < sizeof(struct nlmsghdr))
+			return "";
+		off += NLMSG_ALIGN(e->msg.nlmsg_len) - sizeof(struct nlmsghdr);
+	}
+	if (off >= len)
+		return "";
+	mnl_attr_parse_payload((const char *)mnl_nlmsg_get_payload(nlh) + off, len - off,
+			       nl_extack_attr, &msg);
+	return msg;
+}
+
+/* NLMSG_ERROR: 0 for an ack, else -1 with the kernel's errno and reason. */
+static int nl_error(struct nl_sock *s, const struct nlmsghdr *nlh, struct sk_err *err)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	const char *why;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
+		return nl_broken(s, err, EBADMSG, "malformed netlink error message");
+	if (e->error == 0)
+		return 0;
+	if (e->error > 0 || e->error < -4095)
+		return nl_broken(s, err, EBADMSG, "malformed netlink error message");
+	why = nl_extack(nlh, e);
+	/* Callers wrap this with the operation: "cannot ...: <why>: <strerror>". */
+	if (*why)
+		return err_set(err, -e->error, "%s", why);
+	err_set(err, 0, "%s", strerror(-e->error));
+	err->errnum = -e->error;
+	return -1;
+}
+
+/* NLMSG_DONE carries the dump's status (an int, 0 or -errno). */
+static int nl_done(struct nl_sock *s, const struct nlmsghdr *nlh, struct sk_err *err)
+{
+	int status;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(status))
+		return 0;
+	memcpy(&status, mnl_nlmsg_get_payload(nlh), sizeof(status));
+	if (status == 0)
+		return 0;
+	if (status > 0 || status < -4095)
+		return nl_broken(s, err, EBADMSG, "malformed end of netlink dump");
+	return err_set(err, -status, "dump cut short");
+}
+
+/* One datagram from the kernel into s->buf: its length, or -1. Datagrams from
+ * anyone else (another process may know our port id) are dropped. */
+static ssize_t nl_recv(struct nl_sock *s, struct sk_err *err)
+{
+	for (;;) {
+		struct sockaddr_nl addr = { 0 };
+		struct iovec iov = { .iov_base = s->buf, .iov_len = sizeof(s->buf) };
+		struct msghdr msg = {
+			.msg_name = &addr,
+			.msg_namelen = sizeof(addr),
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+		};
+		ssize_t n = recvmsg(mnl_socket_get_fd(s->mnl), &msg, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return nl_broken(s, err, errno, "cannot read the kernel's netlink reply");
+		if (msg.msg_flags & MSG_TRUNC)
+			return nl_broken(s, err, EMSGSIZE, "netlink reply too large");
+		if (msg.msg_namelen != sizeof(addr) || addr.nl_family != AF_NETLINK ||
+		    addr.nl_pid != 0)
+			continue;
+		return n;
+	}
+}
+
+/*
+ * Send the request in s->buf and read until its end: the ack or error (any
+ * request), or the end of the dump. fn (may be NULL) sees every other message
+ * answering it. Returns 0, fn's positive stop value, or -1 with err (the
+ * kernel's errno when it refused; callers wrap the operation around it).
+ */
+static int nl_talk(struct nl_sock *s, nl_reply_fn fn, void *data, struct sk_err *err)
+{
+	const struct nlmsghdr *req = (const struct nlmsghdr *)s->buf;
+	uint32_t seq = req->nlmsg_seq;
+	int status = 0;
+
+	if (s->broken)
+		return err_set(err, EPIPE, "netlink socket out of step after an earlier error");
+	if (mnl_socket_sendto(s->mnl, req, req->nlmsg_len) != (ssize_t)req->nlmsg_len)
+		return nl_broken(s, err, errno, "cannot send a netlink request");
+	for (;;) {
+		ssize_t n = nl_recv(s, err);
+		int left;
+
+		if (n < 0)
+			return -1;
+		left = (int)n;
+		for (const struct nlmsghdr *nlh = (const struct nlmsghdr *)s->buf;
+		     mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			int r;
+
+			/* Replies to a request given up on earlier. */
+			if (nlh->nlmsg_seq != seq || nlh->nlmsg_pid != s->portid)
+				continue;
+			switch (nlh->nlmsg_type) {
+			case NLMSG_NOOP:
+				continue;
+			case NLMSG_OVERRUN:
+				return nl_broken(s, err, EOVERFLOW, "netlink overrun");
+			case NLMSG_ERROR:
+				/* After fn's error, fn's message stands (err is
+				 * written over only for the kernel's). */
+				r = status < 0 ? 0 : nl_error(s, nlh, err);
+				return r < 0 ? -1 : status;
+			case NLMSG_DONE:
+				r = status < 0 ? 0 : nl_done(s, nlh, err);
+				return r < 0 ? -1 : status;
+			}
+			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) {
+				/* The tables changed under the dump: what was
+				 * seen may be inconsistent. */
+				if (status == 0)
+					status = err_set(err, EAGAIN, "changed while being read");
+				continue;
+			}
+			if (status == 0 && fn)
+				status = fn(nlh, data, err);
+		}
+		if (left != 0)
+			return nl_broken(s, err, EBADMSG, "malformed netlink reply");
+	}
+}
+
+/* --- attributes -------------------------------------------------------- */
+
+struct nl_attrs {
+	const struct nlattr *tb[IFLA_MAX + RTA_MAX + IFA_MAX + 3]; /* the largest of them */
+	uint16_t max;
+};
+
+/* Collect attributes by type; each is validated where it is read. Types this
+ * code does not know (newer kernels) are skipped. */
+static int nl_attr_collect(const struct nlattr *a, void *data)
+{
+	struct nl_attrs *t = data;
+	uint16_t type = mnl_attr_get_type(a);
+
+	if (type <= t->max)
+		t->tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int nl_attrs_parse(const struct nlmsghdr *nlh, size_t hdrlen, uint16_t max,
+			  struct nl_attrs *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->max = max;
+	if (mnl_nlmsg_get_payload_len(nlh) < hdrlen)
+		return -1;
+	return mnl_attr_parse(nlh, (unsigned)hdrlen, nl_attr_collect, t) < 0 ? -1 : 0;
+}
+
+static int nl_attrs_parse_nested(const struct nlattr *nest, uint16_t max, struct nl_attrs *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->max = max;
+	if (mnl_attr_validate(nest, MNL_TYPE_NESTED) < 0)
+		return -1;
+	return mnl_attr_parse_nested(nest, nl_attr_collect, t) < 0 ? -1 : 0;
+}
+
+/* 1 and *out when a is there and a valid u32, 0 when absent, -1 when bad. */
+static int nl_attr_u32(const struct nlattr *a, uint32_t *out)
+{
+	if (!a)
+		return 0;
+	if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+		return -1;
+	*out = mnl_attr_get_u32(a);
+	return 1;
+}
+
+/* Copy a NUL-terminated string attribute that must fit in out (size n). */
+static int nl_attr_str(const struct nlattr *a, char *out, size_t n)
+{
+	if (!a)
+		return 0;
+	if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0 ||
+	    strnlen(mnl_attr_get_str(a), n) >= n)
+		return -1;
+	memcpy(out, mnl_attr_get_str(a), strlen(mnl_attr_get_str(a)) + 1);
+	return 1;
+}
+
+static size_t nl_ip_len(int family)
+{
+	return family == AF_INET6 ? sizeof(struct in6_addr) : sizeof(struct in_addr);
+}
+
+/* An address attribute of family's exact size. */
+static int nl_attr_ip(const struct nlattr *a, int family, struct nl_ip *out)
+{
+	if (!a)
+		return 0;
+	if (mnl_attr_validate2(a, MNL_TYPE_BINARY, nl_ip_len(family)) < 0)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->family = family;
+	memcpy(&out->v6, mnl_attr_get_payload(a), nl_ip_len(family));
+	return 1;
+}
+
+/* --- names -------------------------------------------------------------- */
+
+/* The kernel's dev_valid_name(), so that a bad name gets a clear message. */
+static int nl_check_name(const char *name, struct sk_err *err)
+{
+	const char *why = NULL;
+
+	if (!name || !*name)
+		return err_set(err, EINVAL, "empty network interface name");
+	if (strnlen(name, IFNAMSIZ) >= IFNAMSIZ)
+		why = "longer than 15 bytes";
+	else if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		why = "reserved";
+	else if (strpbrk(name, "/: \t\n\v\f\r"))
+		why = "'/', ':' and white space are not allowed";
+	if (why)
+		return err_set(err, EINVAL, "invalid network interface name '%.64s': %s", name,
+			       why);
+	return 0;
+}
+
+static const char *nl_ip_str(const struct nl_ip *ip, char *buf, size_t n)
+{
+	if (!inet_ntop(ip->family, &ip->v6, buf, (socklen_t)n))
+		snprintf(buf, n, "(address of family %d)", ip->family);
+	return buf;
+}
+
+/* --- links ------------------------------------------------------------- */
+
+static int nl_link_parse(const struct nlmsghdr *nlh, void *data, struct sk_err *err)
+{
+	struct nl_link *l = data;
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	struct nl_attrs t, info;
+	uint32_t v;
+	int r;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	if (nl_attrs_parse(nlh, sizeof(*ifm), IFLA_MAX, &t) < 0)
+		return err_set(err, EBADMSG, "malformed link message");
+	memset(l, 0, sizeof(*l));
+	l->index = ifm->ifi_index;
+	l->flags = ifm->ifi_flags;
+	if (nl_attr_str(t.tb[IFLA_IFNAME], l->name, sizeof(l->name)) != 1 ||
+	    nl_attr_u32(t.tb[IFLA_MTU], &l->mtu) < 0)
+		return err_set(err, EBADMSG, "malformed link message");
+	r = nl_attr_u32(t.tb[IFLA_MASTER], &v);
+	if (r < 0)
+		return err_set(err, EBADMSG, "malformed link message");
+	l->master = r ? (int)v : 0;
+	if (t.tb[IFLA_LINKINFO]) {
+		if (nl_attrs_parse_nested(t.tb[IFLA_LINKINFO], IFLA_INFO_MAX, &info) < 0 ||
+		    nl_attr_str(info.tb[IFLA_INFO_KIND], l->kind, sizeof(l->kind)) < 0)
+			return err_set(err, EBADMSG, "malformed link message");
+	}
+	return 1;
+}
+
+/* RTM_GETLINK by index (name NULL) or by name. */
+static int nl_link_query(struct nl_sock *s, int index, const char *name, struct nl_link *out,
+			 struct sk_err *err)
+{
+	struct nlmsghdr *nlh = nl_req(s, RTM_GETLINK, 0);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	int r;
+
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = index;
+	if (name)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	/* Counters are not needed and only make the reply larger. */
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	out->index = 0;
+	r = nl_talk(s, nl_link_parse, out, err);
+	if (r < 0)
+		return -1;
+	if (out->index <= 0)
+		return err_set(err, EBADMSG, "no link in the kernel's reply");
+	return 0;
+}
+
+int nl_link_get(struct nl_sock *s, const char *name, struct nl_link *out, struct sk_err *err)
+{
+	if (nl_check_name(name, err) < 0)
+		return -1;
+	if (nl_link_query(s, 0, name, out, err) < 0)
+		return err_wrap(err, "cannot find network interface '%s'", name);
+	return 0;
+}
+
+int nl_link_get_by_index(struct nl_sock *s, int index, struct nl_link *out, struct sk_err *err)
+{
+	if (index <= 0)
+		return err_set(err, EINVAL, "invalid network interface index %d", index);
+	if (nl_link_query(s, index, NULL, out, err) < 0)
+		return err_wrap(err, "cannot find network interface %d", index);
+	return 0;
+}
+
+int nl_link_index(struct nl_sock *s, const char *name, struct sk_err *err)
+{
+	struct nl_link l;
+
+	if (nl_link_get(s, name, &l, err) < 0)
+		return -1;
+	return l.index;
+}
+
+int nl_link_mtu(struct nl_sock *s, const char *name, unsigned *mtu, struct sk_err *err)
+{
+	struct nl_link l;
+
+	if (nl_link_get(s, name, &l, err) < 0)
+		return -1;
+	*mtu = l.mtu;
+	return 0;
+}
+
+/* An RTM_NEWLINK that creates a link of kind, named name. The caller may add
+ * IFLA_INFO_DATA before closing the returned IFLA_LINKINFO nest. */
+static struct nlattr *nl_newlink(struct nl_sock *s, const char *name, unsigned mtu,
+				 const char *kind)
+{
+	struct nlmsghdr *nlh = nl_req(s, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	struct nlattr *linkinfo;
+
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
+	return linkinfo;
+}
+
+int nl_bridge_create(struct nl_sock *s, const char *name, unsigned mtu, struct sk_err *err)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)s->buf;
+	struct nl_link l;
+
+	if (nl_check_name(name, err) < 0)
+		return -1;
+	mnl_attr_nest_end(nlh, nl_newlink(s, name, mtu, "bridge"));
+	if (nl_talk(s, NULL, NULL, err) == 0)
+		return 0;
+	if (err->errnum != EEXIST)
+		return err_wrap(err, "cannot create bridge '%s'", name);
+	if (nl_link_get(s, name, &l, err) < 0)
+		return err_wrap(err, "cannot create bridge '%s'", name);
+	if (strcmp(l.kind, "bridge") != 0)
+		return err_set(err, EEXIST, "cannot create bridge '%s': a %s%slink of that name exists",
+			       name, l.kind, *l.kind ? " " : "");
+	return 0;
+}
+
+int nl_veth_create(struct nl_sock *s, const char *host_name, const char *peer_name,
+		   int peer_netns_fd, unsigned mtu, struct sk_err *err)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)s->buf;
+	struct nlattr *linkinfo, *data, *peer;
+	struct ifinfomsg *pifm;
+
+	if (nl_check_name(host_name, err) < 0 || nl_check_name(peer_name, err) < 0)
+		return -1;
+	linkinfo = nl_newlink(s, host_name, mtu, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	/* The peer's attributes follow an ifinfomsg of its own. */
+	pifm = mnl_nlmsg_get_payload_tail(nlh);
+	memset(pifm, 0, sizeof(*pifm));
+	pifm->ifi_family = AF_UNSPEC;
+	nlh->nlmsg_len += MNL_ALIGN(sizeof(*pifm));
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer_name);
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	if (peer_netns_fd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_netns_fd);
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	if (nl_talk(s, NULL, NULL, err) < 0)
+		return err_wrap(err, "cannot create veth pair '%s' and '%s'", host_name, peer_name);
+	return 0;
+}
+
+/* An RTM_SETLINK for the link named name. */
+static struct nlmsghdr *nl_setlink(struct nl_sock *s, const char *name, struct ifinfomsg **ifm)
+{
+	struct nlmsghdr *nlh = nl_req(s, RTM_SETLINK, 0);
+
+	*ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(**ifm));
+	(*ifm)->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	return nlh;
+}
+
+int nl_link_set_master(struct nl_sock *s, const char *name, const char *master,
+		       struct sk_err *err)
+{
+	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh;
+	int index = 0;
+
+	if (nl_check_name(name, err) < 0)
+		return -1;
+	if (master) {
+		index = nl_link_index(s, master, err);
+		if (index < 0)
+			return err_wrap(err, "cannot attach '%s' to bridge '%s'", name, master);
+	}
+	nlh = nl_setlink(s, name, &ifm);
+	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)index);
+	if (nl_talk(s, NULL, NULL, err) < 0) {
+		if (master)
+			return err_wrap(err, "cannot attach '%s' to bridge '%s'", name, master);
+		return err_wrap(err, "cannot detach '%s' from its bridge", name);
+	}
+	return 0;
+}
+
+int nl_link_set_up(struct nl_sock *s, const char *name, struct sk_err *err)
+{
+	struct ifinfomsg *ifm;
+
+	if (nl_check_name(name, err) < 0)
+		return -1;
+	nl_setlink(s, name, &ifm);
+	ifm->ifi_flags = IFF_UP;
+	ifm->ifi_change = IFF_UP;
+	if (nl_talk(s, NULL, NULL, err) < 0)
+		return err_wrap(err, "cannot bring '%s' up", name);
+	return 0;
+}
+
+int nl_link_rename(struct nl_sock *s, const char *name, const char *new_name,
+		   struct sk_err *err)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	int index;
+
+	if (nl_check_name(new_name, err) < 0)
+		return -1;
+	/* IFLA_IFNAME carries the new name, so the link goes by its index. */
+	index = nl_link_index(s, name, err);
+	if (index < 0)
+		return err_wrap(err, "cannot rename '%s' to '%s'", name, new_name);
+	nlh = nl_req(s, RTM_SETLINK, 0);
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = index;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, new_name);
+	if (nl_talk(s, NULL, NULL, err) < 0)
+		return err_wrap(err, "cannot rename '%s' to '%s'", name, new_name);
+	return 0;
+}
+
+int nl_link_delete(struct nl_sock *s, const char *name, struct sk_err *err)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+
+	if (nl_check_name(name, err) < 0)
+		return -1;
+	nlh = nl_req(s, RTM_DELLINK, 0);
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	if (nl_talk(s, NULL, NULL, err) == 0)
+		return 0;
+	if (err->errnum == ENODEV) {
+		err_clear(err);
+		return 0;
+	}
+	return err_wrap(err, "cannot delete network interface '%s'", name);
+}
+
+/* --- addresses and routes ---------------------------------------------- */
+
+static int nl_check_ip(const struct nl_ip *ip, unsigned prefixlen, struct sk_err *err)
+{
+	if (ip->family != AF_INET)
+		return err_set(err, EAFNOSUPPORT, "only IPv4 addresses are supported");
+	if (prefixlen > 32)
+		return err_set(err, EINVAL, "invalid IPv4 prefix length %u", prefixlen);
+	return 0;
+}
+
+int nl_addr_add(struct nl_sock *s, const char *ifname, const struct nl_ip *addr,
+		unsigned prefixlen, struct sk_err *err)
+{
+	char a[INET6_ADDRSTRLEN];
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	int index;
+
+	if (nl_check_ip(addr, prefixlen, err) < 0)
+		return err_wrap(err, "cannot add an address to '%s'", ifname);
+	nl_ip_str(addr, a, sizeof(a));
+	index = nl_link_index(s, ifname, err);
+	if (index < 0)
+		return err_wrap(err, "cannot add address %s/%u", a, prefixlen);
+	nlh = nl_req(s, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = (unsigned char)prefixlen;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned)index;
+	mnl_attr_put(nlh, IFA_LOCAL, sizeof(addr->v4), &addr->v4);
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(addr->v4), &addr->v4);
+	if (prefixlen < 31) {
+		/* /31 and /32 have no broadcast address (RFC 3021). */
+		uint32_t host = prefixlen ? 0xffffffffu >> prefixlen : 0xffffffffu;
+		struct in_addr brd = { .s_addr = addr->v4.s_addr | htonl(host) };
+
+		mnl_attr_put(nlh, IFA_BROADCAST, sizeof(brd), &brd);
+	}
+	if (nl_talk(s, NULL, NULL, err) == 0)
+		return 0;
+	if (err->errnum == EEXIST) {
+		err_clear(err);
+		return 0;
+	}
+	return err_wrap(err, "cannot add address %s/%u to '%s'", a, prefixlen, ifname);
+}
+
+int nl_route_add_default(struct nl_sock *s, const struct nl_ip *gw, const char *ifname,
+			 struct sk_err *err)
+{
+	char g[INET6_ADDRSTRLEN];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int index;
+
+	if (nl_check_ip(gw, 0, err) < 0)
+		return err_wrap(err, "cannot add the default route via '%s'", ifname);
+	nl_ip_str(gw, g, sizeof(g));
+	index = nl_link_index(s, ifname, err);
+	if (index < 0)
+		return err_wrap(err, "cannot add the default route via %s", g);
+	nlh = nl_req(s, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT; /* as `ip route add` */
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, RTA_GATEWAY, sizeof(gw->v4), &gw->v4);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)index);
+	if (nl_talk(s, NULL, NULL, err) < 0)
+		return err_wrap(err, "cannot add the default route via %s dev '%s'", g, ifname);
+	return 0;
+}
+
+static int nl_check_family(int family, struct sk_err *err)
+{
+	if (family != AF_INET && family != AF_INET6)
+		return err_set(err, EAFNOSUPPORT, "unsupported address family %d", family);
+	return 0;
+}
+
+/* The first next hop's interface of an RTA_MULTIPATH (0 when there is none). */
+static int nl_multipath_oif(const struct nlattr *a, int *oif)
+{
+	const struct rtnexthop *nh = mnl_attr_get_payload(a);
+	size_t len = mnl_attr_get_payload_len(a);
+
+	*oif = 0;
+	if (len == 0)
+		return 0;
+	if (len < sizeof(*nh) || nh->rtnh_len < sizeof(*nh) || nh->rtnh_len > len)
+		return -1;
+	*oif = nh->rtnh_ifindex;
+	return 0;
+}
+
+static int nl_route_parse(const struct nlmsghdr *nlh, struct nl_prefix *p, uint32_t *metric)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct nl_attrs t;
+	uint32_t v;
+	int r;
+
+	if (nl_attrs_parse(nlh, sizeof(*rtm), RTA_MAX, &t) < 0 ||
+	    (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6) ||
+	    rtm->rtm_dst_len > nl_ip_len(rtm->rtm_family) * 8)
+		return -1;
+	memset(p, 0, sizeof(*p));
+	p->addr.family = rtm->rtm_family;
+	if (nl_attr_ip(t.tb[RTA_DST], rtm->rtm_family, &p->addr) < 0)
+		return -1;
+	p->prefixlen = rtm->rtm_dst_len;
+	p->type = rtm->rtm_type;
+	p->table = rtm->rtm_table;
+	/* RTA_TABLE holds table ids above 255. */
+	if (nl_attr_u32(t.tb[RTA_TABLE], &p->table) < 0)
+		return -1;
+	r = nl_attr_u32(t.tb[RTA_OIF], &v);
+	if (r < 0)
+		return -1;
+	if (r)
+		p->ifindex = (int)v;
+	else if (t.tb[RTA_MULTIPATH] && nl_multipath_oif(t.tb[RTA_MULTIPATH], &p->ifindex) < 0)
+		return -1;
+	*metric = 0;
+	return nl_attr_u32(t.tb[RTA_PRIORITY], metric) < 0 ? -1 : 0;
+}
+
+struct nl_walk {
+	nl_prefix_fn fn;
+	void *ctx;
+	int family;
+};
+
+static int nl_route_entry(const struct nlmsghdr *nlh, void *data, struct sk_err *err)
+{
+	struct nl_walk *w = data;
+	struct nl_prefix p;
+	uint32_t metric;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return 0;
+	if (nl_route_parse(nlh, &p, &metric) < 0)
+		return err_set(err, EBADMSG, "malformed route message");
+	if (p.addr.family != w->family)
+		return 0;
+	return w->fn(&p, w->ctx, err);
+}
+
+/* A dump request of type for family; table 0 means every table. */
+static void nl_dump_req(struct nl_sock *s, uint16_t type, int family, uint8_t table)
+{
+	struct nlmsghdr *nlh = nl_req(s, type, NLM_F_DUMP);
+
+	if (type == RTM_GETROUTE) {
+		struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+		rtm->rtm_family = (unsigned char)family;
+		/* Honoured under NETLINK_GET_STRICT_CHK (the rest is filtered
+		 * here as well). */
+		rtm->rtm_table = table;
+	} else {
+		struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+
+		ifa->ifa_family = (unsigned char)family;
+	}
+}
+
+int nl_for_each_route(struct nl_sock *s, int family, nl_prefix_fn fn, void *ctx,
+		      struct sk_err *err)
+{
+	struct nl_walk w = { .fn = fn, .ctx = ctx, .family = family };
+	int r;
+
+	if (nl_check_family(family, err) < 0)
+		return -1;
+	nl_dump_req(s, RTM_GETROUTE, family, 0);
+	r = nl_talk(s, nl_route_entry, &w, err);
+	if (r < 0)
+		return err_wrap(err, "cannot list the routes");
+	return r;
+}
+
+static int nl_addr_entry(const struct nlmsghdr *nlh, void *data, struct sk_err *err)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct nl_walk *w = data;
+	struct nl_prefix p = { 0 };
+	struct nl_attrs t;
+	int r;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR)
+		return 0;
+	if (nl_attrs_parse(nlh, sizeof(*ifa), IFA_MAX, &t) < 0)
+		return err_set(err, EBADMSG, "malformed address message");
+	if (ifa->ifa_family != w->family)
+		return 0;
+	if (ifa->ifa_prefixlen > nl_ip_len(ifa->ifa_family) * 8)
+		return err_set(err, EBADMSG, "malformed address message");
+	/* IFA_LOCAL is the interface's own address; IFA_ADDRESS is the peer's on
+	 * point-to-point links (and the same otherwise). */
+	r = nl_attr_ip(t.tb[IFA_LOCAL], ifa->ifa_family, &p.addr);
+	if (r == 0)
+		r = nl_attr_ip(t.tb[IFA_ADDRESS], ifa->ifa_family, &p.addr);
+	if (r < 0)
+		return err_set(err, EBADMSG, "malformed address message");
+	if (r == 0)
+		return 0;
+	p.prefixlen = ifa->ifa_prefixlen;
+	p.ifindex = (int)ifa->ifa_index;
+	return w->fn(&p, w->ctx, err);
+}
+
+int nl_for_each_addr(struct nl_sock *s, int family, nl_prefix_fn fn, void *ctx,
+		     struct sk_err *err)
+{
+	struct nl_walk w = { .fn = fn, .ctx = ctx, .family = family };
+	int r;
+
+	if (nl_check_family(family, err) < 0)
+		return -1;
+	nl_dump_req(s, RTM_GETADDR, family, 0);
+	r = nl_talk(s, nl_addr_entry, &w, err);
+	if (r < 0)
+		return err_wrap(err, "cannot list the addresses");
+	return r;
+}
+
+struct nl_best_default {
+	int ifindex;
+	uint32_t metric;
+};
+
+static int nl_default_entry(const struct nlmsghdr *nlh, void *data, struct sk_err *err)
+{
+	struct nl_best_default *best = data;
+	struct nl_prefix p;
+	uint32_t metric;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return 0;
+	if (nl_route_parse(nlh, &p, &metric) < 0)
+		return err_set(err, EBADMSG, "malformed route message");
+	if (p.table != RT_TABLE_MAIN || p.prefixlen != 0 || p.type != RTN_UNICAST ||
+	    p.ifindex <= 0)
+		return 0;
+	if (best->ifindex == 0 || metric < best->metric) {
+		best->ifindex = p.ifindex;
+		best->metric = metric;
+	}
+	return 0;
+}
+
+int nl_default_route(struct nl_sock *s, int family, struct nl_link *uplink, struct sk_err *err)
+{
+	struct nl_best_default best = { 0 };
+
+	if (nl_check_family(family, err) < 0)
+		return -1;
+	/* The tables change under a dump only rarely: one more try is enough. */
+	for (int attempt = 0;; attempt++) {
+		nl_dump_req(s, RTM_GETROUTE, family, RT_TABLE_MAIN);
+		if (nl_talk(s, nl_default_entry, &best, err) == 0)
+			break;
+		if (err->errnum != EAGAIN || attempt == 1)
+			return err_wrap(err, "cannot find the default route");
+		best.ifindex = 0;
+	}
+	if (best.ifindex == 0)
+		return 0;
+	if (nl_link_get_by_index(s, best.ifindex, uplink, err) < 0)
+		return err_wrap(err, "cannot find the default route's interface");
+	return 1;
+}
