@@ -13,6 +13,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,11 +25,13 @@
 #include "util/cleanup.h"
 
 /*
- * libmnl's MNL_SOCKET_BUFFER_SIZE is the page size here (4 KiB), which a
- * bridge's RTM_NEWLINK can come close to. 32 KiB is the most the kernel puts
- * in one dump datagram (it sizes them to the reader's buffer, up to that), so
- * a reply never arrives truncated; requests are a few hundred bytes at most
- * (names are checked to be shorter than IFNAMSIZ before they are put).
+ * Not MNL_SOCKET_BUFFER_SIZE (the page size, 4 KiB here, and a sysconf() call,
+ * so a VLA): 32 KiB is the largest datagram the kernel builds for a dump (it
+ * sizes them to the reader's buffer, up to that), as iproute2 reads them. A
+ * link's RTM_NEWLINK is 1.5-1.9 KiB on 6.18 but grows with a NIC's virtual
+ * functions; a reply that does not fit is an error, never half read. Requests
+ * are a few hundred bytes at most: names are checked to be shorter than
+ * IFNAMSIZ before they are put, and everything else has a fixed size.
  */
 #define NL_BUF_SIZE 32768
 
@@ -122,6 +125,21 @@ static struct nlmsghdr *nl_req(struct nl_sock *s, uint16_t type, uint16_t flags)
 	return nlh;
 }
 
+/* err_set() without ": strerror(errnum)" after the message. */
+__attribute__((format(printf, 3, 4))) static int nl_fail(struct sk_err *err, int errnum,
+							 const char *fmt, ...)
+{
+	char msg[ERR_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	err_set(err, 0, "%s", msg);
+	err->errnum = errnum;
+	return -1;
+}
+
 static int nl_broken(struct nl_sock *s, struct sk_err *err, int errnum, const char *what)
 {
 	s->broken = true;
@@ -139,49 +157,50 @@ static int nl_extack_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-static const char *nl_extack(const struct nlmsghdr *nlh, const struct nlmsgerr *e)
+/* The text of the extended ack that starts off bytes into nlh's payload, ""
+ * when there is none. */
+static const char *nl_extack(const struct nlmsghdr *nlh, size_t off)
 {
 	size_t len = mnl_nlmsg_get_payload_len(nlh);
-	size_t off = sizeof(*e);
 	const char *msg = "";
 
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return "";
-	/* Without NLM_F_CAPPED the kernel copied our whole request in. */
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
-		if (e->msg.nlmsg_len < sizeof(struct nlmsghdr))
-			return "";
-		off += NLMSG_ALIGN(e->msg.nlmsg_len) - sizeof(struct nlmsghdr);
-	}
-	if (off >= len)
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || off >= len)
 		return "";
 	mnl_attr_parse_payload((const char *)mnl_nlmsg_get_payload(nlh) + off, len - off,
 			       nl_extack_attr, &msg);
 	return msg;
 }
 
+/* The kernel's refusal as err: "<why>: <strerror>", or "<strerror>" alone;
+ * callers wrap it with the operation. */
+static int nl_refused(struct sk_err *err, int errnum, const char *why)
+{
+	if (*why)
+		return err_set(err, errnum, "%s", why);
+	return nl_fail(err, errnum, "%s", strerror(errnum));
+}
+
 /* NLMSG_ERROR: 0 for an ack, else -1 with the kernel's errno and reason. */
 static int nl_error(struct nl_sock *s, const struct nlmsghdr *nlh, struct sk_err *err)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	const char *why;
+	size_t off = sizeof(*e);
 
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e) || e->error > 0 || e->error < -4095)
 		return nl_broken(s, err, EBADMSG, "malformed netlink error message");
 	if (e->error == 0)
 		return 0;
-	if (e->error > 0 || e->error < -4095)
-		return nl_broken(s, err, EBADMSG, "malformed netlink error message");
-	why = nl_extack(nlh, e);
-	/* Callers wrap this with the operation: "cannot ...: <why>: <strerror>". */
-	if (*why)
-		return err_set(err, -e->error, "%s", why);
-	err_set(err, 0, "%s", strerror(-e->error));
-	err->errnum = -e->error;
-	return -1;
+	/* Without NLM_F_CAPPED the kernel copied our whole request in (a
+	 * length that does not add up leaves the reason out). */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off = e->msg.nlmsg_len < sizeof(struct nlmsghdr)
+			      ? SIZE_MAX
+			      : off + NLMSG_ALIGN(e->msg.nlmsg_len) - sizeof(struct nlmsghdr);
+	return nl_refused(err, -e->error, nl_extack(nlh, off));
 }
 
-/* NLMSG_DONE carries the dump's status (an int, 0 or -errno). */
+/* NLMSG_DONE carries the dump's status (an int, 0 or -errno), then maybe an
+ * extended ack. */
 static int nl_done(struct nl_sock *s, const struct nlmsghdr *nlh, struct sk_err *err)
 {
 	int status;
@@ -193,7 +212,7 @@ static int nl_done(struct nl_sock *s, const struct nlmsghdr *nlh, struct sk_err 
 		return 0;
 	if (status > 0 || status < -4095)
 		return nl_broken(s, err, EBADMSG, "malformed end of netlink dump");
-	return err_set(err, -status, "dump cut short");
+	return nl_refused(err, -status, nl_extack(nlh, sizeof(status)));
 }
 
 /* One datagram from the kernel into s->buf: its length, or -1. Datagrams from
@@ -224,6 +243,14 @@ static ssize_t nl_recv(struct nl_sock *s, struct sk_err *err)
 	}
 }
 
+/* The end of a request: fn's (or the dump's) status, else the kernel's. */
+static int nl_end(int status, int kernel)
+{
+	if (status < 0 || kernel < 0)
+		return -1;
+	return status;
+}
+
 /*
  * Send the request in s->buf and read until its end: the ack or error (any
  * request), or the end of the dump. fn (may be NULL) sees every other message
@@ -249,8 +276,6 @@ static int nl_talk(struct nl_sock *s, nl_reply_fn fn, void *data, struct sk_err 
 		left = (int)n;
 		for (const struct nlmsghdr *nlh = (const struct nlmsghdr *)s->buf;
 		     mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-			int r;
-
 			/* Replies to a request given up on earlier. */
 			if (nlh->nlmsg_seq != seq || nlh->nlmsg_pid != s->portid)
 				continue;
@@ -260,21 +285,16 @@ static int nl_talk(struct nl_sock *s, nl_reply_fn fn, void *data, struct sk_err 
 			case NLMSG_OVERRUN:
 				return nl_broken(s, err, EOVERFLOW, "netlink overrun");
 			case NLMSG_ERROR:
-				/* After fn's error, fn's message stands (err is
-				 * written over only for the kernel's). */
-				r = status < 0 ? 0 : nl_error(s, nlh, err);
-				return r < 0 ? -1 : status;
-			case NLMSG_DONE:
-				r = status < 0 ? 0 : nl_done(s, nlh, err);
-				return r < 0 ? -1 : status;
+				/* After fn's error, err keeps fn's message. */
+				return nl_end(status, status < 0 ? 0 : nl_error(s, nlh, err));
 			}
-			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) {
-				/* The tables changed under the dump: what was
-				 * seen may be inconsistent. */
-				if (status == 0)
-					status = err_set(err, EAGAIN, "changed while being read");
-				continue;
-			}
+			/* The tables changed under the dump (the kernel may say
+			 * so as late as on its end): what was seen may be
+			 * inconsistent. */
+			if ((nlh->nlmsg_flags & NLM_F_DUMP_INTR) && status == 0)
+				status = err_set(err, EAGAIN, "changed while being read");
+			if (nlh->nlmsg_type == NLMSG_DONE)
+				return nl_end(status, status < 0 ? 0 : nl_done(s, nlh, err));
 			if (status == 0 && fn)
 				status = fn(nlh, data, err);
 		}
@@ -285,8 +305,14 @@ static int nl_talk(struct nl_sock *s, nl_reply_fn fn, void *data, struct sk_err 
 
 /* --- attributes -------------------------------------------------------- */
 
+/* Room for the attribute types of any message or nest read here. */
+#define NL_ATTRS_MAX 128
+_Static_assert(IFLA_MAX < NL_ATTRS_MAX && RTA_MAX < NL_ATTRS_MAX && IFA_MAX < NL_ATTRS_MAX &&
+		   IFLA_INFO_MAX < NL_ATTRS_MAX,
+	       "struct nl_attrs too small");
+
 struct nl_attrs {
-	const struct nlattr *tb[IFLA_MAX + RTA_MAX + IFA_MAX + 3]; /* the largest of them */
+	const struct nlattr *tb[NL_ATTRS_MAX];
 	uint16_t max;
 };
 
@@ -337,8 +363,7 @@ static int nl_attr_str(const struct nlattr *a, char *out, size_t n)
 {
 	if (!a)
 		return 0;
-	if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0 ||
-	    strnlen(mnl_attr_get_str(a), n) >= n)
+	if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0 || strnlen(mnl_attr_get_str(a), n) >= n)
 		return -1;
 	memcpy(out, mnl_attr_get_str(a), strlen(mnl_attr_get_str(a)) + 1);
 	return 1;
@@ -370,17 +395,17 @@ static int nl_check_name(const char *name, struct sk_err *err)
 	const char *why = NULL;
 
 	if (!name || !*name)
-		return err_set(err, EINVAL, "empty network interface name");
-	if (strnlen(name, IFNAMSIZ) >= IFNAMSIZ)
+		why = "empty";
+	else if (strnlen(name, IFNAMSIZ) >= IFNAMSIZ)
 		why = "longer than 15 bytes";
 	else if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		why = "reserved";
 	else if (strpbrk(name, "/: \t\n\v\f\r"))
 		why = "'/', ':' and white space are not allowed";
-	if (why)
-		return err_set(err, EINVAL, "invalid network interface name '%.64s': %s", name,
-			       why);
-	return 0;
+	if (!why)
+		return 0;
+	return nl_fail(err, EINVAL, "invalid network interface name '%.64s': %s", name ? name : "",
+		       why);
 }
 
 static const char *nl_ip_str(const struct nl_ip *ip, char *buf, size_t n)
@@ -483,53 +508,58 @@ int nl_link_mtu(struct nl_sock *s, const char *name, unsigned *mtu, struct sk_er
 }
 
 /* An RTM_NEWLINK that creates a link of kind, named name. The caller may add
- * IFLA_INFO_DATA before closing the returned IFLA_LINKINFO nest. */
-static struct nlattr *nl_newlink(struct nl_sock *s, const char *name, unsigned mtu,
-				 const char *kind)
+ * IFLA_INFO_DATA before closing the IFLA_LINKINFO nest (*linkinfo). */
+static struct nlmsghdr *nl_newlink(struct nl_sock *s, const char *name, unsigned mtu,
+				   const char *kind, struct nlattr **linkinfo)
 {
 	struct nlmsghdr *nlh = nl_req(s, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	struct nlattr *linkinfo;
 
 	ifm->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	*linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
-	return linkinfo;
+	return nlh;
 }
 
 int nl_bridge_create(struct nl_sock *s, const char *name, unsigned mtu, struct sk_err *err)
 {
-	struct nlmsghdr *nlh = (struct nlmsghdr *)s->buf;
+	struct nlattr *linkinfo;
+	struct nlmsghdr *nlh;
 	struct nl_link l;
 
 	if (nl_check_name(name, err) < 0)
 		return -1;
-	mnl_attr_nest_end(nlh, nl_newlink(s, name, mtu, "bridge"));
+	nlh = nl_newlink(s, name, mtu, "bridge", &linkinfo);
+	mnl_attr_nest_end(nlh, linkinfo);
 	if (nl_talk(s, NULL, NULL, err) == 0)
 		return 0;
 	if (err->errnum != EEXIST)
 		return err_wrap(err, "cannot create bridge '%s'", name);
 	if (nl_link_get(s, name, &l, err) < 0)
 		return err_wrap(err, "cannot create bridge '%s'", name);
-	if (strcmp(l.kind, "bridge") != 0)
-		return err_set(err, EEXIST, "cannot create bridge '%s': a %s%slink of that name exists",
-			       name, l.kind, *l.kind ? " " : "");
-	return 0;
+	if (strcmp(l.kind, "bridge") == 0)
+		return 0;
+	if (*l.kind)
+		return nl_fail(err, EEXIST,
+			       "cannot create bridge '%s': '%s' exists and is a %s, not a bridge",
+			       name, name, l.kind);
+	return nl_fail(err, EEXIST, "cannot create bridge '%s': '%s' exists and is not a bridge",
+		       name, name);
 }
 
 int nl_veth_create(struct nl_sock *s, const char *host_name, const char *peer_name,
 		   int peer_netns_fd, unsigned mtu, struct sk_err *err)
 {
-	struct nlmsghdr *nlh = (struct nlmsghdr *)s->buf;
 	struct nlattr *linkinfo, *data, *peer;
 	struct ifinfomsg *pifm;
+	struct nlmsghdr *nlh;
 
 	if (nl_check_name(host_name, err) < 0 || nl_check_name(peer_name, err) < 0)
 		return -1;
-	linkinfo = nl_newlink(s, host_name, mtu, "veth");
+	nlh = nl_newlink(s, host_name, mtu, "veth", &linkinfo);
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
 	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
 	/* The peer's attributes follow an ifinfomsg of its own. */
@@ -561,8 +591,7 @@ static struct nlmsghdr *nl_setlink(struct nl_sock *s, const char *name, struct i
 	return nlh;
 }
 
-int nl_link_set_master(struct nl_sock *s, const char *name, const char *master,
-		       struct sk_err *err)
+int nl_link_set_master(struct nl_sock *s, const char *name, const char *master, struct sk_err *err)
 {
 	struct ifinfomsg *ifm;
 	struct nlmsghdr *nlh;
@@ -599,8 +628,7 @@ int nl_link_set_up(struct nl_sock *s, const char *name, struct sk_err *err)
 	return 0;
 }
 
-int nl_link_rename(struct nl_sock *s, const char *name, const char *new_name,
-		   struct sk_err *err)
+int nl_link_rename(struct nl_sock *s, const char *name, const char *new_name, struct sk_err *err)
 {
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifm;
@@ -647,14 +675,14 @@ int nl_link_delete(struct nl_sock *s, const char *name, struct sk_err *err)
 static int nl_check_ip(const struct nl_ip *ip, unsigned prefixlen, struct sk_err *err)
 {
 	if (ip->family != AF_INET)
-		return err_set(err, EAFNOSUPPORT, "only IPv4 addresses are supported");
+		return nl_fail(err, EAFNOSUPPORT, "only IPv4 is supported");
 	if (prefixlen > 32)
-		return err_set(err, EINVAL, "invalid IPv4 prefix length %u", prefixlen);
+		return nl_fail(err, EINVAL, "invalid IPv4 prefix length %u", prefixlen);
 	return 0;
 }
 
-int nl_addr_add(struct nl_sock *s, const char *ifname, const struct nl_ip *addr,
-		unsigned prefixlen, struct sk_err *err)
+int nl_addr_add(struct nl_sock *s, const char *ifname, const struct nl_ip *addr, unsigned prefixlen,
+		struct sk_err *err)
 {
 	char a[INET6_ADDRSTRLEN];
 	struct nlmsghdr *nlh;
@@ -700,7 +728,7 @@ int nl_route_add_default(struct nl_sock *s, const struct nl_ip *gw, const char *
 	int index;
 
 	if (nl_check_ip(gw, 0, err) < 0)
-		return err_wrap(err, "cannot add the default route via '%s'", ifname);
+		return err_wrap(err, "cannot add a default route through '%s'", ifname);
 	nl_ip_str(gw, g, sizeof(g));
 	index = nl_link_index(s, ifname, err);
 	if (index < 0)
@@ -722,7 +750,7 @@ int nl_route_add_default(struct nl_sock *s, const struct nl_ip *gw, const char *
 static int nl_check_family(int family, struct sk_err *err)
 {
 	if (family != AF_INET && family != AF_INET6)
-		return err_set(err, EAFNOSUPPORT, "unsupported address family %d", family);
+		return nl_fail(err, EAFNOSUPPORT, "unsupported address family %d", family);
 	return 0;
 }
 
@@ -813,8 +841,7 @@ static void nl_dump_req(struct nl_sock *s, uint16_t type, int family, uint8_t ta
 	}
 }
 
-int nl_for_each_route(struct nl_sock *s, int family, nl_prefix_fn fn, void *ctx,
-		      struct sk_err *err)
+int nl_for_each_route(struct nl_sock *s, int family, nl_prefix_fn fn, void *ctx, struct sk_err *err)
 {
 	struct nl_walk w = { .fn = fn, .ctx = ctx, .family = family };
 	int r;
@@ -858,8 +885,7 @@ static int nl_addr_entry(const struct nlmsghdr *nlh, void *data, struct sk_err *
 	return w->fn(&p, w->ctx, err);
 }
 
-int nl_for_each_addr(struct nl_sock *s, int family, nl_prefix_fn fn, void *ctx,
-		     struct sk_err *err)
+int nl_for_each_addr(struct nl_sock *s, int family, nl_prefix_fn fn, void *ctx, struct sk_err *err)
 {
 	struct nl_walk w = { .fn = fn, .ctx = ctx, .family = family };
 	int r;
@@ -888,8 +914,7 @@ static int nl_default_entry(const struct nlmsghdr *nlh, void *data, struct sk_er
 		return 0;
 	if (nl_route_parse(nlh, &p, &metric) < 0)
 		return err_set(err, EBADMSG, "malformed route message");
-	if (p.table != RT_TABLE_MAIN || p.prefixlen != 0 || p.type != RTN_UNICAST ||
-	    p.ifindex <= 0)
+	if (p.table != RT_TABLE_MAIN || p.prefixlen != 0 || p.type != RTN_UNICAST || p.ifindex <= 0)
 		return 0;
 	if (best->ifindex == 0 || metric < best->metric) {
 		best->ifindex = p.ifindex;
@@ -909,6 +934,12 @@ int nl_default_route(struct nl_sock *s, int family, struct nl_link *uplink, stru
 		nl_dump_req(s, RTM_GETROUTE, family, RT_TABLE_MAIN);
 		if (nl_talk(s, nl_default_entry, &best, err) == 0)
 			break;
+		/* A namespace with no route at all has no main table yet, and
+		 * a dump of a table that does not exist is refused. */
+		if (err->errnum == ENOENT && best.ifindex == 0) {
+			err_clear(err);
+			return 0;
+		}
 		if (err->errnum != EAGAIN || attempt == 1)
 			return err_wrap(err, "cannot find the default route");
 		best.ifindex = 0;

@@ -106,7 +106,9 @@ int nl_link_mtu(struct nl_sock *s, const char *name, unsigned *mtu, struct sk_er
 
 /* Create bridge name, down, with that MTU (0: the kernel's default). A bridge
  * of that name that exists already is fine and kept as it is (MTU included);
- * any other link of that name is an error (errnum EEXIST). */
+ * any other link of that name is an error (errnum EEXIST). The kernel keeps a
+ * bridge's MTU at the smallest of its ports' once it has any (the MTU given
+ * here holds only while it has none): give its veths the same MTU. */
 int nl_bridge_create(struct nl_sock *s, const char *name, unsigned mtu, struct sk_err *err);
 /* Create a veth pair, both ends down, both with that MTU (0: the kernel's
  * default): host_name in this socket's namespace and peer_name created
@@ -115,12 +117,10 @@ int nl_bridge_create(struct nl_sock *s, const char *name, unsigned mtu, struct s
 int nl_veth_create(struct nl_sock *s, const char *host_name, const char *peer_name,
 		   int peer_netns_fd, unsigned mtu, struct sk_err *err);
 /* Make name a port of bridge master (NULL: of no bridge). */
-int nl_link_set_master(struct nl_sock *s, const char *name, const char *master,
-		       struct sk_err *err);
+int nl_link_set_master(struct nl_sock *s, const char *name, const char *master, struct sk_err *err);
 int nl_link_set_up(struct nl_sock *s, const char *name, struct sk_err *err);
 /* Rename link name to new_name (a link that is up can be renamed too). */
-int nl_link_rename(struct nl_sock *s, const char *name, const char *new_name,
-		   struct sk_err *err);
+int nl_link_rename(struct nl_sock *s, const char *name, const char *new_name, struct sk_err *err);
 /* Delete link name (for a veth, both ends). A link that is not there is fine. */
 int nl_link_delete(struct nl_sock *s, const char *name, struct sk_err *err);
 
@@ -129,8 +129,8 @@ int nl_link_delete(struct nl_sock *s, const char *name, struct sk_err *err);
 /* Give link ifname the address addr/prefixlen (AF_INET only for now; with the
  * subnet's broadcast address below /31, as `ip addr add ... brd +`). That
  * address there already is fine. */
-int nl_addr_add(struct nl_sock *s, const char *ifname, const struct nl_ip *addr,
-		unsigned prefixlen, struct sk_err *err);
+int nl_addr_add(struct nl_sock *s, const char *ifname, const struct nl_ip *addr, unsigned prefixlen,
+		struct sk_err *err);
 /* Add the default route of the main table via gateway gw out of ifname
  * (AF_INET only for now). ifname must be up and gw on one of its subnets. A
  * default route there already is an error (EEXIST), not kept silently: it
@@ -144,10 +144,8 @@ int nl_route_add_default(struct nl_sock *s, const struct nl_ip *gw, const char *
 int nl_default_route(struct nl_sock *s, int family, struct nl_link *uplink, struct sk_err *err);
 /* Every route of every table (family AF_INET or AF_INET6), for choosing a
  * subnet that clashes with nothing; see nl_prefix_fn for the return value. */
-int nl_for_each_route(struct nl_sock *s, int family, nl_prefix_fn fn, void *ctx,
-		      struct sk_err *err);
+int nl_for_each_route(struct nl_sock *s, int family, nl_prefix_fn fn, void *ctx, struct sk_err *err);
 /* Every address of every link (family AF_INET or AF_INET6). */
-int nl_for_each_addr(struct nl_sock *s, int family, nl_prefix_fn fn, void *ctx,
-		     struct sk_err *err);
+int nl_for_each_addr(struct nl_sock *s, int family, nl_prefix_fn fn, void *ctx, struct sk_err *err);
 
 #endif
