@@ -15,7 +15,7 @@ PKGS    := libcurl jansson libarchive libisal libzstd libseccomp zlib libmnl lib
 # libcurl, libarchive and libcrypto are loaded on first use (src/util/lazylib.c), not
 # linked: the run path must not pay for mapping their ~40 dependencies, nor each
 # detached container's monitor for libcrypto's ~400 kB of relocations.
-LINKED  := jansson libisal libzstd libseccomp zlib
+LINKED  := jansson libisal libzstd libseccomp zlib libmnl libnftnl
 
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
            -Wno-unused-parameter -Wvla -Wpointer-arith -Wundef -Wno-format-truncation \

@@ -22,6 +22,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/ctl.h"
+#include "net/ports.h"
 #include "runtime/monitor.h"
 #include "runtime/rlimit.h"
 #include "runtime/seccomp.h"
@@ -37,7 +38,9 @@
 enum pull_policy { PULL_MISSING, PULL_ALWAYS, PULL_NEVER };
 
 struct run_args {
-	bool rm, interactive, tty, read_only, init, sig_proxy, host_network;
+	bool rm, interactive, tty, read_only, init, sig_proxy, host_network, bridge;
+	struct port_map *ports; /* -p */
+	size_t n_ports;
 	const char *name, *workdir, *user, *entrypoint, *hostname;
 	enum pull_policy pull;
 	/* issue 4: limits and privileges */
@@ -69,6 +72,7 @@ static void run_args_release(struct run_args *a)
 	strv_release(&a->tmpfs);
 	strv_release(&a->cap_add);
 	strv_release(&a->cap_drop);
+	free(a->ports);
 }
 
 enum {
@@ -110,6 +114,7 @@ static const struct option run_options[] = {
 	{ "volume", required_argument, NULL, 'v' },
 	{ "tmpfs", required_argument, NULL, OPT_TMPFS },
 	{ "network", required_argument, NULL, OPT_NETWORK },
+	{ "publish", required_argument, NULL, 'p' },
 	{ "net", required_argument, NULL, OPT_NETWORK },
 	{ "interactive", no_argument, NULL, 'i' },
 	{ "tty", no_argument, NULL, 't' },
@@ -156,14 +161,23 @@ static int parse_bool(const char *flag, const char *v, bool *out, struct sk_err 
 
 static int parse_network(const char *v, struct run_args *a, struct sk_err *err)
 {
-	if (!strcmp(v, "none"))
-		a->host_network = false;
-	else if (!strcmp(v, "host"))
-		a->host_network = true;
-	else
-		return cli_usage_error(err, "run", "network \"%s\" is not supported (none, host)",
-				       v);
+	a->host_network = !strcmp(v, "host");
+	a->bridge = !strcmp(v, "bridge") || !strcmp(v, "default");
+	if (!a->host_network && !a->bridge && strcmp(v, "none") != 0)
+		return cli_usage_error(err, "run",
+				       "network \"%s\" is not supported (bridge, none, host)", v);
 	return 0;
+}
+
+static int parse_publish(const char *v, struct run_args *a, struct sk_err *err)
+{
+	char why[ERR_MSG_MAX];
+
+	if (ports_parse(v, &a->ports, &a->n_ports, err) == 0)
+		return 0;
+	snprintf(why, sizeof(why), "%s", err->msg);
+	return cli_usage_error(err, "run", "invalid argument \"%s\" for \"-p, --publish\" flag: %s",
+			       v, why);
 }
 
 static int parse_pull(const char *v, struct run_args *a, struct sk_err *err)
@@ -308,6 +322,7 @@ static int apply_option(int c, const char *arg, const char *word, struct run_arg
 	case 'v': return strv_push(&a->volumes, arg, err);
 	case OPT_TMPFS: return strv_push(&a->tmpfs, arg, err);
 	case OPT_NETWORK: return parse_network(arg, a, err);
+	case 'p': return parse_publish(arg, a, err);
 	case 'i': a->interactive = true; return 0;
 	case 't': a->tty = true; return 0;
 	case OPT_SIG_PROXY: return parse_bool("--sig-proxy", arg, &a->sig_proxy, err);
@@ -334,7 +349,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_e
 	a->monitor.log = true;
 	a->monitor.log_max_file = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:e:w:u:h:v:itm:c:d", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:w:u:h:v:p:itm:c:d", run_options, NULL)) != -1) {
 		r = apply_option(c, optarg, argv[optind - 1], a, err);
 		if (r != 0)
 			return r;
@@ -501,6 +516,22 @@ static int set_security(struct cli_ctx *ctx, struct run_args *a, struct rt_spec 
 	return 0;
 }
 
+/* The bridge network's lease now (its address goes into /etc/hosts); the
+ * veth is made while the child sets up (container_run). */
+static int set_bridge(struct cli_ctx *ctx, const struct run_args *a, const struct container *c,
+		      struct rt_spec *spec, struct sk_err *err)
+{
+	spec->net.bridge = true;
+	if (a->n_ports) {
+		spec->net.ports = calloc(a->n_ports, sizeof(*spec->net.ports));
+		if (!spec->net.ports)
+			return err_set(err, ENOMEM, "cannot publish the ports");
+		memcpy(spec->net.ports, a->ports, a->n_ports * sizeof(*a->ports));
+		spec->net.n_ports = a->n_ports;
+	}
+	return container_net_prepare(c, spec, ctx->cfg.bip, err);
+}
+
 static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct container *c,
 		      const struct image_config *cfg, struct rt_spec *spec, struct sk_err *err)
 {
@@ -510,9 +541,13 @@ static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct cont
 	spec->root.readonly = a->read_only;
 	spec->root.userxattr = userns_is_rootless();
 	spec->root.copy = ctx->cfg.storage_vfs;
+	if (a->n_ports && !a->bridge)
+		return cli_usage_error(err, "run", "published ports need the bridge network "
+						   "(--network bridge)");
 	if (spec_set_docker_defaults(spec, a->host_network, a->privileged, err) < 0 ||
 	    set_process(spec, a, cfg, err) < 0 || set_layers(&ctx->store, cfg, spec, err) < 0 ||
 	    container_set_root(c, spec, err) < 0 ||
+	    (a->bridge && set_bridge(ctx, a, c, spec, err) < 0) ||
 	    container_add_etc_files(c, spec, a->host_network, err) < 0 ||
 	    set_mounts(spec, a, err) < 0 || set_security(ctx, a, spec, err) < 0)
 		return -1;

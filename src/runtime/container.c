@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/bridge.h"
 #include "runtime/cgroup.h"
 #include "runtime/console.h"
 #include "runtime/internal.h"
@@ -117,6 +118,7 @@ static int gc_one(struct store *s, const char *id, int dirfd, void *ctx)
 	if (!remove)
 		return 0;
 	log_debug("removing dead container %s", id);
+	bridge_release(s->root_fd, id); /* nothing to do when it had no bridge */
 	if (ctr_remove_files(s, id, &err) < 0)
 		log_warn("cannot remove dead container %s: %s", id, err.msg);
 	*removed = true;
@@ -275,6 +277,7 @@ int container_create(struct store *s, struct container *c, struct sk_err *err)
 {
 	memset(c, 0, sizeof(*c));
 	c->dirfd = -1;
+	c->store_fd = s->root_fd;
 	container_gc(s);
 	if (new_id(c->id, err) < 0 || make_container_dir(s, c, err) < 0)
 		return -1;
@@ -298,6 +301,7 @@ int container_open(struct store *s, const char *id, struct container *c, struct 
 	struct ctr_config cfg;
 
 	memset(c, 0, sizeof(*c));
+	c->store_fd = s->root_fd;
 	c->dirfd = ctr_open_dir(s, id, err);
 	if (c->dirfd < 0)
 		return -1;
@@ -419,6 +423,79 @@ static int add_host_file(struct rt_spec *spec, const char *host, const char *dst
 	return spec_add_file(spec, dst, b.data ? b.data : "", b.len, NULL, err);
 }
 
+/* A lease's holder is there while its container may run: created or running
+ * with a live owner (the foreground skiff or the monitor). */
+static bool holds_lease(const char *id, void *ctx)
+{
+	const struct container *c = ctx;
+	struct sk_err err = { 0 };
+	char rel[CONTAINER_ID_LEN + 16];
+	cleanup_close int dirfd = -1;
+	struct ctr_state st;
+
+	if (!strcmp(id, c->id))
+		return true;
+	snprintf(rel, sizeof(rel), CONTAINERS_DIR "/%.64s", id);
+	dirfd = openat(c->store_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return false;
+	if (ctr_state_read(dirfd, &st, &err) < 0)
+		return true; /* being made */
+	if (st.status == CTR_EXITED)
+		return false;
+	return st.monitor_pid == 0 || ctr_process_alive(st.monitor_pid, st.monitor_start);
+}
+
+int container_net_prepare(const struct container *c, struct rt_spec *spec, const char *bip,
+			  struct sk_err *err)
+{
+	return bridge_prepare(c->store_fd, c->id, bip, holds_lease, (void *)c, &spec->net.lease,
+			      err);
+}
+
+/* docker's resolv.conf for a bridge: the host's, without loopback name
+ * servers (unreachable from the container); none left: Google's, as docker. */
+static int add_bridge_resolv_conf(struct rt_spec *spec, struct sk_err *err)
+{
+	cleanup_buf struct buf in = BUF_INIT(1 << 20);
+	cleanup_buf struct buf out = BUF_INIT(1 << 20);
+	bool servers = false;
+
+	if (fs_read_file(AT_FDCWD, "/etc/resolv.conf", 1 << 20, &in, err) < 0 || !in.data)
+		buf_reset(&in);
+	err_clear(err);
+	for (const char *line = in.data ? in.data : ""; *line;) {
+		const char *eol = strchrnul(line, '\n');
+		size_t len = (size_t)(eol - line);
+		bool ns = len > 11 && !strncmp(line, "nameserver", 10) && isspace((unsigned char)line[10]);
+		const char *addr = line + 10;
+
+		while (ns && (*addr == ' ' || *addr == '\t'))
+			addr++;
+		if (!(ns && (!strncmp(addr, "127.", 4) || !strncmp(addr, "::1", 3)))) {
+			servers |= ns;
+			if (buf_append(&out, line, len) < 0 || buf_append(&out, "\n", 1) < 0)
+				return err_set(err, E2BIG, "the host's /etc/resolv.conf is too large");
+		}
+		line = *eol ? eol + 1 : eol;
+	}
+	if (!servers && buf_appendf(&out, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n") < 0)
+		return err_set(err, ENOMEM, "cannot build /etc/resolv.conf");
+	return spec_add_file(spec, "/etc/resolv.conf", out.data ? out.data : "", out.len, NULL, err);
+}
+
+static int add_bridge_hosts(struct rt_spec *spec, struct sk_err *err)
+{
+	cleanup_buf struct buf b = BUF_INIT(1 << 16);
+	char ip[16];
+
+	ipam_format_ip(spec->net.lease.ip, ip);
+	if (buf_append(&b, hosts_none, sizeof(hosts_none) - 1) < 0 ||
+	    buf_appendf(&b, "%s\t%s\n", ip, spec->hostname ? spec->hostname : "") < 0)
+		return err_set(err, ENOMEM, "cannot build /etc/hosts");
+	return spec_add_file(spec, "/etc/hosts", b.data, b.len, NULL, err);
+}
+
 int container_add_etc_files(const struct container *c, struct rt_spec *spec, bool host_network,
 			    struct sk_err *err)
 {
@@ -433,6 +510,8 @@ int container_add_etc_files(const struct container *c, struct rt_spec *spec, boo
 				       add_host_file(spec, "/etc/resolv.conf", "/etc/resolv.conf", err) < 0
 			       ? -1
 			       : 0;
+	if (spec->net.bridge)
+		return add_bridge_hosts(spec, err) < 0 || add_bridge_resolv_conf(spec, err) < 0 ? -1 : 0;
 	/* docker: no network, no name servers. */
 	if (spec_add_file(spec, "/etc/hosts", hosts_none, sizeof(hosts_none) - 1, NULL, err) < 0 ||
 	    spec_add_file(spec, "/etc/resolv.conf", "", 0, NULL, err) < 0)
@@ -599,6 +678,8 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 	/* While the child mounts its root: the caller's records, the cgroup,
 	 * then the go-ahead. */
 	if ((opts->prepare && opts->prepare(opts->prepare_arg, err) < 0) ||
+	    (spec->net.bridge && bridge_attach(&spec->net.lease, c->id, pid, spec->net.ports,
+					      spec->net.n_ports, err) < 0) ||
 	    cgroup_setup(c, spec, cg, have_cg, err) < 0 ||
 	    place_in_cgroup(*have_cg ? cg : NULL, pid, st.sock, err) < 0) {
 		struct sk_err child_err = { 0 };
@@ -667,6 +748,10 @@ int container_run(struct container *c, const struct rt_spec *spec, const struct 
 	sigprocmask(SIG_BLOCK, &sigs, &orig);
 	ret = start_and_wait(c, spec, opts, &cg, &have_cg, &sigs, &orig, status, err);
 	sigprocmask(SIG_SETMASK, &orig, NULL);
+	/* The veth went with the network namespace; the rules and the lease
+	 * are the container's until now. */
+	if (spec->net.bridge)
+		bridge_release(c->store_fd, c->id);
 	if (have_cg)
 		cgroup_teardown(c, &cg);
 	return ret;

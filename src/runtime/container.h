@@ -27,6 +27,7 @@ struct container {
 	char dir[4200]; /* <root>/containers/<id> */
 	char name[128]; /* "" when unnamed */
 	int dirfd;
+	int store_fd; /* the store's root (not owned): leases of the bridge network */
 	bool oom_killed; /* set by container_run: the kernel's OOM killer struck */
 };
 
@@ -77,6 +78,11 @@ void container_record_failure(struct container *c, int exit_code, const char *ms
 
 /* Fill spec->root (path, upper, work) for this container's directory. */
 int container_set_root(const struct container *c, struct rt_spec *spec, struct sk_err *err);
+
+/* The bridge network for spec (spec->net.bridge): the bridge, its rules and
+ * the container's address (net/bridge.h). bip: daemon.json's or NULL. */
+int container_net_prepare(const struct container *c, struct rt_spec *spec, const char *bip,
+			  struct sk_err *err);
 
 /* Write hostname, hosts and resolv.conf as docker does for the network mode
  * and add their bind mounts on /etc/... to the spec. */

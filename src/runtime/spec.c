@@ -74,6 +74,7 @@ void spec_release(struct rt_spec *spec)
 		free(spec->mounts[i].content);
 	}
 	free(spec->mounts);
+	free(spec->net.ports);
 	strv_release(&spec->masked_paths);
 	strv_release(&spec->readonly_paths);
 	seccomp_prog_release(&spec->seccomp);

@@ -16,6 +16,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/rlimit.h"
 #include "runtime/seccomp.h"
+#include "net/bridge.h"
 #include "util/err.h"
 
 /* A growable NULL-terminated string vector (argv/envp shaped). */
@@ -87,6 +88,14 @@ struct rt_root {
 	bool copy;	/* storage driver vfs: copy the layers instead of an overlay */
 };
 
+/* skiff's: the container's network beyond its namespace. */
+struct rt_network {
+	bool bridge;               /* a veth on skiff0 (net/bridge.h) */
+	struct bridge_lease lease; /* from bridge_prepare, when bridge */
+	struct port_map *ports;    /* -p; host port 0 is chosen at start. Owned. */
+	size_t n_ports;
+};
+
 struct rt_spec {
 	struct rt_process process;
 	struct rt_root root;
@@ -104,6 +113,7 @@ struct rt_spec {
 	/* --privileged: the host's devices in /dev and /sys writable (the
 	 * capabilities, seccomp and masked paths are set by the caller). */
 	bool privileged;
+	struct rt_network net;
 };
 
 void spec_release(struct rt_spec *spec);

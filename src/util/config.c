@@ -91,6 +91,8 @@ static void free_list(char **list, size_t *n)
 
 void config_release(struct sk_config *cfg)
 {
+	free(cfg->bip);
+	cfg->bip = NULL;
 	free_list(cfg->registry_mirrors, &cfg->n_registry_mirrors);
 	free_list(cfg->insecure_registries, &cfg->n_insecure_registries);
 }
@@ -215,6 +217,23 @@ static int load_default_pids_limit(struct sk_config *cfg, json_t *root, const ch
 	return 0;
 }
 
+/* docker's "bip": the default bridge's address and prefix ("172.20.0.1/16"),
+ * checked when the bridge is made (net/ipam.c). */
+static int load_bip(struct sk_config *cfg, json_t *root, const char *path, struct sk_err *err)
+{
+	json_t *v = json_object_get(root, "bip");
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return err_set(err, 0, "malformed '%s': \"bip\" must be a string", path);
+	free(cfg->bip);
+	cfg->bip = strdup(json_string_value(v));
+	if (!cfg->bip)
+		return err_set(err, ENOMEM, "cannot read '%s'", path);
+	return 0;
+}
+
 /* docker's "storage-driver": overlay2 (the default) or vfs (a copy of the
  * layers per container: slow, but works where overlayfs does not). */
 static int set_storage_driver(struct sk_config *cfg, const char *s, const char *where,
@@ -247,7 +266,7 @@ static int apply_json(struct sk_config *cfg, json_t *root, const char *path, str
 	if (!json_is_object(root))
 		return err_set(err, 0, "malformed '%s': not a JSON object", path);
 	if (load_root(cfg, root, path, err) < 0 || load_max_downloads(cfg, root, path, err) < 0 ||
-	    load_default_pids_limit(cfg, root, path, err) < 0 ||
+	    load_default_pids_limit(cfg, root, path, err) < 0 || load_bip(cfg, root, path, err) < 0 ||
 	    load_storage_driver(cfg, root, path, err) < 0)
 		return -1;
 	if (load_string_list(cfg, root, "registry-mirrors", path, cfg->registry_mirrors,

@@ -26,6 +26,7 @@ struct sk_config {
 	/* "default-pids-limit": every container's pids.max unless --pids-limit
 	 * says otherwise (podman's 2048); 0 or -1: none. */
 	int64_t default_pids_limit;
+	char *bip; /* "bip": the default bridge's address and prefix, or NULL */
 	char certs_dir[4096];                     /* default /etc/docker/certs.d */
 	char docker_config_dir[4096];             /* $DOCKER_CONFIG or ~/.docker */
 	bool rootless;                            /* euid != 0 */

@@ -1,0 +1,58 @@
+/*
+ * docker's default `bridge` network, without a daemon (bridge.c): the Linux
+ * bridge skiff0 with the network's gateway address, skiff's nftables rules
+ * (NAT out, published ports in), an address leased per container, and a veth
+ * pair per container whose inner end is the container's eth0.
+ *
+ * Two steps around the clone: bridge_prepare() before it (the bridge, the
+ * rules, the lease: the address goes into the container's /etc/hosts), and
+ * bridge_attach() after it, while the child mounts its root (the veth in the
+ * child's network namespace, its address and route, the published ports).
+ * bridge_release() undoes what is the container's (rules, lease); the veth
+ * dies with the namespace. bridge_gc() does the same for containers that are
+ * gone without it (a kill -9 of skiff or of a monitor).
+ */
+#ifndef SKIFF_NET_BRIDGE_H
+#define SKIFF_NET_BRIDGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "net/ipam.h"
+#include "net/ports.h"
+#include "util/err.h"
+
+#define BRIDGE_NAME "skiff0"
+#define BRIDGE_NET_DIR "net"
+#define BRIDGE_LEASES "bridge.leases"
+
+/* A container's place on the bridge. */
+struct bridge_lease {
+	struct ipam_net net;
+	uint32_t ip;
+	unsigned mtu;
+};
+
+/* Is the container id (64 hex) still there? (for leases and rules) */
+typedef bool (*bridge_alive_fn)(const char *id, void *ctx);
+
+/* The bridge, its rules and forwarding on, and an address for id. bip:
+ * daemon.json's "bip" or NULL. */
+int bridge_prepare(int store_fd, const char *id, const char *bip, bridge_alive_fn alive,
+		   void *ctx, struct bridge_lease *out, struct sk_err *err);
+
+/* The container's veth (eth0 inside the namespace of pid) with its address
+ * and default route, and its published ports (host ports 0 get a free one,
+ * written back into ports). */
+int bridge_attach(const struct bridge_lease *l, const char *id, pid_t pid, struct port_map *ports,
+		  size_t n_ports, struct sk_err *err);
+
+/* The container's rules and lease; best effort. */
+void bridge_release(int store_fd, const char *id);
+
+/* Rules and leases of containers that alive() says are gone. */
+void bridge_gc(int store_fd, bridge_alive_fn alive, void *ctx);
+
+#endif
