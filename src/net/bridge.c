@@ -123,20 +123,23 @@ static int bridge_up(struct nl_sock *s, const struct ipam_net *net, unsigned mtu
 	return 0;
 }
 
-static int open_net_dir(int store_fd, struct sk_err *err)
+/* The bridge is the host's, whatever store a container comes from, so its
+ * leases are too: under /run, which goes with a reboot as containers do. */
+static int open_net_dir(bool create, struct sk_err *err)
 {
 	int fd;
 
-	if (mkdirat(store_fd, BRIDGE_NET_DIR, 0700) < 0 && errno != EEXIST)
-		return err_set(err, errno, "cannot create '%s' in the store", BRIDGE_NET_DIR);
-	fd = openat(store_fd, BRIDGE_NET_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (create && ((mkdir(BRIDGE_RUN_DIR, 0700) < 0 && errno != EEXIST) ||
+		       (mkdir(BRIDGE_RUN_DIR "/net", 0700) < 0 && errno != EEXIST)))
+		return err_set(err, errno, "cannot create '%s/net'", BRIDGE_RUN_DIR);
+	fd = open(BRIDGE_RUN_DIR "/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
-		return err_set(err, errno, "cannot open '%s' in the store", BRIDGE_NET_DIR);
+		return err_set(err, errno, "cannot open '%s/net'", BRIDGE_RUN_DIR);
 	return fd;
 }
 
-int bridge_prepare(int store_fd, const char *id, const char *bip, bridge_alive_fn alive,
-		   void *ctx, struct bridge_lease *out, struct sk_err *err)
+int bridge_prepare(const char *holder, const char *bip, bridge_alive_fn alive, void *ctx,
+		   struct bridge_lease *out, struct sk_err *err)
 {
 	cleanup_nl struct nl_sock *s = NULL;
 	cleanup_close int dir = -1;
@@ -150,8 +153,9 @@ int bridge_prepare(int store_fd, const char *id, const char *bip, bridge_alive_f
 	if (enable_forwarding(err) < 0 || nft_setup(BRIDGE_NAME, out->net.subnet, out->net.prefix,
 						       err) < 0)
 		return err_wrap(err, "bridge network");
-	dir = open_net_dir(store_fd, err);
-	if (dir < 0 || ipam_lease(dir, BRIDGE_LEASES, &out->net, id, alive, ctx, &out->ip, err) < 0)
+	dir = open_net_dir(true, err);
+	if (dir < 0 ||
+	    ipam_lease(dir, BRIDGE_LEASES, &out->net, holder, alive, ctx, &out->ip, err) < 0)
 		return err_wrap(err, "bridge network");
 	return 0;
 }
@@ -230,14 +234,16 @@ int bridge_attach(const struct bridge_lease *l, const char *id, pid_t pid, struc
 	return 0;
 }
 
-void bridge_release(int store_fd, const char *id)
+void bridge_release(const char *id, const char *holder)
 {
 	struct sk_err err = { 0 };
-	cleanup_close int dir = openat(store_fd, BRIDGE_NET_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int dir = open_net_dir(false, &err);
 
+	if (dir < 0)
+		return; /* the bridge was never used on this host since boot */
 	if (nft_unpublish_container(id, &err) < 0)
 		log_debug("bridge: %s", err.msg);
-	if (dir >= 0 && ipam_release(dir, BRIDGE_LEASES, id, &err) < 0)
+	if (ipam_release(dir, BRIDGE_LEASES, holder, &err) < 0)
 		log_debug("bridge: %s", err.msg);
 }
 
@@ -256,14 +262,14 @@ static int unpublish_if_gone(const char *id, void *arg, struct sk_err *err)
 	return 0;
 }
 
-void bridge_gc(int store_fd, bridge_alive_fn alive, void *ctx)
+void bridge_gc(bridge_alive_fn alive, void *ctx)
 {
 	struct gc_ctx g = { alive, ctx };
 	struct sk_err err = { 0 };
 	struct stat st;
 
-	/* Nothing to do on a store that never used the bridge. */
-	if (fstatat(store_fd, BRIDGE_NET_DIR, &st, 0) < 0)
+	/* Nothing to do on a host where the bridge was not used since boot. */
+	if (stat(BRIDGE_RUN_DIR "/net", &st) < 0)
 		return;
 	if (nft_list_containers(unpublish_if_gone, &g, &err) < 0)
 		log_debug("bridge: %s", err.msg);

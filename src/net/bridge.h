@@ -25,8 +25,8 @@
 #include "util/err.h"
 
 #define BRIDGE_NAME "skiff0"
-#define BRIDGE_NET_DIR "net"
-#define BRIDGE_LEASES "bridge.leases"
+#define BRIDGE_RUN_DIR "/run/skiff"
+#define BRIDGE_LEASES BRIDGE_NAME ".leases"
 
 /* A container's place on the bridge. */
 struct bridge_lease {
@@ -35,13 +35,14 @@ struct bridge_lease {
 	unsigned mtu;
 };
 
-/* Is the container id (64 hex) still there? (for leases and rules) */
-typedef bool (*bridge_alive_fn)(const char *id, void *ctx);
+/* Is the holder of a lease ("ID@STORE") or of rules (ID) still there? */
+typedef bool (*bridge_alive_fn)(const char *holder, void *ctx);
 
-/* The bridge, its rules and forwarding on, and an address for id. bip:
+/* The bridge, its rules and forwarding on, and an address for holder
+ * ("ID@STORE": one bridge serves every store of the host). bip:
  * daemon.json's "bip" or NULL. */
-int bridge_prepare(int store_fd, const char *id, const char *bip, bridge_alive_fn alive,
-		   void *ctx, struct bridge_lease *out, struct sk_err *err);
+int bridge_prepare(const char *holder, const char *bip, bridge_alive_fn alive, void *ctx,
+		   struct bridge_lease *out, struct sk_err *err);
 
 /* The container's veth (eth0 inside the namespace of pid) with its address
  * and default route, and its published ports (host ports 0 get a free one,
@@ -49,10 +50,10 @@ int bridge_prepare(int store_fd, const char *id, const char *bip, bridge_alive_f
 int bridge_attach(const struct bridge_lease *l, const char *id, pid_t pid, struct port_map *ports,
 		  size_t n_ports, struct sk_err *err);
 
-/* The container's rules and lease; best effort. */
-void bridge_release(int store_fd, const char *id);
+/* The container's rules (by id) and lease (by holder); best effort. */
+void bridge_release(const char *id, const char *holder);
 
-/* Rules and leases of containers that alive() says are gone. */
-void bridge_gc(int store_fd, bridge_alive_fn alive, void *ctx);
+/* Rules of containers that alive(id) says are gone. */
+void bridge_gc(bridge_alive_fn alive, void *ctx);
 
 #endif

@@ -22,7 +22,7 @@
 #include "util/fs.h"
 
 #define LEASE_FILE_MAX (1 << 20)
-#define LEASE_ID_MAX 128
+#define LEASE_ID_MAX 4200 /* a container id, '@' and its store's path */
 
 int ipam_parse_ip(const char *s, uint32_t *ip)
 {
@@ -126,7 +126,7 @@ struct lease {
 };
 
 struct leases {
-	struct lease *v;
+	struct lease *v; /* each ~4 kB: few leases per network in practice */
 	size_t n, cap;
 };
 
@@ -153,13 +153,18 @@ static int leases_parse(const char *text, struct leases *l, struct sk_err *err)
 {
 	for (const char *line = text; *line;) {
 		const char *eol = strchrnul(line, '\n');
+		const char *sp = memchr(line, ' ', (size_t)(eol - line));
 		char ipbuf[32], id[LEASE_ID_MAX];
 		uint32_t ip;
 
-		if (eol - line < (long)sizeof(ipbuf) + LEASE_ID_MAX &&
-		    sscanf(line, "%31s %127s", ipbuf, id) == 2 && ipam_parse_ip(ipbuf, &ip) == 0 &&
-		    leases_add(l, ip, id, err) < 0)
-			return -1;
+		/* "a.b.c.d HOLDER": the holder is the rest of the line */
+		if (sp && sp - line < (long)sizeof(ipbuf) && eol - sp - 1 > 0 &&
+		    eol - sp - 1 < (long)sizeof(id)) {
+			snprintf(ipbuf, sizeof(ipbuf), "%.*s", (int)(sp - line), line);
+			snprintf(id, sizeof(id), "%.*s", (int)(eol - sp - 1), sp + 1);
+			if (ipam_parse_ip(ipbuf, &ip) == 0 && leases_add(l, ip, id, err) < 0)
+				return -1;
+		}
 		line = *eol ? eol + 1 : eol;
 	}
 	return 0;
@@ -248,7 +253,7 @@ int ipam_lease(int dirfd, const char *name, const struct ipam_net *net, const ch
 
 	if (fd < 0)
 		goto out;
-	if (strlen(id) >= LEASE_ID_MAX || strchr(id, ' ') || strchr(id, '\n')) {
+	if (!*id || strlen(id) >= LEASE_ID_MAX || strchr(id, '\n')) {
 		err_set(err, EINVAL, "invalid lease holder '%s'", id);
 		goto out;
 	}

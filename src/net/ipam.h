@@ -44,7 +44,8 @@ int ipam_pick_subnet(const struct ipam_route *routes, size_t n, const char *bip,
 /* Is the lease holder still there? (a container that exists and may run) */
 typedef bool (*ipam_alive_fn)(const char *id, void *ctx);
 
-/* Lease an address of net for id in dirfd's lease file name (created when
+/* Lease an address of net for id (any text without a newline) in dirfd's
+ * lease file name (created when
  * missing), under an flock of it: the lowest address that no live lease
  * holds (leases of holders that alive() says are gone are dropped). A
  * second lease for the same id returns its address. */

@@ -84,11 +84,17 @@ static void conn_closep(struct nft_conn *c)
 
 static int conn_open(struct nft_conn *c, struct sk_err *err)
 {
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+
 	c->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (!c->nl)
 		return err_set(err, errno, "cannot open a netfilter netlink socket");
 	if (mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0)
 		return err_set(err, errno, "cannot bind a netfilter netlink socket");
+	/* connected to the kernel, the socket takes no message from another
+	 * process: a forged listing could make skiff delete the wrong rules */
+	if (connect(mnl_socket_get_fd(c->nl), (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return err_set(err, errno, "cannot connect a netfilter netlink socket");
 	c->portid = mnl_socket_get_portid(c->nl);
 	c->seq = 1;
 	return 0;

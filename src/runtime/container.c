@@ -46,6 +46,34 @@
 #define STALE_SETUP_SECONDS 60
 #define REMOVING_PREFIX "rm-"
 
+/* One bridge serves every store of the host. A container's lease is held by
+ * "ID@STORE" and its nftables rules are tagged "ID.HASH" (HASH: FNV-1a of
+ * the store's path; tags allow no '/'), so that each store's GC removes only
+ * what its own dead containers left. */
+#define NET_TAG_MAX (CONTAINER_ID_LEN + 10)
+
+static void net_names(const char *store_root, const char *id, char tag[NET_TAG_MAX],
+		      char *holder, size_t holder_len)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = store_root; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	snprintf(tag, NET_TAG_MAX, "%.64s.%08x", id, h);
+	if (holder)
+		snprintf(holder, holder_len, "%s@%s", id, store_root);
+}
+
+void container_net_release(const char *store_root, const char *id)
+{
+	char tag[NET_TAG_MAX], holder[4400];
+
+	net_names(store_root, id, tag, holder, sizeof(holder));
+	bridge_release(tag, holder);
+}
+
+static bool holds_rules(const char *tag, void *ctx);
+
 /* Plain write, no fsync: container files are private to one run and
  * worthless after a crash (container_gc removes them). */
 static int write_small(int dirfd, const char *name, const char *data, size_t len,
@@ -118,8 +146,7 @@ static int gc_one(struct store *s, const char *id, int dirfd, void *ctx)
 	if (!remove)
 		return 0;
 	log_debug("removing dead container %s", id);
-	bridge_release(s->root_fd, id); /* nothing to do when it had no bridge */
-	if (ctr_remove_files(s, id, &err) < 0)
+		if (ctr_remove_files(s, id, &err) < 0)
 		log_warn("cannot remove dead container %s: %s", id, err.msg);
 	*removed = true;
 	return 0;
@@ -157,6 +184,8 @@ void container_gc(struct store *s)
 	ctr_for_each(s, gc_one, &removed, &err);
 	if (removed)
 		remove_dead_names(s->root_fd);
+	/* Published ports of containers whose owner was killed (-9). */
+	bridge_gc(holds_rules, s);
 	/* --rm removals whose background process was killed */
 	store_remove_stale_dirs(s, "tmp", REMOVING_PREFIX);
 }
@@ -423,22 +452,21 @@ static int add_host_file(struct rt_spec *spec, const char *host, const char *dst
 	return spec_add_file(spec, dst, b.data ? b.data : "", b.len, NULL, err);
 }
 
-/* A lease's holder is there while its container may run: created or running
- * with a live owner (the foreground skiff or the monitor). */
-static bool holds_lease(const char *id, void *ctx)
+/* The store's root from the container's directory (<root>/containers/<id>). */
+static void store_root_of(const struct container *c, char *out, size_t len)
 {
-	const struct container *c = ctx;
+	size_t n = strlen(c->dir), tail = strlen("/" CONTAINERS_DIR "/") + strlen(c->id);
+
+	snprintf(out, len, "%.*s", (int)(n > tail ? n - tail : n), c->dir);
+}
+
+/* A lease's holder is there while its container may run: being made, or
+ * created or running with a live owner (the foreground skiff or the monitor). */
+static bool may_run(int dirfd)
+{
 	struct sk_err err = { 0 };
-	char rel[CONTAINER_ID_LEN + 16];
-	cleanup_close int dirfd = -1;
 	struct ctr_state st;
 
-	if (!strcmp(id, c->id))
-		return true;
-	snprintf(rel, sizeof(rel), CONTAINERS_DIR "/%.64s", id);
-	dirfd = openat(c->store_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return false;
 	if (ctr_state_read(dirfd, &st, &err) < 0)
 		return true; /* being made */
 	if (st.status == CTR_EXITED)
@@ -446,12 +474,44 @@ static bool holds_lease(const char *id, void *ctx)
 	return st.monitor_pid == 0 || ctr_process_alive(st.monitor_pid, st.monitor_start);
 }
 
+static bool holds_lease(const char *holder, void *ctx)
+{
+	const char *at = strchr(holder, '@');
+	char dir[4400];
+	cleanup_close int dirfd = -1;
+
+	if (!at || at - holder != CONTAINER_ID_LEN)
+		return false;
+	snprintf(dir, sizeof(dir), "%s/" CONTAINERS_DIR "/%.*s", at + 1, CONTAINER_ID_LEN, holder);
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return dirfd >= 0 && may_run(dirfd);
+}
+
+/* bridge_gc: rules tagged with this store's hash whose container is gone. */
+static bool holds_rules(const char *tag, void *ctx)
+{
+	const struct store *s = ctx;
+	char mine[NET_TAG_MAX], rel[CONTAINER_ID_LEN + 16];
+	cleanup_close int dirfd = -1;
+
+	net_names(s->root, "", mine, NULL, 0); /* ".HASH" */
+	if (strlen(tag) != CONTAINER_ID_LEN + strlen(mine) || strcmp(tag + CONTAINER_ID_LEN, mine))
+		return true; /* another store's */
+	snprintf(rel, sizeof(rel), CONTAINERS_DIR "/%.64s", tag);
+	dirfd = openat(s->root_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return dirfd >= 0 && may_run(dirfd);
+}
+
 int container_net_prepare(const struct container *c, struct rt_spec *spec, const char *bip,
 			  struct sk_err *err)
 {
-	return bridge_prepare(c->store_fd, c->id, bip, holds_lease, (void *)c, &spec->net.lease,
-			      err);
+	char root[sizeof(c->dir)], tag[NET_TAG_MAX], holder[sizeof(c->dir) + CONTAINER_ID_LEN + 2];
+
+	store_root_of(c, root, sizeof(root));
+	net_names(root, c->id, tag, holder, sizeof(holder));
+	return bridge_prepare(holder, bip, holds_lease, NULL, &spec->net.lease, err);
 }
+
 
 /* docker's resolv.conf for a bridge: the host's, without loopback name
  * servers (unreachable from the container); none left: Google's, as docker. */
@@ -642,6 +702,16 @@ static void kill_child(int pidfd)
 	ns_reap(pidfd);
 }
 
+static int attach_network(const struct container *c, const struct rt_spec *spec, pid_t pid,
+			  struct sk_err *err)
+{
+	char root[sizeof(c->dir)], tag[NET_TAG_MAX];
+
+	store_root_of(c, root, sizeof(root));
+	net_names(root, c->id, tag, NULL, 0);
+	return bridge_attach(&spec->net.lease, tag, pid, spec->net.ports, spec->net.n_ports, err);
+}
+
 static int start_and_wait(struct container *c, const struct rt_spec *spec,
 			  const struct run_opts *opts, struct cgroup *cg, bool *have_cg,
 			  const sigset_t *sigs, const sigset_t *orig, int *status, struct sk_err *err)
@@ -678,8 +748,7 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 	/* While the child mounts its root: the caller's records, the cgroup,
 	 * then the go-ahead. */
 	if ((opts->prepare && opts->prepare(opts->prepare_arg, err) < 0) ||
-	    (spec->net.bridge && bridge_attach(&spec->net.lease, c->id, pid, spec->net.ports,
-					      spec->net.n_ports, err) < 0) ||
+	    (spec->net.bridge && attach_network(c, spec, pid, err) < 0) ||
 	    cgroup_setup(c, spec, cg, have_cg, err) < 0 ||
 	    place_in_cgroup(*have_cg ? cg : NULL, pid, st.sock, err) < 0) {
 		struct sk_err child_err = { 0 };
@@ -750,8 +819,12 @@ int container_run(struct container *c, const struct rt_spec *spec, const struct 
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	/* The veth went with the network namespace; the rules and the lease
 	 * are the container's until now. */
-	if (spec->net.bridge)
-		bridge_release(c->store_fd, c->id);
+	if (spec->net.bridge) {
+		char root[sizeof(c->dir)];
+
+		store_root_of(c, root, sizeof(root));
+		container_net_release(root, c->id);
+	}
 	if (have_cg)
 		cgroup_teardown(c, &cg);
 	return ret;

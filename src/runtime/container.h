@@ -84,6 +84,10 @@ int container_set_root(const struct container *c, struct rt_spec *spec, struct s
 int container_net_prepare(const struct container *c, struct rt_spec *spec, const char *bip,
 			  struct sk_err *err);
 
+/* Give back what a container held of the bridge network (its published
+ * ports, its address); nothing to do when it had none. */
+void container_net_release(const char *store_root, const char *id);
+
 /* Write hostname, hosts and resolv.conf as docker does for the network mode
  * and add their bind mounts on /etc/... to the spec. */
 int container_add_etc_files(const struct container *c, struct rt_spec *spec, bool host_network,

@@ -8,6 +8,7 @@
  * (its monitor is gone), which ctr_state_load() detects.
  */
 #include "runtime/state.h"
+#include "runtime/container.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -590,6 +591,8 @@ int ctr_remove_files(struct store *s, const char *id, struct sk_err *err)
 	struct ctr_config c;
 	int fd = ctr_open_dir(s, id, err);
 
+	/* What a dead owner left of its bridge network goes with it. */
+	container_net_release(s->root, id);
 	if (fd < 0)
 		return err->errnum == ENOENT ? 0 : -1;
 	/* The name goes first: a dangling name would block its reuse. */

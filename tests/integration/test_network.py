@@ -1,0 +1,289 @@
+"""The bridge network (issue 15): a veth on skiff0 with a leased address, NAT
+out, published ports in, and nothing left behind. Real bridge, veths and
+nftables; a "neighbour" is a network namespace the test makes itself."""
+
+import concurrent.futures
+import http.server
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+import runlib
+
+
+@pytest.fixture
+def image(skiff, tmp_path):
+    return runlib.install_image(skiff, tmp_path)
+
+
+def host_ip():
+    """The host's address on its uplink (the default route's source)."""
+    out = subprocess.run(["ip", "-4", "route", "get", "192.0.2.250"], capture_output=True,
+                         text=True).stdout
+    m = re.search(r"src (\S+)", out)
+    if not m:
+        out = subprocess.run(["ip", "-4", "route", "get", "1.1.1.1"], capture_output=True,
+                             text=True).stdout
+        m = re.search(r"src (\S+)", out)
+    return m.group(1)
+
+
+def rules_of(cid):
+    out = subprocess.run(["nft", "list", "table", "inet", "skiff"], capture_output=True,
+                         text=True).stdout
+    return [line for line in out.splitlines() if cid in line]
+
+
+def leases():
+    try:
+        with open("/run/skiff/net/skiff0.leases") as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        return s.getsockname()[1]
+
+
+def http_get(host, port, timeout=3):
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                return data.decode(errors="replace")
+            data += chunk
+
+
+@pytest.fixture
+def web(skiff, image):
+    """A detached busybox httpd on the bridge, its port 80 published."""
+    made = []
+
+    def start(publish, name="web"):
+        cid = skiff.ok("run", "-d", "--name", name, "--network", "bridge", "-p", publish, image,
+                       "/bin/sh", "-c", "mkdir -p /www && echo hello-from-skiff > /www/index.html"
+                       " && exec httpd -f -p 80 -h /www").stdout.strip()
+        made.append(name)
+        return cid
+
+    yield start
+    for name in made:
+        skiff.run("rm", "-f", name)
+
+
+@pytest.fixture
+def neighbour():
+    """A network namespace on a veth to the host (10.98.0.2 -> host 10.98.0.1)."""
+    ns = f"skn{os.getpid() % 100000}"
+    cmds = [["ip", "netns", "add", ns],
+            ["ip", "link", "add", f"{ns}h", "type", "veth", "peer", "name", f"{ns}p"],
+            ["ip", "link", "set", f"{ns}p", "netns", ns],
+            ["ip", "addr", "add", "10.98.0.1/24", "dev", f"{ns}h"],
+            ["ip", "link", "set", f"{ns}h", "up"],
+            ["ip", "-n", ns, "addr", "add", "10.98.0.2/24", "dev", f"{ns}p"],
+            ["ip", "-n", ns, "link", "set", f"{ns}p", "up"],
+            ["ip", "-n", ns, "link", "set", "lo", "up"]]
+    for c in cmds:
+        subprocess.run(c, check=True, capture_output=True)
+    try:
+        yield ns
+    finally:
+        subprocess.run(["ip", "link", "del", f"{ns}h"], capture_output=True)
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def test_bridge_gives_eth0_an_address_a_route_and_a_hosts_line(skiff, image):
+    out = skiff.ok("run", "--rm", "--network", "bridge", "-h", "box", image, "/bin/sh", "-c",
+                   "ip -4 addr show eth0; ip route; cat /etc/hosts").stdout
+    m = re.search(r"inet (\d+\.\d+\.\d+\.\d+)/(\d+)", out)
+    assert m, out
+    ip, prefix = m.group(1), m.group(2)
+    gw = re.search(r"default via (\S+) dev eth0", out)
+    assert gw, out
+    assert f"{ip}\tbox" in out
+    # the gateway is the host's skiff0 address
+    br = subprocess.run(["ip", "-4", "addr", "show", "skiff0"], capture_output=True,
+                        text=True).stdout
+    assert f"inet {gw.group(1)}/{prefix}" in br
+
+
+def test_resolv_conf_keeps_the_hosts_non_loopback_servers(skiff, image):
+    out = skiff.ok("run", "--rm", "--network", "bridge", image, "cat",
+                   "/etc/resolv.conf").stdout
+    with open("/etc/resolv.conf") as f:
+        host = [line.split()[1] for line in f if line.startswith("nameserver")]
+    expected = [h for h in host if not h.startswith("127.")] or ["8.8.8.8", "8.8.4.4"]
+    assert [line.split()[1] for line in out.splitlines()
+            if line.startswith("nameserver")] == expected
+
+
+def test_container_reaches_a_server_on_the_host(skiff, image):
+    port = free_port()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"from-the-host")
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.HTTPServer(("0.0.0.0", port), Handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        r = skiff.run("run", "--rm", "--network", "bridge", image, "/bin/sh", "-c",
+                      f"wget -q -O- http://{host_ip()}:{port}/")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "from-the-host"
+    finally:
+        srv.shutdown()
+
+
+def test_outbound_nat_reaches_debians_archive(skiff, image):
+    """apt-get update's first request, by hand: DNS and NAT through the host."""
+    try:
+        socket.getaddrinfo("deb.debian.org", 80)
+    except OSError:
+        pytest.skip("the host itself cannot resolve deb.debian.org")
+    r = skiff.run("run", "--rm", "--network", "bridge", image, "/bin/sh", "-c",
+                  "timeout 20 wget -q -O- http://deb.debian.org/debian/dists/bookworm/Release"
+                  " | head -1", timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("Origin: Debian")
+
+
+def test_published_port_answers_and_stops_after_rm(skiff, web, neighbour):
+    port = free_port()
+    cid = web(f"{port}:80")
+    runlib.wait_for(lambda: "hello-from-skiff" in _try_get(host_ip(), port), what="httpd")
+    # from another machine (the neighbour namespace, through the host's address)
+    out = subprocess.run(["ip", "netns", "exec", neighbour, "busybox", "wget", "-q", "-O-",
+                          f"http://10.98.0.1:{port}/"], capture_output=True, text=True,
+                         timeout=20)
+    assert "hello-from-skiff" in out.stdout, out.stderr
+    assert rules_of(cid)
+    assert any(cid in line for line in leases())
+    skiff.ok("rm", "-f", "web")
+    assert _try_get(host_ip(), port) == ""
+    assert rules_of(cid) == []
+    assert not any(cid in line for line in leases())
+
+
+def _try_get(host, port):
+    try:
+        return http_get(host, port, timeout=2)
+    except OSError:
+        return ""
+
+
+def test_ephemeral_host_port_is_chosen(skiff, web):
+    cid = web("80")
+    rule = " ".join(rules_of(cid))
+    m = re.search(r"dport (\d+) dnat", rule)
+    assert m, rule
+    runlib.wait_for(lambda: "hello-from-skiff" in _try_get(host_ip(), int(m.group(1))),
+                    what="httpd on the ephemeral port")
+
+
+def test_a_taken_host_port_is_one_clear_error_and_leaves_nothing(skiff, image):
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        before = leases()
+        r = skiff.run("run", "--rm", "--network", "bridge", "-p", f"{port}:80", image, "true")
+    assert r.returncode == 125
+    assert r.stderr.strip() == (f"skiff: bind for 0.0.0.0:{port}/tcp failed: port is already "
+                                "allocated: Address already in use")
+    assert leases() == before
+    assert skiff.ok("ps", "-aq").stdout == ""
+
+
+@pytest.mark.parametrize("bad,why", [
+    ("80/sctp", "invalid proto: sctp"),
+    ("x:80", "invalid hostPort: x"),
+    ("8080:0", "invalid containerPort: 0"),
+])
+def test_malformed_publish_is_refused(skiff, image, bad, why):
+    r = skiff.run("run", "--rm", "--network", "bridge", "-p", bad, image, "true")
+    assert r.returncode == 125
+    assert why in r.stderr and len(r.stderr.strip().splitlines()) <= 2
+
+
+def test_publish_without_the_bridge_is_refused(skiff, image):
+    r = skiff.run("run", "--rm", "--network", "none", "-p", "80", image, "true")
+    assert r.returncode == 125 and "need the bridge network" in r.stderr
+
+
+def test_unknown_network_is_refused(skiff, image):
+    r = skiff.run("run", "--rm", "--network", "nosuchnet", image, "true")
+    assert r.returncode == 125 and 'network "nosuchnet" is not supported' in r.stderr
+
+
+def test_parallel_runs_get_distinct_addresses(skiff, image):
+    def one(i):
+        return skiff.run("run", "--rm", "--network", "bridge", image, "/bin/sh", "-c",
+                         "ip -4 addr show eth0 | grep -o 'inet [0-9.]*'; sleep 1")
+
+    with concurrent.futures.ThreadPoolExecutor(20) as ex:
+        results = list(ex.map(one, range(20)))
+    ips = [r.stdout.strip() for r in results]
+    assert all(r.returncode == 0 for r in results), [r.stderr for r in results]
+    assert len(set(ips)) == 20, ips
+
+
+def test_kill_9_of_skiff_leaves_nothing_once_skiff_runs_again(skiff, image):
+    port = free_port()
+    p = subprocess.Popen([skiff.binary, "--root", str(skiff.root), "run", "--name", "victim",
+                          "--network", "bridge", "-p", f"{port}:80", image, "sleep", "60"],
+                         env=skiff.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    runlib.wait_for(lambda: any(f"dport {port} " in line for line in _all_rules()) and
+                    "Up" in skiff.ok("ps").stdout, what="the container running")
+    cid = os.readlink(os.path.join(skiff.root, "containers", "names", "victim"))
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    skiff.ok("run", "--rm", image, "true")  # any command that cleans up
+    assert rules_of(cid) == []
+    skiff.ok("rm", "victim")
+    assert not any(cid in line for line in leases())
+    veth = f"vsk{cid[:12]}"
+    assert subprocess.run(["ip", "link", "show", veth], capture_output=True).returncode != 0
+
+
+def _all_rules():
+    return subprocess.run(["nft", "list", "table", "inet", "skiff"], capture_output=True,
+                          text=True).stdout.splitlines()
+
+
+def test_other_tables_are_left_alone(skiff, image):
+    subprocess.run(["nft", "add", "table", "inet", "skifftest"], check=True)
+    subprocess.run(["nft", "add", "chain", "inet", "skifftest", "c"], check=True)
+    subprocess.run(["nft", "add", "rule", "inet", "skifftest", "c", "counter"], check=True)
+    try:
+        skiff.ok("run", "--rm", "--network", "bridge", "-p", f"{free_port()}:80", image, "true")
+        out = subprocess.run(["nft", "list", "table", "inet", "skifftest"], capture_output=True,
+                             text=True).stdout
+        assert "counter" in out
+    finally:
+        subprocess.run(["nft", "delete", "table", "inet", "skifftest"])
+
+
+def test_bridge_adds_little_to_a_run(skiff, image):
+    """Not a benchmark (bench/network.sh is): a guard against a slow path."""
+    t = time.monotonic()
+    for _ in range(5):
+        skiff.ok("run", "--rm", "--network", "bridge", image, "true")
+    assert (time.monotonic() - t) / 5 < 1.0
