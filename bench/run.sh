@@ -36,7 +36,7 @@ EOPY
 
 main() {
 	[ "$(id -u)" = 0 ] || { log "run as root"; exit 1; }
-	make -C "$REPO_DIR" -s skiff >&2
+	[ -n "$SKIFF_GIVEN" ] || make -C "$REPO_DIR" -s skiff >&2
 	prepare_images
 	local cmds=(-n "skiff run" "$SK run --rm bench-run:1 /bin/true"
 		-n "unshare+chroot floor" "unshare -p -f -m -u -i -n chroot $WORK/bundle/rootfs /bin/true")

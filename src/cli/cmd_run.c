@@ -348,6 +348,8 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_e
 	a->no_new_privileges = true; /* skiff's default, see docs/SECURITY.md */
 	a->monitor.log = true;
 	a->monitor.log_max_file = 1;
+	/* docker's default network; rootless has no bridge (yet): none. */
+	a->bridge = geteuid() == 0 && !userns_is_rootless();
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:e:w:u:h:v:p:itm:c:d", run_options, NULL)) != -1) {
 		r = apply_option(c, optarg, argv[optind - 1], a, err);
@@ -724,7 +726,10 @@ const struct command cmd_run = {
 		 "  -m, --memory bytes         memory limit\n"
 		 "      --memory-swap bytes    memory plus swap limit; -1: unlimited swap\n"
 		 "      --name string          assign a name to the container\n"
-		 "      --network string       none (default) or host\n"
+		 "      --network string       bridge (default as root), none (default rootless),\n"
+		 "                             host\n"
+		 "  -p, --publish list         publish a container's port(s) to the host:\n"
+		 "                             [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]\n"
 		 "      --pids-limit int       tune the container's pids limit (-1: unlimited;\n"
 		 "                             default 2048, \"default-pids-limit\" in config.json)\n"
 		 "      --privileged           give extended privileges to this container\n"

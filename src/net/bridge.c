@@ -213,6 +213,7 @@ int bridge_attach(const struct bridge_lease *l, const char *id, pid_t pid, struc
 	cleanup_close int netns = -1;
 	char path[64], veth[IFNAMSIZ];
 	struct nl_ip ip, gw;
+	int made;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	netns = open(path, O_RDONLY | O_CLOEXEC);
@@ -222,9 +223,18 @@ int bridge_attach(const struct bridge_lease *l, const char *id, pid_t pid, struc
 	snprintf(veth, sizeof(veth), "vsk%.12s", id);
 	to_nl_ip(l->ip, &ip);
 	to_nl_ip(l->net.gateway, &gw);
-	if (nl_open(&host, err) < 0 ||
-	    nl_veth_create(host, veth, "eth0", netns, l->mtu, err) < 0 ||
-	    nl_link_set_master(host, veth, BRIDGE_NAME, err) < 0 ||
+	if (nl_open(&host, err) < 0)
+		return err_wrap(err, "cannot connect the container to the bridge network");
+	/* The same container's previous veth: the kernel removes it with the
+	 * old network namespace, asynchronously, so a quick restart may meet it. */
+	made = nl_veth_create(host, veth, "eth0", netns, l->mtu, err);
+	if (made < 0 && err->errnum == EEXIST) {
+		err_clear(err);
+		made = nl_link_delete(host, veth, err);
+		if (made == 0)
+			made = nl_veth_create(host, veth, "eth0", netns, l->mtu, err);
+	}
+	if (made < 0 || nl_link_set_master(host, veth, BRIDGE_NAME, err) < 0 ||
 	    nl_link_set_up(host, veth, err) < 0 || nl_open_netns(netns, &ctr, err) < 0 ||
 	    nl_addr_add(ctr, "eth0", &ip, (unsigned)l->net.prefix, err) < 0 ||
 	    nl_link_set_up(ctr, "eth0", err) < 0 || nl_route_add_default(ctr, &gw, "eth0", err) < 0)

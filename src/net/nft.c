@@ -56,53 +56,73 @@ struct chain_spec {
 	int32_t prio;
 };
 
-static const struct chain_spec chain_prerouting = { "prerouting", "nat", NF_INET_PRE_ROUTING,
-						    -100 };
-static const struct chain_spec chain_output = { "output", "nat", NF_INET_LOCAL_OUT, -100 };
-static const struct chain_spec chain_postrouting = { "postrouting", "nat", NF_INET_POST_ROUTING,
-						     100 };
-static const struct chain_spec chain_forward = { "forward", "filter", NF_INET_FORWARD, 0 };
-static const struct chain_spec chain_guard = { "guard", "filter", NF_INET_PRE_ROUTING, -300 };
+static const struct chain_spec chain_prerouting = {"prerouting", "nat", NF_INET_PRE_ROUTING, -100};
+static const struct chain_spec chain_output = {"output", "nat", NF_INET_LOCAL_OUT, -100};
+static const struct chain_spec chain_postrouting = {"postrouting", "nat", NF_INET_POST_ROUTING,
+						    100};
+static const struct chain_spec chain_forward = {"forward", "filter", NF_INET_FORWARD, 0};
+static const struct chain_spec chain_guard = {"guard", "filter", NF_INET_PRE_ROUTING, -300};
 
 /* ------------------------------------------------------------------------
  * The socket, and requests that read
  */
 
-struct nft_conn {
+struct nft {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
 };
 
-static void conn_closep(struct nft_conn *c)
+int nft_open(struct nft **out, struct sk_err *err)
 {
-	if (c->nl)
-		mnl_socket_close(c->nl);
-	c->nl = NULL;
-}
-#define cleanup_conn __attribute__((cleanup(conn_closep)))
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	struct nft *n = calloc(1, sizeof(*n));
 
-static int conn_open(struct nft_conn *c, struct sk_err *err)
-{
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-
-	c->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (!c->nl)
+	*out = NULL;
+	if (!n)
+		return err_set(err, ENOMEM, "cannot open a netfilter netlink socket");
+	n->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!n->nl) {
+		free(n);
 		return err_set(err, errno, "cannot open a netfilter netlink socket");
-	if (mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+	}
+	if (mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		nft_close(n);
 		return err_set(err, errno, "cannot bind a netfilter netlink socket");
+	}
 	/* connected to the kernel, the socket takes no message from another
 	 * process: a forged listing could make skiff delete the wrong rules */
-	if (connect(mnl_socket_get_fd(c->nl), (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+	if (connect(mnl_socket_get_fd(n->nl), (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		nft_close(n);
 		return err_set(err, errno, "cannot connect a netfilter netlink socket");
-	c->portid = mnl_socket_get_portid(c->nl);
-	c->seq = 1;
+	}
+	n->portid = mnl_socket_get_portid(n->nl);
+	n->seq = 1;
+	*out = n;
 	return 0;
+}
+
+void nft_close(struct nft *n)
+{
+	if (!n)
+		return;
+	if (n->nl)
+		mnl_socket_close(n->nl);
+	free(n);
+}
+
+/* Whatever an earlier failed request left unread (the rest of a dump). */
+static void conn_drain(struct nft *c)
+{
+	char buf[NFT_REQ_BUF];
+
+	while (recv(mnl_socket_get_fd(c->nl), buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC) >= 0)
+		;
 }
 
 /* Send nlh and feed every reply to cb until the kernel's ack or the end of a
  * dump. -1 with errno set on failure (the kernel's refusal included). */
-static int conn_talk(struct nft_conn *c, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+static int conn_talk(struct nft *c, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	cleanup_free char *buf = malloc(NFT_RECV_BUF);
 	uint32_t seq = nlh->nlmsg_seq;
@@ -139,18 +159,18 @@ static int gen_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int read_genid(struct nft_conn *c, uint32_t *genid, struct sk_err *err)
+static int read_genid(struct nft *c, uint32_t *genid, struct sk_err *err)
 {
 	char buf[NFT_REQ_BUF];
 	struct nlmsghdr *nlh =
-		nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, c->seq++);
+	    nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK, c->seq++);
 
 	if (conn_talk(c, nlh, gen_cb, genid) < 0)
 		return err_set(err, errno, "cannot read the nftables generation");
 	return 0;
 }
 
-static int table_exists(struct nft_conn *c, bool *exists, struct sk_err *err)
+static int table_exists(struct nft *c, bool *exists, struct sk_err *err)
 {
 	char buf[NFT_REQ_BUF];
 	struct nftnl_table *t = nftnl_table_alloc();
@@ -233,8 +253,6 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	uint32_t len = 0;
 	int ret = MNL_CB_OK;
 
-	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-		s->interrupted = true;
 	r = nftnl_rule_alloc();
 	if (!r)
 		return MNL_CB_ERROR;
@@ -264,7 +282,7 @@ out:
 	return ret;
 }
 
-static int read_rules(struct nft_conn *c, struct snap *s, struct sk_err *err)
+static int read_rules(struct nft *c, struct snap *s, struct sk_err *err)
 {
 	char buf[NFT_REQ_BUF];
 	struct nftnl_rule *r = nftnl_rule_alloc();
@@ -276,15 +294,22 @@ static int read_rules(struct nft_conn *c, struct snap *s, struct sk_err *err)
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
-	if (conn_talk(c, nlh, rule_cb, s) < 0 && errno != ENOENT)
-		return err_set(err, errno, "cannot list the rules of table 'inet " NFT_TABLE "'");
-	return 0;
+	if (conn_talk(c, nlh, rule_cb, s) == 0 || errno == ENOENT)
+		return 0;
+	/* libmnl stops at a part of the dump that says the ruleset changed
+	 * meanwhile; the rest is drained before the next request */
+	if (errno == EINTR) {
+		s->interrupted = true;
+		return 0;
+	}
+	return err_set(err, errno, "cannot list the rules of table 'inet " NFT_TABLE "'");
 }
 
 /* The generation first: a change after it makes the batch fail, not wrong. */
-static int snap_read(struct nft_conn *c, struct snap *s, struct sk_err *err)
+static int snap_read(struct nft *c, struct snap *s, struct sk_err *err)
 {
 	snap_release(s);
+	conn_drain(c);
 	if (read_genid(c, &s->genid, err) < 0 || table_exists(c, &s->table, err) < 0)
 		return -1;
 	if (!s->table)
@@ -333,8 +358,7 @@ static bool tag_owned_by(const char *tag, enum tag_kind kind, const char *owner)
 
 static void format_ip(uint32_t ip, char out[16])
 {
-	snprintf(out, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
-		 ip & 0xff);
+	snprintf(out, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
 }
 
 static void tag_net(char tag[NFT_TAG_MAX], const char *bridge, uint32_t subnet, int prefix)
@@ -350,8 +374,8 @@ static void tag_ctr(char tag[NFT_TAG_MAX], const char *id, const struct port_map
 	char ip[16];
 
 	format_ip(m->host_ip, ip);
-	snprintf(tag, NFT_TAG_MAX, TAG_CTR_PREFIX "%s %s %s:%u", id, ports_proto_name(m->proto),
-		 ip, m->host_port);
+	snprintf(tag, NFT_TAG_MAX, TAG_CTR_PREFIX "%s %s %s:%u", id, ports_proto_name(m->proto), ip,
+		 m->host_port);
 }
 
 /* The published port of a "ctr=" tag; false when it is not one. */
@@ -362,7 +386,8 @@ static bool tag_port(const char *tag, struct port_map *m)
 	unsigned a, b, c, d, port;
 	int end = 0;
 
-	if (!sp || sscanf(sp + 1, "%7s %u.%u.%u.%u:%u%n", proto, &a, &b, &c, &d, &port, &end) != 6 ||
+	if (!sp ||
+	    sscanf(sp + 1, "%7s %u.%u.%u.%u:%u%n", proto, &a, &b, &c, &d, &port, &end) != 6 ||
 	    sp[1 + end] != '\0' || a > 255 || b > 255 || c > 255 || d > 255 || port > 65535)
 		return false;
 	if (strcmp(proto, ports_proto_name(PORT_TCP)) == 0)
@@ -466,7 +491,7 @@ static void match_l4proto(struct rb *b, enum port_proto p)
 /* iifname/oifname: the whole IFNAMSIZ bytes, so "br0" is not "br01". */
 static void match_ifname(struct rb *b, uint32_t key, uint32_t op, const char *name)
 {
-	char buf[IFNAMSIZ] = { 0 };
+	char buf[IFNAMSIZ] = {0};
 
 	memcpy(buf, name, strnlen(name, IFNAMSIZ - 1));
 	rb_meta(b, key);
@@ -622,8 +647,7 @@ static int batch_init(struct batch *b, uint32_t seq, uint32_t genid)
 static struct nlmsghdr *batch_msg(struct batch *b, uint16_t type, uint16_t flags)
 {
 	b->msgs++;
-	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->b), type, NFPROTO_INET, flags,
-				     b->seq++);
+	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->b), type, NFPROTO_INET, flags, b->seq++);
 }
 
 static void batch_add_table(struct batch *b)
@@ -739,16 +763,16 @@ out:
 	rb->r = NULL;
 }
 
-static int batch_sendmsg(struct nft_conn *c, struct batch *b)
+static int batch_sendmsg(struct nft *c, struct batch *b)
 {
 	int niov = nftnl_batch_iovec_len(b->b);
 	cleanup_free struct iovec *iov = calloc((size_t)niov, sizeof(*iov));
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	struct msghdr msg = {
-		.msg_name = &kernel,
-		.msg_namelen = sizeof(kernel),
-		.msg_iov = iov,
-		.msg_iovlen = (size_t)niov,
+	    .msg_name = &kernel,
+	    .msg_namelen = sizeof(kernel),
+	    .msg_iov = iov,
+	    .msg_iovlen = (size_t)niov,
 	};
 	size_t total = 0;
 	int fd = mnl_socket_get_fd(c->nl);
@@ -771,7 +795,7 @@ static int batch_sendmsg(struct nft_conn *c, struct batch *b)
 /* The kernel handles a batch within sendmsg(), so its answers are queued by
  * the time sendmsg() returns: errors only, as no message asks for an ack.
  * 0 when the batch was applied, else -1 with the first error in errno. */
-static int batch_send(struct nft_conn *c, struct batch *b)
+static int batch_send(struct nft *c, struct batch *b)
 {
 	cleanup_free char *buf = malloc(NFT_RECV_BUF);
 	int fd = mnl_socket_get_fd(c->nl), first = 0;
@@ -815,29 +839,28 @@ static int batch_send(struct nft_conn *c, struct batch *b)
  * do". */
 typedef int (*plan_fn)(const struct snap *s, struct batch *b, void *ctx, struct sk_err *err);
 
-static int nft_transact(plan_fn plan, void *ctx, struct sk_err *err)
+static int nft_transact(struct nft *c, plan_fn plan, void *ctx, struct sk_err *err)
 {
-	cleanup_conn struct nft_conn c = { 0 };
-	cleanup_snap struct snap s = { 0 };
+	cleanup_snap struct snap s = {0};
+	int ret;
 
-	if (conn_open(&c, err) < 0)
-		return -1;
 	for (int attempt = 1;; attempt++) {
-		cleanup_batch struct batch b = { 0 };
+		cleanup_batch struct batch b = {0};
 
-		if (snap_read(&c, &s, err) < 0)
+		if (snap_read(c, &s, err) < 0)
 			return -1;
 		if (s.interrupted && attempt < NFT_ATTEMPTS)
 			continue;
-		if (batch_init(&b, c.seq, s.genid) < 0)
+		if (batch_init(&b, c->seq, s.genid) < 0)
 			return err_set(err, ENOMEM, "cannot build an nftables batch");
 		if (plan(&s, &b, ctx, err) < 0)
 			return -1;
 		if (b.msgs == 0)
 			return 0;
-		if (batch_send(&c, &b) == 0)
+		ret = batch_send(c, &b);
+		c->seq = b.seq;
+		if (ret == 0)
 			return 0;
-		c.seq = b.seq;
 		if (errno == ERESTART && attempt < NFT_ATTEMPTS)
 			continue;
 		return err_set(err, errno, "cannot change table 'inet " NFT_TABLE "'");
@@ -971,9 +994,10 @@ static int plan_setup(const struct snap *s, struct batch *b, void *ctx, struct s
 	return 0;
 }
 
-int nft_setup(const char *bridge, uint32_t subnet, int prefix, struct sk_err *err)
+int nft_setup_at(struct nft *nft, const char *bridge, uint32_t subnet, int prefix,
+		 struct sk_err *err)
 {
-	struct net_plan p = { .bridge = bridge, .subnet = subnet, .prefix = prefix };
+	struct net_plan p = {.bridge = bridge, .subnet = subnet, .prefix = prefix};
 	char ip[16];
 
 	if (check_bridge(bridge, err) < 0)
@@ -983,7 +1007,7 @@ int nft_setup(const char *bridge, uint32_t subnet, int prefix, struct sk_err *er
 		return err_set(err, 0, "invalid subnet '%s/%d' for bridge '%s'", ip, prefix,
 			       bridge);
 	tag_net(p.tag, bridge, subnet, prefix);
-	if (nft_transact(plan_setup, &p, err) < 0)
+	if (nft_transact(nft, plan_setup, &p, err) < 0)
 		return err_wrap(err, "cannot set up the nftables rules of bridge '%s'", bridge);
 	return 0;
 }
@@ -1011,11 +1035,11 @@ static int plan_teardown(const struct snap *s, struct batch *b, void *ctx, struc
 	return 0;
 }
 
-int nft_teardown(const char *bridge, struct sk_err *err)
+int nft_teardown_at(struct nft *nft, const char *bridge, struct sk_err *err)
 {
 	if (check_bridge(bridge, err) < 0)
 		return -1;
-	if (nft_transact(plan_teardown, (void *)bridge, err) < 0)
+	if (nft_transact(nft, plan_teardown, (void *)bridge, err) < 0)
 		return err_wrap(err, "cannot remove the nftables rules of bridge '%s'", bridge);
 	return 0;
 }
@@ -1086,8 +1110,9 @@ static int port_taken(const struct port_map *m, const char *holder, struct sk_er
 
 	format_ip(m->host_ip, ip);
 	if (holder)
-		err_set(err, 0, "bind for %s:%u/%s failed: port is already allocated to container '%s'",
-			ip, m->host_port, ports_proto_name(m->proto), holder);
+		err_set(err, 0,
+			"bind for %s:%u/%s failed: port is already allocated to container '%s'", ip,
+			m->host_port, ports_proto_name(m->proto), holder);
 	else
 		err_set(err, 0, "bind for %s:%u/%s failed: port is given twice", ip, m->host_port,
 			ports_proto_name(m->proto));
@@ -1116,10 +1141,10 @@ static int plan_publish(const struct snap *s, struct batch *b, void *ctx, struct
 	return 0;
 }
 
-int nft_publish(const char *container_id, uint32_t container_ip, const struct port_map *maps,
-		size_t n, struct sk_err *err)
+int nft_publish_at(struct nft *nft, const char *container_id, uint32_t container_ip,
+		   const struct port_map *maps, size_t n, struct sk_err *err)
 {
-	struct publish_plan p = { container_id, container_ip, maps, n };
+	struct publish_plan p = {container_id, container_ip, maps, n};
 
 	if (check_container(container_id, err) < 0)
 		return -1;
@@ -1133,7 +1158,7 @@ int nft_publish(const char *container_id, uint32_t container_ip, const struct po
 	}
 	if (n == 0)
 		return 0;
-	if (nft_transact(plan_publish, &p, err) < 0)
+	if (nft_transact(nft, plan_publish, &p, err) < 0)
 		return err_wrap(err, "cannot publish the ports of container '%s'", container_id);
 	return 0;
 }
@@ -1146,11 +1171,11 @@ static int plan_unpublish(const struct snap *s, struct batch *b, void *ctx, stru
 	return 0;
 }
 
-int nft_unpublish_container(const char *container_id, struct sk_err *err)
+int nft_unpublish_at(struct nft *nft, const char *container_id, struct sk_err *err)
 {
 	if (check_container(container_id, err) < 0)
 		return -1;
-	if (nft_transact(plan_unpublish, (void *)container_id, err) < 0)
+	if (nft_transact(nft, plan_unpublish, (void *)container_id, err) < 0)
 		return err_wrap(err, "cannot remove the published ports of container '%s'",
 				container_id);
 	return 0;
@@ -1161,22 +1186,18 @@ static int cmp_ids(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-int nft_list_containers(nft_container_fn fn, void *ctx, struct sk_err *err)
+int nft_list_containers_at(struct nft *nft, nft_container_fn fn, void *ctx, struct sk_err *err)
 {
-	cleanup_conn struct nft_conn c = { 0 };
-	cleanup_snap struct snap s = { 0 };
+	cleanup_snap struct snap s = {0};
 	cleanup_free char(*ids)[NFT_ID_MAX + 1] = NULL;
 	size_t n = 0;
 
-	if (conn_open(&c, err) < 0)
-		return -1;
 	for (int attempt = 1;; attempt++) {
-		if (snap_read(&c, &s, err) < 0)
+		if (snap_read(nft, &s, err) < 0)
 			return err_wrap(err, "cannot list the containers with published ports");
 		if (!s.interrupted || attempt == NFT_ATTEMPTS)
 			break;
 	}
-	conn_closep(&c);
 	ids = calloc(s.n ? s.n : 1, sizeof(*ids));
 	if (!ids)
 		return err_set(err, ENOMEM, "cannot list the containers with published ports");
@@ -1216,9 +1237,58 @@ static int plan_guard(const struct snap *s, struct batch *b, void *ctx, struct s
 	return 0;
 }
 
-int nft_guard_localnet(struct sk_err *err)
+int nft_guard_localnet_at(struct nft *nft, struct sk_err *err)
 {
-	if (nft_transact(plan_guard, NULL, err) < 0)
+	if (nft_transact(nft, plan_guard, NULL, err) < 0)
 		return err_wrap(err, "cannot add the 127.0.0.0/8 guard");
 	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * One handle per call
+ */
+
+int nft_setup(const char *bridge, uint32_t subnet, int prefix, struct sk_err *err)
+{
+	cleanup_nft struct nft *nft = NULL;
+
+	return nft_open(&nft, err) < 0 ? -1 : nft_setup_at(nft, bridge, subnet, prefix, err);
+}
+
+int nft_teardown(const char *bridge, struct sk_err *err)
+{
+	cleanup_nft struct nft *nft = NULL;
+
+	return nft_open(&nft, err) < 0 ? -1 : nft_teardown_at(nft, bridge, err);
+}
+
+int nft_publish(const char *container_id, uint32_t container_ip, const struct port_map *maps,
+		size_t n, struct sk_err *err)
+{
+	cleanup_nft struct nft *nft = NULL;
+
+	return nft_open(&nft, err) < 0
+		   ? -1
+		   : nft_publish_at(nft, container_id, container_ip, maps, n, err);
+}
+
+int nft_unpublish_container(const char *container_id, struct sk_err *err)
+{
+	cleanup_nft struct nft *nft = NULL;
+
+	return nft_open(&nft, err) < 0 ? -1 : nft_unpublish_at(nft, container_id, err);
+}
+
+int nft_list_containers(nft_container_fn fn, void *ctx, struct sk_err *err)
+{
+	cleanup_nft struct nft *nft = NULL;
+
+	return nft_open(&nft, err) < 0 ? -1 : nft_list_containers_at(nft, fn, ctx, err);
+}
+
+int nft_guard_localnet(struct sk_err *err)
+{
+	cleanup_nft struct nft *nft = NULL;
+
+	return nft_open(&nft, err) < 0 ? -1 : nft_guard_localnet_at(nft, err);
 }

@@ -75,13 +75,38 @@
  * batch and the function reads again and retries, so concurrent skiff
  * processes need no lock for this.
  *
+ * Cost: a call reads three answers from the kernel and sends at most one
+ * batch, 0.1-0.3 ms here. Closing a netfilter netlink socket is what costs:
+ * on every release the kernel flushes its deferred frees of the last change
+ * to any ruleset of the namespace, which wait for an RCU grace period
+ * (nft_rcv_nl_event(); 10-15 ms measured on this 6.18 kernel). A socket
+ * closed 20 ms after the last change closes at once. So each function comes twice:
+ * nft_X() opens and closes a socket of its own, which is fine where nothing
+ * changed (a network already set up) or off the hot path; nft_X_at() works
+ * through a handle from nft_open() that the caller closes when it suits it
+ * (after the container started, or at exit), or hands to a process that
+ * lives on. The handle's socket is connected to the kernel, so no other
+ * process can feed it a forged listing.
+ *
  * Not done here: IPv4 forwarding (net.ipv4.ip_forward), route_localnet, the
  * check that no host socket holds a port (a DNAT'ed port has no socket on the
- * host, so the conflicts between skiff's containers are checked here).
+ * host, so the conflicts between skiff's containers are checked here), the
+ * removal of the conntrack entries of an unpublished port (a UDP flow that
+ * keeps sending keeps its DNAT), and the bridge port's hairpin mode: where
+ * br_netfilter is on (bridge-nf-call-iptables, this kernel's default), a
+ * container reaching a published port of its own network is bridged back
+ * out of the port it came in by, which needs hairpin mode on that port.
  *
- * Addresses are host-order uint32_t, as in ipam.h and ports.h. Every function
- * works in the calling thread's network namespace and needs CAP_NET_ADMIN
- * there.
+ * Addresses are host-order uint32_t, as in ipam.h and ports.h. A call works
+ * in the calling thread's network namespace (a handle: in the one it was
+ * opened in) and needs CAP_NET_ADMIN there. A handle is not thread-safe.
+ *
+ *   cleanup_nft struct nft *nft = NULL;
+ *   nft_open(&nft, err);
+ *   nft_setup_at(nft, "skiff0", net.subnet, net.prefix, err);
+ *   nft_publish_at(nft, id, ip, maps, n, err);
+ *   ... start the container, then close (or let cleanup_nft do it) ...
+ *   nft_unpublish_container(id, err);          // when it stops
  */
 #ifndef SKIFF_NET_NFT_H
 #define SKIFF_NET_NFT_H
@@ -119,8 +144,8 @@ int nft_publish(const char *container_id, uint32_t container_ip, const struct po
 int nft_unpublish_container(const char *container_id, struct sk_err *err);
 
 /* Called once per container that has rules, after the table was read (fn may
- * call nft_unpublish_container). 0 goes on; a negative value stops the walk
- * with err filled by fn, and nft_list_containers returns -1. */
+ * unpublish the container). 0 goes on; a negative value stops the walk with
+ * err filled by fn, and nft_list_containers returns -1. */
 typedef int (*nft_container_fn)(const char *container_id, void *ctx, struct sk_err *err);
 int nft_list_containers(nft_container_fn fn, void *ctx, struct sk_err *err);
 
@@ -129,5 +154,30 @@ int nft_list_containers(nft_container_fn fn, void *ctx, struct sk_err *err);
  * route_localnet on a bridge. nft_teardown of the last network removes it
  * with the table. */
 int nft_guard_localnet(struct sk_err *err);
+
+/* --- the same through a handle ----------------------------------------- */
+
+struct nft;
+
+/* A netfilter netlink socket in the calling thread's network namespace. */
+int nft_open(struct nft **out, struct sk_err *err);
+/* NULL is fine. May wait for a grace period (see "Cost" above). */
+void nft_close(struct nft *nft);
+
+static inline void nft_closep(struct nft **nft)
+{
+	nft_close(*nft);
+}
+#define cleanup_nft __attribute__((cleanup(nft_closep)))
+
+int nft_setup_at(struct nft *nft, const char *bridge, uint32_t subnet, int prefix,
+		 struct sk_err *err);
+int nft_teardown_at(struct nft *nft, const char *bridge, struct sk_err *err);
+int nft_publish_at(struct nft *nft, const char *container_id, uint32_t container_ip,
+		   const struct port_map *maps, size_t n, struct sk_err *err);
+int nft_unpublish_at(struct nft *nft, const char *container_id, struct sk_err *err);
+/* fn may use nft too. */
+int nft_list_containers_at(struct nft *nft, nft_container_fn fn, void *ctx, struct sk_err *err);
+int nft_guard_localnet_at(struct nft *nft, struct sk_err *err);
 
 #endif
