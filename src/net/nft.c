@@ -491,7 +491,7 @@ static void match_l4proto(struct rb *b, enum port_proto p)
 /* iifname/oifname: the whole IFNAMSIZ bytes, so "br0" is not "br01". */
 static void match_ifname(struct rb *b, uint32_t key, uint32_t op, const char *name)
 {
-	char buf[IFNAMSIZ] = {0};
+	char buf[IFNAMSIZ] = { 0 };
 
 	memcpy(buf, name, strnlen(name, IFNAMSIZ - 1));
 	rb_meta(b, key);
@@ -769,10 +769,10 @@ static int batch_sendmsg(struct nft *c, struct batch *b)
 	cleanup_free struct iovec *iov = calloc((size_t)niov, sizeof(*iov));
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 	struct msghdr msg = {
-	    .msg_name = &kernel,
-	    .msg_namelen = sizeof(kernel),
-	    .msg_iov = iov,
-	    .msg_iovlen = (size_t)niov,
+		.msg_name = &kernel,
+		.msg_namelen = sizeof(kernel),
+		.msg_iov = iov,
+		.msg_iovlen = (size_t)niov,
 	};
 	size_t total = 0;
 	int fd = mnl_socket_get_fd(c->nl);
@@ -841,11 +841,11 @@ typedef int (*plan_fn)(const struct snap *s, struct batch *b, void *ctx, struct 
 
 static int nft_transact(struct nft *c, plan_fn plan, void *ctx, struct sk_err *err)
 {
-	cleanup_snap struct snap s = {0};
+	cleanup_snap struct snap s = { 0 };
 	int ret;
 
 	for (int attempt = 1;; attempt++) {
-		cleanup_batch struct batch b = {0};
+		cleanup_batch struct batch b = { 0 };
 
 		if (snap_read(c, &s, err) < 0)
 			return -1;
@@ -1188,7 +1188,7 @@ static int cmp_ids(const void *a, const void *b)
 
 int nft_list_containers_at(struct nft *nft, nft_container_fn fn, void *ctx, struct sk_err *err)
 {
-	cleanup_snap struct snap s = {0};
+	cleanup_snap struct snap s = { 0 };
 	cleanup_free char(*ids)[NFT_ID_MAX + 1] = NULL;
 	size_t n = 0;
 

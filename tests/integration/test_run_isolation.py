@@ -110,8 +110,13 @@ def test_tmpfs(skiff, image):
 
 
 def test_network_none_has_only_loopback(skiff, image):
-    out = run_sh(skiff, image, "ls /sys/class/net")
+    out = skiff.ok("run", "--rm", "--network", "none", image, "ls", "/sys/class/net").stdout
     assert out.split() == ["lo"]
+
+
+def test_default_network_is_the_bridge_as_root(skiff, image):
+    out = run_sh(skiff, image, "ls /sys/class/net")
+    assert out.split() == ["eth0", "lo"]
 
 
 def test_device_nodes_can_be_made_but_not_opened(skiff, image):

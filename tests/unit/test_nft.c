@@ -440,10 +440,18 @@ NETNS_TEST(published_ports_are_tagged_and_found_by_id)
 	CHECK(nft_unpublish_container("nobody", &err) == 0);
 }
 
+struct gc {
+	struct nft *nft;
+	int removed;
+};
+
+/* The walk of a garbage collector, through the handle that listed. */
 static int remove_each(const char *id, void *ctx, struct sk_err *err)
 {
-	++*(int *)ctx;
-	return nft_unpublish_container(id, err);
+	struct gc *gc = ctx;
+
+	gc->removed++;
+	return nft_unpublish_at(gc->nft, id, err);
 }
 
 /* What a dead container left is found and removed by a later process. */
@@ -454,7 +462,7 @@ NETNS_TEST(rules_outlive_the_process_that_made_them)
 	int status;
 	pid_t pid;
 	struct seen s;
-	int removed = 0;
+	struct gc gc = { NULL, 0 };
 
 	CHECK(nft_setup("br0", ip("10.88.0.0"), 24, &err) == 0);
 	fflush(stderr);
@@ -469,8 +477,10 @@ NETNS_TEST(rules_outlive_the_process_that_made_them)
 	CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status));
 	read_table(&s);
 	CHECK(count(&s, NULL, "ctr=deadbeef tcp 0.0.0.0:8080") == 2);
-	CHECK(nft_list_containers(remove_each, &removed, &err) == 0);
-	CHECK(removed == 1);
+	CHECK(nft_open(&gc.nft, &err) == 0);
+	CHECK(nft_list_containers_at(gc.nft, remove_each, &gc, &err) == 0);
+	nft_close(gc.nft);
+	CHECK(gc.removed == 1);
 	read_table(&s);
 	CHECK(s.n == 7 && count(&s, NULL, NET0) == 7);
 }
@@ -818,6 +828,7 @@ static void end_to_end(bool bridge_nf)
 		{ ip("127.0.0.1"), 8081, 80, PORT_TCP },
 	};
 	int web, other, dns, nbr_srv, host_only;
+	cleanup_nft struct nft *nft = NULL;
 
 	if (make_topology(&t) < 0) {
 		CHECK(!"topology");
@@ -845,7 +856,10 @@ static void end_to_end(bool bridge_nf)
 	CHECK_TCP(t.nbr, "10.88.0.2", 81, other, REACHED, "192.168.77.2");
 	CHECK_TCP(t.ctr, "192.168.77.2", 7000, nbr_srv, REACHED, "10.88.0.2");
 
-	CHECK(nft_setup("br0", ip("10.88.0.0"), 24, &err) == 0);
+	/* through one handle, opened here in the host's namespace: it keeps
+	 * acting there while this thread visits the others */
+	CHECK(nft_open(&nft, &err) == 0);
+	CHECK(nft_setup_at(nft, "br0", ip("10.88.0.0"), 24, &err) == 0);
 	/* unpublished means unreachable, even a published container port by
 	 * the container's own address */
 	CHECK_TCP(t.nbr, "10.88.0.2", 81, other, NO_ANSWER, "");
@@ -856,7 +870,10 @@ static void end_to_end(bool bridge_nf)
 	CHECK_TCP(t.ctr, "192.168.77.2", 7000, nbr_srv, REACHED, "192.168.77.1");
 	CHECK_TCP(t.nbr, "192.168.77.1", 8080, web, REFUSED, "");
 
-	CHECK(nft_publish("c1", ip("10.88.0.2"), m, 3, &err) == 0);
+	enter(t.ctr);
+	CHECK(nft_publish_at(nft, "c1", ip("10.88.0.2"), m, 3, &err) == 0);
+	CHECK(!table_listed());
+	enter(t.host);
 	/* from the neighbour, with its own address kept */
 	CHECK_TCP(t.nbr, "192.168.77.1", 8080, web, REACHED, "192.168.77.2");
 	CHECK(udp_reaches(&t, t.nbr, "192.168.77.1", 5353, dns));
@@ -880,7 +897,7 @@ static void end_to_end(bool bridge_nf)
 	CHECK(sh("echo 1 > /proc/sys/net/ipv4/conf/br0/route_localnet") == 0);
 	/* which, without the guard, opens the host's 127.0.0.1 to the container */
 	CHECK_TCP(t.ctr, "127.0.0.1", 9999, host_only, REACHED, "10.88.0.2");
-	CHECK(nft_guard_localnet(&err) == 0);
+	CHECK(nft_guard_localnet_at(nft, &err) == 0);
 	CHECK_TCP(t.ctr, "127.0.0.1", 9999, host_only, NO_ANSWER, "");
 	CHECK_TCP(t.host, "127.0.0.1", 8080, web, REACHED, "10.88.0.1");
 	CHECK_TCP(t.host, "127.0.0.1", 8081, web, REACHED, "10.88.0.1");
@@ -889,15 +906,18 @@ static void end_to_end(bool bridge_nf)
 	CHECK_TCP(t.nbr, "127.0.0.1", 9999, host_only, NO_ANSWER, "");
 
 	/* unpublished: refused by the host itself, the container stays closed */
-	CHECK(nft_unpublish_container("c1", &err) == 0);
+	CHECK(nft_unpublish_at(nft, "c1", &err) == 0);
 	CHECK_TCP(t.nbr, "192.168.77.1", 8080, web, REFUSED, "");
 	CHECK_TCP(t.host, "192.168.77.1", 8080, web, REFUSED, "");
 	CHECK_TCP(t.host, "127.0.0.1", 8081, web, REFUSED, "");
 	CHECK_TCP(t.nbr, "10.88.0.2", 80, web, NO_ANSWER, "");
 
 	/* torn down: the bridge is as open as before skiff came */
-	CHECK(nft_teardown("br0", &err) == 0);
+	CHECK(nft_teardown_at(nft, "br0", &err) == 0);
 	CHECK(!table_listed());
+	enter(t.ctr);
+	CHECK(!table_listed()); /* nothing ever went to the container's */
+	enter(t.host);
 	CHECK_TCP(t.nbr, "10.88.0.2", 81, other, REACHED, "192.168.77.2");
 	if (err.msg[0])
 		fprintf(stderr, "last error: %s\n", err.msg);
