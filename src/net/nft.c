@@ -35,10 +35,11 @@
 #define NFT_ID_MAX 128
 #define NFT_TAG_MAX NFT_USERDATA_MAXLEN
 #define NFT_CHAIN_NAME_MAX 64
-/* A batch that lost the race this often is not going to win it. */
-#define NFT_ATTEMPTS 16
-/* The table is skiff's; more rules than this is not something skiff made. */
-#define NFT_RULES_MAX (1u << 20)
+/* Each round of a race has a winner: with this many racing processes (20
+ * parallel runs) every one gets through well before this. */
+#define NFT_ATTEMPTS 64
+/* Every port of both protocols published is 2^18 rules: more is not skiff's. */
+#define NFT_RULES_MAX (1u << 18)
 /* Large enough for one netlink dump skb (the kernel caps them at 32 KiB). */
 #define NFT_RECV_BUF 65536
 /* One request that reads (no rule in it). */
@@ -56,12 +57,14 @@ struct chain_spec {
 	int32_t prio;
 };
 
-static const struct chain_spec chain_prerouting = {"prerouting", "nat", NF_INET_PRE_ROUTING, -100};
-static const struct chain_spec chain_output = {"output", "nat", NF_INET_LOCAL_OUT, -100};
-static const struct chain_spec chain_postrouting = {"postrouting", "nat", NF_INET_POST_ROUTING,
-						    100};
-static const struct chain_spec chain_forward = {"forward", "filter", NF_INET_FORWARD, 0};
-static const struct chain_spec chain_guard = {"guard", "filter", NF_INET_PRE_ROUTING, -300};
+/* nft's priority names: dstnat -100, srcnat 100, filter 0, raw -300 */
+static const struct chain_spec chain_prerouting = { "prerouting", "nat", NF_INET_PRE_ROUTING,
+						    -100 };
+static const struct chain_spec chain_output = { "output", "nat", NF_INET_LOCAL_OUT, -100 };
+static const struct chain_spec chain_postrouting = { "postrouting", "nat", NF_INET_POST_ROUTING,
+						     100 };
+static const struct chain_spec chain_forward = { "forward", "filter", NF_INET_FORWARD, 0 };
+static const struct chain_spec chain_guard = { "guard", "filter", NF_INET_PRE_ROUTING, -300 };
 
 /* ------------------------------------------------------------------------
  * The socket, and requests that read
@@ -75,7 +78,7 @@ struct nft {
 
 int nft_open(struct nft **out, struct sk_err *err)
 {
-	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct nft *n = calloc(1, sizeof(*n));
 
 	*out = NULL;
@@ -306,7 +309,7 @@ static int read_rules(struct nft *c, struct snap *s, struct sk_err *err)
 }
 
 /* The generation first: a change after it makes the batch fail, not wrong. */
-static int snap_read(struct nft *c, struct snap *s, struct sk_err *err)
+static int snap_read_once(struct nft *c, struct snap *s, struct sk_err *err)
 {
 	snap_release(s);
 	conn_drain(c);
@@ -315,6 +318,19 @@ static int snap_read(struct nft *c, struct snap *s, struct sk_err *err)
 	if (!s->table)
 		return 0;
 	return read_rules(c, s, err);
+}
+
+/* A listing that no change cut through. */
+static int snap_read(struct nft *c, struct snap *s, struct sk_err *err)
+{
+	for (int attempt = 0; attempt < NFT_ATTEMPTS; attempt++) {
+		if (snap_read_once(c, s, err) < 0)
+			return -1;
+		if (!s->interrupted)
+			return 0;
+	}
+	return err_set(err, EBUSY, "cannot list the rules of table 'inet " NFT_TABLE
+			       "': the ruleset keeps changing");
 }
 
 /* ------------------------------------------------------------------------
@@ -341,7 +357,7 @@ static enum tag_kind tag_parse(const char *tag, char owner[NFT_ID_MAX + 1])
 		kind = TAG_CTR;
 	else
 		return TAG_OTHER;
-	p = tag + 4;
+	p = tag + strlen(TAG_NET_PREFIX); /* as long as TAG_CTR_PREFIX */
 	end = strchr(p, ' ');
 	if (!end || end == p || end - p > NFT_ID_MAX)
 		return TAG_OTHER;
@@ -767,7 +783,7 @@ static int batch_sendmsg(struct nft *c, struct batch *b)
 {
 	int niov = nftnl_batch_iovec_len(b->b);
 	cleanup_free struct iovec *iov = calloc((size_t)niov, sizeof(*iov));
-	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct msghdr msg = {
 		.msg_name = &kernel,
 		.msg_namelen = sizeof(kernel),
@@ -849,8 +865,6 @@ static int nft_transact(struct nft *c, plan_fn plan, void *ctx, struct sk_err *e
 
 		if (snap_read(c, &s, err) < 0)
 			return -1;
-		if (s.interrupted && attempt < NFT_ATTEMPTS)
-			continue;
 		if (batch_init(&b, c->seq, s.genid) < 0)
 			return err_set(err, ENOMEM, "cannot build an nftables batch");
 		if (plan(&s, &b, ctx, err) < 0)
@@ -997,7 +1011,7 @@ static int plan_setup(const struct snap *s, struct batch *b, void *ctx, struct s
 int nft_setup_at(struct nft *nft, const char *bridge, uint32_t subnet, int prefix,
 		 struct sk_err *err)
 {
-	struct net_plan p = {.bridge = bridge, .subnet = subnet, .prefix = prefix};
+	struct net_plan p = { .bridge = bridge, .subnet = subnet, .prefix = prefix };
 	char ip[16];
 
 	if (check_bridge(bridge, err) < 0)
@@ -1144,7 +1158,7 @@ static int plan_publish(const struct snap *s, struct batch *b, void *ctx, struct
 int nft_publish_at(struct nft *nft, const char *container_id, uint32_t container_ip,
 		   const struct port_map *maps, size_t n, struct sk_err *err)
 {
-	struct publish_plan p = {container_id, container_ip, maps, n};
+	struct publish_plan p = { container_id, container_ip, maps, n };
 
 	if (check_container(container_id, err) < 0)
 		return -1;
@@ -1192,12 +1206,8 @@ int nft_list_containers_at(struct nft *nft, nft_container_fn fn, void *ctx, stru
 	cleanup_free char(*ids)[NFT_ID_MAX + 1] = NULL;
 	size_t n = 0;
 
-	for (int attempt = 1;; attempt++) {
-		if (snap_read(nft, &s, err) < 0)
-			return err_wrap(err, "cannot list the containers with published ports");
-		if (!s.interrupted || attempt == NFT_ATTEMPTS)
-			break;
-	}
+	if (snap_read(nft, &s, err) < 0)
+		return err_wrap(err, "cannot list the containers with published ports");
 	ids = calloc(s.n ? s.n : 1, sizeof(*ids));
 	if (!ids)
 		return err_set(err, ENOMEM, "cannot list the containers with published ports");

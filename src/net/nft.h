@@ -38,6 +38,9 @@
  *                oifname BRIDGE iifname BRIDGE accept      within the network
  *                oifname BRIDGE drop                       nothing else enters
  *
+ * (With br_netfilter, traffic between two ports of a bridge passes this chain
+ * too, as iifname and oifname BRIDGE: hence the third rule.)
+ *
  * Every forward rule names the bridge it protects, so the order of networks
  * in the chain does not matter and one network never opens another. Traffic
  * leaving a bridge meets no rule here (the chain's policy accepts it); a drop
@@ -79,14 +82,14 @@
  * batch, 0.1-0.3 ms here. Closing a netfilter netlink socket is what costs:
  * on every release the kernel flushes its deferred frees of the last change
  * to any ruleset of the namespace, which wait for an RCU grace period
- * (nft_rcv_nl_event(); 10-15 ms measured on this 6.18 kernel). A socket
- * closed 20 ms after the last change closes at once. So each function comes twice:
- * nft_X() opens and closes a socket of its own, which is fine where nothing
- * changed (a network already set up) or off the hot path; nft_X_at() works
- * through a handle from nft_open() that the caller closes when it suits it
- * (after the container started, or at exit), or hands to a process that
- * lives on. The handle's socket is connected to the kernel, so no other
- * process can feed it a forged listing.
+ * (nft_rcv_nl_event(); 10-15 ms measured on this 6.18 kernel), while a
+ * socket closed 20 ms after the last change closes at once. So each function
+ * comes twice: nft_X() opens and closes a socket of its own, which is fine
+ * where nothing changed (a network already set up) or off the hot path;
+ * nft_X_at() works through a handle from nft_open() that the caller closes
+ * when it suits it (after the container started, or at exit), or hands to a
+ * process that lives on. Sockets are connected to the kernel, so no other
+ * process can feed them a forged listing.
  *
  * Not done here: IPv4 forwarding (net.ipv4.ip_forward), route_localnet, the
  * check that no host socket holds a port (a DNAT'ed port has no socket on the

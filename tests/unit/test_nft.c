@@ -598,12 +598,10 @@ NETNS_TEST(other_tables_are_untouched)
 		"}\n";
 	struct sk_err err = { 0 };
 	struct port_map m[] = { { 0, 8080, 80, PORT_TCP } };
-	FILE *f = fopen("/tmp/test_nft.ruleset", "w");
+	FILE *nft = popen("nft -f -", "w");
 	cleanup_free char *before = NULL, *during = NULL, *after = NULL;
 
-	CHECK(f && fputs(ruleset, f) >= 0 && fclose(f) == 0);
-	CHECK(sh("nft -f /tmp/test_nft.ruleset") == 0);
-	unlink("/tmp/test_nft.ruleset");
+	CHECK(nft && fputs(ruleset, nft) >= 0 && pclose(nft) == 0);
 	before = sh_out("nft list ruleset");
 	CHECK_STR(before, ruleset);
 
