@@ -656,6 +656,9 @@ static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
 			spec_release(&spec);
 			return -1;
 		}
+		/* The monitor closes every inherited descriptor: it opens its own
+		 * netfilter socket. */
+		bridge_lease_release(&spec.net.lease);
 		/* The monitor owns the container from here on, start failures too. */
 		ret = monitor_start(&ctx->store, &c, &spec, &opts, &a->monitor, err);
 		if (ret == 0)
@@ -782,6 +785,7 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 	opts.init = a.init;
 	opts.interactive = a.interactive;
 	opts.sig_proxy = true;
+	bridge_lease_release(&spec.net.lease); /* the monitor opens its own */
 	if (ret == 0)
 		ret = monitor_start(&ctx->store, c, &spec, &opts, &a.monitor, err);
 	spec_release(&spec);

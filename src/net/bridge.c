@@ -150,8 +150,8 @@ int bridge_prepare(const char *holder, const char *bip, bridge_alive_fn alive, v
 	if (nl_open(&s, err) < 0 || network_of(s, bip, &out->net, &out->mtu, err) < 0 ||
 	    bridge_up(s, &out->net, out->mtu, err) < 0)
 		return err_wrap(err, "bridge network");
-	if (enable_forwarding(err) < 0 || nft_setup(BRIDGE_NAME, out->net.subnet, out->net.prefix,
-						       err) < 0)
+	if (enable_forwarding(err) < 0 || nft_open(&out->nft, err) < 0 ||
+	    nft_setup_at(out->nft, BRIDGE_NAME, out->net.subnet, out->net.prefix, err) < 0)
 		return err_wrap(err, "bridge network");
 	dir = open_net_dir(true, err);
 	if (dir < 0 ||
@@ -193,19 +193,32 @@ static int check_port_free(const struct port_map *m, struct sk_err *err)
 		       (unsigned)m->host_port, ports_proto_name(m->proto));
 }
 
-static int publish(const char *id, uint32_t ip, struct port_map *ports, size_t n,
+static int publish(struct bridge_lease *l, const char *id, struct port_map *ports, size_t n,
 		   struct sk_err *err)
 {
+	struct nft *nft = l->nft;
+	int ret;
+
 	for (size_t i = 0; i < n; i++) {
 		if (ports[i].host_port == 0 && ephemeral_port(&ports[i], &ports[i].host_port, err) < 0)
 			return -1;
 		if (check_port_free(&ports[i], err) < 0)
 			return -1;
 	}
-	return n ? nft_publish(id, ip, ports, n, err) : 0;
+	l->nft = NULL;
+	if (n == 0) {
+		nft_close(nft); /* nothing changed */
+		return 0;
+	}
+	/* A monitor's restart has no socket from a prepare any more. */
+	if (!nft && nft_open(&nft, err) < 0)
+		return -1;
+	ret = nft_publish_at(nft, id, l->ip, ports, n, err);
+	nft_close_later(nft); /* not the 10-15 ms a close after a change waits */
+	return ret;
 }
 
-int bridge_attach(const struct bridge_lease *l, const char *id, pid_t pid, struct port_map *ports,
+int bridge_attach(struct bridge_lease *l, const char *id, pid_t pid, struct port_map *ports,
 		  size_t n_ports, struct sk_err *err)
 {
 	cleanup_nl struct nl_sock *host = NULL;
@@ -239,20 +252,31 @@ int bridge_attach(const struct bridge_lease *l, const char *id, pid_t pid, struc
 	    nl_addr_add(ctr, "eth0", &ip, (unsigned)l->net.prefix, err) < 0 ||
 	    nl_link_set_up(ctr, "eth0", err) < 0 || nl_route_add_default(ctr, &gw, "eth0", err) < 0)
 		return err_wrap(err, "cannot connect the container to the bridge network");
-	if (publish(id, l->ip, ports, n_ports, err) < 0)
+	if (publish(l, id, ports, n_ports, err) < 0)
 		return -1;
 	return 0;
 }
 
-void bridge_release(const char *id, const char *holder)
+void bridge_lease_release(struct bridge_lease *l)
+{
+	nft_close(l->nft);
+	l->nft = NULL;
+}
+
+void bridge_release(const char *id, const char *holder, bool published)
 {
 	struct sk_err err = { 0 };
 	cleanup_close int dir = open_net_dir(false, &err);
+	struct nft *nft = NULL;
 
 	if (dir < 0)
 		return; /* the bridge was never used on this host since boot */
-	if (nft_unpublish_container(id, &err) < 0)
+	if (nft_open(&nft, &err) < 0 || nft_unpublish_at(nft, id, &err) < 0)
 		log_debug("bridge: %s", err.msg);
+	if (published)
+		nft_close_later(nft);
+	else
+		nft_close(nft); /* nothing changed: no wait */
 	if (ipam_release(dir, BRIDGE_LEASES, holder, &err) < 0)
 		log_debug("bridge: %s", err.msg);
 }

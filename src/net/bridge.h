@@ -28,12 +28,21 @@
 #define BRIDGE_RUN_DIR "/run/skiff"
 #define BRIDGE_LEASES BRIDGE_NAME ".leases"
 
+struct nft;
+
 /* A container's place on the bridge. */
 struct bridge_lease {
 	struct ipam_net net;
 	uint32_t ip;
 	unsigned mtu;
+	/* The netfilter socket of bridge_prepare, kept for bridge_attach: a
+	 * second socket's close right after a change would wait for an RCU
+	 * grace period (nft.h, "Cost"). Owned; NULL once handed on. */
+	struct nft *nft;
 };
+
+/* Close what bridge_prepare left open (nothing to undo in the rules). */
+void bridge_lease_release(struct bridge_lease *l);
 
 /* Is the holder of a lease ("ID@STORE") or of rules (ID) still there? */
 typedef bool (*bridge_alive_fn)(const char *holder, void *ctx);
@@ -47,11 +56,12 @@ int bridge_prepare(const char *holder, const char *bip, bridge_alive_fn alive, v
 /* The container's veth (eth0 inside the namespace of pid) with its address
  * and default route, and its published ports (host ports 0 get a free one,
  * written back into ports). */
-int bridge_attach(const struct bridge_lease *l, const char *id, pid_t pid, struct port_map *ports,
+int bridge_attach(struct bridge_lease *l, const char *id, pid_t pid, struct port_map *ports,
 		  size_t n_ports, struct sk_err *err);
 
-/* The container's rules (by id) and lease (by holder); best effort. */
-void bridge_release(const char *id, const char *holder);
+/* The container's rules (by id) and lease (by holder); best effort.
+ * published: it had ports, so the rules changed (see nft_close_later). */
+void bridge_release(const char *id, const char *holder, bool published);
 
 /* Rules of containers that alive(id) says are gone. */
 void bridge_gc(bridge_alive_fn alive, void *ctx);

@@ -8,6 +8,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <unistd.h>
+#include <time.h>
+#include <sys/wait.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/batch.h>
 #include <libnftnl/chain.h>
@@ -112,6 +115,32 @@ void nft_close(struct nft *n)
 	if (n->nl)
 		mnl_socket_close(n->nl);
 	free(n);
+}
+
+void nft_close_later(struct nft *n)
+{
+	int fd;
+	pid_t pid;
+
+	if (!n)
+		return;
+	fd = mnl_socket_get_fd(n->nl);
+	pid = fork();
+	if (pid == 0) {
+		/* A grandchild, so nobody has to reap it: it keeps only the
+		 * socket, and closes it once the change is free (20 ms). */
+		if (fork() == 0) {
+			setsid();
+			if (fd > 0)
+				close_range(0, (unsigned)fd - 1, 0);
+			close_range((unsigned)fd + 1, ~0U, 0);
+			nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000000L }, NULL);
+		}
+		_exit(0);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	nft_close(n);
 }
 
 /* Whatever an earlier failed request left unread (the rest of a dump). */

@@ -86,7 +86,7 @@ int container_net_prepare(const struct container *c, struct rt_spec *spec, const
 
 /* Give back what a container held of the bridge network (its published
  * ports, its address); nothing to do when it had none. */
-void container_net_release(const char *store_root, const char *id);
+void container_net_release(const char *store_root, const char *id, bool published);
 
 /* Write hostname, hosts and resolv.conf as docker does for the network mode
  * and add their bind mounts on /etc/... to the spec. */

@@ -75,6 +75,7 @@ void spec_release(struct rt_spec *spec)
 	}
 	free(spec->mounts);
 	free(spec->net.ports);
+	bridge_lease_release(&spec->net.lease);
 	strv_release(&spec->masked_paths);
 	strv_release(&spec->readonly_paths);
 	seccomp_prog_release(&spec->seccomp);

@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
@@ -441,6 +442,30 @@ static bool monitor_gone(const struct ctr_state *st)
 	       !ctr_process_alive(st->monitor_pid, st->monitor_start);
 }
 
+/* What a dead owner held of the bridge network (published ports, address):
+ * the store and id come from the directory's own path (.../containers/ID). */
+static void release_network_of_dead(int dirfd)
+{
+	char link[64], path[PATH_MAX];
+	ssize_t n;
+	char *id, *root_end;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0)
+		return;
+	path[n] = '\0';
+	id = strrchr(path, '/');
+	if (!id || strlen(id + 1) != CTR_ID_LEN)
+		return;
+	*id++ = '\0';
+	root_end = strrchr(path, '/'); /* "/containers" */
+	if (!root_end)
+		return;
+	*root_end = '\0';
+	container_net_release(path, id, true);
+}
+
 int ctr_state_load(int dirfd, struct ctr_state *st, struct sk_err *err)
 {
 	cleanup_close int lock = -1;
@@ -461,6 +486,7 @@ int ctr_state_load(int dirfd, struct ctr_state *st, struct sk_err *err)
 	if (ctr_process_alive(st->pid, st->pid_start))
 		kill(st->pid, SIGKILL);
 	remove_cgroup_leftovers(dirfd);
+	release_network_of_dead(dirfd);
 	ctr_state_exited(st, CTR_EXIT_MONITOR_DIED);
 	return ctr_state_write(dirfd, st, err);
 }
@@ -592,7 +618,7 @@ int ctr_remove_files(struct store *s, const char *id, struct sk_err *err)
 	int fd = ctr_open_dir(s, id, err);
 
 	/* What a dead owner left of its bridge network goes with it. */
-	container_net_release(s->root, id);
+	container_net_release(s->root, id, false);
 	if (fd < 0)
 		return err->errnum == ENOENT ? 0 : -1;
 	/* The name goes first: a dangling name would block its reuse. */
