@@ -66,6 +66,25 @@ static void to_nl_ip(uint32_t ip, struct nl_ip *out)
 	out->v4.s_addr = htonl(ip);
 }
 
+/* A port published on every address answers on the host's 127.0.0.1 too,
+ * as docker's proxy makes it: DNAT from loopback to the bridge needs
+ * route_localnet there, which lets martian 127.0.0.0/8 packets through
+ * (CVE-2020-8558): nft's guard drops those first, as kube-proxy does. */
+static int allow_loopback_dnat(struct nft *nft, struct sk_err *err)
+{
+	cleanup_close int fd = -1;
+	char v = '0';
+
+	if (nft_guard_localnet_at(nft, err) < 0)
+		return -1;
+	fd = open("/proc/sys/net/ipv4/conf/" BRIDGE_NAME "/route_localnet", O_RDWR | O_CLOEXEC);
+	if (fd < 0 || read(fd, &v, 1) != 1)
+		return err_set(err, errno, "cannot read route_localnet of " BRIDGE_NAME);
+	if (v != '1' && pwrite(fd, "1\n", 2, 0) != 2)
+		return err_set(err, errno, "cannot set route_localnet of " BRIDGE_NAME);
+	return 0;
+}
+
 static int enable_forwarding(struct sk_err *err)
 {
 	cleanup_close int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDWR | O_CLOEXEC);
@@ -151,7 +170,8 @@ int bridge_prepare(const char *holder, const char *bip, bridge_alive_fn alive, v
 	    bridge_up(s, &out->net, out->mtu, err) < 0)
 		return err_wrap(err, "bridge network");
 	if (enable_forwarding(err) < 0 || nft_open(&out->nft, err) < 0 ||
-	    nft_setup_at(out->nft, BRIDGE_NAME, out->net.subnet, out->net.prefix, err) < 0)
+	    nft_setup_at(out->nft, BRIDGE_NAME, out->net.subnet, out->net.prefix, err) < 0 ||
+	    allow_loopback_dnat(out->nft, err) < 0)
 		return err_wrap(err, "bridge network");
 	dir = open_net_dir(true, err);
 	if (dir < 0 ||

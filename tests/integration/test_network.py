@@ -174,6 +174,11 @@ def test_published_port_answers_and_stops_after_rm(skiff, web, neighbour):
                           f"http://10.98.0.1:{port}/"], capture_output=True, text=True,
                          timeout=20)
     assert "hello-from-skiff" in out.stdout, out.stderr
+    # from the host itself, on loopback (route_localnet with kube-proxy's guard)
+    assert "hello-from-skiff" in _try_get("127.0.0.1", port)
+    guard = subprocess.run(["nft", "list", "chain", "inet", "skiff", "guard"],
+                           capture_output=True, text=True).stdout
+    assert 'iifname != "lo" ip daddr 127.0.0.0/8 drop' in guard
     assert rules_of(cid)
     assert any(cid in line for line in leases())
     skiff.ok("rm", "-f", "web")
