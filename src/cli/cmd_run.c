@@ -23,6 +23,7 @@
 #include "runtime/container.h"
 #include "runtime/ctl.h"
 #include "net/ports.h"
+#include "runtime/etc.h"
 #include "runtime/monitor.h"
 #include "runtime/rlimit.h"
 #include "runtime/seccomp.h"
@@ -41,6 +42,8 @@ struct run_args {
 	bool rm, interactive, tty, read_only, init, sig_proxy, host_network, bridge;
 	struct port_map *ports; /* -p */
 	size_t n_ports;
+	struct strv dns, dns_search, dns_options, add_hosts;
+	const char *domainname;
 	const char *name, *workdir, *user, *entrypoint, *hostname;
 	enum pull_policy pull;
 	/* issue 4: limits and privileges */
@@ -73,6 +76,10 @@ static void run_args_release(struct run_args *a)
 	strv_release(&a->cap_add);
 	strv_release(&a->cap_drop);
 	free(a->ports);
+	strv_release(&a->dns);
+	strv_release(&a->dns_search);
+	strv_release(&a->dns_options);
+	strv_release(&a->add_hosts);
 }
 
 enum {
@@ -95,6 +102,11 @@ enum {
 	OPT_PRIVILEGED,
 	OPT_SECURITY_OPT,
 	OPT_ULIMIT,
+	OPT_DNS,
+	OPT_DNS_SEARCH,
+	OPT_DNS_OPTION,
+	OPT_ADD_HOST,
+	OPT_DOMAINNAME,
 	OPT_RESTART,
 	OPT_LOG_DRIVER,
 	OPT_LOG_OPT,
@@ -115,6 +127,12 @@ static const struct option run_options[] = {
 	{ "tmpfs", required_argument, NULL, OPT_TMPFS },
 	{ "network", required_argument, NULL, OPT_NETWORK },
 	{ "publish", required_argument, NULL, 'p' },
+	{ "dns", required_argument, NULL, OPT_DNS },
+	{ "dns-search", required_argument, NULL, OPT_DNS_SEARCH },
+	{ "dns-option", required_argument, NULL, OPT_DNS_OPTION },
+	{ "dns-opt", required_argument, NULL, OPT_DNS_OPTION },
+	{ "add-host", required_argument, NULL, OPT_ADD_HOST },
+	{ "domainname", required_argument, NULL, OPT_DOMAINNAME },
 	{ "net", required_argument, NULL, OPT_NETWORK },
 	{ "interactive", no_argument, NULL, 'i' },
 	{ "tty", no_argument, NULL, 't' },
@@ -323,6 +341,14 @@ static int apply_option(int c, const char *arg, const char *word, struct run_arg
 	case OPT_TMPFS: return strv_push(&a->tmpfs, arg, err);
 	case OPT_NETWORK: return parse_network(arg, a, err);
 	case 'p': return parse_publish(arg, a, err);
+	case OPT_DNS: return strv_push(&a->dns, arg, err);
+	case OPT_DNS_SEARCH: return strv_push(&a->dns_search, arg, err);
+	case OPT_DNS_OPTION: return strv_push(&a->dns_options, arg, err);
+	case OPT_ADD_HOST:
+		if (etc_check_add_host(arg, err) < 0)
+			return cli_usage_error(err, "run", "%s", err->msg);
+		return strv_push(&a->add_hosts, arg, err);
+	case OPT_DOMAINNAME: a->domainname = arg; return 0;
 	case 'i': a->interactive = true; return 0;
 	case 't': a->tty = true; return 0;
 	case OPT_SIG_PROXY: return parse_bool("--sig-proxy", arg, &a->sig_proxy, err);
@@ -538,7 +564,7 @@ static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct cont
 		      const struct image_config *cfg, struct rt_spec *spec, struct sk_err *err)
 {
 	spec->hostname = a->hostname ? strdup(a->hostname) : strndup(c->id, CONTAINER_SHORT_ID_LEN);
-	if (!spec->hostname)
+	if (!spec->hostname || (a->domainname && !(spec->domainname = strdup(a->domainname))))
 		return err_set(err, ENOMEM, "cannot set the hostname");
 	spec->root.readonly = a->read_only;
 	spec->root.userxattr = userns_is_rootless();
@@ -550,7 +576,13 @@ static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct cont
 	    set_process(spec, a, cfg, err) < 0 || set_layers(&ctx->store, cfg, spec, err) < 0 ||
 	    container_set_root(c, spec, err) < 0 ||
 	    (a->bridge && set_bridge(ctx, a, c, spec, err) < 0) ||
-	    container_add_etc_files(c, spec, a->host_network, err) < 0 ||
+	    container_add_etc_files(c, spec,
+				    &(struct etc_opts){ .host_network = a->host_network,
+							.dns = &a->dns,
+							.dns_search = &a->dns_search,
+							.dns_options = &a->dns_options,
+							.add_hosts = &a->add_hosts },
+				    err) < 0 ||
 	    set_mounts(spec, a, err) < 0 || set_security(ctx, a, spec, err) < 0)
 		return -1;
 	return 0;
@@ -731,6 +763,12 @@ const struct command cmd_run = {
 		 "      --name string          assign a name to the container\n"
 		 "      --network string       bridge (default as root), none (default rootless),\n"
 		 "                             host\n"
+		 "      --add-host list        add a custom host-to-IP mapping (host:ip, or\n"
+		 "                             host:host-gateway for the bridge's address)\n"
+		 "      --dns list             set custom DNS servers\n"
+		 "      --dns-option list      set DNS options\n"
+		 "      --dns-search list      set custom DNS search domains (\".\": none)\n"
+		 "      --domainname string    container NIS domain name\n"
 		 "  -p, --publish list         publish a container's port(s) to the host:\n"
 		 "                             [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]\n"
 		 "      --pids-limit int       tune the container's pids limit (-1: unlimited;\n"

@@ -223,6 +223,8 @@ static int finish_process(struct child_ctx *c, const struct user_resolved *user,
 
 	if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		return err_set(err, errno, "cannot set the hostname '%s'", spec->hostname);
+	if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0)
+		return err_set(err, errno, "cannot set the domain name '%s'", spec->domainname);
 	/* Without no_new_privs the kernel wants CAP_SYS_ADMIN to install a filter:
 	 * install it before the capabilities go (as runc does); the calls after
 	 * it (setgroups, setuid, capset...) are allowed by any sane profile. */

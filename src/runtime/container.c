@@ -28,6 +28,7 @@
 
 #include "net/bridge.h"
 #include "runtime/cgroup.h"
+#include "runtime/etc.h"
 #include "runtime/console.h"
 #include "runtime/internal.h"
 #include "runtime/logfile.h"
@@ -434,27 +435,6 @@ int container_set_root(const struct container *c, struct rt_spec *spec, struct s
 	return 0;
 }
 
-/* What docker writes for a container without network (--network none). */
-static const char hosts_none[] = "127.0.0.1\tlocalhost\n"
-				 "::1\tlocalhost ip6-localhost ip6-loopback\n"
-				 "fe00::0\tip6-localnet\n"
-				 "ff00::0\tip6-mcastprefix\n"
-				 "ff02::1\tip6-allnodes\n"
-				 "ff02::2\tip6-allrouters\n";
-
-/* The host's file for a container on the host's network; empty when the
- * host has none. */
-static int add_host_file(struct rt_spec *spec, const char *host, const char *dst,
-			 struct sk_err *err)
-{
-	cleanup_buf struct buf b = BUF_INIT(1 << 20);
-
-	if (fs_read_file(AT_FDCWD, host, 1 << 20, &b, err) < 0)
-		buf_reset(&b);
-	err_clear(err);
-	return spec_add_file(spec, dst, b.data ? b.data : "", b.len, NULL, err);
-}
-
 /* The store's root from the container's directory (<root>/containers/<id>). */
 static void store_root_of(const struct container *c, char *out, size_t len)
 {
@@ -516,68 +496,42 @@ int container_net_prepare(const struct container *c, struct rt_spec *spec, const
 }
 
 
-/* docker's resolv.conf for a bridge: the host's, without loopback name
- * servers (unreachable from the container); none left: Google's, as docker. */
-static int add_bridge_resolv_conf(struct rt_spec *spec, struct sk_err *err)
+/* The host's copy of an /etc file, NUL-terminated; "" when it has none. */
+static int read_host_file(const char *path, struct buf *b, struct sk_err *err)
 {
-	cleanup_buf struct buf in = BUF_INIT(1 << 20);
-	cleanup_buf struct buf out = BUF_INIT(1 << 20);
-	bool servers = false;
-
-	if (fs_read_file(AT_FDCWD, "/etc/resolv.conf", 1 << 20, &in, err) < 0 || !in.data)
-		buf_reset(&in);
+	if (fs_read_file(AT_FDCWD, path, 1 << 20, b, err) < 0)
+		buf_reset(b);
 	err_clear(err);
-	for (const char *line = in.data ? in.data : ""; *line;) {
-		const char *eol = strchrnul(line, '\n');
-		size_t len = (size_t)(eol - line);
-		bool ns = len > 11 && !strncmp(line, "nameserver", 10) && isspace((unsigned char)line[10]);
-		const char *addr = line + 10;
-
-		while (ns && (*addr == ' ' || *addr == '\t'))
-			addr++;
-		if (!(ns && (!strncmp(addr, "127.", 4) || !strncmp(addr, "::1", 3)))) {
-			servers |= ns;
-			if (buf_append(&out, line, len) < 0 || buf_append(&out, "\n", 1) < 0)
-				return err_set(err, E2BIG, "the host's /etc/resolv.conf is too large");
-		}
-		line = *eol ? eol + 1 : eol;
-	}
-	if (!servers && buf_appendf(&out, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n") < 0)
-		return err_set(err, ENOMEM, "cannot build /etc/resolv.conf");
-	return spec_add_file(spec, "/etc/resolv.conf", out.data ? out.data : "", out.len, NULL, err);
+	if (buf_append(b, "", 0) < 0)
+		return err_set(err, ENOMEM, "cannot read '%s'", path);
+	return 0;
 }
 
-static int add_bridge_hosts(struct rt_spec *spec, struct sk_err *err)
+int container_add_etc_files(const struct container *c, struct rt_spec *spec,
+			    const struct etc_opts *given, struct sk_err *err)
 {
-	cleanup_buf struct buf b = BUF_INIT(1 << 16);
-	char ip[16];
-
-	ipam_format_ip(spec->net.lease.ip, ip);
-	if (buf_append(&b, hosts_none, sizeof(hosts_none) - 1) < 0 ||
-	    buf_appendf(&b, "%s\t%s\n", ip, spec->hostname ? spec->hostname : "") < 0)
-		return err_set(err, ENOMEM, "cannot build /etc/hosts");
-	return spec_add_file(spec, "/etc/hosts", b.data, b.len, NULL, err);
-}
-
-int container_add_etc_files(const struct container *c, struct rt_spec *spec, bool host_network,
-			    struct sk_err *err)
-{
+	cleanup_buf struct buf host_hosts = BUF_INIT(1 << 20);
+	cleanup_buf struct buf host_resolv = BUF_INIT(1 << 20);
+	cleanup_buf struct buf hosts = BUF_INIT(1 << 20);
+	cleanup_buf struct buf resolv = BUF_INIT(1 << 20);
+	struct etc_opts o = *given;
 	char hostname[300];
 	int n = snprintf(hostname, sizeof(hostname), "%s\n", spec->hostname ? spec->hostname : "");
 
 	err_clear(err);
-	if (spec_add_file(spec, "/etc/hostname", hostname, (size_t)n, NULL, err) < 0)
+	o.hostname = spec->hostname;
+	o.bridge = spec->net.bridge;
+	o.ip = spec->net.lease.ip;
+	o.gateway = spec->net.bridge ? spec->net.lease.net.gateway : 0;
+	if (spec_add_file(spec, "/etc/hostname", hostname, (size_t)n, NULL, err) < 0 ||
+	    read_host_file("/etc/hosts", &host_hosts, err) < 0 ||
+	    read_host_file("/etc/resolv.conf", &host_resolv, err) < 0 ||
+	    etc_build_hosts(&o, host_hosts.data, &hosts, err) < 0 ||
+	    etc_build_resolv_conf(&o, host_resolv.data, &resolv, err) < 0)
 		return -1;
-	if (host_network)
-		return add_host_file(spec, "/etc/hosts", "/etc/hosts", err) < 0 ||
-				       add_host_file(spec, "/etc/resolv.conf", "/etc/resolv.conf", err) < 0
-			       ? -1
-			       : 0;
-	if (spec->net.bridge)
-		return add_bridge_hosts(spec, err) < 0 || add_bridge_resolv_conf(spec, err) < 0 ? -1 : 0;
-	/* docker: no network, no name servers. */
-	if (spec_add_file(spec, "/etc/hosts", hosts_none, sizeof(hosts_none) - 1, NULL, err) < 0 ||
-	    spec_add_file(spec, "/etc/resolv.conf", "", 0, NULL, err) < 0)
+	if (spec_add_file(spec, "/etc/hosts", hosts.data ? hosts.data : "", hosts.len, NULL, err) < 0 ||
+	    spec_add_file(spec, "/etc/resolv.conf", resolv.data ? resolv.data : "", resolv.len, NULL,
+			  err) < 0)
 		return -1;
 	return 0;
 }

@@ -88,10 +88,12 @@ int container_net_prepare(const struct container *c, struct rt_spec *spec, const
  * ports, its address); nothing to do when it had none. */
 void container_net_release(const char *store_root, const char *id, bool published);
 
-/* Write hostname, hosts and resolv.conf as docker does for the network mode
- * and add their bind mounts on /etc/... to the spec. */
-int container_add_etc_files(const struct container *c, struct rt_spec *spec, bool host_network,
-			    struct sk_err *err);
+struct etc_opts;
+/* The container's /etc/hostname, hosts and resolv.conf (runtime/etc.h, with
+ * docker's rules for its network and the --dns/--add-host options), as files
+ * of its init layer. */
+int container_add_etc_files(const struct container *c, struct rt_spec *spec,
+			    const struct etc_opts *o, struct sk_err *err);
 
 /* Run the spec in this container until it exits. *status gets the exit code
  * (128+N after signal N). Setup failures in the container come back as -1 with

@@ -66,6 +66,7 @@ void spec_release(struct rt_spec *spec)
 	free(spec->root.upper);
 	free(spec->root.work);
 	free(spec->hostname);
+	free(spec->domainname);
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		free(spec->mounts[i].destination);
 		free(spec->mounts[i].type);

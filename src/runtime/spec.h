@@ -100,6 +100,7 @@ struct rt_spec {
 	struct rt_process process;
 	struct rt_root root;
 	char *hostname;
+	char *domainname; /* NULL: the UTS namespace's default */
 	struct rt_mount *mounts; /* in order; the defaults (/proc, /dev, ...) come first */
 	size_t n_mounts;
 	unsigned long namespaces; /* CLONE_NEW* flags */

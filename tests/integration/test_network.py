@@ -292,3 +292,30 @@ def test_bridge_adds_little_to_a_run(skiff, image):
     for _ in range(5):
         skiff.ok("run", "--rm", "--network", "bridge", image, "true")
     assert (time.monotonic() - t) / 5 < 1.0
+
+
+def test_dns_flags_and_add_host_reach_the_container(skiff, image):
+    out = skiff.ok("run", "--rm", "--dns", "1.1.1.1", "--dns-search", "example.com",
+                   "--dns-option", "ndots:2", "--add-host", "db:10.1.2.3",
+                   "--add-host", "gw:host-gateway", "--domainname", "corp.local", "-h", "box",
+                   image, "/bin/sh", "-c",
+                   "cat /etc/resolv.conf; echo ---; cat /etc/hosts; echo ---; "
+                   "cat /proc/sys/kernel/domainname").stdout
+    resolv, hosts, domain = out.split("---\n")
+    assert [line for line in resolv.splitlines() if not line.startswith("#")] == \
+        ["nameserver 1.1.1.1", "search example.com", "options ndots:2"]
+    gw = subprocess.run(["ip", "-4", "-o", "addr", "show", "skiff0"], capture_output=True,
+                        text=True).stdout.split()[3].split("/")[0]
+    lines = hosts.splitlines()
+    assert lines.index("10.1.2.3\tdb") < lines.index(f"{gw}\tgw") < len(lines) - 1
+    assert lines[-1].endswith("\tbox")
+    assert domain.strip() == "corp.local"
+
+
+def test_add_host_is_checked_as_docker_checks_it(skiff, image):
+    r = skiff.run("run", "--rm", "--add-host", "nocolon", image, "true")
+    assert r.returncode == 125
+    assert 'bad format for add-host: "nocolon"' in r.stderr
+    r = skiff.run("run", "--rm", "--network", "none", "--add-host", "gw:host-gateway", image,
+                  "true")
+    assert r.returncode == 125 and "host-gateway needs the bridge network" in r.stderr
