@@ -268,6 +268,7 @@ int bridge_attach(struct bridge_lease *l, const char *id, pid_t pid, struct port
 			made = nl_veth_create(host, veth, "eth0", netns, l->mtu, err);
 	}
 	if (made < 0 || nl_link_set_master(host, veth, BRIDGE_NAME, err) < 0 ||
+	    nl_bridge_port_hairpin(host, veth, true, err) < 0 ||
 	    nl_link_set_up(host, veth, err) < 0 || nl_open_netns(netns, &ctr, err) < 0 ||
 	    nl_addr_add(ctr, "eth0", &ip, (unsigned)l->net.prefix, err) < 0 ||
 	    nl_link_set_up(ctr, "eth0", err) < 0 || nl_route_add_default(ctr, &gw, "eth0", err) < 0)

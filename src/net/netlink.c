@@ -10,6 +10,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
+#include <linux/if_bridge.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <sched.h>
@@ -611,6 +612,31 @@ int nl_link_set_master(struct nl_sock *s, const char *name, const char *master, 
 			return err_wrap(err, "cannot attach '%s' to bridge '%s'", name, master);
 		return err_wrap(err, "cannot detach '%s' from its bridge", name);
 	}
+	return 0;
+}
+
+int nl_bridge_port_hairpin(struct nl_sock *s, const char *name, bool on, struct sk_err *err)
+{
+	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	int index;
+
+	if (nl_check_name(name, err) < 0)
+		return -1;
+	index = nl_link_index(s, name, err);
+	if (index < 0)
+		return err_wrap(err, "cannot set hairpin mode on '%s'", name);
+	/* The bridge's own family, addressed by index (rtnl_bridge_setlink). */
+	nlh = nl_req(s, RTM_SETLINK, 0);
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_BRIDGE;
+	ifm->ifi_index = index;
+	nest = mnl_attr_nest_start(nlh, IFLA_PROTINFO);
+	mnl_attr_put_u8(nlh, IFLA_BRPORT_MODE, on ? BRIDGE_MODE_HAIRPIN : BRIDGE_MODE_VEB);
+	mnl_attr_nest_end(nlh, nest);
+	if (nl_talk(s, NULL, NULL, err) < 0)
+		return err_wrap(err, "cannot set hairpin mode on '%s'", name);
 	return 0;
 }
 

@@ -34,6 +34,7 @@
 
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "util/err.h"
@@ -119,6 +120,10 @@ int nl_veth_create(struct nl_sock *s, const char *host_name, const char *peer_na
 /* Make name a port of bridge master (NULL: of no bridge). */
 int nl_link_set_master(struct nl_sock *s, const char *name, const char *master, struct sk_err *err);
 int nl_link_set_up(struct nl_sock *s, const char *name, struct sk_err *err);
+/* Hairpin mode of a bridge port: frames may leave by the port they came in
+ * by (a container reaching its own network's published port through the
+ * host's address, with br_netfilter on). */
+int nl_bridge_port_hairpin(struct nl_sock *s, const char *name, bool on, struct sk_err *err);
 /* Rename link name to new_name (a link that is up can be renamed too). */
 int nl_link_rename(struct nl_sock *s, const char *name, const char *new_name, struct sk_err *err);
 /* Delete link name (for a veth, both ends). A link that is not there is fine. */

@@ -319,3 +319,14 @@ def test_add_host_is_checked_as_docker_checks_it(skiff, image):
     r = skiff.run("run", "--rm", "--network", "none", "--add-host", "gw:host-gateway", image,
                   "true")
     assert r.returncode == 125 and "host-gateway needs the bridge network" in r.stderr
+
+
+def test_a_container_reaches_its_own_published_port_through_the_host(skiff, web):
+    """br_netfilter is on here: the reply must leave by the port it came in by."""
+    port = free_port()
+    cid = web(f"{port}:80")
+    runlib.wait_for(lambda: "hello-from-skiff" in _try_get(host_ip(), port), what="httpd")
+    with open(f"/sys/class/net/vsk{cid[:12]}/brport/hairpin_mode") as f:
+        assert f.read().strip() == "1"
+    r = skiff.run("exec", "web", "/bin/sh", "-c", f"wget -q -O- http://{host_ip()}:{port}/")
+    assert r.returncode == 0 and "hello-from-skiff" in r.stdout, r.stderr
