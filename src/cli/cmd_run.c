@@ -39,7 +39,7 @@
 enum pull_policy { PULL_MISSING, PULL_ALWAYS, PULL_NEVER };
 
 struct run_args {
-	bool rm, interactive, tty, read_only, init, sig_proxy, host_network, bridge;
+	bool rm, interactive, tty, read_only, init, sig_proxy, host_network, bridge, publish_all;
 	struct port_map *ports; /* -p */
 	size_t n_ports;
 	struct strv dns, dns_search, dns_options, add_hosts;
@@ -127,6 +127,7 @@ static const struct option run_options[] = {
 	{ "tmpfs", required_argument, NULL, OPT_TMPFS },
 	{ "network", required_argument, NULL, OPT_NETWORK },
 	{ "publish", required_argument, NULL, 'p' },
+	{ "publish-all", no_argument, NULL, 'P' },
 	{ "dns", required_argument, NULL, OPT_DNS },
 	{ "dns-search", required_argument, NULL, OPT_DNS_SEARCH },
 	{ "dns-option", required_argument, NULL, OPT_DNS_OPTION },
@@ -341,6 +342,7 @@ static int apply_option(int c, const char *arg, const char *word, struct run_arg
 	case OPT_TMPFS: return strv_push(&a->tmpfs, arg, err);
 	case OPT_NETWORK: return parse_network(arg, a, err);
 	case 'p': return parse_publish(arg, a, err);
+	case 'P': a->publish_all = true; return 0;
 	case OPT_DNS: return strv_push(&a->dns, arg, err);
 	case OPT_DNS_SEARCH: return strv_push(&a->dns_search, arg, err);
 	case OPT_DNS_OPTION: return strv_push(&a->dns_options, arg, err);
@@ -377,7 +379,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_e
 	/* docker's default network; rootless has no bridge (yet): none. */
 	a->bridge = geteuid() == 0 && !userns_is_rootless();
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:e:w:u:h:v:p:itm:c:d", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:e:w:u:h:v:p:Pitm:c:d", run_options, NULL)) != -1) {
 		r = apply_option(c, optarg, argv[optind - 1], a, err);
 		if (r != 0)
 			return r;
@@ -546,16 +548,33 @@ static int set_security(struct cli_ctx *ctx, struct run_args *a, struct rt_spec 
 
 /* The bridge network's lease now (its address goes into /etc/hosts); the
  * veth is made while the child sets up (container_run). */
+/* -P: every port the image exposes, on an ephemeral host port, as docker. */
+static int publish_exposed(const struct image_config *cfg, struct rt_spec *spec,
+			   struct sk_err *err)
+{
+	for (char **p = cfg->exposed_ports; p && *p; p++)
+		if (ports_parse(*p, &spec->net.ports, &spec->net.n_ports, err) < 0)
+			return err_wrap(err, "the image's exposed port '%s'", *p);
+	for (size_t i = 0; i < spec->net.n_ports; i++)
+		spec->net.ports[i].host_port = 0;
+	return 0;
+}
+
 static int set_bridge(struct cli_ctx *ctx, const struct run_args *a, const struct container *c,
-		      struct rt_spec *spec, struct sk_err *err)
+		      const struct image_config *cfg, struct rt_spec *spec, struct sk_err *err)
 {
 	spec->net.bridge = true;
+	if (a->publish_all && publish_exposed(cfg, spec, err) < 0)
+		return -1;
 	if (a->n_ports) {
-		spec->net.ports = calloc(a->n_ports, sizeof(*spec->net.ports));
-		if (!spec->net.ports)
+		struct port_map *v = realloc(spec->net.ports, (spec->net.n_ports + a->n_ports) *
+								      sizeof(*v));
+
+		if (!v)
 			return err_set(err, ENOMEM, "cannot publish the ports");
-		memcpy(spec->net.ports, a->ports, a->n_ports * sizeof(*a->ports));
-		spec->net.n_ports = a->n_ports;
+		memcpy(v + spec->net.n_ports, a->ports, a->n_ports * sizeof(*a->ports));
+		spec->net.ports = v;
+		spec->net.n_ports += a->n_ports;
 	}
 	return container_net_prepare(c, spec, ctx->cfg.bip, err);
 }
@@ -569,13 +588,13 @@ static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct cont
 	spec->root.readonly = a->read_only;
 	spec->root.userxattr = userns_is_rootless();
 	spec->root.copy = ctx->cfg.storage_vfs;
-	if (a->n_ports && !a->bridge)
+	if ((a->n_ports || a->publish_all) && !a->bridge)
 		return cli_usage_error(err, "run", "published ports need the bridge network "
 						   "(--network bridge)");
 	if (spec_set_docker_defaults(spec, a->host_network, a->privileged, err) < 0 ||
 	    set_process(spec, a, cfg, err) < 0 || set_layers(&ctx->store, cfg, spec, err) < 0 ||
 	    container_set_root(c, spec, err) < 0 ||
-	    (a->bridge && set_bridge(ctx, a, c, spec, err) < 0) ||
+	    (a->bridge && set_bridge(ctx, a, c, cfg, spec, err) < 0) ||
 	    container_add_etc_files(c, spec,
 				    &(struct etc_opts){ .host_network = a->host_network,
 							.dns = &a->dns,
@@ -769,6 +788,7 @@ const struct command cmd_run = {
 		 "      --dns-option list      set DNS options\n"
 		 "      --dns-search list      set custom DNS search domains (\".\": none)\n"
 		 "      --domainname string    container NIS domain name\n"
+		 "  -P, --publish-all          publish every exposed port to an ephemeral port\n"
 		 "  -p, --publish list         publish a container's port(s) to the host:\n"
 		 "                             [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]\n"
 		 "      --pids-limit int       tune the container's pids limit (-1: unlimited;\n"

@@ -507,6 +507,20 @@ static int read_host_file(const char *path, struct buf *b, struct sk_err *err)
 	return 0;
 }
 
+/* docker's choice: behind systemd-resolved the host's resolv.conf names only
+ * its 127.0.0.53 stub, which a container cannot reach; resolved's list of
+ * the real upstream servers is used instead. */
+static int read_resolv_conf(bool own_network, struct buf *b, struct sk_err *err)
+{
+	if (read_host_file("/etc/resolv.conf", b, err) < 0)
+		return -1;
+	if (!own_network || !strstr(b->data, "nameserver 127.0.0.53") ||
+	    access("/run/systemd/resolve/resolv.conf", R_OK) < 0)
+		return 0;
+	buf_release(b);
+	return read_host_file("/run/systemd/resolve/resolv.conf", b, err);
+}
+
 int container_add_etc_files(const struct container *c, struct rt_spec *spec,
 			    const struct etc_opts *given, struct sk_err *err)
 {
@@ -525,7 +539,7 @@ int container_add_etc_files(const struct container *c, struct rt_spec *spec,
 	o.gateway = spec->net.bridge ? spec->net.lease.net.gateway : 0;
 	if (spec_add_file(spec, "/etc/hostname", hostname, (size_t)n, NULL, err) < 0 ||
 	    read_host_file("/etc/hosts", &host_hosts, err) < 0 ||
-	    read_host_file("/etc/resolv.conf", &host_resolv, err) < 0 ||
+	    read_resolv_conf(!o.host_network, &host_resolv, err) < 0 ||
 	    etc_build_hosts(&o, host_hosts.data, &hosts, err) < 0 ||
 	    etc_build_resolv_conf(&o, host_resolv.data, &resolv, err) < 0)
 		return -1;

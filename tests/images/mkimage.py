@@ -153,7 +153,7 @@ def compress(data, how):
 # --- config and manifests ----------------------------------------------------
 
 def make_config(layers, cmd=None, entrypoint=None, env=None, workdir=None, user=None,
-                arch="amd64", os_="linux", labels=None, stop_signal=None):
+                arch="amd64", os_="linux", labels=None, stop_signal=None, exposed_ports=None):
     """Image config JSON (bytes) for these uncompressed layer tars."""
     env = list(env) if env else []
     if not any(e.startswith("PATH=") for e in env):
@@ -169,6 +169,8 @@ def make_config(layers, cmd=None, entrypoint=None, env=None, workdir=None, user=
         cfg["Labels"] = labels
     if stop_signal:
         cfg["StopSignal"] = stop_signal
+    if exposed_ports:
+        cfg["ExposedPorts"] = {p: {} for p in exposed_ports}
     doc = {
         "architecture": arch,
         "os": os_,

@@ -330,3 +330,16 @@ def test_a_container_reaches_its_own_published_port_through_the_host(skiff, web)
         assert f.read().strip() == "1"
     r = skiff.run("exec", "web", "/bin/sh", "-c", f"wget -q -O- http://{host_ip()}:{port}/")
     assert r.returncode == 0 and "hello-from-skiff" in r.stdout, r.stderr
+
+
+def test_publish_all_publishes_every_exposed_port(skiff, tmp_path):
+    img = runlib.install_image(skiff, tmp_path, exposed_ports=["80/tcp", "53/udp"])
+    cid = skiff.ok("run", "-d", "--name", "pall", "-P", img, "sleep", "30").stdout.strip()
+    try:
+        rules = " ".join(rules_of(cid))
+        assert re.search(r"tcp dport \d+ dnat ip to [0-9.]+:80\b", rules), rules
+        assert re.search(r"udp dport \d+ dnat ip to [0-9.]+:53\b", rules), rules
+    finally:
+        skiff.run("rm", "-f", "pall")
+    r = skiff.run("run", "--rm", "--network", "none", "-P", img, "true")
+    assert r.returncode == 125 and "need the bridge network" in r.stderr
