@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "net/ipam.h"
 #include "image/image_config.h"
 #include "image/ref.h"
 #include "runtime/state.h"
@@ -177,8 +178,39 @@ static json_t *config_json(const struct ctr_config *c)
 			 "Entrypoint", "Labels");
 }
 
+/* docker's NetworkSettings: the bridge's address and ports while it runs. */
+static json_t *network_settings_json(const struct ctr_net *n, bool bridge)
+{
+	json_t *ports = json_object();
+	char ip[16] = "", gw[16] = "";
+
+	for (size_t i = 0; n && ports && i < n->n_ports; i++) {
+		char key[32], hip[16], hport[8];
+		json_t *list;
+
+		snprintf(key, sizeof(key), "%u/%s", (unsigned)n->ports[i].container_port,
+			 ports_proto_name(n->ports[i].proto));
+		ipam_format_ip(n->ports[i].host_ip, hip);
+		snprintf(hport, sizeof(hport), "%u", (unsigned)n->ports[i].host_port);
+		list = json_object_get(ports, key);
+		if (!list) {
+			list = json_array();
+			json_object_set_new(ports, key, list);
+		}
+		json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", hip, "HostPort", hport));
+	}
+	if (n) {
+		ipam_format_ip(n->ip, ip);
+		ipam_format_ip(n->gateway, gw);
+	}
+	return json_pack("{s:s, s:s, s:i, s:o, s:{s:{s:s, s:s, s:i}}}", "IPAddress", ip, "Gateway",
+			 gw, "IPPrefixLen", n ? n->prefix : 0, "Ports", ports ? ports : json_object(),
+			 "Networks", bridge ? "bridge" : "none", "IPAddress", ip, "Gateway", gw,
+			 "IPPrefixLen", n ? n->prefix : 0);
+}
+
 static json_t *container_json(struct store *s, const struct ctr_config *c,
-			      const struct ctr_state *st)
+			      const struct ctr_state *st, const struct ctr_net *net)
 {
 	char created[64], dir[sizeof(s->root) + CTR_ID_LEN + 32], name[CTR_NAME_MAX + 1];
 	char resolv[sizeof(dir) + 16], hostname[sizeof(dir) + 16], hosts[sizeof(dir) + 16],
@@ -192,14 +224,15 @@ static json_t *container_json(struct store *s, const struct ctr_config *c,
 	snprintf(log, sizeof(log), "%s/" CTR_LOG_FILE, dir);
 	snprintf(name, sizeof(name), "/%s", c->name);
 	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, "
-			 "s:s, s:o, s:[], s:o}",
+			 "s:s, s:o, s:[], s:o, s:o}",
 			 "Id", c->id, "Created", created, "Path", c->args.n ? c->args.v[0] : "",
 			 "Args", strv_json(&c->args, 1), "State", state_json(st), "Image",
 			 c->image_id ? c->image_id : "", "ResolvConfPath", resolv, "HostnamePath",
 			 hostname, "HostsPath", hosts, "LogPath", c->detached ? log : "", "Name",
 			 c->name[0] ? name : "", "RestartCount", (int)st->restart_count, "Driver",
 			 "overlay", "Platform", "linux", "HostConfig", host_config_json(c), "Mounts",
-			 "Config", config_json(c));
+			 "Config", config_json(c), "NetworkSettings",
+			 network_settings_json(net, net != NULL));
 }
 
 /* The container named ref as JSON; NULL with err (errnum ENOENT when absent). */
@@ -219,7 +252,14 @@ static json_t *find_container(struct store *s, const char *ref, struct sk_err *e
 		ctr_config_release(&c);
 		return NULL;
 	}
-	out = container_json(s, &c, &st);
+	{
+		cleanup_free struct ctr_net *net = calloc(1, sizeof(*net));
+		struct sk_err ignored = { 0 };
+		bool have = net && st.status == CTR_RUNNING &&
+			    ctr_net_read(dirfd, net, &ignored) > 0;
+
+		out = container_json(s, &c, &st, have ? net : NULL);
+	}
 	ctr_config_release(&c);
 	if (!out)
 		err_set(err, ENOMEM, "cannot build inspect output for '%s'", ref);

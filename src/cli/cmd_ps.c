@@ -87,8 +87,24 @@ static void image_text(struct store *s, const struct ctr_config *c, bool trunc, 
 		snprintf(out, len, "%s", id);
 }
 
+/* docker's PORTS of a running container ("" otherwise). */
+static void ports_text(struct store *s, const struct ps_row *r, char *out, size_t len)
+{
+	struct sk_err err = { 0 };
+	cleanup_close int dirfd = -1;
+	cleanup_free struct ctr_net *n = NULL;
+
+	out[0] = '\0';
+	if (r->st.status != CTR_RUNNING || !(n = calloc(1, sizeof(*n))))
+		return;
+	dirfd = ctr_open_dir(s, r->cfg.id, &err);
+	if (dirfd >= 0 && ctr_net_read(dirfd, n, &err) > 0)
+		ports_format(n->ports, n->n_ports, out, len);
+}
+
 static json_t *row_json(struct store *s, const struct ps_row *r, bool trunc, int64_t now)
 {
+	char ports[4096];
 	cleanup_buf struct buf cmd = BUF_INIT(1 << 20);
 	char image[REF_STR_MAX], status[128], created[64], ago[64], id[CTR_ID_LEN + 1];
 	char cut[PS_COMMAND_WIDTH * 4 + 8], quoted[(1 << 12)];
@@ -102,11 +118,12 @@ static json_t *row_json(struct store *s, const struct ps_row *r, bool trunc, int
 	duration_go_time(r->cfg.created, created, sizeof(created));
 	duration_ago(r->cfg.created, now, ago, sizeof(ago));
 	snprintf(id, sizeof(id), "%.*s", trunc ? CTR_SHORT_ID_LEN : CTR_ID_LEN, r->cfg.id);
+	ports_text(s, r, ports, sizeof(ports));
 	/* docker's `ps --format json` keys, all strings. */
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 			 "Command", quoted, "CreatedAt", created, "ID", id, "Image", image, "Labels",
 			 "", "LocalVolumes", "0", "Mounts", "", "Names", r->cfg.name, "Networks", "",
-			 "Ports", "", "RunningFor", ago, "Size", "0B", "State",
+			 "Ports", ports, "RunningFor", ago, "Size", "0B", "State",
 			 ctr_status_name(r->st.status), "Status", status);
 }
 

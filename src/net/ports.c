@@ -135,3 +135,19 @@ int ports_parse(const char *spec, struct port_map **maps, size_t *n, struct sk_e
 	}
 	return 0;
 }
+
+void ports_format(const struct port_map *m, size_t n, char *out, size_t len)
+{
+	size_t used = 0;
+
+	if (len)
+		out[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++) {
+		char ip[16];
+
+		ipam_format_ip(m[i].host_ip, ip);
+		used += (size_t)snprintf(out + used, len - used, "%s%s:%u->%u/%s", i ? ", " : "", ip,
+					 (unsigned)m[i].host_port, (unsigned)m[i].container_port,
+					 ports_proto_name(m[i].proto));
+	}
+}

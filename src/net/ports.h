@@ -25,5 +25,7 @@ struct port_map {
 /* Append the mappings of one -p value (a range gives several) to *maps. */
 int ports_parse(const char *spec, struct port_map **maps, size_t *n, struct sk_err *err);
 const char *ports_proto_name(enum port_proto p);
+/* docker's PORTS text: "0.0.0.0:8080->80/tcp, 0.0.0.0:49153->53/udp". */
+void ports_format(const struct port_map *m, size_t n, char *out, size_t len);
 
 #endif

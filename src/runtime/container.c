@@ -673,6 +673,25 @@ static void kill_child(int pidfd)
 	ns_reap(pidfd);
 }
 
+/* For port, ps and inspect while it runs (host ports 0 are chosen now). */
+static int record_network(const struct container *c, const struct rt_spec *spec,
+			  struct sk_err *err)
+{
+	struct ctr_net *n = calloc(1, sizeof(*n));
+	int ret;
+
+	if (!n)
+		return err_set(err, ENOMEM, "cannot record the container's network");
+	n->ip = spec->net.lease.ip;
+	n->gateway = spec->net.lease.net.gateway;
+	n->prefix = spec->net.lease.net.prefix;
+	n->n_ports = spec->net.n_ports < CTR_NET_MAX_PORTS ? spec->net.n_ports : CTR_NET_MAX_PORTS;
+	memcpy(n->ports, spec->net.ports, n->n_ports * sizeof(*n->ports));
+	ret = ctr_net_write(c->dirfd, n, err);
+	free(n);
+	return ret;
+}
+
 static int attach_network(const struct container *c, const struct rt_spec *spec, pid_t pid,
 			  struct sk_err *err)
 {
@@ -683,7 +702,9 @@ static int attach_network(const struct container *c, const struct rt_spec *spec,
 
 	store_root_of(c, root, sizeof(root));
 	net_names(root, c->id, tag, NULL, 0);
-	return bridge_attach(lease, tag, pid, spec->net.ports, spec->net.n_ports, err);
+	if (bridge_attach(lease, tag, pid, spec->net.ports, spec->net.n_ports, err) < 0)
+		return -1;
+	return record_network(c, spec, err);
 }
 
 static int start_and_wait(struct container *c, const struct rt_spec *spec,
@@ -796,6 +817,7 @@ int container_run(struct container *c, const struct rt_spec *spec, const struct 
 	if (spec->net.bridge) {
 		char root[sizeof(c->dir)];
 
+		ctr_net_remove(c->dirfd);
 		store_root_of(c, root, sizeof(root));
 		container_net_release(root, c->id, spec->net.n_ports > 0);
 	}

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/ipam.h"
 #include "runtime/cgroup.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -664,4 +665,85 @@ int ctr_restart_parse(const char *s, enum ctr_restart *policy, unsigned *max, st
 	return err_set(err, 0, "invalid restart policy '%s' (no, always, unless-stopped, "
 			       "on-failure[:N])",
 		       s);
+}
+
+/* --- the network record ---------------------------------------------------- */
+
+#define NET_FILE "net.json"
+#define NET_FILE_MAX (64 << 10)
+
+int ctr_net_write(int dirfd, const struct ctr_net *n, struct sk_err *err)
+{
+	json_t *ports = json_array(), *doc;
+	char ip[16], gw[16], hip[16];
+	cleanup_free char *text = NULL;
+
+	for (size_t i = 0; ports && i < n->n_ports; i++) {
+		ipam_format_ip(n->ports[i].host_ip, hip);
+		json_array_append_new(ports, json_pack("{s:s, s:i, s:i, s:s}", "host_ip", hip,
+						       "host_port", (int)n->ports[i].host_port,
+						       "container_port", (int)n->ports[i].container_port,
+						       "proto", ports_proto_name(n->ports[i].proto)));
+	}
+	ipam_format_ip(n->ip, ip);
+	ipam_format_ip(n->gateway, gw);
+	doc = json_pack("{s:s, s:s, s:i, s:o}", "ip", ip, "gateway", gw, "prefix", n->prefix,
+			"ports", ports ? ports : json_array());
+	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	if (!text)
+		return err_set(err, ENOMEM, "cannot record the container's network");
+	return fs_write_atomic(dirfd, NET_FILE, text, strlen(text), 0600, err);
+}
+
+static int net_port_from_json(json_t *p, struct port_map *m)
+{
+	const char *hip = json_string_value(json_object_get(p, "host_ip"));
+	const char *proto = json_string_value(json_object_get(p, "proto"));
+	json_int_t hp = json_integer_value(json_object_get(p, "host_port"));
+	json_int_t cp = json_integer_value(json_object_get(p, "container_port"));
+
+	if (!hip || !proto || hp < 0 || hp > 65535 || cp < 1 || cp > 65535 ||
+	    ipam_parse_ip(hip, &m->host_ip) < 0)
+		return -1;
+	m->host_port = (uint16_t)hp;
+	m->container_port = (uint16_t)cp;
+	m->proto = strcmp(proto, "udp") ? PORT_TCP : PORT_UDP;
+	return 0;
+}
+
+int ctr_net_read(int dirfd, struct ctr_net *n, struct sk_err *err)
+{
+	cleanup_buf struct buf b = BUF_INIT(NET_FILE_MAX);
+	json_t *doc, *ports, *p;
+	const char *ip, *gw;
+	size_t i;
+
+	memset(n, 0, sizeof(*n));
+	if (fs_read_file(dirfd, NET_FILE, NET_FILE_MAX, &b, err) < 0) {
+		if (err->errnum == ENOENT) {
+			err_clear(err);
+			return 0;
+		}
+		return -1;
+	}
+	doc = json_loadb(b.data ? b.data : "", b.len, 0, NULL);
+	ip = json_string_value(json_object_get(doc, "ip"));
+	gw = json_string_value(json_object_get(doc, "gateway"));
+	if (!ip || !gw || ipam_parse_ip(ip, &n->ip) < 0 || ipam_parse_ip(gw, &n->gateway) < 0) {
+		json_decref(doc);
+		return err_set(err, 0, "invalid '%s'", NET_FILE);
+	}
+	n->prefix = (int)json_integer_value(json_object_get(doc, "prefix"));
+	ports = json_object_get(doc, "ports");
+	json_array_foreach(ports, i, p)
+		if (n->n_ports < CTR_NET_MAX_PORTS && net_port_from_json(p, &n->ports[n->n_ports]) == 0)
+			n->n_ports++;
+	json_decref(doc);
+	return 1;
+}
+
+void ctr_net_remove(int dirfd)
+{
+	unlinkat(dirfd, NET_FILE, 0);
 }

@@ -25,6 +25,7 @@
 
 #include "image/store.h"
 #include "runtime/spec.h"
+#include "net/ports.h"
 #include "util/err.h"
 
 #define CTR_ID_LEN 64
@@ -102,6 +103,20 @@ struct ctr_state {
 /* config.json */
 int ctr_config_write(int dirfd, const struct ctr_config *c, struct sk_err *err);
 int ctr_config_read(int dirfd, struct ctr_config *c, struct sk_err *err);
+
+/* A running container's place on the bridge network ("net.json", written
+ * once its veth and ports are up, removed at exit): for port, ps, inspect. */
+#define CTR_NET_MAX_PORTS 256
+struct ctr_net {
+	uint32_t ip, gateway; /* host order */
+	int prefix;
+	size_t n_ports;
+	struct port_map ports[CTR_NET_MAX_PORTS];
+};
+int ctr_net_write(int dirfd, const struct ctr_net *n, struct sk_err *err);
+/* 1 with *n filled, 0 when the container has no network record. */
+int ctr_net_read(int dirfd, struct ctr_net *n, struct sk_err *err);
+void ctr_net_remove(int dirfd);
 void ctr_config_release(struct ctr_config *c);
 
 /* state.json. ctr_state_write needs the lock (ctr_lock). A missing state file

@@ -3,6 +3,7 @@ out, published ports in, and nothing left behind. Real bridge, veths and
 nftables; a "neighbour" is a network namespace the test makes itself."""
 
 import concurrent.futures
+import json
 import http.server
 import os
 import re
@@ -343,3 +344,23 @@ def test_publish_all_publishes_every_exposed_port(skiff, tmp_path):
         skiff.run("rm", "-f", "pall")
     r = skiff.run("run", "--rm", "--network", "none", "-P", img, "true")
     assert r.returncode == 125 and "need the bridge network" in r.stderr
+
+
+def test_port_ps_and_inspect_show_the_mappings(skiff, image):
+    port = free_port()
+    skiff.ok("run", "-d", "--name", "shown", "-p", f"{port}:80", "-p", "53/udp", image,
+             "sleep", "30")
+    try:
+        out = skiff.ok("port", "shown").stdout.splitlines()
+        assert out[0] == f"80/tcp -> 0.0.0.0:{port}"
+        assert re.fullmatch(r"53/udp -> 0\.0\.0\.0:\d+", out[1])
+        assert skiff.ok("port", "shown", "80").stdout == f"0.0.0.0:{port}\n"
+        r = skiff.run("port", "shown", "81")
+        assert r.returncode == 1 and "No public port '81/tcp' published for shown" in r.stderr
+        ps = skiff.ok("ps", "--format", "{{.Ports}}").stdout
+        assert f"0.0.0.0:{port}->80/tcp" in ps and "->53/udp" in ps
+        ns = json.loads(skiff.ok("inspect", "shown").stdout)[0]["NetworkSettings"]
+        assert ns["Ports"]["80/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": str(port)}]
+        assert ns["IPAddress"] == ns["Networks"]["bridge"]["IPAddress"] != ""
+    finally:
+        skiff.run("rm", "-f", "shown")
