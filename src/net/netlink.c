@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sys/random.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
@@ -527,6 +528,7 @@ static struct nlmsghdr *nl_newlink(struct nl_sock *s, const char *name, unsigned
 
 int nl_bridge_create(struct nl_sock *s, const char *name, unsigned mtu, struct sk_err *err)
 {
+	unsigned char mac[6];
 	struct nlattr *linkinfo;
 	struct nlmsghdr *nlh;
 	struct nl_link l;
@@ -535,6 +537,14 @@ int nl_bridge_create(struct nl_sock *s, const char *name, unsigned mtu, struct s
 		return -1;
 	nlh = nl_newlink(s, name, mtu, "bridge", &linkinfo);
 	mnl_attr_nest_end(nlh, linkinfo);
+	/* A bridge without an address of its own takes the lowest of its
+	 * ports', so it changes as containers come and go, and a container
+	 * that cached the gateway's old one is cut off: a fixed, random,
+	 * locally administered unicast address (as docker's libnetwork). */
+	if (getrandom(mac, sizeof(mac), 0) == (ssize_t)sizeof(mac)) {
+		mac[0] = (unsigned char)((mac[0] & 0xfe) | 0x02);
+		mnl_attr_put(nlh, IFLA_ADDRESS, sizeof(mac), mac);
+	}
 	if (nl_talk(s, NULL, NULL, err) == 0)
 		return 0;
 	if (err->errnum != EEXIST)

@@ -364,3 +364,29 @@ def test_port_ps_and_inspect_show_the_mappings(skiff, image):
         assert ns["IPAddress"] == ns["Networks"]["bridge"]["IPAddress"] != ""
     finally:
         skiff.run("rm", "-f", "shown")
+
+
+def test_the_bridge_keeps_its_own_address_as_containers_come_and_go(skiff, image):
+    """Without a MAC of its own a bridge takes its lowest port's: a container
+    that cached the gateway's address is cut off when that container goes."""
+    skiff.ok("run", "-d", "--name", "m1", image, "sleep", "30")
+    try:
+        with open("/sys/class/net/skiff0/addr_assign_type") as f:
+            assert f.read().strip() == "3"  # NET_ADDR_SET: ours, not a port's
+        with open("/sys/class/net/skiff0/address") as f:
+            before = f.read()
+        skiff.ok("run", "-d", "--name", "m2", image, "sleep", "30")
+        skiff.ok("rm", "-f", "m1")
+        with open("/sys/class/net/skiff0/address") as f:
+            assert f.read() == before
+    finally:
+        skiff.run("rm", "-f", "m1", "m2")
+
+
+def test_inspect_names_the_default_network_mode(skiff, image):
+    skiff.ok("run", "--name", "nm", image, "true")
+    hc = json.loads(skiff.ok("inspect", "nm").stdout)[0]["HostConfig"]
+    assert hc["NetworkMode"] == "default"
+    skiff.ok("run", "--name", "nm2", "--network", "none", image, "true")
+    hc = json.loads(skiff.ok("inspect", "nm2").stdout)[0]["HostConfig"]
+    assert hc["NetworkMode"] == "none"
