@@ -686,7 +686,8 @@ static int record_network(const struct container *c, const struct rt_spec *spec,
 	n->gateway = spec->net.lease.net.gateway;
 	n->prefix = spec->net.lease.net.prefix;
 	n->n_ports = spec->net.n_ports < CTR_NET_MAX_PORTS ? spec->net.n_ports : CTR_NET_MAX_PORTS;
-	memcpy(n->ports, spec->net.ports, n->n_ports * sizeof(*n->ports));
+	if (n->n_ports)
+		memcpy(n->ports, spec->net.ports, n->n_ports * sizeof(*n->ports));
 	ret = ctr_net_write(c->dirfd, n, err);
 	free(n);
 	return ret;
