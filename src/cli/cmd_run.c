@@ -576,7 +576,7 @@ static int set_bridge(struct cli_ctx *ctx, const struct run_args *a, const struc
 		spec->net.ports = v;
 		spec->net.n_ports += a->n_ports;
 	}
-	return container_net_prepare(c, spec, ctx->cfg.bip, err);
+	return container_net_prepare(c, spec, ctx->cfg.bip, ctx->cfg.mtu, err);
 }
 
 static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct container *c,

@@ -157,8 +157,8 @@ static int open_net_dir(bool create, struct sk_err *err)
 	return fd;
 }
 
-int bridge_prepare(const char *holder, const char *bip, bridge_alive_fn alive, void *ctx,
-		   struct bridge_lease *out, struct sk_err *err)
+int bridge_prepare(const char *holder, const char *bip, unsigned mtu, bridge_alive_fn alive,
+		   void *ctx, struct bridge_lease *out, struct sk_err *err)
 {
 	cleanup_nl struct nl_sock *s = NULL;
 	cleanup_close int dir = -1;
@@ -166,8 +166,11 @@ int bridge_prepare(const char *holder, const char *bip, bridge_alive_fn alive, v
 	if (geteuid() != 0)
 		return err_set(err, 0, "the bridge network needs root (rootless containers use "
 				       "--network none or host)");
-	if (nl_open(&s, err) < 0 || network_of(s, bip, &out->net, &out->mtu, err) < 0 ||
-	    bridge_up(s, &out->net, out->mtu, err) < 0)
+	if (nl_open(&s, err) < 0 || network_of(s, bip, &out->net, &out->mtu, err) < 0)
+		return err_wrap(err, "bridge network");
+	if (mtu)
+		out->mtu = mtu;
+	if (bridge_up(s, &out->net, out->mtu, err) < 0)
 		return err_wrap(err, "bridge network");
 	if (enable_forwarding(err) < 0 || nft_open(&out->nft, err) < 0 ||
 	    nft_setup_at(out->nft, BRIDGE_NAME, out->net.subnet, out->net.prefix, err) < 0 ||

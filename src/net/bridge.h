@@ -48,10 +48,10 @@ void bridge_lease_release(struct bridge_lease *l);
 typedef bool (*bridge_alive_fn)(const char *holder, void *ctx);
 
 /* The bridge, its rules and forwarding on, and an address for holder
- * ("ID@STORE": one bridge serves every store of the host). bip:
- * daemon.json's "bip" or NULL. */
-int bridge_prepare(const char *holder, const char *bip, bridge_alive_fn alive, void *ctx,
-		   struct bridge_lease *out, struct sk_err *err);
+ * ("ID@STORE": one bridge serves every store of the host). bip, mtu:
+ * daemon.json's "bip" (or NULL) and "mtu" (or 0: the uplink's). */
+int bridge_prepare(const char *holder, const char *bip, unsigned mtu, bridge_alive_fn alive,
+		   void *ctx, struct bridge_lease *out, struct sk_err *err);
 
 /* The container's veth (eth0 inside the namespace of pid) with its address
  * and default route, and its published ports (host ports 0 get a free one,

@@ -486,13 +486,13 @@ static bool holds_rules(const char *tag, void *ctx)
 }
 
 int container_net_prepare(const struct container *c, struct rt_spec *spec, const char *bip,
-			  struct sk_err *err)
+			  unsigned mtu, struct sk_err *err)
 {
 	char root[sizeof(c->dir)], tag[NET_TAG_MAX], holder[sizeof(c->dir) + CONTAINER_ID_LEN + 2];
 
 	store_root_of(c, root, sizeof(root));
 	net_names(root, c->id, tag, holder, sizeof(holder));
-	return bridge_prepare(holder, bip, holds_lease, NULL, &spec->net.lease, err);
+	return bridge_prepare(holder, bip, mtu, holds_lease, NULL, &spec->net.lease, err);
 }
 
 

@@ -80,9 +80,10 @@ void container_record_failure(struct container *c, int exit_code, const char *ms
 int container_set_root(const struct container *c, struct rt_spec *spec, struct sk_err *err);
 
 /* The bridge network for spec (spec->net.bridge): the bridge, its rules and
- * the container's address (net/bridge.h). bip: daemon.json's or NULL. */
+ * the container's address (net/bridge.h). bip, mtu: daemon.json's (NULL, 0:
+ * none). */
 int container_net_prepare(const struct container *c, struct rt_spec *spec, const char *bip,
-			  struct sk_err *err);
+			  unsigned mtu, struct sk_err *err);
 
 /* Give back what a container held of the bridge network (its published
  * ports, its address); nothing to do when it had none. */

@@ -234,6 +234,20 @@ static int load_bip(struct sk_config *cfg, json_t *root, const char *path, struc
 	return 0;
 }
 
+/* docker's "mtu": the MTU of the bridge network's veths and bridge. */
+static int load_mtu(struct sk_config *cfg, json_t *root, const char *path, struct sk_err *err)
+{
+	json_t *v = json_object_get(root, "mtu");
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 68 || json_integer_value(v) > 65535)
+		return err_set(err, 0, "malformed '%s': \"mtu\" must be an integer from 68 to 65535",
+			       path);
+	cfg->mtu = (unsigned)json_integer_value(v);
+	return 0;
+}
+
 /* docker's "storage-driver": overlay2 (the default) or vfs (a copy of the
  * layers per container: slow, but works where overlayfs does not). */
 static int set_storage_driver(struct sk_config *cfg, const char *s, const char *where,
@@ -267,6 +281,7 @@ static int apply_json(struct sk_config *cfg, json_t *root, const char *path, str
 		return err_set(err, 0, "malformed '%s': not a JSON object", path);
 	if (load_root(cfg, root, path, err) < 0 || load_max_downloads(cfg, root, path, err) < 0 ||
 	    load_default_pids_limit(cfg, root, path, err) < 0 || load_bip(cfg, root, path, err) < 0 ||
+	    load_mtu(cfg, root, path, err) < 0 ||
 	    load_storage_driver(cfg, root, path, err) < 0)
 		return -1;
 	if (load_string_list(cfg, root, "registry-mirrors", path, cfg->registry_mirrors,

@@ -27,6 +27,7 @@ struct sk_config {
 	 * says otherwise (podman's 2048); 0 or -1: none. */
 	int64_t default_pids_limit;
 	char *bip; /* "bip": the default bridge's address and prefix, or NULL */
+	unsigned mtu; /* "mtu": the bridge network's MTU; 0: the uplink's */
 	char certs_dir[4096];                     /* default /etc/docker/certs.d */
 	char docker_config_dir[4096];             /* $DOCKER_CONFIG or ~/.docker */
 	bool rootless;                            /* euid != 0 */

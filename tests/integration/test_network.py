@@ -390,3 +390,17 @@ def test_inspect_names_the_default_network_mode(skiff, image):
     skiff.ok("run", "--name", "nm2", "--network", "none", image, "true")
     hc = json.loads(skiff.ok("inspect", "nm2").stdout)[0]["HostConfig"]
     assert hc["NetworkMode"] == "none"
+
+
+def test_daemon_json_mtu_sets_the_containers_mtu(skiff, image, tmp_path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text('{"mtu": 1300}')
+    env = dict(skiff.env, SKIFF_CONFIG=str(cfg))
+    r = subprocess.run(skiff.cmd("run", "--rm", image, "cat", "/sys/class/net/eth0/mtu"),
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "1300"
+    cfg.write_text('{"mtu": 10}')
+    r = subprocess.run(skiff.cmd("run", "--rm", image, "true"), env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode != 0 and '"mtu" must be an integer from 68 to 65535' in r.stderr
