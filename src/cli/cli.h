@@ -81,6 +81,13 @@ int cli_for_each_container(struct cli_ctx *ctx, char **names, int n,
 			   int (*fn)(struct cli_ctx *, const char *id, void *), void *arg,
 			   struct sk_err *err);
 
+/* getopt_long, but a long option must be spelled out: getopt takes any
+ * unambiguous prefix, and `run --priv` would start a privileged container
+ * (`--pid host` would be --pids-limit). A prefix gives '?', with optind set
+ * so that argv[optind - 1] is the flag as typed. */
+struct option;
+int cli_getopt(int argc, char **argv, const char *shorts, const struct option *longs);
+
 extern const struct command cmd_pull, cmd_images, cmd_rmi, cmd_inspect, cmd_load, cmd_login,
 	cmd_logout, cmd_run, cmd_ps, cmd_rm, cmd_stop, cmd_kill, cmd_wait, cmd_logs, cmd_exec,
 	cmd_start, cmd_restart, cmd_container, cmd_image, cmd_system, cmd_port;

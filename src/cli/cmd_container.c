@@ -92,7 +92,7 @@ static int container_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+fh", opts)) != -1) {
 		if (c == 'f')
 			force = true;
 		else if (c == 'h')

@@ -100,7 +100,7 @@ static int parse_exec_args(int argc, char **argv, struct exec_args *a, struct sk
 	int c, r;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:de:itu:w:", exec_options, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+:de:itu:w:", exec_options)) != -1) {
 		r = apply_option(c, optarg, argv[optind - 1], a, err);
 		if (r != 0)
 			return r;

@@ -115,7 +115,7 @@ static int image_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+afh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+afh", opts)) != -1) {
 		if (c == 'a')
 			all = true;
 		else if (c == 'f')

@@ -139,7 +139,7 @@ static int parse_images_opts(int argc, char **argv, struct images_opts *o, struc
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+qah", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+qah", opts)) != -1) {
 		switch (c) {
 		case 'q': o->quiet = true; break;
 		case 'T': o->no_trunc = true; break;

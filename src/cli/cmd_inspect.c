@@ -344,7 +344,7 @@ static int exec_inspect(struct cli_ctx *ctx, int argc, char **argv, struct sk_er
 	int c, failed = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+f:sh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+f:sh", opts)) != -1) {
 		if (c == 'f')
 			format = optarg;
 		else if (c == 'h')

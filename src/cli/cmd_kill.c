@@ -39,7 +39,7 @@ static int exec_kill(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 	int c, sig = SIGKILL, failed = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+s:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+s:h", opts)) != -1) {
 		switch (c) {
 		case 's':
 			if (ctl_signal_parse(optarg, &sig, err) < 0)

@@ -36,7 +36,7 @@ static int parse_load_options(int argc, char **argv, const char **input, bool *q
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:i:qh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+:i:qh", longopts)) != -1) {
 		switch (c) {
 		case 'i':
 			*input = optarg;

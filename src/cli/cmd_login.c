@@ -66,7 +66,7 @@ static int parse_login_args(int argc, char **argv, struct login_opts *o, struct 
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+u:p:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+u:p:h", opts)) != -1) {
 		switch (c) {
 		case 'u':
 			o->user = optarg;

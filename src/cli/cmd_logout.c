@@ -23,7 +23,7 @@ static int parse_logout_args(int argc, char **argv, const char **server, struct 
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+h", opts)) != -1) {
 		if (c == 'h') {
 			cli_print_usage(&cmd_logout);
 			return 0;

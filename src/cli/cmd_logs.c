@@ -165,7 +165,7 @@ static int parse_opts(int argc, char **argv, struct logs_opts *o, struct sk_err 
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+ftn:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+ftn:h", opts)) != -1) {
 		switch (c) {
 		case 'f':
 			o->follow = true;

@@ -73,7 +73,7 @@ static int exec_port(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+h", opts)) != -1) {
 		if (c == 'h')
 			return fputs(port_usage, stdout), 0;
 		return cli_usage_error(err, "port", "unknown flag '%s'", argv[optind - 1]);

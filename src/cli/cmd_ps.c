@@ -318,7 +318,7 @@ static int parse_ps_opts(int argc, char **argv, struct ps_opts *o, struct sk_err
 
 	o->last = -1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+aqf:n:lsh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+aqf:n:lsh", opts)) != -1) {
 		switch (c) {
 		case 'a': o->all = true; break;
 		case 'q': o->quiet = true; break;

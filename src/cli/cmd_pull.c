@@ -58,7 +58,7 @@ static int parse_pull_options(int argc, char **argv, struct pull_opts *opts, boo
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:qh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+:qh", longopts)) != -1) {
 		switch (c) {
 		case OPT_PLATFORM:
 			if (platform_parse(optarg, &opts->platform, err) < 0)

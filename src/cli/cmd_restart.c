@@ -38,7 +38,7 @@ static int exec_restart(struct cli_ctx *ctx, int argc, char **argv, struct sk_er
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:t:s:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+:t:s:h", opts)) != -1) {
 		switch (c) {
 		case 'h': cli_print_usage(&cmd_restart); return 0;
 		case 't':

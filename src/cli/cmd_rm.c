@@ -154,7 +154,7 @@ static int exec_rm(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *er
 	int c, failed = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+fvh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+fvh", opts)) != -1) {
 		if (c == 'f')
 			force = true;
 		else if (c == 'h')

@@ -193,7 +193,7 @@ static int exec_rmi(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *e
 	int c, failed = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+fh", opts)) != -1) {
 		if (c == 'f')
 			force = true;
 		else if (c == 'h')

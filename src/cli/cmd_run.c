@@ -379,7 +379,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_e
 	/* docker's default network; rootless has no bridge (yet): none. */
 	a->bridge = geteuid() == 0 && !userns_is_rootless();
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:e:w:u:h:v:p:Pitm:c:d", run_options, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+:e:w:u:h:v:p:Pitm:c:d", run_options)) != -1) {
 		r = apply_option(c, optarg, argv[optind - 1], a, err);
 		if (r != 0)
 			return r;

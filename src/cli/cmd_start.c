@@ -51,7 +51,7 @@ static int exec_start(struct cli_ctx *ctx, int argc, char **argv, struct sk_err 
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+:h", opts)) != -1) {
 		if (c == 'h') {
 			cli_print_usage(&cmd_start);
 			return 0;

@@ -53,7 +53,7 @@ static int exec_stop(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 	int c, timeout = CTL_STOP_TIMEOUT_S, sig = 0, failed = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+t:s:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+t:s:h", opts)) != -1) {
 		switch (c) {
 		case 't':
 			if (parse_timeout(optarg, &timeout, err) < 0)

@@ -248,7 +248,7 @@ static int system_df(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+vh", opts)) != -1) {
 		if (c == 'F')
 			format = strcmp(optarg, "table") ? optarg : NULL;
 		else if (c == 'h')

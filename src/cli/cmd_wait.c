@@ -32,7 +32,7 @@ static int exec_wait(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 	int c, failed = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+h", opts)) != -1) {
 		if (c == 'h')
 			return fputs(wait_usage, stdout), 0;
 		return cli_usage_error(err, "wait", "unknown flag '%s'", argv[optind - 1]);

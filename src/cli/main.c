@@ -25,6 +25,23 @@ static const struct command *const commands[] = {
 	&cmd_image, &cmd_system, &cmd_port,
 };
 
+int cli_getopt(int argc, char **argv, const char *shorts, const struct option *longs)
+{
+	int before = optind > 0 ? optind : 1, idx = -1;
+	int c = getopt_long(argc, argv, shorts, longs, &idx);
+	const char *name;
+	size_t len;
+
+	if (c == -1 || idx < 0 || before >= argc || strncmp(argv[before], "--", 2) != 0)
+		return c;
+	name = argv[before] + 2;
+	len = strcspn(name, "=");
+	if (strlen(longs[idx].name) == len && !strncmp(name, longs[idx].name, len))
+		return c;
+	optind = before + 1;
+	return '?';
+}
+
 static void print_main_usage(FILE *out)
 {
 	fprintf(out, "Usage: skiff [OPTIONS] COMMAND [ARG...]\n\n"
@@ -149,7 +166,7 @@ static int parse_global_options(int argc, char **argv, struct cli_ctx *ctx, stru
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+Dvh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+Dvh", opts)) != -1) {
 		switch (c) {
 		case OPT_ROOT:
 			snprintf(ctx->cfg.root, sizeof(ctx->cfg.root), "%s", optarg);

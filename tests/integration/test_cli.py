@@ -119,3 +119,22 @@ def test_debug_env_variable_enables_tracing(skiff, registry, busybox):
     assert "/v2/" in r.stderr
     quiet = skiff.ok("pull", f"{registry.hostport}/tools/busybox")
     assert "/v2/" not in quiet.stderr
+
+
+@pytest.mark.parametrize("args,flag", [
+    (["run", "--priv", "--rm", "x", "true"], "--priv"),
+    (["run", "--pid", "host", "--rm", "x", "true"], "--pid"),
+    (["run", "--net=none", "--rm", "x", "true"], None),  # docker's own alias
+    (["ps", "--al"], "--al"),
+    (["images", "--dig"], "--dig"),
+    (["--ro", "/tmp/x", "ps"], "--ro"),
+])
+def test_long_options_are_never_matched_by_prefix(skiff, args, flag):
+    """getopt takes unambiguous prefixes; `run --priv` started a privileged
+    container and `--pid host` set --pids-limit (issue 11)."""
+    r = skiff.run(*args, root=False)
+    if flag is None:
+        assert "unknown flag" not in r.stderr
+        return
+    assert r.returncode in (1, 125)
+    assert f"unknown flag: {flag}" in r.stderr or f"unknown flag '{flag}'" in r.stderr
