@@ -537,14 +537,17 @@ int container_add_etc_files(const struct container *c, struct rt_spec *spec,
 	o.bridge = spec->net.bridge;
 	o.ip = spec->net.lease.ip;
 	o.gateway = spec->net.bridge ? spec->net.lease.net.gateway : 0;
-	if (spec_add_file(spec, "/etc/hostname", hostname, (size_t)n, NULL, err) < 0 ||
+	/* docker: --read-only makes them read-only too */
+	const char *ro = spec->root.readonly ? "ro" : NULL;
+
+	if (spec_add_file(spec, "/etc/hostname", hostname, (size_t)n, ro, err) < 0 ||
 	    read_host_file("/etc/hosts", &host_hosts, err) < 0 ||
 	    read_resolv_conf(!o.host_network, &host_resolv, err) < 0 ||
 	    etc_build_hosts(&o, host_hosts.data, &hosts, err) < 0 ||
 	    etc_build_resolv_conf(&o, host_resolv.data, &resolv, err) < 0)
 		return -1;
-	if (spec_add_file(spec, "/etc/hosts", hosts.data ? hosts.data : "", hosts.len, NULL, err) < 0 ||
-	    spec_add_file(spec, "/etc/resolv.conf", resolv.data ? resolv.data : "", resolv.len, NULL,
+	if (spec_add_file(spec, "/etc/hosts", hosts.data ? hosts.data : "", hosts.len, ro, err) < 0 ||
+	    spec_add_file(spec, "/etc/resolv.conf", resolv.data ? resolv.data : "", resolv.len, ro,
 			  err) < 0)
 		return -1;
 	return 0;

@@ -131,3 +131,13 @@ def test_device_nodes_can_be_made_but_not_opened(skiff, image):
     # --privileged lifts it (the open fails for another reason or works)
     r = skiff.run("run", "--rm", "--privileged", image, "/bin/sh", "-c", script)
     assert "Operation not permitted" not in r.stderr, r.stderr
+
+
+def test_read_only_makes_the_etc_files_read_only_too(skiff, image):
+    """docker mounts /etc/hosts, hostname and resolv.conf read-only under
+    --read-only (issue 11, item 6); without it they stay writable."""
+    script = ("for f in hosts hostname resolv.conf; do "
+              "(echo x >> /etc/$f) 2>/dev/null && echo $f:rw || echo $f:ro; done")
+    assert run_sh(skiff, image, script, "--read-only").split() == \
+        ["hosts:ro", "hostname:ro", "resolv.conf:ro"]
+    assert run_sh(skiff, image, script).split() == ["hosts:rw", "hostname:rw", "resolv.conf:rw"]
