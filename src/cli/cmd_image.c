@@ -83,12 +83,15 @@ static int prune_records(struct store *s, bool all, size_t *deleted, struct sk_e
 		free(used.items);
 		return err_set(err, ENOMEM, "cannot list the images containers use");
 	}
-	for (size_t i = 0; i < n && ret == 0; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if ((!all && list[i].ref[0]) || in_list(&used, list[i].config_digest))
 			continue;
+		/* 1: removed, 0: gone meanwhile; both go on (a stop at the
+		 * first removal left all the others behind). */
 		ret = store_record_remove(s, &list[i], err);
 		if (ret < 0)
 			break;
+		ret = 0;
 		if ((*deleted)++ == 0)
 			printf("Deleted Images:\n");
 		cli_print_untagged("untagged", list[i].ref);

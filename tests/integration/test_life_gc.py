@@ -298,3 +298,17 @@ def test_gc_killed_midway_leaves_a_valid_store(skiff, tmp_path, command):
     skiff.ok("load", "-i", str(archive))
     assert skiff.ok("run", "--rm", "doomed:1", "cat", "/marker", "/d-39/f149").stdout == \
         "doomed\nd 39 149\n"
+
+
+def test_image_prune_removes_everything_it_should_in_one_call(skiff, tmp_path):
+    """It stopped after the first removal (issue 11, item 3)."""
+    d1 = load(skiff, tmp_path, "app:1", [base_layer({"v": "1"})])
+    d2 = load(skiff, tmp_path, "app:1", [base_layer({"v": "2"})])
+    load(skiff, tmp_path, "app:1", [base_layer({"v": "3"})])  # d1, d2 dangling now
+    r = skiff.ok("image", "prune", "-f")
+    assert f"deleted: {d1}" in r.stdout and f"deleted: {d2}" in r.stdout
+    u1 = load(skiff, tmp_path, "u1:1", [base_layer({"v": "4"})])
+    u2 = load(skiff, tmp_path, "u2:1", [base_layer({"v": "5"})])
+    r = skiff.ok("image", "prune", "-a", "-f")
+    assert f"deleted: {u1}" in r.stdout and f"deleted: {u2}" in r.stdout
+    assert image_ids(skiff) == []
