@@ -489,8 +489,17 @@ static int set_layers(struct store *s, const struct image_config *cfg, struct rt
 {
 	char path[4400];
 
-	/* overlayfs wants the top layer first. */
+	/* overlayfs wants the top layer first, and each directory once (a
+	 * repeated lowerdir is ELOOP). An image may list a layer twice: its
+	 * topmost place alone gives the same tree, since whatever lies between
+	 * the two places is covered by that topmost copy again. */
 	for (size_t i = cfg->n_diff_ids; i-- > 0;) {
+		bool seen = false;
+
+		for (size_t j = cfg->n_diff_ids - 1; j > i && !seen; j--)
+			seen = !strcmp(cfg->diff_ids[j], cfg->diff_ids[i]);
+		if (seen)
+			continue;
 		store_layer_path(s, cfg->diff_ids[i], path, sizeof(path));
 		if (strv_push(&spec->root.layers, path, err) < 0)
 			return -1;

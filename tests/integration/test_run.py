@@ -174,3 +174,19 @@ def test_vfs_storage_driver_copies_the_layers(skiff, tmp_path):
     assert skiff.ok("run", "--rm", "v/fs:1", "/bin/sh", "-c", script).stdout == "new\ngone\n0\nw\n"
     os.unlink(skiff.env["SKIFF_CONFIG"])
     assert skiff.ok("run", "--rm", "v/fs:1", "/bin/sh", "-c", script).stdout == "new\ngone\n1\nw\n"
+
+
+def test_an_image_listing_a_layer_twice_runs(skiff, tmp_path):
+    """Real images list a layer twice; a repeated overlay lowerdir is ELOOP
+    (issue 11, item 2). Its topmost place decides: /a is A's again."""
+    layers = runlib.mkimage.build_rootfs_layers()
+    a = runlib.mkimage.tar_bytes([runlib.mkimage.Entry("a", data="A\n")])
+    b = runlib.mkimage.tar_bytes([runlib.mkimage.Entry("a", data="B\n"),
+                                  runlib.mkimage.Entry("b", data="b\n")])
+    layers += [a, b, a]
+    config = runlib.mkimage.make_config(layers)
+    path = tmp_path / "dup.tar"
+    runlib.mkimage.write_docker_archive(str(path), [runlib.mkimage.Image(config, layers,
+                                                                         ["dup:1"])])
+    skiff.ok("load", "-q", "-i", str(path))
+    assert skiff.ok("run", "--rm", "dup:1", "cat", "/a", "/b").stdout == "A\nb\n"
