@@ -286,9 +286,21 @@ int env_file_parse(const char *data, size_t len, const char *name, struct strv *
 		if (line_end > p && line_end[-1] == '\r')
 			line_end--;
 		if (p < line_end && *p != '#') {
-			if (*p == '=' || memchr(p, '\0', (size_t)(line_end - p)))
+			const char *eq = memchr(p, '=', (size_t)(line_end - p));
+			size_t klen = (size_t)((eq ? eq : line_end) - p);
+
+			if (memchr(p, '\0', (size_t)(line_end - p)))
 				return err_set(err, 0, "invalid line %u in env file '%s'", lineno,
 					       name);
+			/* docker's rules (opts/envfile.go) and words */
+			if (klen == 0)
+				return err_set(err, 0, "poorly formatted environment: no variable "
+						       "name on line '%.*s'",
+					       (int)(line_end - p), p);
+			if (memchr(p, ' ', klen) || memchr(p, '\t', klen))
+				return err_set(err, 0, "poorly formatted environment: variable "
+						       "'%.*s' contains whitespaces",
+					       (int)klen, p);
 			if (strv_push_n(out, p, (size_t)(line_end - p), err) < 0)
 				return -1;
 		}

@@ -63,6 +63,16 @@ TEST(env_file)
 	CHECK_STR(out.v[1], "B");
 	CHECK_STR(out.v[2], "C=x=y");
 	CHECK(env_file_parse("=bad\n", 5, "f", &out, &err) < 0);
+	CHECK_STR(err.msg, "poorly formatted environment: no variable name on line '=bad'");
+	/* docker refuses what a shell would take (issue 11, item 7) */
+	CHECK(env_file_parse("export X=1\n", 11, "f", &out, &err) < 0);
+	CHECK_STR(err.msg, "poorly formatted environment: variable 'export X' contains whitespaces");
+	CHECK(env_file_parse("A\tB=1", 6, "f", &out, &err) < 0);
+	CHECK(env_file_parse("X \n", 3, "f", &out, &err) < 0);
+	/* the value is passed through untouched */
+	strv_release(&out);
+	CHECK(env_file_parse("V= a b \n", 8, "f", &out, &err) == 0 && out.n == 1);
+	CHECK_STR(out.v[0], "V= a b ");
 	strv_release(&out);
 }
 
