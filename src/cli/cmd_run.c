@@ -841,10 +841,15 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 	memcpy(argv + 1, cc->run_argv.v, cc->run_argv.n * sizeof(char *));
 	optind = 0;
 	ret = parse_run_args((int)cc->run_argv.n + 1, argv, &a, err);
-	if (ret == 0 && store_image_lookup(&ctx->store, cc->image_id, &img, err) < 0)
+	/* `rmi -f` may have removed its record: its config and layers stay
+	 * while a container records the image (store_gc), as docker keeps them. */
+	if (ret == 0 && store_image_lookup(&ctx->store, cc->image_id, &img, err) < 0) {
+		err_clear(err);
+		memset(&img, 0, sizeof(img));
+		snprintf(img.config_digest, sizeof(img.config_digest), "%s", cc->image_id);
+	}
+	if (ret == 0 && store_image_config(&ctx->store, &img, &cfg, err) < 0)
 		ret = err_wrap(err, "the container's image");
-	if (ret == 0)
-		ret = store_image_config(&ctx->store, &img, &cfg, err);
 	if (ret == 0)
 		ret = build_spec(ctx, &a, c, &cfg, &spec, err);
 	if (ret == 0)

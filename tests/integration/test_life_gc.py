@@ -312,3 +312,20 @@ def test_image_prune_removes_everything_it_should_in_one_call(skiff, tmp_path):
     r = skiff.ok("image", "prune", "-a", "-f")
     assert f"deleted: {u1}" in r.stdout and f"deleted: {u2}" in r.stdout
     assert image_ids(skiff) == []
+
+
+def test_rmi_force_keeps_what_a_stopped_container_needs(skiff, tmp_path):
+    """rmi -f of an image only stopped containers use must not leave them
+    unable to start (issue 11, item 4): the record goes, config and layers
+    stay while a container records the image, as docker."""
+    img = load(skiff, tmp_path, "keep:1", [base_layer({"v": "1"})], cmd=["echo", "again"])
+    skiff.ok("run", "--name", "stopped", "keep:1")
+    skiff.ok("rmi", "-f", "keep:1")
+    assert "keep:1" not in skiff.ok("images").stdout
+    skiff.ok("start", "stopped")
+    runlib.wait_for(lambda: "again" in skiff.ok("logs", "stopped").stdout, what="the restart")
+    blob = os.path.join(skiff.root, "blobs", "sha256", img.split(":")[1])
+    assert os.path.exists(blob)
+    skiff.ok("rm", "stopped")
+    skiff.ok("image", "prune", "-a", "-f")  # the container gone, so is the image
+    assert not os.path.exists(blob)
