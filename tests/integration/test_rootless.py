@@ -227,3 +227,26 @@ def test_rootless_copy_fallback_honours_whiteouts(user):
                  env={"SKIFF_STORAGE_DRIVER": "vfs"})
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["new", "no-group", "0"]
+
+
+def test_vfs_copy_keeps_links_times_owners_and_modes(skiff, tmp_path):
+    """The vfs driver's copy broke hard links and reset mtimes (issue 11,
+    item 9): it must keep what the layer has."""
+    import mkimage
+    extra = mkimage.tar_bytes([
+        mkimage.Entry("data", "dir", mode=0o750, uid=12, gid=34),
+        mkimage.Entry("data/a", data="x\n", mode=0o640, uid=12, gid=34),
+        mkimage.Entry("data/b", "hardlink", target="data/a"),
+    ])
+    layers = mkimage.build_rootfs_layers() + [extra]
+    config = mkimage.make_config(layers)
+    path = tmp_path / "vfs.tar"
+    mkimage.write_docker_archive(str(path), [mkimage.Image(config, layers, ["vfs:1"])])
+    skiff.ok("load", "-q", "-i", str(path))
+    out = skiff.ok("run", "--rm", "vfs:1", "/bin/sh", "-c",
+                   "stat -c '%i %h %a %u:%g %Y' /data/a /data/b /data",
+                   env={"SKIFF_STORAGE_DRIVER": "vfs"}).stdout.split("\n")
+    a, b, d = (line.split() for line in out[:3])
+    assert a[0] == b[0] and a[1] == "2"  # one inode, two names
+    assert a[2:4] == ["640", "12:34"] and d[2:4] == ["750", "12:34"]
+    assert a[4] == d[4] == str(mkimage.MTIME)
