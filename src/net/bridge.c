@@ -249,6 +249,7 @@ int bridge_attach(struct bridge_lease *l, const char *id, pid_t pid, struct port
 	cleanup_close int netns = -1;
 	char path[64], veth[IFNAMSIZ];
 	struct nl_ip ip, gw;
+	unsigned char mac[6];
 	int made;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
@@ -259,6 +260,16 @@ int bridge_attach(struct bridge_lease *l, const char *id, pid_t pid, struct port
 	snprintf(veth, sizeof(veth), "vsk%.12s", id);
 	to_nl_ip(l->ip, &ip);
 	to_nl_ip(l->net.gateway, &gw);
+	/* docker's MAC, 02:42 and the address: a container that gets an address
+	 * back gets its MAC too, so neighbours' ARP caches (the host's first)
+	 * stay right; a new MAC for an old address was unreachable until the
+	 * host's entry for it went stale, tens of seconds. */
+	mac[0] = 0x02;
+	mac[1] = 0x42;
+	mac[2] = (unsigned char)(l->ip >> 24);
+	mac[3] = (unsigned char)(l->ip >> 16);
+	mac[4] = (unsigned char)(l->ip >> 8);
+	mac[5] = (unsigned char)l->ip;
 	if (nl_open(&host, err) < 0)
 		return err_wrap(err, "cannot connect the container to the bridge network");
 	/* The same container's previous veth: the kernel removes it with the
@@ -270,9 +281,14 @@ int bridge_attach(struct bridge_lease *l, const char *id, pid_t pid, struct port
 		if (made == 0)
 			made = nl_veth_create(host, veth, "eth0", netns, l->mtu, err);
 	}
+	/* An entry the host kept for this address from an earlier container
+	 * (another MAC before skiff used docker's) would make it unreachable. */
+	if (made == 0)
+		made = nl_neigh_forget(host, BRIDGE_NAME, &ip, err);
 	if (made < 0 || nl_link_set_master(host, veth, BRIDGE_NAME, err) < 0 ||
 	    nl_bridge_port_hairpin(host, veth, true, err) < 0 ||
 	    nl_link_set_up(host, veth, err) < 0 || nl_open_netns(netns, &ctr, err) < 0 ||
+	    nl_link_set_mac(ctr, "eth0", mac, err) < 0 ||
 	    nl_addr_add(ctr, "eth0", &ip, (unsigned)l->net.prefix, err) < 0 ||
 	    nl_link_set_up(ctr, "eth0", err) < 0 || nl_route_add_default(ctr, &gw, "eth0", err) < 0)
 		return err_wrap(err, "cannot connect the container to the bridge network");

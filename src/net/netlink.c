@@ -12,6 +12,7 @@
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/if_bridge.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <sched.h>
@@ -647,6 +648,49 @@ int nl_bridge_port_hairpin(struct nl_sock *s, const char *name, bool on, struct 
 	mnl_attr_nest_end(nlh, nest);
 	if (nl_talk(s, NULL, NULL, err) < 0)
 		return err_wrap(err, "cannot set hairpin mode on '%s'", name);
+	return 0;
+}
+
+int nl_neigh_forget(struct nl_sock *s, const char *ifname, const struct nl_ip *ip,
+		    struct sk_err *err)
+{
+	struct nlmsghdr *nlh;
+	struct ndmsg *ndm;
+	int index;
+
+	if (nl_check_name(ifname, err) < 0)
+		return -1;
+	if (ip->family != AF_INET)
+		return nl_fail(err, EAFNOSUPPORT, "only IPv4 neighbours are supported");
+	index = nl_link_index(s, ifname, err);
+	if (index < 0)
+		return -1;
+	nlh = nl_req(s, RTM_DELNEIGH, 0);
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = AF_INET;
+	ndm->ndm_ifindex = index;
+	mnl_attr_put(nlh, NDA_DST, sizeof(ip->v4), &ip->v4);
+	if (nl_talk(s, NULL, NULL, err) == 0)
+		return 0;
+	if (err->errnum == ENOENT) { /* nothing cached: fine */
+		err_clear(err);
+		return 0;
+	}
+	return err_wrap(err, "cannot forget the neighbour entry on '%s'", ifname);
+}
+
+int nl_link_set_mac(struct nl_sock *s, const char *name, const unsigned char mac[6],
+		    struct sk_err *err)
+{
+	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh;
+
+	if (nl_check_name(name, err) < 0)
+		return -1;
+	nlh = nl_setlink(s, name, &ifm);
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+	if (nl_talk(s, NULL, NULL, err) < 0)
+		return err_wrap(err, "cannot set the MAC address of '%s'", name);
 	return 0;
 }
 

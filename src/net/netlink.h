@@ -120,6 +120,12 @@ int nl_veth_create(struct nl_sock *s, const char *host_name, const char *peer_na
 /* Make name a port of bridge master (NULL: of no bridge). */
 int nl_link_set_master(struct nl_sock *s, const char *name, const char *master, struct sk_err *err);
 int nl_link_set_up(struct nl_sock *s, const char *name, struct sk_err *err);
+/* Drop the neighbour (ARP) entry of ip on ifname; none is fine. */
+int nl_neigh_forget(struct nl_sock *s, const char *ifname, const struct nl_ip *ip,
+		    struct sk_err *err);
+/* The link's Ethernet address (set it while the link is down). */
+int nl_link_set_mac(struct nl_sock *s, const char *name, const unsigned char mac[6],
+		    struct sk_err *err);
 /* Hairpin mode of a bridge port: frames may leave by the port they came in
  * by (a container reaching its own network's published port through the
  * host's address, with br_netfilter on). */

@@ -449,9 +449,11 @@ static bool may_run(int dirfd)
 {
 	struct sk_err err = { 0 };
 	struct ctr_state st;
+	struct stat sb;
 
+	/* No state: being made, unless its maker died long ago (as gc_one) */
 	if (ctr_state_read(dirfd, &st, &err) < 0)
-		return true; /* being made */
+		return fstat(dirfd, &sb) < 0 || sb.st_mtime >= time(NULL) - STALE_SETUP_SECONDS;
 	if (st.status == CTR_EXITED)
 		return false;
 	return st.monitor_pid == 0 || ctr_process_alive(st.monitor_pid, st.monitor_start);

@@ -404,3 +404,17 @@ def test_daemon_json_mtu_sets_the_containers_mtu(skiff, image, tmp_path):
     r = subprocess.run(skiff.cmd("run", "--rm", image, "true"), env=env, capture_output=True,
                        text=True, timeout=60)
     assert r.returncode != 0 and '"mtu" must be an integer from 68 to 65535' in r.stderr
+
+
+def test_an_address_given_again_is_reachable_at_once(skiff, web):
+    """A new container on an address another had: the host's ARP cache must
+    not keep the old MAC (docker's MAC from the address, 02:42:IP)."""
+    for round in range(3):
+        port = free_port()
+        cid = web(f"{port}:80", name=f"again{round}")
+        ip = json.loads(skiff.ok("inspect", cid).stdout)[0]["NetworkSettings"]["IPAddress"]
+        mac = skiff.ok("exec", cid, "cat", "/sys/class/net/eth0/address").stdout.strip()
+        assert mac == "02:42:" + ":".join(f"{int(b):02x}" for b in ip.split("."))
+        runlib.wait_for(lambda: "hello-from-skiff" in _try_get(host_ip(), port), timeout=3,
+                        what=f"round {round} on {ip}")
+        skiff.ok("rm", "-f", f"again{round}")
