@@ -76,6 +76,7 @@ struct extract {
 	gid_t egid;
 	bool warned_xattr;
 	bool warned_owner;
+	bool warned_device;
 };
 
 /* One tar entry in the form the writer needs. */
@@ -628,8 +629,21 @@ static int extract_node(struct extract *x, int pfd, struct entry *e, struct sk_e
 
 	if (e->type != AE_IFIFO)
 		dev = makedev(archive_entry_rdevmajor(e->ae), archive_entry_rdevminor(e->ae));
-	if (make_node(x, pfd, e->base, e->type | (e->perm & 0777), dev, err) < 0 ||
-	    set_owner_mode_at(x, pfd, e, true, err) < 0)
+	if (make_node(x, pfd, e->base, e->type | (e->perm & 0777), dev, err) < 0) {
+		/* Root of a user namespace (rootless) may not make devices: skip
+		 * them with one warning, as rootless podman does (Debian's images
+		 * carry /dev/console); a container gets its /dev anyway. */
+		if (err->errnum != EPERM || e->type == AE_IFIFO)
+			return -1;
+		if (!x->warned_device)
+			log_warn("device nodes cannot be created here (rootless): '%s' and any "
+				 "others of the image are left out",
+				 e->base);
+		x->warned_device = true;
+		err_clear(err);
+		return 0;
+	}
+	if (set_owner_mode_at(x, pfd, e, true, err) < 0)
 		return -1;
 	if (utimensat(pfd, e->base, e->times, AT_SYMLINK_NOFOLLOW) < 0)
 		return err_set(err, errno, "cannot set times");

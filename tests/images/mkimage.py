@@ -80,7 +80,8 @@ class Entry:
 
 
 _TYPES = {"file": tarfile.REGTYPE, "dir": tarfile.DIRTYPE,
-          "symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE}
+          "symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE,
+          "chardev": tarfile.CHRTYPE}
 
 
 def tar_bytes(entries, sort=True):
@@ -98,6 +99,8 @@ def tar_bytes(entries, sort=True):
             ti.mtime = MTIME
             if e.kind in ("symlink", "hardlink"):
                 ti.linkname = e.target
+            if e.kind == "chardev":  # target: "MAJOR:MINOR"
+                ti.devmajor, ti.devminor = (int(x) for x in e.target.split(":"))
             if e.kind == "file":
                 ti.size = len(e.data)
                 tar.addfile(ti, io.BytesIO(e.data))

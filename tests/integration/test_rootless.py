@@ -250,3 +250,21 @@ def test_vfs_copy_keeps_links_times_owners_and_modes(skiff, tmp_path):
     assert a[0] == b[0] and a[1] == "2"  # one inode, two names
     assert a[2:4] == ["640", "12:34"] and d[2:4] == ["750", "12:34"]
     assert a[4] == d[4] == str(mkimage.MTIME)
+
+
+def test_rootless_load_skips_device_nodes_with_one_warning(user):
+    """Rootless pulls failed on any layer with a device node, such as
+    Debian's /dev/console (issue 11, item 8); rootless podman skips them."""
+    import mkimage
+    dev = mkimage.tar_bytes([mkimage.Entry("dev", "dir"),
+                             mkimage.Entry("dev/console", "chardev", mode=0o600, target="5:1"),
+                             mkimage.Entry("dev/null2", "chardev", mode=0o666, target="1:3"),
+                             mkimage.Entry("kept", data="yes\n")])
+    layers = mkimage.build_rootfs_layers() + [dev]
+    path = os.path.join(user.dir, "dev.tar")
+    mkimage.write_docker_archive(path, [mkimage.Image(mkimage.make_config(layers), layers,
+                                                      ["devs:1"])])
+    os.chmod(path, 0o644)
+    r = user.ok("load", "-i", path)
+    assert r.stderr.count("device nodes cannot be created here (rootless)") == 1
+    assert user.ok("run", "--rm", "devs:1", "cat", "/kept").stdout == "yes\n"
