@@ -591,7 +591,14 @@ static int set_bridge(struct cli_ctx *ctx, const struct run_args *a, const struc
 static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct container *c,
 		      const struct image_config *cfg, struct rt_spec *spec, struct sk_err *err)
 {
-	spec->hostname = a->hostname ? strdup(a->hostname) : strndup(c->id, CONTAINER_SHORT_ID_LEN);
+	char host[256] = "";
+
+	/* docker: on the host's network the container has the host's name */
+	if (!a->hostname && a->host_network && gethostname(host, sizeof(host) - 1) == 0 && *host)
+		spec->hostname = strdup(host);
+	else
+		spec->hostname =
+			a->hostname ? strdup(a->hostname) : strndup(c->id, CONTAINER_SHORT_ID_LEN);
 	if (!spec->hostname || (a->domainname && !(spec->domainname = strdup(a->domainname))))
 		return err_set(err, ENOMEM, "cannot set the hostname");
 	spec->root.readonly = a->read_only;

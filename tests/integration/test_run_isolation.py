@@ -141,3 +141,10 @@ def test_read_only_makes_the_etc_files_read_only_too(skiff, image):
     assert run_sh(skiff, image, script, "--read-only").split() == \
         ["hosts:ro", "hostname:ro", "resolv.conf:ro"]
     assert run_sh(skiff, image, script).split() == ["hosts:rw", "hostname:rw", "resolv.conf:rw"]
+
+
+def test_host_network_has_the_hosts_hostname(skiff, image):
+    """docker: --network host gives the host's name (issue 11, item 17)."""
+    import socket
+    assert run_sh(skiff, image, "hostname", "--network", "host").strip() == socket.gethostname()
+    assert run_sh(skiff, image, "hostname", "--network", "host", "-h", "mine").strip() == "mine"
