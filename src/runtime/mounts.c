@@ -21,6 +21,7 @@
 struct mount_opts {
 	unsigned attrs;
 	bool bind, recursive;
+	bool mkdir; /* skiff's: a missing bind source directory is made (docker -v) */
 	char data[1024]; /* comma-separated, for fsconfig */
 };
 
@@ -65,6 +66,10 @@ static bool parse_flag_opt(const char *o, size_t len, struct mount_opts *mo)
 	for (size_t i = 0; i < ARRAY_SIZE(ignored_opts); i++)
 		if (opt_eq(o, len, ignored_opts[i]))
 			return true;
+	if (opt_eq(o, len, "mkdir")) {
+		mo->mkdir = true;
+		return true;
+	}
 	if (opt_eq(o, len, "bind") || opt_eq(o, len, "rbind")) {
 		mo->bind = true;
 		mo->recursive = len == 5;
@@ -191,6 +196,8 @@ static int mount_bind(int rootfd, const struct rt_mount *m, const struct mount_o
 	if (!m->source || !*m->source)
 		return err_set(err, 0, "bind mount '%s' has no source", m->destination);
 	treefd = open_tree_clone(AT_FDCWD, m->source, mo->recursive);
+	if (treefd < 0 && errno == ENOENT && mo->mkdir && fs_mkdir_p(AT_FDCWD, m->source, 0755, err) == 0)
+		treefd = open_tree_clone(AT_FDCWD, m->source, mo->recursive);
 	if (treefd < 0 && errno == ENOENT) {
 		err_set(err, 0, "bind source path does not exist: %s", m->source);
 		err->exit_code = EXIT_SKIFF;

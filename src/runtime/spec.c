@@ -6,6 +6,9 @@
 #include "runtime/spec.h"
 
 #include <errno.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -375,6 +378,7 @@ const char *spec_opt_next(const char *p, size_t *len)
 int spec_parse_volume(const char *arg, struct rt_spec *spec, struct sk_err *err)
 {
 	cleanup_free char *buf = strdup(arg);
+	cleanup_free char *abs = NULL;
 	char *parts[3];
 	bool ro = false;
 	int n;
@@ -384,9 +388,12 @@ int spec_parse_volume(const char *arg, struct rt_spec *spec, struct sk_err *err)
 	n = split_colons(buf, parts);
 	if (n < 2 || n > 3 || !*parts[0] || !*parts[1])
 		return err_set(err, 0, "invalid volume specification: '%s'", arg);
-	if (parts[0][0] != '/')
+	/* A bare name is a named volume; a path with a '/' is the host's,
+	 * relative ones from the current directory, as docker 23+ takes them. */
+	if (parts[0][0] != '/' && !strchr(parts[0], '/') && strcmp(parts[0], ".") != 0 &&
+	    strcmp(parts[0], "..") != 0)
 		return err_set(err, 0, "invalid volume specification: '%s': named volumes are "
-				       "not supported, the source must be an absolute path",
+				       "not supported yet, give a host path (/abs or ./rel)",
 			       arg);
 	if (parts[1][0] != '/')
 		return err_set(err, 0, "invalid volume specification: '%s': mount path must be "
@@ -394,7 +401,15 @@ int spec_parse_volume(const char *arg, struct rt_spec *spec, struct sk_err *err)
 			       arg);
 	if (n == 3 && volume_mode(parts[2], &ro, err) < 0)
 		return err_wrap(err, "invalid volume specification: '%s'", arg);
-	return spec_add_mount(spec, parts[1], "bind", parts[0], ro ? "rbind,ro" : "rbind", err);
+	if (parts[0][0] != '/') {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd)) || asprintf(&abs, "%s/%s", cwd, parts[0]) < 0)
+			return err_set(err, errno, "cannot resolve the volume source '%s'", parts[0]);
+	}
+	/* "mkdir": docker's -v creates a missing host directory (mounts.c) */
+	return spec_add_mount(spec, parts[1], "bind", abs ? abs : parts[0],
+			      ro ? "rbind,ro,mkdir" : "rbind,mkdir", err);
 }
 
 int spec_parse_tmpfs(const char *arg, struct rt_spec *spec, struct sk_err *err)

@@ -85,9 +85,12 @@ def test_missing_image_argument_is_125(skiff):
     assert "requires at least 1 argument" in r.stderr
 
 
-def test_missing_bind_source_is_a_clear_error(skiff, image):
-    r = skiff.fails("run", "--rm", "-v", "/no/such/dir:/x", image, "true", code=125)
-    assert error_line(r) == "skiff: bind source path does not exist: /no/such/dir"
+def test_bind_source_that_cannot_be_made_is_a_clear_error(skiff, image, tmp_path):
+    # docker's -v creates a missing directory; one under a file cannot be
+    f = tmp_path / "file"
+    f.write_text("x")
+    r = skiff.fails("run", "--rm", "-v", f"{f}/sub:/x", image, "true", code=125)
+    assert error_line(r) == f"skiff: cannot bind '{f}/sub': Not a directory"
 
 
 def test_pull_never_with_missing_image_fails(skiff):

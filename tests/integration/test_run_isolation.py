@@ -148,3 +148,18 @@ def test_host_network_has_the_hosts_hostname(skiff, image):
     import socket
     assert run_sh(skiff, image, "hostname", "--network", "host").strip() == socket.gethostname()
     assert run_sh(skiff, image, "hostname", "--network", "host", "-h", "mine").strip() == "mine"
+
+
+def test_volume_relative_and_missing_sources_as_docker(skiff, image, tmp_path):
+    """-v ./dir:/d takes a path relative to the current directory, and a
+    missing host directory is created (issue 11, item 16)."""
+    import subprocess
+    r = subprocess.run(skiff.cmd("run", "--rm", "-v", "./rel:/r", "-v",
+                                 f"{tmp_path}/made/deep:/m", image, "/bin/sh", "-c",
+                                 "echo a > /r/f; echo b > /m/g"),
+                       cwd=tmp_path, env=skiff.env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "rel" / "f").read_text() == "a\n"
+    assert (tmp_path / "made" / "deep" / "g").read_text() == "b\n"
+    r = skiff.run("run", "--rm", "-v", "named:/x", image, "true")
+    assert r.returncode == 125 and "named volumes are not supported yet" in r.stderr
