@@ -823,7 +823,8 @@ const struct command cmd_run = {
 		 "  -t, --tty                  allocate a pseudo-TTY\n"
 		 "      --ulimit list          ulimit options: NAME=SOFT[:HARD]\n"
 		 "  -u, --user string          username or UID (format: <name|uid>[:<group|gid>])\n"
-		 "  -v, --volume list          bind mount a volume: /SRC:/DST[:ro]\n"
+		 "  -v, --volume list          bind mount a host path: SRC:/DST[:ro] (SRC absolute\n"
+		 "                             or ./relative; made when missing)\n"
 		 "  -w, --workdir string       working directory inside the container\n",
 	.flags = CMD_NEED_STORE,
 	.exec = exec_run,
