@@ -38,7 +38,7 @@ main() {
 	[ "$(id -u)" = 0 ] || { log "run as root"; exit 1; }
 	[ -n "$SKIFF_GIVEN" ] || make -C "$REPO_DIR" -s skiff >&2
 	prepare_images
-	local cmds=(-n "skiff run" "$SK run --rm bench-run:1 /bin/true"
+	local cmds=(-n "skiff run" "$SK run --rm --network none bench-run:1 /bin/true"
 		-n "unshare+chroot floor" "unshare -p -f -m -u -i -n chroot $WORK/bundle/rootfs /bin/true")
 	command -v runc >/dev/null && cmds+=(-n "runc run" "runc run -b $WORK/bundle bench-\$RANDOM\$RANDOM")
 	command -v crun >/dev/null && cmds+=(-n "crun run" "unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --cgroup-manager=disabled run -b $WORK/bundle bench-\$RANDOM\$RANDOM'")
@@ -55,14 +55,14 @@ main() {
 	# both directly (the table above needs a shell for runc/crun's $RANDOM
 	# and wrapper, and its shell-spawn correction adds noise).
 	hyperfine -N --style basic --warmup 3 --runs "$RUNS" --export-json "$WORK/run-direct.json" \
-		-n "skiff run" "$SK run --rm bench-run:1 /bin/true" \
+		-n "skiff run" "$SK run --rm --network none bench-run:1 /bin/true" \
 		-n "unshare+chroot floor" "unshare -p -f -m -u -i -n chroot $WORK/bundle/rootfs /bin/true" >&2
 	hyperfine -N --style basic --warmup 3 --runs "$RUNS" --export-json "$WORK/run-layers.json" \
-		-n 1 "$SK run --rm bench-run:1 /bin/true" -n 10 "$SK run --rm bench-run:10 /bin/true" \
-		-n 50 "$SK run --rm bench-run:50 /bin/true" -n 120 "$SK run --rm bench-run:120 /bin/true" >&2
+		-n 1 "$SK run --rm --network none bench-run:1 /bin/true" -n 10 "$SK run --rm --network none bench-run:10 /bin/true" \
+		-n 50 "$SK run --rm --network none bench-run:50 /bin/true" -n 120 "$SK run --rm --network none bench-run:120 /bin/true" >&2
 	local t0 t1
 	t0=$(date +%s.%N)
-	for _ in $(seq 100); do $SK run --rm bench-run:1 /bin/true; done
+	for _ in $(seq 100); do $SK run --rm --network none bench-run:1 /bin/true; done
 	t1=$(date +%s.%N)
 	/usr/bin/python3 - "$WORK/run.json" "$WORK/run-layers.json" "$t0" "$t1" "$WORK/run-direct.json" <<'EOPY'
 import json, sys
