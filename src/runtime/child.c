@@ -101,7 +101,7 @@ static int setup_mounts(const struct child_ctx *c, int rootfd, int init_layer, s
 		return -1;
 	if (spec->process.cwd && rootfs_mkdir(rootfd, spec->process.cwd, err) < 0)
 		return err_wrap(err, "cannot create the working directory");
-	if (spec->process.terminal && console_setup_child(rootfd, c->sync_fd, err) < 0)
+	if (spec->process.terminal && console_setup_child(rootfd, c->sync_fd, &c->ws, true, err) < 0)
 		return -1;
 	return 0;
 }

@@ -85,13 +85,12 @@ static int bind_console(int rootfd, int master, struct sk_err *err)
 	return 0;
 }
 
-/* The slave takes the size of skiff's own terminal, before anything runs. */
-static void copy_window_size(int slave)
+int console_window(struct winsize *ws)
 {
-	struct winsize ws;
-
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
-		ioctl(slave, TIOCSWINSZ, &ws);
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, ws) == 0 || ioctl(STDIN_FILENO, TIOCGWINSZ, ws) == 0)
+		return 0;
+	memset(ws, 0, sizeof(*ws));
+	return -1;
 }
 
 static int make_controlling(int slave, struct sk_err *err)
@@ -106,7 +105,8 @@ static int make_controlling(int slave, struct sk_err *err)
 	return 0;
 }
 
-int console_setup_child(int rootfd, int sync_fd, struct sk_err *err)
+int console_setup_child(int rootfd, int sync_fd, const struct winsize *ws, bool bind,
+			struct sk_err *err)
 {
 	int unlock = 0;
 	cleanup_close int master =
@@ -121,9 +121,12 @@ int console_setup_child(int rootfd, int sync_fd, struct sk_err *err)
 	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (slave < 0)
 		return err_set(err, errno, "cannot open the terminal");
-	if (bind_console(rootfd, master, err) < 0)
+	if (bind && bind_console(rootfd, master, err) < 0)
 		return -1;
-	copy_window_size(slave);
+	/* skiff's own terminal is not the child's to read (its stdio are
+	 * placeholders by now): the parent measured it before the fork. */
+	if (ws && ws->ws_row && ws->ws_col)
+		ioctl(slave, TIOCSWINSZ, ws);
 	if (make_controlling(slave, err) < 0)
 		return -1;
 	return console_send_fd(sync_fd, master, err);
@@ -152,6 +155,6 @@ void console_resize(int master)
 {
 	struct winsize ws;
 
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+	if (console_window(&ws) == 0)
 		ioctl(master, TIOCSWINSZ, &ws);
 }

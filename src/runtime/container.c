@@ -738,6 +738,9 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 					.init = opts->init,
 					.cgroup_ns = spec->namespaces & CLONE_NEWCGROUP,
 					.orig_mask = *orig };
+		/* detached: nobody's terminal; the monitor's stdio are /dev/null */
+		if (!opts->log)
+			console_window(&cc.ws);
 		memcpy(cc.stdio, st.child_stdio, sizeof(cc.stdio));
 		child_main(&cc);
 	}

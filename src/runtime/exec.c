@@ -445,35 +445,6 @@ static int child_stdio(const struct exec_plan *p, struct sk_err *err)
 	return 0;
 }
 
-/* A pty of the container's own devpts instance (its /dev/pts/ptmx, reached
- * after entering its mount namespace), controlling terminal of the process;
- * the master goes to the parent. */
-static int child_terminal(int sync_fd, struct sk_err *err)
-{
-	cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	cleanup_close int master =
-		fs_open_in_root_nofollow(rootfd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY, 0);
-	cleanup_close int slave = -1;
-	struct winsize ws;
-	int unlock = 0;
-
-	if (master < 0)
-		return err_set(err, -master, "cannot open the container's /dev/pts/ptmx");
-	if (ioctl(master, TIOCSPTLCK, &unlock) < 0)
-		return err_set(err, errno, "cannot unlock the terminal");
-	slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (slave < 0)
-		return err_set(err, errno, "cannot open the terminal");
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 || ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
-		ioctl(slave, TIOCSWINSZ, &ws);
-	if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0)
-		return err_set(err, errno, "cannot make the terminal the controlling one");
-	for (int fd = 0; fd < 3; fd++)
-		if (dup2(slave, fd) < 0)
-			return err_set(err, errno, "cannot attach the terminal to stdio");
-	return console_send_fd(sync_fd, master, err);
-}
-
 static int child_credentials(const struct exec_plan *p, const struct user_resolved *u,
 			     struct sk_err *err)
 {
@@ -577,7 +548,7 @@ static int join_failed(const struct exec_plan *p, struct sk_err *err)
  * namespaces and execs skiff-init, which forks the command into the
  * container's PID namespace. *sync_fd follows the socket to STUB_SYNC_FD. */
 static int child_run(const struct exec_plan *p, int *sync_fd, int stub_fd, const int stdio[3],
-		     const sigset_t *orig, struct sk_err *err)
+		     const struct winsize *ws, const sigset_t *orig, struct sk_err *err)
 {
 	int keep[2] = { stub_fd, p->target_pidfd };
 	int join = p->join_ns & ~CLONE_NEWUSER; /* the parent joined that one */
@@ -596,8 +567,14 @@ static int child_run(const struct exec_plan *p, int *sync_fd, int stub_fd, const
 	close(keep[1]);
 	if (child_stdio(p, err) < 0)
 		return -1;
-	if (p->o->tty && !p->o->detach && child_terminal(*sync_fd, err) < 0)
-		return -1;
+	if (p->o->tty && !p->o->detach) {
+		cleanup_close int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (rootfd < 0)
+			return err_set(err, errno, "cannot open the container's root");
+		if (console_setup_child(rootfd, *sync_fd, ws, false, err) < 0)
+			return -1;
+	}
 	if (child_user(p, &u, err) < 0)
 		return -1;
 	child_rlimits(p);
@@ -653,8 +630,10 @@ fail:
 static pid_t fork_child(const struct exec_plan *p, struct entry *l, const sigset_t *orig,
 			struct sk_err *err)
 {
+	struct winsize ws;
 	pid_t pid;
 
+	console_window(&ws); /* skiff's terminal, before the child drops it */
 	/* Rootless: the container's namespaces belong to its user namespace;
 	 * only inside it does skiff have the capabilities to join them. */
 	if ((p->join_ns & CLONE_NEWUSER) && setns(p->target_pidfd, CLONE_NEWUSER) < 0)
@@ -664,7 +643,7 @@ static pid_t fork_child(const struct exec_plan *p, struct entry *l, const sigset
 		struct sk_err cerr = { 0 };
 		int sync_fd = l->child_sock;
 
-		child_run(p, &sync_fd, l->stub_fd, l->child_stdio, orig, &cerr);
+		child_run(p, &sync_fd, l->stub_fd, l->child_stdio, &ws, orig, &cerr);
 		child_fail(sync_fd, &cerr);
 	}
 	if (pid < 0)

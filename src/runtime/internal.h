@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/types.h>
 
 #include "runtime/relay.h"
@@ -30,6 +31,7 @@ struct child_ctx {
 	/* The container's stdio: pipe ends from relay_make_pipes. stdin -1: the
 	 * container's own /dev/null; all -1 with a terminal. */
 	int stdio[3];
+	struct winsize ws; /* -t: skiff's terminal size, measured before the clone */
 	sigset_t orig_mask; /* signal mask to restore before execve */
 };
 
@@ -122,9 +124,12 @@ int mounts_bind_fd(const char *src, int target_fd, bool recursive, unsigned attr
 int devices_create(int rootfd, bool host_devices, struct sk_err *err);
 
 /* console.c */
-/* Child: open a pty in the container's devpts, make it the controlling tty on
- * stdio, bind it on /dev/console, send the master to the parent. */
-int console_setup_child(int rootfd, int sync_fd, struct sk_err *err);
+/* Child: open a pty in the container's devpts (under rootfd), give it the
+ * window size ws (measured by the parent; NULL or 0x0: none), make it the
+ * controlling tty on stdio, bind it on /dev/console when bind (run, not
+ * exec), send the master to the parent. */
+int console_setup_child(int rootfd, int sync_fd, const struct winsize *ws, bool bind,
+			struct sk_err *err);
 /* Send/receive one fd over the sync socket. */
 int console_send_fd(int sock, int fd, struct sk_err *err);
 

@@ -484,3 +484,42 @@ def test_logs_keep_the_streams_apart(skiff, image, tty):
             assert r.stderr == "".join(f"err{i}\n" for i in range(n)).encode()
     finally:
         skiff.run("rm", "-f", name)
+
+
+def _size_seen(skiff, args):
+    """What `stty size` prints first thing in the container when skiff runs
+    on a 40x100 terminal."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    p = subprocess.Popen(skiff.cmd(*args), stdin=slave, stdout=slave, stderr=slave,
+                         env=skiff.env)
+    p.wait(timeout=30)
+    out = b""
+    while select.select([master], [], [], 0.3)[0]:
+        try:
+            out += os.read(master, 4096)
+        except OSError:
+            break
+    os.close(master)
+    os.close(slave)
+    return out.decode(errors="replace").strip()
+
+
+def test_t_gets_the_terminal_size_before_the_command_runs(skiff, image):
+    """The size is measured by skiff and set on the container's pty before
+    the command starts: a resize after the start came too late about one
+    time in three (docker's CLI sends it at once too)."""
+    skiff.ok("run", "-d", "--name", "sz", image, "sleep", "60")
+    try:
+        for _ in range(10):  # busybox's stty at once: the fastest reader
+            assert _size_seen(skiff, ["run", "--rm", "-t", image, "/bin/busybox", "stty",
+                                      "size"]) == "40 100"
+            assert _size_seen(skiff, ["exec", "-t", "sz", "/bin/busybox", "stty",
+                                      "size"]) == "40 100"
+    finally:
+        skiff.run("rm", "-f", "sz")
