@@ -921,18 +921,26 @@ static void nl_dump_req(struct nl_sock *s, uint16_t type, int family, uint8_t ta
 	}
 }
 
-int nl_for_each_route(struct nl_sock *s, int family, nl_prefix_fn fn, void *ctx, struct sk_err *err)
+/* A dump of type for family, each entry through entry into fn. */
+static int nl_walk_dump(struct nl_sock *s, uint16_t type, int family,
+			nl_reply_fn entry, nl_prefix_fn fn,
+			void *ctx, const char *what, struct sk_err *err)
 {
 	struct nl_walk w = { .fn = fn, .ctx = ctx, .family = family };
 	int r;
 
 	if (nl_check_family(family, err) < 0)
 		return -1;
-	nl_dump_req(s, RTM_GETROUTE, family, 0);
-	r = nl_talk(s, nl_route_entry, &w, err);
+	nl_dump_req(s, type, family, 0);
+	r = nl_talk(s, entry, &w, err);
 	if (r < 0)
-		return err_wrap(err, "cannot list the routes");
+		return err_wrap(err, "cannot list the %s", what);
 	return r;
+}
+
+int nl_for_each_route(struct nl_sock *s, int family, nl_prefix_fn fn, void *ctx, struct sk_err *err)
+{
+	return nl_walk_dump(s, RTM_GETROUTE, family, nl_route_entry, fn, ctx, "routes", err);
 }
 
 static int nl_addr_entry(const struct nlmsghdr *nlh, void *data, struct sk_err *err)
@@ -967,16 +975,7 @@ static int nl_addr_entry(const struct nlmsghdr *nlh, void *data, struct sk_err *
 
 int nl_for_each_addr(struct nl_sock *s, int family, nl_prefix_fn fn, void *ctx, struct sk_err *err)
 {
-	struct nl_walk w = { .fn = fn, .ctx = ctx, .family = family };
-	int r;
-
-	if (nl_check_family(family, err) < 0)
-		return -1;
-	nl_dump_req(s, RTM_GETADDR, family, 0);
-	r = nl_talk(s, nl_addr_entry, &w, err);
-	if (r < 0)
-		return err_wrap(err, "cannot list the addresses");
-	return r;
+	return nl_walk_dump(s, RTM_GETADDR, family, nl_addr_entry, fn, ctx, "addresses", err);
 }
 
 struct nl_best_default {
