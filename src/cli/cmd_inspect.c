@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,8 +16,8 @@
 #include "net/ipam.h"
 #include "image/image_config.h"
 #include "image/ref.h"
+#include "runtime/container.h"
 #include "runtime/state.h"
-#include "runtime/userns.h"
 #include "util/cleanup.h"
 #include "util/duration.h"
 #include "util/gotemplate.h"
@@ -108,8 +107,8 @@ static const char *restart_name(enum ctr_restart r)
 /* `run --network X` as given (the spec keeps only host or not). */
 static const char *network_mode(const struct ctr_config *c)
 {
-	/* run's default: docker's bridge ("default") as root, none rootless */
-	const char *mode = geteuid() == 0 && !userns_is_rootless() ? "default" : "none";
+	/* run's default, in docker's word for the bridge */
+	const char *mode = container_bridge_by_default() ? "default" : "none";
 
 	for (size_t i = 0; i < c->run_argv.n; i++) {
 		const char *a = c->run_argv.v[i];

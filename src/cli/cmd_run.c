@@ -376,8 +376,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_e
 	a->no_new_privileges = true; /* skiff's default, see docs/SECURITY.md */
 	a->monitor.log = true;
 	a->monitor.log_max_file = 1;
-	/* docker's default network; rootless has no bridge (yet): none. */
-	a->bridge = geteuid() == 0 && !userns_is_rootless();
+	a->bridge = container_bridge_by_default();
 	opterr = 0;
 	while ((c = cli_getopt(argc, argv, "+:e:w:u:h:v:p:Pitm:c:d", run_options)) != -1) {
 		r = apply_option(c, optarg, argv[optind - 1], a, err);

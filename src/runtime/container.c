@@ -487,6 +487,11 @@ static bool holds_rules(const char *tag, void *ctx)
 	return dirfd >= 0 && may_run(dirfd);
 }
 
+bool container_bridge_by_default(void)
+{
+	return geteuid() == 0 && !userns_is_rootless();
+}
+
 int container_net_prepare(const struct container *c, struct rt_spec *spec, const char *bip,
 			  unsigned mtu, struct sk_err *err)
 {

@@ -79,6 +79,10 @@ void container_record_failure(struct container *c, int exit_code, const char *ms
 /* Fill spec->root (path, upper, work) for this container's directory. */
 int container_set_root(const struct container *c, struct rt_spec *spec, struct sk_err *err);
 
+/* run's default network: docker's bridge as root, none rootless (the
+ * bridge needs root; rootless networking is open, docs/NETWORK.md). */
+bool container_bridge_by_default(void);
+
 /* The bridge network for spec (spec->net.bridge): the bridge, its rules and
  * the container's address (net/bridge.h). bip, mtu: daemon.json's (NULL, 0:
  * none). */
