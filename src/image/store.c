@@ -640,17 +640,19 @@ void store_release(int fd)
 		close(fd);
 }
 
-/* A work dir whose lock we can take has no living writer. */
-static bool work_dir_is_stale(int parent_fd, const char *name)
+/* A work dir whose lock we can take has no living writer: its fd, locked,
+ * or -1. The lock is held until the dir is gone, so that a writer that
+ * made it a moment ago and is waiting for the lock finds it unlinked (and
+ * takes another name, store_make_work_dir) rather than emptied under it. */
+static int lock_if_stale(int parent_fd, const char *name)
 {
 	int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	bool stale;
 
-	if (fd < 0)
-		return false;
-	stale = flock(fd, LOCK_EX | LOCK_NB) == 0;
-	close(fd);
-	return stale;
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
 void store_remove_stale_dirs(struct store *s, const char *dir, const char *prefix)
@@ -667,10 +669,14 @@ void store_remove_stale_dirs(struct store *s, const char *dir, const char *prefi
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, prefix, plen) != 0 || !work_dir_is_stale(dfd, de->d_name))
+		int lock;
+
+		if (strncmp(de->d_name, prefix, plen) != 0 ||
+		    (lock = lock_if_stale(dfd, de->d_name)) < 0)
 			continue;
 		log_debug("removing stale '%s/%s'", dir, de->d_name);
 		fs_remove_tree(dfd, de->d_name, &ignored);
+		close(lock);
 	}
 	closedir(d);
 }
