@@ -7,7 +7,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/random.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +25,9 @@
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/ctl.h"
+#include "net/network.h"
 #include "net/ports.h"
+#include "runtime/names.h"
 #include "runtime/etc.h"
 #include "runtime/monitor.h"
 #include "runtime/rlimit.h"
@@ -40,9 +45,14 @@ enum pull_policy { PULL_MISSING, PULL_ALWAYS, PULL_NEVER };
 
 struct run_args {
 	bool rm, interactive, tty, read_only, init, sig_proxy, host_network, bridge, publish_all;
+	bool name_owned; /* name was generated here (set_bridge) */
 	struct port_map *ports; /* -p */
 	size_t n_ports;
 	struct strv dns, dns_search, dns_options, add_hosts;
+	const char *user_network;  /* --network NAME of a user network */
+	const char *container_net; /* --network container:NAME */
+	struct strv aliases;	   /* --network-alias */
+	const char *ip;		   /* --ip */
 	const char *domainname;
 	const char *name, *workdir, *user, *entrypoint, *hostname;
 	enum pull_policy pull;
@@ -69,6 +79,8 @@ struct run_args {
 
 static void run_args_release(struct run_args *a)
 {
+	if (a->name_owned)
+		free((char *)a->name);
 	strv_release(&a->env);
 	strv_release(&a->env_files);
 	strv_release(&a->volumes);
@@ -80,6 +92,7 @@ static void run_args_release(struct run_args *a)
 	strv_release(&a->dns_search);
 	strv_release(&a->dns_options);
 	strv_release(&a->add_hosts);
+	strv_release(&a->aliases);
 }
 
 enum {
@@ -107,6 +120,8 @@ enum {
 	OPT_DNS_OPTION,
 	OPT_ADD_HOST,
 	OPT_DOMAINNAME,
+	OPT_NETWORK_ALIAS,
+	OPT_IP,
 	OPT_RESTART,
 	OPT_LOG_DRIVER,
 	OPT_LOG_OPT,
@@ -135,6 +150,9 @@ static const struct option run_options[] = {
 	{ "add-host", required_argument, NULL, OPT_ADD_HOST },
 	{ "domainname", required_argument, NULL, OPT_DOMAINNAME },
 	{ "net", required_argument, NULL, OPT_NETWORK },
+	{ "network-alias", required_argument, NULL, OPT_NETWORK_ALIAS },
+	{ "net-alias", required_argument, NULL, OPT_NETWORK_ALIAS },
+	{ "ip", required_argument, NULL, OPT_IP },
 	{ "interactive", no_argument, NULL, 'i' },
 	{ "tty", no_argument, NULL, 't' },
 	{ "sig-proxy", optional_argument, NULL, OPT_SIG_PROXY },
@@ -178,13 +196,24 @@ static int parse_bool(const char *flag, const char *v, bool *out, struct sk_err 
 	return cli_usage_error(err, "run", "invalid argument \"%s\" for \"%s\" flag", v, flag);
 }
 
+/* bridge, host, none, container:NAME or a user network's name (looked up
+ * when the container is made). */
 static int parse_network(const char *v, struct run_args *a, struct sk_err *err)
 {
 	a->host_network = !strcmp(v, "host");
 	a->bridge = !strcmp(v, "bridge") || !strcmp(v, "default");
-	if (!a->host_network && !a->bridge && strcmp(v, "none") != 0)
-		return cli_usage_error(err, "run",
-				       "network \"%s\" is not supported (bridge, none, host)", v);
+	a->user_network = NULL;
+	a->container_net = NULL;
+	if (!strncmp(v, "container:", 10)) {
+		if (!v[10])
+			return cli_usage_error(err, "run", "invalid network mode: %s", v);
+		a->container_net = v + 10;
+	} else if (!a->host_network && !a->bridge && strcmp(v, "none") != 0) {
+		if (!network_name_ok(v))
+			return err_set(err, 0, "network %s not found", v);
+		a->user_network = v;
+		a->bridge = true;
+	}
 	return 0;
 }
 
@@ -351,6 +380,11 @@ static int apply_option(int c, const char *arg, const char *word, struct run_arg
 			return cli_usage_error(err, "run", "%s", err->msg);
 		return strv_push(&a->add_hosts, arg, err);
 	case OPT_DOMAINNAME: a->domainname = arg; return 0;
+	case OPT_NETWORK_ALIAS:
+		if (!network_name_ok(arg))
+			return cli_usage_error(err, "run", "invalid network alias \"%s\"", arg);
+		return strv_push(&a->aliases, arg, err);
+	case OPT_IP: a->ip = arg; return 0;
 	case 'i': a->interactive = true; return 0;
 	case 't': a->tty = true; return 0;
 	case OPT_SIG_PROXY: return parse_bool("--sig-proxy", arg, &a->sig_proxy, err);
@@ -568,10 +602,73 @@ static int publish_exposed(const struct image_config *cfg, struct rt_spec *spec,
 	return 0;
 }
 
-static int set_bridge(struct cli_ctx *ctx, const struct run_args *a, const struct container *c,
+/* What the network's resolver answers for this container: its name, its
+ * aliases and its short id; then its own --dns servers, which the resolver
+ * forwards to (ipam.h). */
+static int resolver_names(const struct run_args *a, const struct container *c,
+			  const char *name, struct rt_spec *spec, struct sk_err *err)
+{
+	struct buf b = BUF_INIT(2048);
+	int ret = buf_appendf(&b, "%s", name);
+
+	for (size_t i = 0; ret == 0 && i < a->aliases.n; i++)
+		ret = buf_appendf(&b, ",%s", a->aliases.v[i]);
+	if (ret == 0)
+		ret = buf_appendf(&b, ",%.12s", c->id);
+	for (size_t i = 0; ret == 0 && i < a->dns.n; i++)
+		ret = buf_appendf(&b, "%c%s", i ? ',' : ';', a->dns.v[i]);
+	if (ret == 0)
+		ret = buf_append(&b, "", 0);
+	if (ret < 0) {
+		buf_release(&b);
+		return err_set(err, E2BIG, "too many network aliases");
+	}
+	spec->net.names = b.data;
+	return 0;
+}
+
+static int set_bridge(struct cli_ctx *ctx, struct run_args *a, const struct container *c,
 		      const struct image_config *cfg, struct rt_spec *spec, struct sk_err *err)
 {
+	struct bridge_opts o = { ctx->cfg.bip, ctx->cfg.address_pools, ctx->cfg.n_address_pools,
+				 ctx->cfg.mtu };
+
 	spec->net.bridge = true;
+	if (a->user_network) {
+		if (network_find(ctx->store.root_fd, a->user_network, &spec->net.def, err) < 0)
+			return -1;
+	} else {
+		network_default(&spec->net.def);
+	}
+	if (spec->net.def.is_default && (a->ip || a->aliases.n))
+		return cli_usage_error(err, "run", "%s is supported on user defined networks only",
+				       a->ip ? "user specified IP address" : "network-scoped alias");
+	if (spec->net.def.internal && (a->n_ports || a->publish_all))
+		return cli_usage_error(err, "run", "network %s is internal: it publishes no ports",
+				       spec->net.def.name);
+	if (a->ip && ipam_parse_ip(a->ip, &spec->net.req.ip) < 0)
+		return cli_usage_error(err, "run", "invalid argument \"%s\" for \"--ip\" flag",
+				       a->ip);
+	spec->net.req.first = spec->net.def.range_first;
+	spec->net.req.last = spec->net.def.range_last;
+	if (!spec->net.def.is_default) {
+		char generated[128];
+		uint32_t bits = 0;
+
+		/* the name resolves from the start, so an unnamed container
+		 * gets its generated name now rather than at registration */
+		if (!a->name) {
+			if (getrandom(&bits, sizeof(bits), 0) != sizeof(bits))
+				bits = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+			names_generate(bits, 0, generated, sizeof(generated));
+			a->name = strdup(generated);
+			if (!a->name)
+				return err_set(err, ENOMEM, "cannot name the container");
+			a->name_owned = true;
+		}
+		if (resolver_names(a, c, a->name, spec, err) < 0)
+			return -1;
+	}
 	if (a->publish_all && publish_exposed(cfg, spec, err) < 0)
 		return -1;
 	if (a->n_ports) {
@@ -584,7 +681,26 @@ static int set_bridge(struct cli_ctx *ctx, const struct run_args *a, const struc
 		spec->net.ports = v;
 		spec->net.n_ports += a->n_ports;
 	}
-	return container_net_prepare(c, spec, ctx->cfg.bip, ctx->cfg.mtu, err);
+	return container_net_prepare(c, spec, &o, err);
+}
+
+/* --network container:NAME: the other container's network namespace. */
+static int join_container_network(struct cli_ctx *ctx, const struct run_args *a,
+				  struct rt_spec *spec, struct sk_err *err)
+{
+	char path[64];
+	pid_t pid;
+
+	if (container_running_pid(&ctx->store, a->container_net, &pid, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	spec->net.netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (spec->net.netns_fd < 0)
+		return err_set(err, errno, "cannot join the network of container %s",
+			       a->container_net);
+	spec->net.join_netns = true;
+	spec->namespaces &= ~(unsigned long)CLONE_NEWNET;
+	return 0;
 }
 
 static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct container *c,
@@ -606,7 +722,11 @@ static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct cont
 	if ((a->n_ports || a->publish_all) && !a->bridge)
 		return cli_usage_error(err, "run", "published ports need the bridge network "
 						   "(--network bridge)");
+	if ((a->ip || a->aliases.n) && !a->bridge)
+		return cli_usage_error(err, "run", "%s is supported on user defined networks only",
+				       a->ip ? "user specified IP address" : "network-scoped alias");
 	if (spec_set_docker_defaults(spec, a->host_network, a->privileged, err) < 0 ||
+	    (a->container_net && join_container_network(ctx, a, spec, err) < 0) ||
 	    set_process(spec, a, cfg, err) < 0 || set_layers(&ctx->store, cfg, spec, err) < 0 ||
 	    container_set_root(c, spec, err) < 0 ||
 	    (a->bridge && set_bridge(ctx, a, c, cfg, spec, err) < 0) ||
@@ -796,7 +916,9 @@ const struct command cmd_run = {
 		 "      --memory-swap bytes    memory plus swap limit; -1: unlimited swap\n"
 		 "      --name string          assign a name to the container\n"
 		 "      --network string       bridge (default as root), none (default rootless),\n"
-		 "                             host\n"
+		 "                             host, container:NAME, or a network's name\n"
+		 "      --network-alias list   add a network-scoped alias for the container\n"
+		 "      --ip string            IPv4 address on a user network (e.g., 172.30.100.104)\n"
 		 "      --add-host list        add a custom host-to-IP mapping (host:ip, or\n"
 		 "                             host:host-gateway for the bridge's address)\n"
 		 "      --dns list             set custom DNS servers\n"

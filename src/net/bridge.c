@@ -1,19 +1,22 @@
 /*
- * The default bridge network (bridge.h).
+ * Bridge networks (bridge.h).
  *
- * The bridge's address is the network's record: when skiff0 exists with an
- * IPv4 address, that address and prefix are the network (so a subnet chosen
- * once stays while the bridge lives); otherwise a subnet that clashes with
- * no route of the host is picked (ipam.c) and the bridge made with it.
+ * The default network has no record: when skiff0 exists with an IPv4
+ * address, that address and prefix are the network (so a subnet chosen once
+ * stays while the bridge lives); otherwise a subnet that clashes with no
+ * route of the host is picked (ipam.c) and the bridge made with it. A user
+ * network's subnet is its record's (network.c).
  */
 #include "net/bridge.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,6 +24,7 @@
 
 #include "net/netlink.h"
 #include "net/nft.h"
+#include "net/resolver.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 
@@ -70,18 +74,19 @@ static void to_nl_ip(uint32_t ip, struct nl_ip *out)
  * as docker's proxy makes it: DNAT from loopback to the bridge needs
  * route_localnet there, which lets martian 127.0.0.0/8 packets through
  * (CVE-2020-8558): nft's guard drops those first, as kube-proxy does. */
-static int allow_loopback_dnat(struct nft *nft, struct sk_err *err)
+static int allow_loopback_dnat(struct nft *nft, const char *bridge, struct sk_err *err)
 {
 	cleanup_close int fd = -1;
-	char v = '0';
+	char path[96], v = '0';
 
 	if (nft_guard_localnet_at(nft, err) < 0)
 		return -1;
-	fd = open("/proc/sys/net/ipv4/conf/" BRIDGE_NAME "/route_localnet", O_RDWR | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", bridge);
+	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0 || read(fd, &v, 1) != 1)
-		return err_set(err, errno, "cannot read route_localnet of " BRIDGE_NAME);
+		return err_set(err, errno, "cannot read route_localnet of %s", bridge);
 	if (v != '1' && pwrite(fd, "1\n", 2, 0) != 2)
-		return err_set(err, errno, "cannot set route_localnet of " BRIDGE_NAME);
+		return err_set(err, errno, "cannot set route_localnet of %s", bridge);
 	return 0;
 }
 
@@ -100,19 +105,25 @@ static int enable_forwarding(struct sk_err *err)
 	return 0;
 }
 
-/* The network: the bridge's address, or a free subnet for a new bridge. */
-static int network_of(struct nl_sock *s, const char *bip, struct ipam_net *net, unsigned *mtu,
-		      struct sk_err *err)
+static unsigned uplink_mtu(struct nl_sock *s, struct sk_err *err)
+{
+	struct nl_link uplink;
+	int have = nl_default_route(s, AF_INET, &uplink, err);
+
+	if (have < 0)
+		return 0;
+	return have && uplink.mtu ? uplink.mtu : 1500;
+}
+
+/* The default network: the bridge's address, or a free subnet for a new
+ * bridge. */
+static int default_network(struct nl_sock *s, const struct bridge_opts *o, struct ipam_net *net,
+			   struct sk_err *err)
 {
 	struct routes r = { .bridge_index = -1 }; /* 8 kB */
-	struct nl_link uplink, br;
-	int have_uplink;
+	struct nl_link br;
 
-	have_uplink = nl_default_route(s, AF_INET, &uplink, err);
-	if (have_uplink < 0)
-		return -1;
-	*mtu = have_uplink && uplink.mtu ? uplink.mtu : 1500;
-	if (nl_link_get(s, BRIDGE_NAME, &br, err) == 0) {
+	if (nl_link_get(s, NETWORK_DEFAULT_BRIDGE, &br, err) == 0) {
 		r.bridge_index = br.index;
 		if (nl_for_each_addr(s, AF_INET, find_bridge_addr, &r, err) < 0)
 			return -1;
@@ -126,18 +137,19 @@ static int network_of(struct nl_sock *s, const char *bip, struct ipam_net *net, 
 	}
 	if (nl_for_each_route(s, AF_INET, collect_route, &r, err) < 0)
 		return -1;
-	return ipam_pick_subnet(r.v, r.n, bip, net, err);
+	return ipam_pick_subnet(r.v, r.n, o ? o->bip : NULL, o ? o->pools : NULL,
+				o ? o->n_pools : 0, net, err);
 }
 
-static int bridge_up(struct nl_sock *s, const struct ipam_net *net, unsigned mtu,
+static int bridge_up(struct nl_sock *s, const struct net_def *def, unsigned mtu,
 		     struct sk_err *err)
 {
 	struct nl_ip gw;
 
-	to_nl_ip(net->gateway, &gw);
-	if (nl_bridge_create(s, BRIDGE_NAME, mtu, err) < 0 ||
-	    nl_addr_add(s, BRIDGE_NAME, &gw, (unsigned)net->prefix, err) < 0 ||
-	    nl_link_set_up(s, BRIDGE_NAME, err) < 0)
+	to_nl_ip(def->net.gateway, &gw);
+	if (nl_bridge_create(s, def->bridge, mtu, err) < 0 ||
+	    nl_addr_add(s, def->bridge, &gw, (unsigned)def->net.prefix, err) < 0 ||
+	    nl_link_set_up(s, def->bridge, err) < 0)
 		return -1;
 	return 0;
 }
@@ -157,29 +169,77 @@ static int open_net_dir(bool create, struct sk_err *err)
 	return fd;
 }
 
-int bridge_prepare(const char *holder, const char *bip, unsigned mtu, bridge_alive_fn alive,
-		   void *ctx, struct bridge_lease *out, struct sk_err *err)
+/* The bridge, forwarding and the rules, through nft (kept open by the
+ * caller: see nft.h "Cost"). */
+static int network_up(struct nl_sock *s, const struct net_def *def, unsigned mtu, struct nft *nft,
+		      struct sk_err *err)
+{
+	struct nft_net n = { def->bridge, def->net.subnet, def->net.prefix, def->net.gateway,
+			     def->internal };
+
+	if (bridge_up(s, def, mtu, err) < 0 || enable_forwarding(err) < 0 ||
+	    nft_setup_net_at(nft, &n, err) < 0)
+		return -1;
+	/* an internal network publishes nothing, so it needs no 127.0.0.1 */
+	if (!def->internal && allow_loopback_dnat(nft, def->bridge, err) < 0)
+		return -1;
+	return 0;
+}
+
+int bridge_ensure(const struct net_def *def, unsigned mtu, struct sk_err *err)
+{
+	cleanup_nl struct nl_sock *s = NULL;
+	cleanup_nft struct nft *nft = NULL;
+
+	if (nl_open(&s, err) < 0 || nft_open(&nft, err) < 0)
+		return err_wrap(err, "network %s", def->name);
+	if (!mtu)
+		mtu = uplink_mtu(s, err);
+	if (!mtu || network_up(s, def, mtu, nft, err) < 0)
+		return err_wrap(err, "network %s", def->name);
+	return 0;
+}
+
+void bridge_destroy(const struct net_def *def)
+{
+	struct sk_err err = { 0 };
+	cleanup_nl struct nl_sock *s = NULL;
+
+	resolver_stop(def);
+	if (nft_teardown(def->bridge, &err) < 0)
+		log_debug("bridge: %s", err.msg);
+	err_clear(&err);
+	if (nl_open(&s, &err) < 0 || nl_link_delete(s, def->bridge, &err) < 0)
+		log_debug("bridge: %s", err.msg);
+}
+
+int bridge_prepare(const struct net_def *def, const char *holder, const struct ipam_request *req,
+		   const struct bridge_opts *o, bridge_alive_fn alive, void *ctx,
+		   struct bridge_lease *out, struct sk_err *err)
 {
 	cleanup_nl struct nl_sock *s = NULL;
 	cleanup_close int dir = -1;
+	char leases[IFNAMSIZ + 16];
 
+	out->def = *def;
 	if (geteuid() != 0)
 		return err_set(err, 0, "the bridge network needs root (rootless containers use "
 				       "--network none or host)");
-	if (nl_open(&s, err) < 0 || network_of(s, bip, &out->net, &out->mtu, err) < 0)
-		return err_wrap(err, "bridge network");
-	if (mtu)
-		out->mtu = mtu;
-	if (bridge_up(s, &out->net, out->mtu, err) < 0)
-		return err_wrap(err, "bridge network");
-	if (enable_forwarding(err) < 0 || nft_open(&out->nft, err) < 0 ||
-	    nft_setup_at(out->nft, BRIDGE_NAME, out->net.subnet, out->net.prefix, err) < 0 ||
-	    allow_loopback_dnat(out->nft, err) < 0)
-		return err_wrap(err, "bridge network");
+	if (nl_open(&s, err) < 0)
+		return err_wrap(err, "network %s", def->name);
+	out->mtu = o && o->mtu ? o->mtu : uplink_mtu(s, err);
+	if (!out->mtu || (def->is_default && default_network(s, o, &out->def.net, err) < 0))
+		return err_wrap(err, "network %s", def->name);
+	if (nft_open(&out->nft, err) < 0 || network_up(s, &out->def, out->mtu, out->nft, err) < 0)
+		return err_wrap(err, "network %s", def->name);
 	dir = open_net_dir(true, err);
+	network_leases_name(def, leases, sizeof(leases));
 	if (dir < 0 ||
-	    ipam_lease(dir, BRIDGE_LEASES, &out->net, holder, alive, ctx, &out->ip, err) < 0)
-		return err_wrap(err, "bridge network");
+	    ipam_lease(dir, leases, &out->def.net, holder, req, alive, ctx, &out->ip, err) < 0)
+		return err_wrap(err, "network %s", def->name);
+	/* docker's default bridge has no name resolution; user networks do */
+	if (!def->is_default && resolver_ensure(&out->def, dir, err) < 0)
+		return err_wrap(err, "network %s", def->name);
 	return 0;
 }
 
@@ -216,12 +276,16 @@ static int check_port_free(const struct port_map *m, struct sk_err *err)
 		       (unsigned)m->host_port, ports_proto_name(m->proto));
 }
 
-static int publish(struct bridge_lease *l, const char *id, struct port_map *ports, size_t n,
-		   struct sk_err *err)
+/* The port's guard and the published ports, in one batch. */
+static int attach_rules(struct bridge_lease *l, const char *id, const char *veth,
+			const unsigned char mac[6], struct port_map *ports, size_t n,
+			struct sk_err *err)
 {
+	struct nft_port port = { .veth = veth, .ip = l->ip };
 	struct nft *nft = l->nft;
 	int ret;
 
+	memcpy(port.mac, mac, 6);
 	for (size_t i = 0; i < n; i++) {
 		if (ports[i].host_port == 0 && ephemeral_port(&ports[i], &ports[i].host_port, err) < 0)
 			return -1;
@@ -229,20 +293,27 @@ static int publish(struct bridge_lease *l, const char *id, struct port_map *port
 			return -1;
 	}
 	l->nft = NULL;
-	if (n == 0) {
-		nft_close(nft); /* nothing changed */
-		return 0;
-	}
 	/* A monitor's restart has no socket from a prepare any more. */
 	if (!nft && nft_open(&nft, err) < 0)
 		return -1;
-	ret = nft_publish_at(nft, id, l->ip, ports, n, err);
+	ret = nft_attach_at(nft, id, &port, ports, n, err);
 	nft_close_later(nft); /* not the 10-15 ms a close after a change waits */
 	return ret;
 }
 
-int bridge_attach(struct bridge_lease *l, const char *id, pid_t pid, struct port_map *ports,
-		  size_t n_ports, struct sk_err *err)
+/* "vsk" + 12 hex digits of the id for eth0, + 8 and 4 of the network's id
+ * for the others: unique while the container lives. */
+static void veth_name(const char *id, const struct net_def *def, const char *ifname,
+		      char out[IFNAMSIZ])
+{
+	if (!strcmp(ifname, "eth0"))
+		snprintf(out, IFNAMSIZ, "vsk%.12s", id);
+	else
+		snprintf(out, IFNAMSIZ, "vsk%.8s%.4s", id, def->id);
+}
+
+int bridge_attach(struct bridge_lease *l, const char *id, pid_t pid, const char *ifname,
+		  struct port_map *ports, size_t n_ports, struct sk_err *err)
 {
 	cleanup_nl struct nl_sock *host = NULL;
 	cleanup_nl struct nl_sock *ctr = NULL;
@@ -256,10 +327,9 @@ int bridge_attach(struct bridge_lease *l, const char *id, pid_t pid, struct port
 	netns = open(path, O_RDONLY | O_CLOEXEC);
 	if (netns < 0)
 		return err_set(err, errno, "cannot open the container's network namespace");
-	/* "vsk" + 12 hex digits of the id: unique while the container lives. */
-	snprintf(veth, sizeof(veth), "vsk%.12s", id);
+	veth_name(id, &l->def, ifname, veth);
 	to_nl_ip(l->ip, &ip);
-	to_nl_ip(l->net.gateway, &gw);
+	to_nl_ip(l->def.net.gateway, &gw);
 	/* docker's MAC, 02:42 and the address: a container that gets an address
 	 * back gets its MAC too, so neighbours' ARP caches (the host's first)
 	 * stay right; a new MAC for an old address was unreachable until the
@@ -271,29 +341,33 @@ int bridge_attach(struct bridge_lease *l, const char *id, pid_t pid, struct port
 	mac[4] = (unsigned char)(l->ip >> 8);
 	mac[5] = (unsigned char)l->ip;
 	if (nl_open(&host, err) < 0)
-		return err_wrap(err, "cannot connect the container to the bridge network");
+		return err_wrap(err, "cannot connect the container to network %s", l->def.name);
 	/* The same container's previous veth: the kernel removes it with the
 	 * old network namespace, asynchronously, so a quick restart may meet it. */
-	made = nl_veth_create(host, veth, "eth0", netns, l->mtu, err);
+	made = nl_veth_create(host, veth, ifname, netns, l->mtu, err);
 	if (made < 0 && err->errnum == EEXIST) {
 		err_clear(err);
 		made = nl_link_delete(host, veth, err);
 		if (made == 0)
-			made = nl_veth_create(host, veth, "eth0", netns, l->mtu, err);
+			made = nl_veth_create(host, veth, ifname, netns, l->mtu, err);
 	}
 	/* An entry the host kept for this address from an earlier container
 	 * (another MAC before skiff used docker's) would make it unreachable. */
 	if (made == 0)
-		made = nl_neigh_forget(host, BRIDGE_NAME, &ip, err);
-	if (made < 0 || nl_link_set_master(host, veth, BRIDGE_NAME, err) < 0 ||
-	    nl_bridge_port_hairpin(host, veth, true, err) < 0 ||
-	    nl_link_set_up(host, veth, err) < 0 || nl_open_netns(netns, &ctr, err) < 0 ||
-	    nl_link_set_mac(ctr, "eth0", mac, err) < 0 ||
-	    nl_addr_add(ctr, "eth0", &ip, (unsigned)l->net.prefix, err) < 0 ||
-	    nl_link_set_up(ctr, "eth0", err) < 0 || nl_route_add_default(ctr, &gw, "eth0", err) < 0)
-		return err_wrap(err, "cannot connect the container to the bridge network");
-	if (publish(l, id, ports, n_ports, err) < 0)
+		made = nl_neigh_forget(host, l->def.bridge, &ip, err);
+	if (made < 0 || nl_link_set_master(host, veth, l->def.bridge, err) < 0 ||
+	    nl_bridge_port_hairpin(host, veth, true, err) < 0)
+		return err_wrap(err, "cannot connect the container to network %s", l->def.name);
+	/* the port's guard before the port is up: `network connect` gives a
+	 * running container a new one */
+	if (attach_rules(l, id, veth, mac, ports, n_ports, err) < 0)
 		return -1;
+	if (nl_link_set_up(host, veth, err) < 0 || nl_open_netns(netns, &ctr, err) < 0 ||
+	    nl_link_set_mac(ctr, ifname, mac, err) < 0 ||
+	    nl_addr_add(ctr, ifname, &ip, (unsigned)l->def.net.prefix, err) < 0 ||
+	    nl_link_set_up(ctr, ifname, err) < 0 ||
+	    (!strcmp(ifname, "eth0") && nl_route_add_default(ctr, &gw, ifname, err) < 0))
+		return err_wrap(err, "cannot connect the container to network %s", l->def.name);
 	return 0;
 }
 
@@ -303,6 +377,48 @@ void bridge_lease_release(struct bridge_lease *l)
 	l->nft = NULL;
 }
 
+int bridge_detach(const struct net_def *def, const char *id, const char *ifname,
+		  struct sk_err *err)
+{
+	cleanup_nl struct nl_sock *host = NULL;
+	char veth[IFNAMSIZ];
+
+	veth_name(id, def, ifname, veth);
+	if (nl_open(&host, err) < 0 || nl_link_delete(host, veth, err) < 0)
+		return err_wrap(err, "cannot disconnect the container from network %s", def->name);
+	return 0;
+}
+
+void bridge_release_lease(const struct net_def *def, const char *holder)
+{
+	struct sk_err err = { 0 };
+	cleanup_close int dir = open_net_dir(false, &err);
+	char leases[IFNAMSIZ + 16];
+
+	network_leases_name(def, leases, sizeof(leases));
+	if (dir >= 0 && ipam_release(dir, leases, holder, &err) < 0)
+		log_debug("bridge: %s", err.msg);
+}
+
+/* holder's lease in every network's lease file: a container may have been
+ * on several, and a dead owner's record may not say which. */
+static void release_leases(int dir, const char *holder)
+{
+	struct sk_err err = { 0 };
+	cleanup_closedir DIR *d = fdopendir(dup(dir));
+	struct dirent *e;
+
+	while (d && (e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+
+		if (n <= 7 || strcmp(e->d_name + n - 7, ".leases") != 0)
+			continue;
+		if (ipam_release(dir, e->d_name, holder, &err) < 0)
+			log_debug("bridge: %s", err.msg);
+		err_clear(&err);
+	}
+}
+
 void bridge_release(const char *id, const char *holder, bool published)
 {
 	struct sk_err err = { 0 };
@@ -310,15 +426,14 @@ void bridge_release(const char *id, const char *holder, bool published)
 	struct nft *nft = NULL;
 
 	if (dir < 0)
-		return; /* the bridge was never used on this host since boot */
+		return; /* no network was used on this host since boot */
 	if (nft_open(&nft, &err) < 0 || nft_unpublish_at(nft, id, &err) < 0)
 		log_debug("bridge: %s", err.msg);
 	if (published)
 		nft_close_later(nft);
 	else
 		nft_close(nft); /* nothing changed: no wait */
-	if (ipam_release(dir, BRIDGE_LEASES, holder, &err) < 0)
-		log_debug("bridge: %s", err.msg);
+	release_leases(dir, holder);
 }
 
 struct gc_ctx {
@@ -347,4 +462,28 @@ void bridge_gc(bridge_alive_fn alive, void *ctx)
 		return;
 	if (nft_list_containers(unpublish_if_gone, &g, &err) < 0)
 		log_debug("bridge: %s", err.msg);
+}
+
+int bridge_default_net(struct ipam_net *out)
+{
+	struct sk_err err = { 0 };
+	cleanup_nl struct nl_sock *s = NULL;
+	struct routes *r = calloc(1, sizeof(*r));
+	struct nl_link br;
+	int ret = -1;
+
+	if (!r)
+		return -1;
+	r->bridge_index = -1;
+	if (nl_open(&s, &err) == 0 && nl_link_get(s, NETWORK_DEFAULT_BRIDGE, &br, &err) == 0) {
+		r->bridge_index = br.index;
+		if (nl_for_each_addr(s, AF_INET, find_bridge_addr, r, &err) == 0 && r->bridge_ip) {
+			out->subnet = r->bridge_ip & (0xffffffffu << (32 - r->bridge_prefix));
+			out->prefix = r->bridge_prefix;
+			out->gateway = r->bridge_ip;
+			ret = 0;
+		}
+	}
+	free(r);
+	return ret;
 }

@@ -58,16 +58,29 @@ struct chain_spec {
 	const char *type;
 	uint32_t hook;
 	int32_t prio;
+	uint8_t family; /* 0: NFPROTO_INET */
 };
 
 /* nft's priority names: dstnat -100, srcnat 100, filter 0, raw -300 */
 static const struct chain_spec chain_prerouting = { "prerouting", "nat", NF_INET_PRE_ROUTING,
-						    -100 };
-static const struct chain_spec chain_output = { "output", "nat", NF_INET_LOCAL_OUT, -100 };
+						    -100, 0 };
+static const struct chain_spec chain_output = { "output", "nat", NF_INET_LOCAL_OUT, -100, 0 };
 static const struct chain_spec chain_postrouting = { "postrouting", "nat", NF_INET_POST_ROUTING,
-						     100 };
-static const struct chain_spec chain_forward = { "forward", "filter", NF_INET_FORWARD, 0 };
-static const struct chain_spec chain_guard = { "guard", "filter", NF_INET_PRE_ROUTING, -300 };
+						     100, 0 };
+static const struct chain_spec chain_forward = { "forward", "filter", NF_INET_FORWARD, 0, 0 };
+static const struct chain_spec chain_guard = { "guard", "filter", NF_INET_PRE_ROUTING, -300, 0 };
+static const struct chain_spec chain_input = { "input", "filter", NF_INET_LOCAL_IN, 0, 0 };
+/* table bridge skiff: what each container's bridge port may send.
+ * NF_BR_PRE_ROUTING is 0 (linux/netfilter_bridge.h, which clashes with
+ * net/if.h). */
+#define SKIFF_NF_BR_PRE_ROUTING 0
+static const struct chain_spec chain_ports = { "ports", "filter", SKIFF_NF_BR_PRE_ROUTING, -300,
+					       NFPROTO_BRIDGE };
+
+static uint8_t family_of(const struct chain_spec *spec)
+{
+	return spec->family ? spec->family : NFPROTO_INET;
+}
 
 /* ------------------------------------------------------------------------
  * The socket, and requests that read
@@ -202,7 +215,7 @@ static int read_genid(struct nft *c, uint32_t *genid, struct sk_err *err)
 	return 0;
 }
 
-static int table_exists(struct nft *c, bool *exists, struct sk_err *err)
+static int table_exists(struct nft *c, uint8_t family, bool *exists, struct sk_err *err)
 {
 	char buf[NFT_REQ_BUF];
 	struct nftnl_table *t = nftnl_table_alloc();
@@ -210,7 +223,7 @@ static int table_exists(struct nft *c, bool *exists, struct sk_err *err)
 
 	if (!t)
 		return err_set(err, ENOMEM, "cannot read table 'inet " NFT_TABLE "'");
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, c->seq++);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, family, NLM_F_ACK, c->seq++);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
@@ -225,6 +238,7 @@ static int table_exists(struct nft *c, bool *exists, struct sk_err *err)
  */
 
 struct rule_ref {
+	uint8_t family; /* NFPROTO_INET or NFPROTO_BRIDGE */
 	char chain[NFT_CHAIN_NAME_MAX];
 	uint64_t handle;
 	char tag[NFT_TAG_MAX];
@@ -233,6 +247,7 @@ struct rule_ref {
 struct snap {
 	uint32_t genid;
 	bool table;
+	bool bridge_table; /* table bridge skiff */
 	bool interrupted; /* the ruleset changed during the dump */
 	struct rule_ref *rules;
 	size_t n, cap;
@@ -305,6 +320,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 		goto out;
 	}
 	snprintf(ref->chain, sizeof(ref->chain), "%s", chain);
+	ref->family = (uint8_t)nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY);
 	ref->handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
 	udata = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len);
 	if (udata)
@@ -314,7 +330,7 @@ out:
 	return ret;
 }
 
-static int read_rules(struct nft *c, struct snap *s, struct sk_err *err)
+static int read_rules(struct nft *c, struct snap *s, uint8_t family, struct sk_err *err)
 {
 	char buf[NFT_REQ_BUF];
 	struct nftnl_rule *r = nftnl_rule_alloc();
@@ -322,7 +338,7 @@ static int read_rules(struct nft *c, struct snap *s, struct sk_err *err)
 
 	if (!r)
 		return err_set(err, ENOMEM, "cannot list the rules of table 'inet " NFT_TABLE "'");
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, c->seq++);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, family, NLM_F_DUMP, c->seq++);
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
@@ -342,11 +358,16 @@ static int snap_read_once(struct nft *c, struct snap *s, struct sk_err *err)
 {
 	snap_release(s);
 	conn_drain(c);
-	if (read_genid(c, &s->genid, err) < 0 || table_exists(c, &s->table, err) < 0)
+	if (read_genid(c, &s->genid, err) < 0 || table_exists(c, NFPROTO_INET, &s->table, err) < 0)
 		return -1;
 	if (!s->table)
 		return 0;
-	return read_rules(c, s, err);
+	/* the bridge table exists only with the inet one (nft_attach_at) */
+	if (read_rules(c, s, NFPROTO_INET, err) < 0 || s->interrupted)
+		return s->interrupted ? 0 : -1;
+	if (table_exists(c, NFPROTO_BRIDGE, &s->bridge_table, err) < 0)
+		return -1;
+	return s->bridge_table ? read_rules(c, s, NFPROTO_BRIDGE, err) : 0;
 }
 
 /* A listing that no change cut through. */
@@ -406,12 +427,17 @@ static void format_ip(uint32_t ip, char out[16])
 	snprintf(out, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
 }
 
-static void tag_net(char tag[NFT_TAG_MAX], const char *bridge, uint32_t subnet, int prefix)
+/* "net=BRIDGE SUBNET/PREFIX", then " gw=GATEWAY" when the gateway is not the
+ * subnet's first host and " internal": a change of any makes new rules. */
+static void tag_net(char tag[NFT_TAG_MAX], const struct nft_net *n)
 {
-	char ip[16];
+	char ip[16], gw[16];
 
-	format_ip(subnet, ip);
-	snprintf(tag, NFT_TAG_MAX, TAG_NET_PREFIX "%s %s/%d", bridge, ip, prefix);
+	format_ip(n->subnet, ip);
+	format_ip(n->gateway, gw);
+	snprintf(tag, NFT_TAG_MAX, TAG_NET_PREFIX "%s %s/%d%s%s%s", n->bridge, ip, n->prefix,
+		 n->gateway != n->subnet + 1 ? " gw=" : "", n->gateway != n->subnet + 1 ? gw : "",
+		 n->internal ? " internal" : "");
 }
 
 static void tag_ctr(char tag[NFT_TAG_MAX], const char *id, const struct port_map *m)
@@ -533,6 +559,13 @@ static void match_l4proto(struct rb *b, enum port_proto p)
 	rb_cmp(b, NFT_CMP_EQ, &proto, sizeof(proto));
 }
 
+/* iifname/oifname "PREFIX*": the first bytes only, as nft's wildcard. */
+static void match_ifname_prefix(struct rb *b, uint32_t key, uint32_t op, const char *prefix)
+{
+	rb_meta(b, key);
+	rb_cmp(b, op, prefix, (uint32_t)strnlen(prefix, IFNAMSIZ - 1));
+}
+
 /* iifname/oifname: the whole IFNAMSIZ bytes, so "br0" is not "br01". */
 static void match_ifname(struct rb *b, uint32_t key, uint32_t op, const char *name)
 {
@@ -554,6 +587,14 @@ static void match_ip(struct rb *b, enum ip_field field, uint32_t op, uint32_t ad
 	if (prefix < 32)
 		rb_and(b, &nmask, 4);
 	rb_cmp(b, op, &net, 4);
+}
+
+static void match_dport(struct rb *b, uint16_t port);
+
+static void match_l4_dport(struct rb *b, enum port_proto p, uint16_t port)
+{
+	match_l4proto(b, p);
+	match_dport(b, port);
 }
 
 static void match_dport(struct rb *b, uint16_t port)
@@ -689,13 +730,14 @@ static int batch_init(struct batch *b, uint32_t seq, uint32_t genid)
 	return 0;
 }
 
-static struct nlmsghdr *batch_msg(struct batch *b, uint16_t type, uint16_t flags)
+static struct nlmsghdr *batch_msg_family(struct batch *b, uint16_t type, uint8_t family,
+					 uint16_t flags)
 {
 	b->msgs++;
-	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->b), type, NFPROTO_INET, flags, b->seq++);
+	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(b->b), type, family, flags, b->seq++);
 }
 
-static void batch_add_table(struct batch *b)
+static void batch_add_table_family(struct batch *b, uint8_t family)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 
@@ -704,12 +746,18 @@ static void batch_add_table(struct batch *b)
 		return;
 	}
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE);
-	nftnl_table_nlmsg_build_payload(batch_msg(b, NFT_MSG_NEWTABLE, NLM_F_CREATE), t);
+	nftnl_table_nlmsg_build_payload(batch_msg_family(b, NFT_MSG_NEWTABLE, family, NLM_F_CREATE),
+					t);
 	nftnl_table_free(t);
 	batch_next(b);
 }
 
-static void batch_del_table(struct batch *b)
+static void batch_add_table(struct batch *b)
+{
+	batch_add_table_family(b, NFPROTO_INET);
+}
+
+static void batch_del_table_family(struct batch *b, uint8_t family)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 
@@ -718,7 +766,7 @@ static void batch_del_table(struct batch *b)
 		return;
 	}
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NFT_TABLE);
-	nftnl_table_nlmsg_build_payload(batch_msg(b, NFT_MSG_DELTABLE, 0), t);
+	nftnl_table_nlmsg_build_payload(batch_msg_family(b, NFT_MSG_DELTABLE, family, 0), t);
 	nftnl_table_free(t);
 	batch_next(b);
 }
@@ -737,7 +785,8 @@ static void batch_add_chain(struct batch *b, const struct chain_spec *spec)
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, spec->type);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, spec->hook);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, spec->prio);
-	nftnl_chain_nlmsg_build_payload(batch_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE), c);
+	nftnl_chain_nlmsg_build_payload(
+	    batch_msg_family(b, NFT_MSG_NEWCHAIN, family_of(spec), NLM_F_CREATE), c);
 	nftnl_chain_free(c);
 	batch_next(b);
 }
@@ -750,6 +799,7 @@ static void batch_add_skeleton(struct batch *b)
 	batch_add_chain(b, &chain_output);
 	batch_add_chain(b, &chain_postrouting);
 	batch_add_chain(b, &chain_forward);
+	batch_add_chain(b, &chain_input);
 }
 
 static void batch_del_rule(struct batch *b, const struct rule_ref *ref)
@@ -763,7 +813,8 @@ static void batch_del_rule(struct batch *b, const struct rule_ref *ref)
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, ref->chain);
 	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, ref->handle);
-	nftnl_rule_nlmsg_build_payload(batch_msg(b, NFT_MSG_DELRULE, 0), r);
+	nftnl_rule_nlmsg_build_payload(
+	    batch_msg_family(b, NFT_MSG_DELRULE, ref->family ? ref->family : NFPROTO_INET, 0), r);
 	nftnl_rule_free(r);
 	batch_next(b);
 }
@@ -775,7 +826,7 @@ static int rule_start(struct rb *rb, const struct chain_spec *spec)
 	rb->r = nftnl_rule_alloc();
 	if (!rb->r)
 		return -1;
-	nftnl_rule_set_u32(rb->r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_u32(rb->r, NFTNL_RULE_FAMILY, family_of(spec));
 	nftnl_rule_set_str(rb->r, NFTNL_RULE_TABLE, NFT_TABLE);
 	nftnl_rule_set_str(rb->r, NFTNL_RULE_CHAIN, spec->name);
 	return 0;
@@ -794,7 +845,10 @@ static void batch_add_rule(struct batch *b, struct rb *rb, const char *tag)
 	if (nftnl_rule_set_data(rb->r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
 				nftnl_udata_buf_len(ud)) < 0)
 		goto fail;
-	nftnl_rule_nlmsg_build_payload(batch_msg(b, NFT_MSG_NEWRULE, NLM_F_APPEND | NLM_F_CREATE),
+	nftnl_rule_nlmsg_build_payload(batch_msg_family(b, NFT_MSG_NEWRULE,
+							(uint8_t)nftnl_rule_get_u32(rb->r,
+										    NFTNL_RULE_FAMILY),
+							NLM_F_APPEND | NLM_F_CREATE),
 				       rb->r);
 	batch_next(b);
 	goto out;
@@ -945,32 +999,36 @@ static int check_container(const char *id, struct sk_err *err)
  * Networks
  */
 
-#define NET_RULES 7 /* what add_net_rules adds */
-
 struct net_plan {
-	const char *bridge;
-	uint32_t subnet;
-	int prefix;
+	struct nft_net n;
 	char tag[NFT_TAG_MAX];
 };
+
+/* How many rules add_net_rules adds (see nft.h for the list). */
+static size_t net_rules(const struct net_plan *p)
+{
+	return p->n.internal ? 10 : 8;
+}
 
 static void add_net_postrouting(struct batch *b, const struct net_plan *p)
 {
 	struct rb rb;
 
+	if (p->n.internal)
+		return; /* no way out, no published ports, no 127.0.0.1 */
 	/* outbound NAT */
 	if (rule_start(&rb, &chain_postrouting) == 0) {
 		match_ipv4(&rb);
-		match_ip(&rb, IP_SADDR, NFT_CMP_EQ, p->subnet, p->prefix);
-		match_ifname(&rb, NFT_META_OIFNAME, NFT_CMP_NEQ, p->bridge);
+		match_ip(&rb, IP_SADDR, NFT_CMP_EQ, p->n.subnet, p->n.prefix);
+		match_ifname(&rb, NFT_META_OIFNAME, NFT_CMP_NEQ, p->n.bridge);
 		rb_masquerade(&rb);
 	}
 	batch_add_rule(b, &rb, p->tag);
 	/* a container reaching a published port of its own network */
 	if (rule_start(&rb, &chain_postrouting) == 0) {
 		match_ipv4(&rb);
-		match_ifname(&rb, NFT_META_OIFNAME, NFT_CMP_EQ, p->bridge);
-		match_ip(&rb, IP_SADDR, NFT_CMP_EQ, p->subnet, p->prefix);
+		match_ifname(&rb, NFT_META_OIFNAME, NFT_CMP_EQ, p->n.bridge);
+		match_ip(&rb, IP_SADDR, NFT_CMP_EQ, p->n.subnet, p->n.prefix);
 		match_ct(&rb, NFT_CT_STATUS, IPS_DST_NAT);
 		rb_masquerade(&rb);
 	}
@@ -978,7 +1036,7 @@ static void add_net_postrouting(struct batch *b, const struct net_plan *p)
 	/* the host's connections to 127.0.0.1:PORT (with route_localnet) */
 	if (rule_start(&rb, &chain_postrouting) == 0) {
 		match_ipv4(&rb);
-		match_ifname(&rb, NFT_META_OIFNAME, NFT_CMP_EQ, p->bridge);
+		match_ifname(&rb, NFT_META_OIFNAME, NFT_CMP_EQ, p->n.bridge);
 		match_ip(&rb, IP_SADDR, NFT_CMP_EQ, LOOPBACK_NET, 8);
 		rb_masquerade(&rb);
 	}
@@ -989,27 +1047,79 @@ static void add_net_forward(struct batch *b, const struct net_plan *p)
 {
 	struct rb rb;
 
+	/* internal: nothing leaves the bridge but for its own ports */
+	if (p->n.internal && rule_start(&rb, &chain_forward) == 0) {
+		match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, p->n.bridge);
+		match_ifname(&rb, NFT_META_OIFNAME, NFT_CMP_NEQ, p->n.bridge);
+		rb_verdict(&rb, NF_DROP);
+	}
+	if (p->n.internal)
+		batch_add_rule(b, &rb, p->tag);
+
 	if (rule_start(&rb, &chain_forward) == 0) {
-		match_ifname(&rb, NFT_META_OIFNAME, NFT_CMP_EQ, p->bridge);
+		match_ifname(&rb, NFT_META_OIFNAME, NFT_CMP_EQ, p->n.bridge);
 		match_ct(&rb, NFT_CT_STATE,
 			 NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
 		rb_verdict(&rb, NF_ACCEPT);
 	}
 	batch_add_rule(b, &rb, p->tag);
 	if (rule_start(&rb, &chain_forward) == 0) {
-		match_ifname(&rb, NFT_META_OIFNAME, NFT_CMP_EQ, p->bridge);
+		match_ifname(&rb, NFT_META_OIFNAME, NFT_CMP_EQ, p->n.bridge);
 		match_ct(&rb, NFT_CT_STATUS, IPS_DST_NAT);
 		rb_verdict(&rb, NF_ACCEPT);
 	}
 	batch_add_rule(b, &rb, p->tag);
 	if (rule_start(&rb, &chain_forward) == 0) {
-		match_ifname(&rb, NFT_META_OIFNAME, NFT_CMP_EQ, p->bridge);
-		match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, p->bridge);
+		match_ifname(&rb, NFT_META_OIFNAME, NFT_CMP_EQ, p->n.bridge);
+		match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, p->n.bridge);
 		rb_verdict(&rb, NF_ACCEPT);
 	}
 	batch_add_rule(b, &rb, p->tag);
 	if (rule_start(&rb, &chain_forward) == 0) {
-		match_ifname(&rb, NFT_META_OIFNAME, NFT_CMP_EQ, p->bridge);
+		match_ifname(&rb, NFT_META_OIFNAME, NFT_CMP_EQ, p->n.bridge);
+		rb_verdict(&rb, NF_DROP);
+	}
+	batch_add_rule(b, &rb, p->tag);
+}
+
+/* What containers may send to the host itself. Every network: its gateway
+ * address answers only its own bridge (another network's containers would
+ * otherwise reach its resolver, or a host service bound to that address).
+ * Internal: the resolver on the gateway, answers to the host's connections,
+ * nothing else. */
+static void add_net_input(struct batch *b, const struct net_plan *p)
+{
+	struct rb rb;
+
+	if (rule_start(&rb, &chain_input) == 0) {
+		match_ipv4(&rb);
+		match_ip(&rb, IP_DADDR, NFT_CMP_EQ, p->n.gateway, 32);
+		match_ifname_prefix(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, NFT_BRIDGE_PREFIX);
+		match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_NEQ, p->n.bridge);
+		rb_verdict(&rb, NF_DROP);
+	}
+	batch_add_rule(b, &rb, p->tag);
+	if (!p->n.internal)
+		return;
+	for (int proto = PORT_TCP; proto <= PORT_UDP; proto++) {
+		if (rule_start(&rb, &chain_input) == 0) {
+			match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, p->n.bridge);
+			match_ipv4(&rb);
+			match_ip(&rb, IP_DADDR, NFT_CMP_EQ, p->n.gateway, 32);
+			match_l4_dport(&rb, (enum port_proto)proto, 53);
+			rb_verdict(&rb, NF_ACCEPT);
+		}
+		batch_add_rule(b, &rb, p->tag);
+	}
+	if (rule_start(&rb, &chain_input) == 0) {
+		match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, p->n.bridge);
+		match_ct(&rb, NFT_CT_STATE,
+			 NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED));
+		rb_verdict(&rb, NF_ACCEPT);
+	}
+	batch_add_rule(b, &rb, p->tag);
+	if (rule_start(&rb, &chain_input) == 0) {
+		match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, p->n.bridge);
 		rb_verdict(&rb, NF_DROP);
 	}
 	batch_add_rule(b, &rb, p->tag);
@@ -1023,36 +1133,48 @@ static int plan_setup(const struct snap *s, struct batch *b, void *ctx, struct s
 	for (size_t i = 0; i < s->n; i++) {
 		if (strcmp(s->rules[i].tag, p->tag) == 0)
 			same++;
-		else if (tag_owned_by(s->rules[i].tag, TAG_NET, p->bridge))
+		else if (tag_owned_by(s->rules[i].tag, TAG_NET, p->n.bridge))
 			stale++;
 	}
-	if (same == NET_RULES && stale == 0)
+	if (same == net_rules(p) && stale == 0)
 		return 0;
 	batch_add_skeleton(b);
 	for (size_t i = 0; i < s->n; i++)
-		if (tag_owned_by(s->rules[i].tag, TAG_NET, p->bridge))
+		if (tag_owned_by(s->rules[i].tag, TAG_NET, p->n.bridge))
 			batch_del_rule(b, &s->rules[i]);
 	add_net_postrouting(b, p);
 	add_net_forward(b, p);
+	add_net_input(b, p);
+	return 0;
+}
+
+int nft_setup_net_at(struct nft *nft, const struct nft_net *n, struct sk_err *err)
+{
+	struct net_plan p = { .n = *n };
+	uint32_t host_mask = n->prefix >= 32 ? 0 : 0xffffffffu >> n->prefix;
+	char ip[16];
+
+	if (check_bridge(n->bridge, err) < 0)
+		return -1;
+	format_ip(n->subnet, ip);
+	if (n->prefix < 1 || n->prefix > 32 || (n->subnet & host_mask))
+		return err_set(err, 0, "invalid subnet '%s/%d' for bridge '%s'", ip, n->prefix,
+			       n->bridge);
+	if ((n->gateway & ~host_mask) != n->subnet)
+		return err_set(err, 0, "invalid gateway for subnet '%s/%d' of bridge '%s'", ip,
+			       n->prefix, n->bridge);
+	tag_net(p.tag, n);
+	if (nft_transact(nft, plan_setup, &p, err) < 0)
+		return err_wrap(err, "cannot set up the nftables rules of bridge '%s'", n->bridge);
 	return 0;
 }
 
 int nft_setup_at(struct nft *nft, const char *bridge, uint32_t subnet, int prefix,
 		 struct sk_err *err)
 {
-	struct net_plan p = { .bridge = bridge, .subnet = subnet, .prefix = prefix };
-	char ip[16];
+	struct nft_net n = { bridge, subnet, prefix, subnet + 1, false };
 
-	if (check_bridge(bridge, err) < 0)
-		return -1;
-	format_ip(subnet, ip);
-	if (prefix < 1 || prefix > 32 || (prefix < 32 && (subnet & (0xffffffffu >> prefix))))
-		return err_set(err, 0, "invalid subnet '%s/%d' for bridge '%s'", ip, prefix,
-			       bridge);
-	tag_net(p.tag, bridge, subnet, prefix);
-	if (nft_transact(nft, plan_setup, &p, err) < 0)
-		return err_wrap(err, "cannot set up the nftables rules of bridge '%s'", bridge);
-	return 0;
+	return nft_setup_net_at(nft, &n, err);
 }
 
 static int plan_teardown(const struct snap *s, struct batch *b, void *ctx, struct sk_err *err)
@@ -1069,7 +1191,9 @@ static int plan_teardown(const struct snap *s, struct batch *b, void *ctx, struc
 	}
 	/* deleting the table deletes its chains and rules with it */
 	if (s->table && kept == 0) {
-		batch_del_table(b);
+		batch_del_table_family(b, NFPROTO_INET);
+		if (s->bridge_table)
+			batch_del_table_family(b, NFPROTO_BRIDGE);
 		return 0;
 	}
 	for (size_t i = 0; i < s->n; i++)
@@ -1096,6 +1220,7 @@ struct publish_plan {
 	uint32_t ip;
 	const struct port_map *maps;
 	size_t n;
+	const struct nft_port *port; /* or NULL */
 };
 
 static bool ports_clash(const struct port_map *a, const struct port_map *b)
@@ -1163,6 +1288,67 @@ static int port_taken(const struct port_map *m, const char *holder, struct sk_er
 	return -1;
 }
 
+/* The rules of a container's bridge port: frames and packets only from its
+ * own MAC and address, ARP that tells only the truth about them, and
+ * nothing but IPv4 and ARP. Before the bridge learns or forwards anything
+ * (bridge prerouting), so it holds whatever capabilities the container
+ * has: no forged source, no ARP poisoning of the host or of a neighbour, no
+ * flooding of the bridge's MAC table, no stolen MAC. */
+static void add_port_guard(struct batch *b, const struct nft_port *port, const char *tag)
+{
+	static const uint16_t type_ip = 0x0008, type_arp = 0x0608; /* htons 0x0800, 0x0806 */
+	uint32_t ip = htonl(port->ip);
+	struct rb rb;
+
+	/* ether saddr != MAC drop */
+	if (rule_start(&rb, &chain_ports) == 0) {
+		match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, port->veth);
+		rb_payload(&rb, NFT_PAYLOAD_LL_HEADER, 6, 6);
+		rb_cmp(&rb, NFT_CMP_NEQ, port->mac, 6);
+		rb_verdict(&rb, NF_DROP);
+	}
+	batch_add_rule(b, &rb, tag);
+	/* ARP: sender hardware and protocol addresses are its own */
+	for (int field = 0; field < 2; field++) {
+		if (rule_start(&rb, &chain_ports) == 0) {
+			match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, port->veth);
+			rb_payload(&rb, NFT_PAYLOAD_LL_HEADER, 12, 2);
+			rb_cmp(&rb, NFT_CMP_EQ, &type_arp, 2);
+			if (field == 0) {
+				rb_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, 8, 6);
+				rb_cmp(&rb, NFT_CMP_NEQ, port->mac, 6);
+			} else {
+				rb_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, 14, 4);
+				rb_cmp(&rb, NFT_CMP_NEQ, &ip, 4);
+			}
+			rb_verdict(&rb, NF_DROP);
+		}
+		batch_add_rule(b, &rb, tag);
+	}
+	/* IPv4: the source is its own */
+	if (rule_start(&rb, &chain_ports) == 0) {
+		match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, port->veth);
+		rb_payload(&rb, NFT_PAYLOAD_LL_HEADER, 12, 2);
+		rb_cmp(&rb, NFT_CMP_EQ, &type_ip, 2);
+		rb_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
+		rb_cmp(&rb, NFT_CMP_NEQ, &ip, 4);
+		rb_verdict(&rb, NF_DROP);
+	}
+	batch_add_rule(b, &rb, tag);
+	/* then IPv4 and ARP pass, and nothing else (IPv6, VLAN tags, ...) */
+	for (int i = 0; i < 3; i++) {
+		if (rule_start(&rb, &chain_ports) == 0) {
+			match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, port->veth);
+			if (i < 2) {
+				rb_payload(&rb, NFT_PAYLOAD_LL_HEADER, 12, 2);
+				rb_cmp(&rb, NFT_CMP_EQ, i == 0 ? &type_ip : &type_arp, 2);
+			}
+			rb_verdict(&rb, i < 2 ? NF_ACCEPT : NF_DROP);
+		}
+		batch_add_rule(b, &rb, tag);
+	}
+}
+
 static int plan_publish(const struct snap *s, struct batch *b, void *ctx, struct sk_err *err)
 {
 	const struct publish_plan *p = ctx;
@@ -1179,15 +1365,44 @@ static int plan_publish(const struct snap *s, struct batch *b, void *ctx, struct
 				return port_taken(&p->maps[i], owner, err);
 	}
 	batch_add_skeleton(b);
+	if (p->port) {
+		char tag[NFT_TAG_MAX];
+
+		snprintf(tag, sizeof(tag), TAG_CTR_PREFIX "%s port %s", p->id, p->port->veth);
+		batch_add_table_family(b, NFPROTO_BRIDGE);
+		batch_add_chain(b, &chain_ports);
+		add_port_guard(b, p->port, tag);
+	}
 	for (size_t i = 0; i < p->n; i++)
 		add_port(b, p, &p->maps[i]);
 	return 0;
 }
 
+static int nft_publish_plan(struct nft *nft, const struct publish_plan *pp, struct sk_err *err);
+
+int nft_attach_at(struct nft *nft, const char *container_id, const struct nft_port *port,
+		  const struct port_map *maps, size_t n, struct sk_err *err)
+{
+	struct publish_plan p = { container_id, port->ip, maps, n, port };
+
+	if (check_bridge(port->veth, err) < 0)
+		return -1;
+	return nft_publish_plan(nft, &p, err);
+}
+
 int nft_publish_at(struct nft *nft, const char *container_id, uint32_t container_ip,
 		   const struct port_map *maps, size_t n, struct sk_err *err)
 {
-	struct publish_plan p = { container_id, container_ip, maps, n };
+	struct publish_plan p = { container_id, container_ip, maps, n, NULL };
+
+	return nft_publish_plan(nft, &p, err);
+}
+
+static int nft_publish_plan(struct nft *nft, const struct publish_plan *pp, struct sk_err *err)
+{
+	const char *container_id = pp->id;
+	const struct port_map *maps = pp->maps;
+	size_t n = pp->n;
 
 	if (check_container(container_id, err) < 0)
 		return -1;
@@ -1199,9 +1414,9 @@ int nft_publish_at(struct nft *nft, const char *container_id, uint32_t container
 			return err_set(err, 0, "no host port chosen for container port %u",
 				       maps[i].container_port);
 	}
-	if (n == 0)
+	if (n == 0 && !pp->port)
 		return 0;
-	if (nft_transact(nft, plan_publish, &p, err) < 0)
+	if (nft_transact(nft, plan_publish, (void *)pp, err) < 0)
 		return err_wrap(err, "cannot publish the ports of container '%s'", container_id);
 	return 0;
 }

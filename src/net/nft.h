@@ -15,6 +15,7 @@
  *   output       nat    output      dstnat   published ports, the host's own connections
  *   postrouting  nat    postrouting srcnat   per network: masquerade
  *   forward      filter forward     filter   per network: what may enter its bridge
+ *   input        filter input       filter   per network: what may reach the host
  *   guard        filter prerouting  raw      nft_guard_localnet() only
  *
  * Every rule carries a comment that says whose it is, so that any later skiff
@@ -37,6 +38,19 @@
  *                oifname BRIDGE ct status dnat accept     published ports
  *                oifname BRIDGE iifname BRIDGE accept      within the network
  *                oifname BRIDGE drop                       nothing else enters
+ *
+ *   input:       ip daddr GATEWAY iifname "sk*" iifname != BRIDGE drop
+ *                    (a network's gateway address answers its own bridge
+ *                    only: its resolver, and host services bound to it, are
+ *                    out of other networks' reach)
+ *
+ * An --internal network has no postrouting rules, and instead:
+ *
+ *   forward:     iifname BRIDGE oifname != BRIDGE drop          (first)
+ *   input:       iifname BRIDGE ip daddr GATEWAY tcp dport 53 accept
+ *                iifname BRIDGE ip daddr GATEWAY udp dport 53 accept
+ *                iifname BRIDGE ct state established,related accept
+ *                iifname BRIDGE drop
  *
  * (With br_netfilter, traffic between two ports of a bridge passes this chain
  * too, as iifname and oifname BRIDGE: hence the third rule.)
@@ -114,6 +128,7 @@
 #ifndef SKIFF_NET_NFT_H
 #define SKIFF_NET_NFT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -121,6 +136,17 @@
 #include "util/err.h"
 
 #define NFT_TABLE "skiff"
+/* Every skiff bridge's name starts with it (network.h), no veth's does. */
+#define NFT_BRIDGE_PREFIX "sk"
+
+/* A network for nft_setup_net_at. */
+struct nft_net {
+	const char *bridge;
+	uint32_t subnet;
+	int prefix;
+	uint32_t gateway; /* the bridge's address */
+	bool internal;	  /* --internal: no NAT out, no way to the host but DNS */
+};
 
 /* Create the table and chains when missing, and the network's rules for
  * bridge (subnet/prefix, prefix 1..32, no host bits). Idempotent: when the
@@ -180,9 +206,32 @@ static inline void nft_closep(struct nft **nft)
 
 int nft_setup_at(struct nft *nft, const char *bridge, uint32_t subnet, int prefix,
 		 struct sk_err *err);
+/* The same for any network (nft_setup_at: gateway the first host, not
+ * internal). */
+int nft_setup_net_at(struct nft *nft, const struct nft_net *n, struct sk_err *err);
 int nft_teardown_at(struct nft *nft, const char *bridge, struct sk_err *err);
 int nft_publish_at(struct nft *nft, const char *container_id, uint32_t container_ip,
 		   const struct port_map *maps, size_t n, struct sk_err *err);
+/* A container's bridge port (veth, the host's end) with its MAC and address. */
+struct nft_port {
+	const char *veth;
+	unsigned char mac[6];
+	uint32_t ip;
+};
+/* nft_publish_at at port->ip, and in the same batch the port's guard in
+ * table `bridge skiff` (chain ports, bridge prerouting, priority -300):
+ *
+ *   iifname VETH ether saddr != MAC drop
+ *   iifname VETH ether type arp arp saddr ether != MAC drop
+ *   iifname VETH ether type arp arp saddr ip != IP drop
+ *   iifname VETH ether type ip ip saddr != IP drop
+ *   iifname VETH ether type ip accept
+ *   iifname VETH ether type arp accept
+ *   iifname VETH drop
+ *
+ * tagged "ctr=ID port VETH": nft_unpublish_at removes them with the ports. */
+int nft_attach_at(struct nft *nft, const char *container_id, const struct nft_port *port,
+		  const struct port_map *maps, size_t n, struct sk_err *err);
 int nft_unpublish_at(struct nft *nft, const char *container_id, struct sk_err *err);
 /* fn may use nft too. */
 int nft_list_containers_at(struct nft *nft, nft_container_fn fn, void *ctx, struct sk_err *err);

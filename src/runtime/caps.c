@@ -69,6 +69,11 @@ static const char *const cap_names[] = {
 
 #define CAPS_KNOWN ((int)ARRAY_SIZE(cap_names))
 
+/* docker's default set. CAP_NET_RAW stays (podman drops it): busybox's
+ * ping, alpine's, opens a raw socket and has no fallback, and what raw
+ * sockets could forge the bridge port's guard drops (nft.h). ping without
+ * it works too where the ping uses ICMP echo sockets (iputils): the
+ * container's net.ipv4.ping_group_range allows every group (ns.c). */
 uint64_t caps_docker_default(void)
 {
 	return CAPS_BIT(CAP_CHOWN) | CAPS_BIT(CAP_DAC_OVERRIDE) | CAPS_BIT(CAP_FSETID) |

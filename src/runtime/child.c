@@ -269,6 +269,11 @@ void child_main(struct child_ctx *c)
 	struct user_resolved user;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* --network container:NAME: its namespace, before its fd is closed */
+	if (c->spec->net.join_netns && setns(c->spec->net.netns_fd, CLONE_NEWNET) < 0) {
+		err_set(&err, errno, "cannot join the network namespace of the container");
+		child_fail(c->sync_fd, &err);
+	}
 	/* Nothing of skiff's may be open once the container's code runs. */
 	if (child_isolate(c->stdio, c->sync_fd, &c->stub_fd, 1, &err) < 0)
 		child_fail(c->sync_fd, &err);

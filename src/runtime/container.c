@@ -492,16 +492,17 @@ bool container_bridge_by_default(void)
 	return geteuid() == 0 && !userns_is_rootless();
 }
 
-int container_net_prepare(const struct container *c, struct rt_spec *spec, const char *bip,
-			  unsigned mtu, struct sk_err *err)
+int container_net_prepare(const struct container *c, struct rt_spec *spec,
+			  const struct bridge_opts *o, struct sk_err *err)
 {
 	char root[sizeof(c->dir)], tag[NET_TAG_MAX], holder[sizeof(c->dir) + CONTAINER_ID_LEN + 2];
 
 	store_root_of(c, root, sizeof(root));
 	net_names(root, c->id, tag, holder, sizeof(holder));
-	return bridge_prepare(holder, bip, mtu, holds_lease, NULL, &spec->net.lease, err);
+	spec->net.req.names = spec->net.names;
+	return bridge_prepare(&spec->net.def, holder, &spec->net.req, o, holds_lease, NULL,
+			      &spec->net.lease, err);
 }
-
 
 /* The host's copy of an /etc file, NUL-terminated; "" when it has none. */
 static int read_host_file(const char *path, struct buf *b, struct sk_err *err)
@@ -543,7 +544,8 @@ int container_add_etc_files(const struct container *c, struct rt_spec *spec,
 	o.hostname = spec->hostname;
 	o.bridge = spec->net.bridge;
 	o.ip = spec->net.lease.ip;
-	o.gateway = spec->net.bridge ? spec->net.lease.net.gateway : 0;
+	o.gateway = spec->net.bridge ? spec->net.lease.def.net.gateway : 0;
+	o.resolver = spec->net.bridge && !spec->net.def.is_default ? o.gateway : 0;
 	/* docker: --read-only makes them read-only too */
 	const char *ro = spec->root.readonly ? "ro" : NULL;
 
@@ -693,8 +695,10 @@ static int record_network(const struct container *c, const struct rt_spec *spec,
 	if (!n)
 		return err_set(err, ENOMEM, "cannot record the container's network");
 	n->ip = spec->net.lease.ip;
-	n->gateway = spec->net.lease.net.gateway;
-	n->prefix = spec->net.lease.net.prefix;
+	n->gateway = spec->net.lease.def.net.gateway;
+	n->prefix = spec->net.lease.def.net.prefix;
+	snprintf(n->network, sizeof(n->network), "%s", spec->net.def.name);
+	snprintf(n->network_id, sizeof(n->network_id), "%s", spec->net.def.id);
 	n->n_ports = spec->net.n_ports < CTR_NET_MAX_PORTS ? spec->net.n_ports : CTR_NET_MAX_PORTS;
 	if (n->n_ports)
 		memcpy(n->ports, spec->net.ports, n->n_ports * sizeof(*n->ports));
@@ -713,7 +717,7 @@ static int attach_network(const struct container *c, const struct rt_spec *spec,
 
 	store_root_of(c, root, sizeof(root));
 	net_names(root, c->id, tag, NULL, 0);
-	if (bridge_attach(lease, tag, pid, spec->net.ports, spec->net.n_ports, err) < 0)
+	if (bridge_attach(lease, tag, pid, "eth0", spec->net.ports, spec->net.n_ports, err) < 0)
 		return -1;
 	return record_network(c, spec, err);
 }
@@ -912,4 +916,26 @@ void container_finish(struct store *s, struct container *c, bool remove, int sta
 	if (remove && remove_in_background(s, c) < 0 && ctr_remove_files(s, c->id, &err) < 0)
 		log_warn("cannot remove container %s: %s", c->id, err.msg);
 	log_debug("run: container %s", remove ? "removed" : "recorded as exited");
+}
+
+int container_running_pid(struct store *s, const char *ref, pid_t *pid, struct sk_err *err)
+{
+	char id[CTR_ID_LEN + 1];
+	cleanup_close int dirfd = -1;
+	struct ctr_state st;
+
+	if (ctr_resolve(s, ref, id, err) < 0)
+		return -1;
+	dirfd = ctr_open_dir(s, id, err);
+	if (dirfd < 0 || ctr_state_load(dirfd, &st, err) < 0)
+		return -1;
+	if (st.status != CTR_RUNNING || !ctr_process_alive(st.pid, st.pid_start))
+		return err_set(err, 0, "cannot join network of a non running container: %s", ref);
+	*pid = st.pid;
+	return 0;
+}
+
+bool container_lease_alive(const char *holder, void *ctx)
+{
+	return holds_lease(holder, ctx);
 }

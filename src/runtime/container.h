@@ -83,11 +83,18 @@ int container_set_root(const struct container *c, struct rt_spec *spec, struct s
  * bridge needs root; rootless networking is open, docs/NETWORK.md). */
 bool container_bridge_by_default(void);
 
-/* The bridge network for spec (spec->net.bridge): the bridge, its rules and
- * the container's address (net/bridge.h). bip, mtu: daemon.json's (NULL, 0:
- * none). */
-int container_net_prepare(const struct container *c, struct rt_spec *spec, const char *bip,
-			  unsigned mtu, struct sk_err *err);
+/* The first process of running container ref (name, id or prefix). */
+int container_running_pid(struct store *s, const char *ref, pid_t *pid, struct sk_err *err);
+
+/* Is the holder of a network lease ("ID@STORE") a container that may run? */
+bool container_lease_alive(const char *holder, void *ctx);
+
+struct bridge_opts;
+/* The bridge network spec->net.def for spec (spec->net.bridge): the bridge,
+ * its rules and the container's address as spec->net.req asks (net/bridge.h).
+ * o: daemon.json's keys. */
+int container_net_prepare(const struct container *c, struct rt_spec *spec,
+			  const struct bridge_opts *o, struct sk_err *err);
 
 /* Give back what a container held of the bridge network (its published
  * ports, its address); nothing to do when it had none. */

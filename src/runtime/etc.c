@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "net/ipam.h"
@@ -138,7 +139,8 @@ int etc_build_resolv_conf(const struct etc_opts *o, const char *host_resolv, str
 		bool drop = false;
 
 		if (keyword(line, len, "nameserver", &rest))
-			drop = has(o->dns) || (!o->host_network && is_loopback_server(rest));
+			drop = has(o->dns) || o->resolver ||
+			       (!o->host_network && is_loopback_server(rest));
 		else if (keyword(line, len, "search", &rest) || keyword(line, len, "domain", &rest))
 			drop = has(o->dns_search);
 		else if (keyword(line, len, "options", &rest))
@@ -150,9 +152,20 @@ int etc_build_resolv_conf(const struct etc_opts *o, const char *host_resolv, str
 		}
 		line = *eol ? eol + 1 : eol;
 	}
+	if (o->resolver) {
+		char ip[16];
+
+		snprintf(ip, sizeof(ip), "%u.%u.%u.%u", o->resolver >> 24, (o->resolver >> 16) & 255,
+			 (o->resolver >> 8) & 255, o->resolver & 255);
+		if (buf_appendf(out, "nameserver %s\n", ip) < 0)
+			return err_set(err, ENOMEM, "cannot build /etc/resolv.conf");
+		servers = true;
+	}
 	for (size_t i = 0; has(o->dns) && i < o->dns->n; i++) {
 		if (!is_ip(o->dns->v[i]))
 			return err_set(err, 0, "%s is not an ip address", o->dns->v[i]);
+		if (o->resolver)
+			continue; /* the resolver's upstreams */
 		if (buf_appendf(out, "nameserver %s\n", o->dns->v[i]) < 0)
 			return err_set(err, ENOMEM, "cannot build /etc/resolv.conf");
 		servers = true;

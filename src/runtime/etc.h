@@ -19,6 +19,9 @@ struct etc_opts {
 	bool bridge;           /* ip is the container's address */
 	uint32_t ip;           /* host order */
 	uint32_t gateway;      /* the bridge's address: "host-gateway" */
+	/* A user network's resolver (its gateway; 0: none): the only name
+	 * server, as docker's 127.0.0.11; --dns servers are its upstreams. */
+	uint32_t resolver;
 	const struct strv *dns;         /* --dns: replace the name servers */
 	const struct strv *dns_search;  /* --dns-search ("." : none) */
 	const struct strv *dns_options; /* --dns-option */

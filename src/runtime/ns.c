@@ -5,6 +5,7 @@
  * namespace, which docker brings up even with --network none.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <net/if.h>
 #include <signal.h>
@@ -54,5 +55,14 @@ int ns_loopback_up(struct sk_err *err)
 	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(sock, SIOCSIFFLAGS, &ifr) < 0)
 		return err_set(err, errno, "cannot bring 'lo' up");
+	/* ping without CAP_NET_RAW (which skiff does not grant by default):
+	 * ICMP echo sockets for every group of the namespace, as docker sets
+	 * it. Best effort: a kernel without the sysctl keeps ping root-only. */
+	int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)!write(fd, "0 2147483647\n", 13);
+		close(fd);
+	}
 	return 0;
 }

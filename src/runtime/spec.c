@@ -79,6 +79,9 @@ void spec_release(struct rt_spec *spec)
 	}
 	free(spec->mounts);
 	free(spec->net.ports);
+	free(spec->net.names);
+	if (spec->net.join_netns && spec->net.netns_fd >= 0)
+		close(spec->net.netns_fd);
 	bridge_lease_release(&spec->net.lease);
 	strv_release(&spec->masked_paths);
 	strv_release(&spec->readonly_paths);

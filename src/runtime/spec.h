@@ -90,8 +90,15 @@ struct rt_root {
 
 /* skiff's: the container's network beyond its namespace. */
 struct rt_network {
-	bool bridge;               /* a veth on skiff0 (net/bridge.h) */
+	bool bridge;		   /* a veth on a bridge network (net/bridge.h) */
+	struct net_def def;	   /* which one (network_find / network_default) */
+	struct ipam_request req;   /* --ip; names for the network's resolver */
+	char *names;		   /* req.names' storage. Owned. */
 	struct bridge_lease lease; /* from bridge_prepare, when bridge */
+	/* --network container:NAME: the other container's namespace (an fd
+	 * of /proc/PID/ns/net; joined by the child). Owned. */
+	bool join_netns;
+	int netns_fd;
 	struct port_map *ports;    /* -p; host port 0 is chosen at start. Owned. */
 	size_t n_ports;
 };

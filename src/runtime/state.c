@@ -687,8 +687,9 @@ int ctr_net_write(int dirfd, const struct ctr_net *n, struct sk_err *err)
 	}
 	ipam_format_ip(n->ip, ip);
 	ipam_format_ip(n->gateway, gw);
-	doc = json_pack("{s:s, s:s, s:i, s:o}", "ip", ip, "gateway", gw, "prefix", n->prefix,
-			"ports", ports ? ports : json_array());
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o}", "network", n->network, "network_id",
+			n->network_id, "ip", ip, "gateway", gw, "prefix", n->prefix, "ports",
+			ports ? ports : json_array());
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
 	if (!text)
@@ -735,6 +736,10 @@ int ctr_net_read(int dirfd, struct ctr_net *n, struct sk_err *err)
 		return err_set(err, 0, "invalid '%s'", NET_FILE);
 	}
 	n->prefix = (int)json_integer_value(json_object_get(doc, "prefix"));
+	snprintf(n->network, sizeof(n->network), "%s",
+		 json_string_value(json_object_get(doc, "network")) ?: "bridge");
+	snprintf(n->network_id, sizeof(n->network_id), "%s",
+		 json_string_value(json_object_get(doc, "network_id")) ?: "");
 	ports = json_object_get(doc, "ports");
 	json_array_foreach(ports, i, p)
 		if (n->n_ports < CTR_NET_MAX_PORTS && net_port_from_json(p, &n->ports[n->n_ports]) == 0)

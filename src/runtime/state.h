@@ -108,6 +108,8 @@ int ctr_config_read(int dirfd, struct ctr_config *c, struct sk_err *err);
  * once its veth and ports are up, removed at exit): for port, ps, inspect. */
 #define CTR_NET_MAX_PORTS 256
 struct ctr_net {
+	char network[129];   /* its name ("bridge" for the default) */
+	char network_id[65];
 	uint32_t ip, gateway; /* host order */
 	int prefix;
 	size_t n_ports;

@@ -5,6 +5,7 @@
 #ifndef SKIFF_CLEANUP_H
 #define SKIFF_CLEANUP_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -28,7 +29,14 @@ static inline void cleanup_fclosep(FILE **f)
 		fclose(*f);
 }
 
+static inline void cleanup_closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
 #define cleanup_free __attribute__((cleanup(cleanup_freep)))
+#define cleanup_closedir __attribute__((cleanup(cleanup_closedirp)))
 #define cleanup_close __attribute__((cleanup(cleanup_closep)))
 #define cleanup_fclose __attribute__((cleanup(cleanup_fclosep)))
 

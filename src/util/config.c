@@ -248,6 +248,37 @@ static int load_mtu(struct sk_config *cfg, json_t *root, const char *path, struc
 	return 0;
 }
 
+/* docker's "default-address-pools": [{"base": "10.10.0.0/16", "size": 24}],
+ * where user networks' subnets (and the default bridge's, without "bip")
+ * are carved from, in order. */
+static int load_address_pools(struct sk_config *cfg, json_t *root, const char *path,
+			      struct sk_err *err)
+{
+	json_t *v = json_object_get(root, "default-address-pools"), *p;
+	size_t i;
+
+	if (!v)
+		return 0;
+	if (!json_is_array(v) || json_array_size(v) > CONFIG_MAX_POOLS)
+		return err_set(err, 0, "malformed '%s': \"default-address-pools\" must be a list of "
+				       "at most %d {\"base\": CIDR, \"size\": N}", path,
+			       CONFIG_MAX_POOLS);
+	cfg->n_address_pools = 0;
+	json_array_foreach(v, i, p) {
+		const char *base = json_string_value(json_object_get(p, "base"));
+		json_t *size = json_object_get(p, "size");
+
+		if (!base || !json_is_integer(size) ||
+		    ipam_parse_pool(base, (int)json_integer_value(size),
+				    &cfg->address_pools[cfg->n_address_pools], err) < 0)
+			return err_set(err, 0, "malformed '%s': invalid entry %zu of "
+					       "\"default-address-pools\"%s%s", path, i,
+				       err->msg[0] ? ": " : "", err->msg);
+		cfg->n_address_pools++;
+	}
+	return 0;
+}
+
 /* docker's "storage-driver": overlay2 (the default) or vfs (a copy of the
  * layers per container: slow, but works where overlayfs does not). */
 static int set_storage_driver(struct sk_config *cfg, const char *s, const char *where,
@@ -281,7 +312,7 @@ static int apply_json(struct sk_config *cfg, json_t *root, const char *path, str
 		return err_set(err, 0, "malformed '%s': not a JSON object", path);
 	if (load_root(cfg, root, path, err) < 0 || load_max_downloads(cfg, root, path, err) < 0 ||
 	    load_default_pids_limit(cfg, root, path, err) < 0 || load_bip(cfg, root, path, err) < 0 ||
-	    load_mtu(cfg, root, path, err) < 0 ||
+	    load_mtu(cfg, root, path, err) < 0 || load_address_pools(cfg, root, path, err) < 0 ||
 	    load_storage_driver(cfg, root, path, err) < 0)
 		return -1;
 	if (load_string_list(cfg, root, "registry-mirrors", path, cfg->registry_mirrors,

@@ -12,9 +12,11 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "net/ipam.h"
 #include "util/err.h"
 
 #define CONFIG_MAX_LIST 16
+#define CONFIG_MAX_POOLS 16
 
 struct sk_config {
 	char root[4096];                          /* store root */
@@ -28,6 +30,9 @@ struct sk_config {
 	int64_t default_pids_limit;
 	char *bip; /* "bip": the default bridge's address and prefix, or NULL */
 	unsigned mtu; /* "mtu": the bridge network's MTU; 0: the uplink's */
+	/* "default-address-pools" (n 0: docker's built-in ones) */
+	struct ipam_pool address_pools[CONFIG_MAX_POOLS];
+	size_t n_address_pools;
 	char certs_dir[4096];                     /* default /etc/docker/certs.d */
 	char docker_config_dir[4096];             /* $DOCKER_CONFIG or ~/.docker */
 	bool rootless;                            /* euid != 0 */

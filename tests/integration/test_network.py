@@ -236,7 +236,8 @@ def test_publish_without_the_bridge_is_refused(skiff, image):
 
 def test_unknown_network_is_refused(skiff, image):
     r = skiff.run("run", "--rm", "--network", "nosuchnet", image, "true")
-    assert r.returncode == 125 and 'network "nosuchnet" is not supported' in r.stderr
+    # docker: "network nosuchnet not found", exit 125
+    assert r.returncode == 125 and r.stderr == "skiff: network nosuchnet not found\n"
 
 
 def test_parallel_runs_get_distinct_addresses(skiff, image):

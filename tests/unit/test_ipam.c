@@ -27,13 +27,13 @@ TEST(docker_s_default_subnet_unless_taken)
 	struct ipam_route taken[] = { { ip("172.17.5.0"), 24 }, { ip("172.18.0.0"), 16 } };
 	char s[16];
 
-	CHECK(ipam_pick_subnet(host, 2, NULL, &n, &err) == 0);
+	CHECK(ipam_pick_subnet(host, 2, NULL, NULL, 0, &n, &err) == 0);
 	ipam_format_ip(n.subnet, s);
 	CHECK_STR(s, "172.17.0.0");
 	CHECK(n.prefix == 16);
 	ipam_format_ip(n.gateway, s);
 	CHECK_STR(s, "172.17.0.1");
-	CHECK(ipam_pick_subnet(taken, 2, NULL, &n, &err) == 0);
+	CHECK(ipam_pick_subnet(taken, 2, NULL, NULL, 0, &n, &err) == 0);
 	ipam_format_ip(n.subnet, s);
 	CHECK_STR(s, "172.19.0.0");
 }
@@ -45,15 +45,15 @@ TEST(bip_is_the_gateway_and_must_not_clash)
 	struct ipam_route host[] = { { ip("10.1.0.0"), 16 } };
 	char s[16];
 
-	CHECK(ipam_pick_subnet(host, 1, "172.30.0.254/24", &n, &err) == 0);
+	CHECK(ipam_pick_subnet(host, 1, "172.30.0.254/24", NULL, 0, &n, &err) == 0);
 	ipam_format_ip(n.gateway, s);
 	CHECK_STR(s, "172.30.0.254");
 	ipam_format_ip(n.subnet, s);
 	CHECK_STR(s, "172.30.0.0");
-	CHECK(ipam_pick_subnet(host, 1, "10.1.2.1/24", &n, &err) < 0);
+	CHECK(ipam_pick_subnet(host, 1, "10.1.2.1/24", NULL, 0, &n, &err) < 0);
 	CHECK(strstr(err.msg, "overlaps") != NULL);
-	CHECK(ipam_pick_subnet(host, 1, "10.1.2.1", &n, &err) < 0);
-	CHECK(ipam_pick_subnet(host, 1, "300.1.2.1/24", &n, &err) < 0);
+	CHECK(ipam_pick_subnet(host, 1, "10.1.2.1", NULL, 0, &n, &err) < 0);
+	CHECK(ipam_pick_subnet(host, 1, "300.1.2.1/24", NULL, 0, &n, &err) < 0);
 }
 
 static bool only_alive(const char *id, void *ctx)
@@ -76,22 +76,22 @@ TEST(leases_are_distinct_stable_and_reclaimed)
 	uint32_t a, b, again, c;
 	char s[16];
 
-	CHECK(ipam_lease(dir, "leases", &n, "aaa", NULL, NULL, &a, &err) == 0);
-	CHECK(ipam_lease(dir, "leases", &n, "bbb", NULL, NULL, &b, &err) == 0);
+	CHECK(ipam_lease(dir, "leases", &n, "aaa", NULL, NULL, NULL, &a, &err) == 0);
+	CHECK(ipam_lease(dir, "leases", &n, "bbb", NULL, NULL, NULL, &b, &err) == 0);
 	ipam_format_ip(a, s);
 	CHECK_STR(s, "10.9.0.2"); /* .1 is the gateway */
 	CHECK(a != b);
-	CHECK(ipam_lease(dir, "leases", &n, "aaa", NULL, NULL, &again, &err) == 0 && again == a);
+	CHECK(ipam_lease(dir, "leases", &n, "aaa", NULL, NULL, NULL, &again, &err) == 0 && again == a);
 	/* fill the rest: .4 .5 .6, then full */
 	for (const char *const *id = (const char *const[]){ "c1", "c2", "c3", NULL }; *id; id++)
-		CHECK(ipam_lease(dir, "leases", &n, *id, NULL, NULL, &c, &err) == 0);
-	CHECK(ipam_lease(dir, "leases", &n, "ddd", NULL, NULL, &c, &err) < 0);
+		CHECK(ipam_lease(dir, "leases", &n, *id, NULL, NULL, NULL, &c, &err) == 0);
+	CHECK(ipam_lease(dir, "leases", &n, "ddd", NULL, NULL, NULL, &c, &err) < 0);
 	CHECK(strstr(err.msg, "no free address") != NULL);
 	/* a holder that is gone gives its address back */
-	CHECK(ipam_lease(dir, "leases", &n, "ddd", only_alive, "aaa", &c, &err) == 0 && c == a);
+	CHECK(ipam_lease(dir, "leases", &n, "ddd", NULL, only_alive, "aaa", &c, &err) == 0 && c == a);
 	CHECK(ipam_release(dir, "leases", "bbb", &err) == 0);
 	CHECK(ipam_release(dir, "leases", "bbb", &err) == 0);
-	CHECK(ipam_lease(dir, "leases", &n, "eee", NULL, NULL, &c, &err) == 0 && c == b);
+	CHECK(ipam_lease(dir, "leases", &n, "eee", NULL, NULL, NULL, &c, &err) == 0 && c == b);
 	unlinkat(dir, "leases", 0);
 	close(dir);
 	rmdir(path);
@@ -112,7 +112,7 @@ TEST(parallel_leases_are_distinct)
 			uint32_t a = 0;
 
 			snprintf(id, sizeof(id), "p%d", i);
-			if (ipam_lease(dir, "leases", &n, id, NULL, NULL, &a, &err) < 0)
+			if (ipam_lease(dir, "leases", &n, id, NULL, NULL, NULL, &a, &err) < 0)
 				a = 0;
 			(void)!write(p[1], &a, sizeof(a));
 			_exit(0);

@@ -287,20 +287,22 @@ NETNS_TEST(setup_makes_the_network_rules_once)
 		CHECK_STR(chains, "\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
 				  "\t\ttype nat hook output priority -100; policy accept;\n"
 				  "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
-				  "\t\ttype filter hook forward priority filter; policy accept;\n");
+				  "\t\ttype filter hook forward priority filter; policy accept;\n"
+				  "\t\ttype filter hook input priority filter; policy accept;\n");
 	}
 	read_table(&a);
-	CHECK(a.n == 7 && count(&a, NULL, NET0) == 7);
+	CHECK(a.n == 8 && count(&a, NULL, NET0) == 8);
 	CHECK(count(&a, "postrouting", NET0) == 3 && count(&a, "forward", NET0) == 4);
-	CHECK(a.n == 7 && strcmp(a.r[6].last_expr, "immediate") == 0 && a.r[6].verdict == NF_DROP);
-	CHECK(a.n == 7 && strcmp(a.r[0].last_expr, "masq") == 0);
+	CHECK(count(&a, "input", NET0) == 1);
+	CHECK(a.n == 8 && strcmp(a.r[6].last_expr, "immediate") == 0 && a.r[6].verdict == NF_DROP);
+	CHECK(a.n == 8 && strcmp(a.r[0].last_expr, "masq") == 0);
 
 	/* again: nothing is sent, the rules keep their handles */
 	gen = genid();
 	CHECK(nft_setup("br0", ip("10.88.0.0"), 24, &err) == 0);
 	CHECK(genid() == gen);
 	read_table(&b);
-	CHECK(b.n == 7);
+	CHECK(b.n == 8);
 	for (int i = 0; i < a.n && i < b.n; i++)
 		CHECK(a.r[i].handle == b.r[i].handle);
 
@@ -309,19 +311,19 @@ NETNS_TEST(setup_makes_the_network_rules_once)
 		 (unsigned long long)a.r[6].handle) == 0);
 	CHECK(nft_setup("br0", ip("10.88.0.0"), 24, &err) == 0);
 	read_table(&b);
-	CHECK(b.n == 7 && count(&b, "forward", NET0) == 4);
+	CHECK(b.n == 8 && count(&b, "forward", NET0) == 4);
 
 	/* a new subnet replaces the old rules in one batch */
 	gen = genid();
 	CHECK(nft_setup("br0", ip("10.99.0.0"), 16, &err) == 0);
 	CHECK(genid() == gen + 1);
 	read_table(&b);
-	CHECK(b.n == 7 && count(&b, NULL, "net=br0 10.99.0.0/16") == 7);
+	CHECK(b.n == 8 && count(&b, NULL, "net=br0 10.99.0.0/16") == 8);
 
 	/* a second network adds its own */
 	CHECK(nft_setup("br1", ip("10.77.1.0"), 24, &err) == 0);
 	read_table(&b);
-	CHECK(b.n == 14 && count(&b, NULL, "net=br1 10.77.1.0/24") == 7);
+	CHECK(b.n == 16 && count(&b, NULL, "net=br1 10.77.1.0/24") == 8);
 
 	/* bad input: refused before anything is sent */
 	gen = genid();
@@ -376,7 +378,7 @@ NETNS_TEST(published_ports_are_tagged_and_found_by_id)
 		    "ip daddr 10.1.2.3 tcp dport 9090 dnat ip to 10.88.0.3:90 comment "
 		    "\"ctr=c2 tcp 10.1.2.3:9090\"\n");
 	read_table(&s);
-	CHECK(s.n == 7 + 7);
+	CHECK(s.n == 8 + 7);
 	CHECK(count(&s, "prerouting", NULL) == 3 && count(&s, "output", NULL) == 4);
 	for (int i = 0; i < s.n; i++)
 		if (strncmp(s.r[i].comment, "ctr=", 4) == 0)
@@ -482,7 +484,7 @@ NETNS_TEST(rules_outlive_the_process_that_made_them)
 	nft_close(gc.nft);
 	CHECK(gc.removed == 1);
 	read_table(&s);
-	CHECK(s.n == 7 && count(&s, NULL, NET0) == 7);
+	CHECK(s.n == 8 && count(&s, NULL, NET0) == 8);
 }
 
 /* Processes that publish at once: each sees the others' rules (the batch
@@ -531,7 +533,7 @@ NETNS_TEST(concurrent_publishers_never_share_a_port)
 	}
 	CHECK(won == 1 && failed == 0);
 	read_table(&s);
-	CHECK(s.n == 7 + 2 * (N + 1));
+	CHECK(s.n == 8 + 2 * (N + 1));
 }
 
 NETNS_TEST(teardown_removes_the_network_and_then_the_table)
@@ -547,7 +549,7 @@ NETNS_TEST(teardown_removes_the_network_and_then_the_table)
 	CHECK(nft_guard_localnet(&err) == 0);
 	CHECK(nft_teardown("br0", &err) == 0);
 	read_table(&s);
-	CHECK(s.n == 7 + 2 + 1 && count(&s, NULL, NET0) == 0);
+	CHECK(s.n == 8 + 2 + 1 && count(&s, NULL, NET0) == 0);
 	CHECK(nft_teardown("br1", &err) == 0);
 	read_table(&s);
 	CHECK(s.n == 3); /* c1's and the guard: the table stays */
