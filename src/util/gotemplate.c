@@ -55,10 +55,18 @@ struct lexer {
 	struct tok cur;
 };
 
+/* The action's text up to its first line end: errors stay one line. */
+static int action_shown(const char *action, size_t len)
+{
+	const char *nl = memchr(action, '\n', len);
+
+	return (int)(nl ? (size_t)(nl - action) : len);
+}
+
 static int lex_error(const struct lexer *lx, struct sk_err *err, const char *what)
 {
-	return err_set(err, 0, "template: %s in '{{%.*s}}'", what, (int)lx->action_len,
-		       lx->action);
+	return err_set(err, 0, "template: %s in '{{%.*s}}'", what,
+		       action_shown(lx->action, lx->action_len), lx->action);
 }
 
 static bool is_ident_char(char c)
@@ -857,8 +865,8 @@ enum { EXEC_OK = 0, EXEC_BREAK = 1, EXEC_CONTINUE = 2 };
 
 static int exec_error(struct exec *ex, const struct pipe *p, const char *fmt, const char *what)
 {
-	err_set(ex->err, 0, "template: executing '{{%.*s}}': %s%s", (int)p->action_len, p->action,
-		fmt, what ? what : "");
+	err_set(ex->err, 0, "template: executing '{{%.*s}}': %s%s",
+		action_shown(p->action, p->action_len), p->action, fmt, what ? what : "");
 	return -1;
 }
 
