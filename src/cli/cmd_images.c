@@ -1,6 +1,7 @@
 /*
  * skiff images: list the images in the store, as `docker images` does.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 #include "image/image_config.h"
 #include "image/ref.h"
 #include "util/cleanup.h"
+#include "util/duration.h"
+#include "util/gotemplate.h"
 #include "util/human.h"
 
 static const char images_usage[] =
@@ -20,12 +23,15 @@ static const char images_usage[] =
 	"List images\n\n"
 	"Options:\n"
 	"      --digests         show digests\n"
-	"      --format string   'table' (default) or 'json' (one JSON object per line)\n"
+	"      --format string   'table' (default), 'json' (one JSON object per line), a Go\n"
+	"                        template such as '{{.Repository}}:{{.Tag}}', or 'table'\n"
+	"                        and a template for aligned columns\n"
 	"      --no-trunc        do not truncate image ids\n"
 	"  -q, --quiet           only show image ids\n";
 
 struct images_opts {
-	bool quiet, no_trunc, digests, json;
+	bool quiet, no_trunc, digests;
+	const char *format; /* NULL: the default table */
 	const char *filter; /* REPOSITORY[:TAG] */
 };
 
@@ -91,41 +97,65 @@ static int fill_row(struct store *s, const struct store_image *img, struct image
 	return 0;
 }
 
-static void print_json_row(const struct image_row *row)
+/* go-units' HumanSizeWithPrecision: docker's VirtualSize has 4 digits, Size 3. */
+static void size_4_digits(double v, char *out, size_t len)
 {
-	char size[32];
-	json_t *o;
-	char *text;
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+	size_t u = 0;
 
-	human_size(row->size, size, sizeof(size));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "Repository", row->repo, "Tag",
-		      row->tag, "ID", row->id, "Digest", row->digest, "CreatedAt", row->created,
-		      "Size", size, "VirtualSize", (json_int_t)row->size);
-	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	if (text)
-		printf("%s\n", text);
-	free(text);
-	json_decref(o);
+	while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(out, len, "%.4g%s", v, units[u]);
 }
 
-static void print_table_row(const struct image_row *row, const struct images_opts *o)
+/* One image with docker's `images --format` keys, all strings. */
+static json_t *row_json(const struct image_row *row, bool no_trunc)
 {
-	char size[32], ago[64], created[80];
-	const char *id = o->no_trunc ? row->id : digest_hex(row->id);
+	char size[32], virtual_size[32], since[80], created_at[64], id[DIGEST_STR_MAX];
 
-	human_size(row->size, size, sizeof(size));
+	human_size((double)row->size, size, sizeof(size));
+	size_4_digits((double)row->size, virtual_size, sizeof(virtual_size));
+	snprintf(since, sizeof(since), "N/A");
+	created_at[0] = '\0';
 	if (row->created_at) {
-		human_duration((int64_t)(time(NULL) - row->created_at), ago, sizeof(ago));
-		snprintf(created, sizeof(created), "%s ago", ago);
-	} else {
-		snprintf(created, sizeof(created), "N/A");
+		human_duration((int64_t)(time(NULL) - row->created_at), since, sizeof(since));
+		strncat(since, " ago", sizeof(since) - strlen(since) - 1);
+		duration_go_time((int64_t)row->created_at * 1000000000, created_at, sizeof(created_at));
 	}
-	if (o->digests)
-		printf("%-40s %-10s %-71s %-*.*s %-16s %s\n", row->repo, row->tag, row->digest,
-		       o->no_trunc ? 71 : 12, o->no_trunc ? 71 : 12, id, created, size);
-	else
-		printf("%-40s %-10s %-*.*s %-16s %s\n", row->repo, row->tag, o->no_trunc ? 71 : 12,
-		       o->no_trunc ? 71 : 12, id, created, size);
+	/* docker prints 12 hex digits unless --no-trunc, in JSON too. */
+	snprintf(id, sizeof(id), "%.*s", no_trunc ? (int)sizeof(id) : 12,
+		 no_trunc ? row->id : digest_hex(row->id));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers",
+			 "N/A", "CreatedAt", created_at, "CreatedSince", since, "Digest",
+			 row->digest[0] ? row->digest : "<none>", "ID", id, "Repository", row->repo,
+			 "SharedSize", "N/A", "Size", size, "Tag", row->tag, "UniqueSize", "N/A",
+			 "VirtualSize", virtual_size);
+}
+
+static int print_rows(json_t *rows, const struct images_opts *o, struct sk_err *err)
+{
+	static const char dflt[] = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+	static const char with_digests[] =
+		"table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+	cleanup_buf struct buf out = BUF_INIT(64u << 20);
+	json_t *header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+				   "Containers", "CONTAINERS", "CreatedAt", "CREATED AT",
+				   "CreatedSince", "CREATED", "Digest", "DIGEST", "ID", "IMAGE ID",
+				   "Repository", "REPOSITORY", "SharedSize", "SHARED SIZE", "Size",
+				   "SIZE", "Tag", "TAG", "UniqueSize", "UNIQUE SIZE", "VirtualSize",
+				   "VIRTUAL SIZE");
+	int r;
+
+	if (!header)
+		return err_set(err, ENOMEM, "images");
+	r = gotemplate_format_list(o->format, o->digests ? with_digests : dflt, header, rows, &out,
+				   err);
+	json_decref(header);
+	if (r == 0)
+		fwrite(out.data ? out.data : "", 1, out.len, stdout);
+	return r;
 }
 
 static int parse_images_opts(int argc, char **argv, struct images_opts *o, struct sk_err *err)
@@ -145,12 +175,7 @@ static int parse_images_opts(int argc, char **argv, struct images_opts *o, struc
 		case 'T': o->no_trunc = true; break;
 		case 'd': o->digests = true; break;
 		case 'a': break; /* no intermediate images in skiff: -a lists the same */
-		case 'f':
-			if (!strcmp(optarg, "json") || !strcmp(optarg, "{{json .}}"))
-				o->json = true;
-			else if (strcmp(optarg, "table"))
-				return cli_usage_error(err, "images", "unsupported format '%s'", optarg);
-			break;
+		case 'f': o->format = optarg; break;
 		case 'h': return 1;
 		default: return cli_usage_error(err, "images", "unknown flag '%s'", argv[optind - 1]);
 		}
@@ -165,6 +190,7 @@ static int exec_images(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 {
 	struct images_opts o = { 0 };
 	cleanup_free struct store_image *list = NULL;
+	json_t *rows;
 	size_t n = 0;
 	int r = parse_images_opts(argc, argv, &o, err);
 
@@ -172,14 +198,9 @@ static int exec_images(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 		return r < 0 ? -1 : (fputs(images_usage, stdout), 0);
 	if (store_refs_list(&ctx->store, &list, &n, err) < 0)
 		return -1;
-	if (!o.quiet && !o.json) {
-		if (o.digests)
-			printf("%-40s %-10s %-71s %-*s %-16s %s\n", "REPOSITORY", "TAG", "DIGEST",
-			       o.no_trunc ? 71 : 12, "IMAGE ID", "CREATED", "SIZE");
-		else
-			printf("%-40s %-10s %-*s %-16s %s\n", "REPOSITORY", "TAG", o.no_trunc ? 71 : 12,
-			       "IMAGE ID", "CREATED", "SIZE");
-	}
+	rows = json_array();
+	if (!rows)
+		return err_set(err, ENOMEM, "images");
 	for (size_t i = 0; i < n; i++) {
 		struct image_row row;
 		bool dup = false;
@@ -194,13 +215,14 @@ static int exec_images(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 				dup |= !strcmp(list[j].config_digest, list[i].config_digest);
 			if (!dup)
 				printf("%.*s\n", o.no_trunc ? 71 : 12, o.no_trunc ? row.id : digest_hex(row.id));
-		} else if (o.json) {
-			print_json_row(&row);
-		} else {
-			print_table_row(&row, &o);
+		} else if (json_array_append_new(rows, row_json(&row, o.no_trunc)) < 0) {
+			json_decref(rows);
+			return err_set(err, ENOMEM, "images");
 		}
 	}
-	return 0;
+	r = o.quiet ? 0 : print_rows(rows, &o, err);
+	json_decref(rows);
+	return r;
 }
 
 const struct command cmd_images = {

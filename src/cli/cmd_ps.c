@@ -5,8 +5,10 @@
  * -q, json lines, Go templates) comes from one JSON object per container with
  * docker's keys.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "image/ref.h"
+#include "image/store.h"
 #include "runtime/state.h"
 #include "util/cleanup.h"
 #include "util/duration.h"
@@ -26,9 +29,12 @@ static const char ps_usage[] =
 	"List containers\n\n"
 	"Options:\n"
 	"  -a, --all             show all containers (default shows just running)\n"
-	"  -f, --filter filter   filter output: status=, name=, id=, exited=, ancestor=\n"
-	"      --format string   'table' (default), 'json' (one object per line) or a Go\n"
-	"                        template such as '{{.ID}} {{.Names}}'\n"
+	"  -f, --filter filter   filter output: status=, name= (a regular expression),\n"
+	"                        id= (prefix), label=KEY[=VALUE], ancestor=IMAGE,\n"
+	"                        exited=CODE, before=CONTAINER, since=CONTAINER\n"
+	"      --format string   'table' (default), 'json' (one object per line), a Go\n"
+	"                        template such as '{{.ID}} {{.Names}}', or 'table' and a\n"
+	"                        template for aligned columns: 'table {{.ID}}\\t{{.Names}}'\n"
 	"  -n, --last int        show n last created containers (includes all states)\n"
 	"  -l, --latest          show the latest created container (includes all states)\n"
 	"      --no-trunc        do not truncate output\n"
@@ -37,11 +43,31 @@ static const char ps_usage[] =
 #define PS_COMMAND_WIDTH 20
 #define PS_MAX_FILTERS 16
 
+enum ps_filter_key { F_ID, F_NAME, F_LABEL, F_EXITED, F_STATUS, F_ANCESTOR, F_BEFORE, F_SINCE };
+
+static const char *const filter_keys[] = {
+	[F_ID] = "id",	       [F_NAME] = "name",	  [F_LABEL] = "label",
+	[F_EXITED] = "exited", [F_STATUS] = "status",	  [F_ANCESTOR] = "ancestor",
+	[F_BEFORE] = "before", [F_SINCE] = "since",
+};
+
+/* One -f key=value, checked when parsed; names and images are looked up once
+ * the store is open. */
+struct ps_filter {
+	enum ps_filter_key key;
+	const char *value;
+	bool regex_ok; /* name: re compiled (docker: a bad expression matches nothing) */
+	regex_t re;
+	int exit_code;			     /* exited */
+	int64_t created;		     /* before, since: that container's creation */
+	char image_id[DIGEST_STR_MAX];	     /* ancestor: "" when no such image */
+};
+
 struct ps_opts {
-	bool all, quiet, no_trunc, json;
-	const char *tmpl; /* a Go template, or NULL for the table */
-	long last;	  /* -1: not given */
-	const char *filters[PS_MAX_FILTERS];
+	bool all, quiet, no_trunc;
+	const char *format; /* NULL: the default table */
+	long last;	    /* -1: not given */
+	struct ps_filter filters[PS_MAX_FILTERS];
 	size_t n_filters;
 };
 
@@ -52,9 +78,17 @@ struct ps_row {
 	json_t *obj; /* docker's keys, for --format */
 };
 
+/* Image labels by image id: containers of one image read its config once. */
+struct label_cache {
+	char image_id[DIGEST_STR_MAX];
+	json_t *labels; /* object, never NULL */
+};
+
 struct ps_list {
 	struct ps_row *rows;
 	size_t n;
+	struct label_cache *labels;
+	size_t n_labels;
 };
 
 /* docker's Command: path and arguments, those with spaces in single quotes. */
@@ -102,8 +136,67 @@ static void ports_text(struct store *s, const struct ps_row *r, char *out, size_
 		ports_format(n->ports, n->n_ports, out, len);
 }
 
-static json_t *row_json(struct store *s, const struct ps_row *r, bool trunc, int64_t now)
+/* The container's labels. skiff has no `run --label` yet, so they are its
+ * image's (docker's containers inherit those too). */
+static json_t *row_labels(struct store *s, struct ps_list *l, const struct ps_row *r)
 {
+	const char *id = r->cfg.image_id ? r->cfg.image_id : "";
+	struct label_cache *grown, *c;
+	cleanup_buf struct buf blob = BUF_INIT(16u << 20);
+	struct sk_err ignored = { 0 };
+	json_t *cfg, *labels;
+
+	for (size_t i = 0; i < l->n_labels; i++)
+		if (!strcmp(l->labels[i].image_id, id))
+			return l->labels[i].labels;
+	grown = realloc(l->labels, (l->n_labels + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	l->labels = grown;
+	c = &l->labels[l->n_labels];
+	snprintf(c->image_id, sizeof(c->image_id), "%s", id);
+	cfg = id[0] && store_blob_get(s, id, blob.max, &blob, &ignored) == 0
+		      ? json_loadb(blob.data ? blob.data : "", blob.len, 0, NULL)
+		      : NULL;
+	labels = json_object_get(json_object_get(cfg, "config"), "Labels");
+	c->labels = json_is_object(labels) ? json_incref(labels) : json_object();
+	if (cfg)
+		json_decref(cfg);
+	if (!c->labels)
+		return NULL;
+	l->n_labels++;
+	return c->labels;
+}
+
+static int cmp_strings(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* docker's Labels column: k=v,k=v (in key order; docker's is random). */
+static void labels_text(json_t *labels, struct buf *out)
+{
+	const char **keys = calloc(json_object_size(labels) + 1, sizeof(*keys));
+	const char *k;
+	json_t *v;
+	size_t n = 0;
+
+	if (!keys)
+		return;
+	json_object_foreach (labels, k, v)
+		keys[n++] = k;
+	qsort(keys, n, sizeof(*keys), cmp_strings);
+	for (size_t i = 0; i < n; i++) {
+		const char *val = json_string_value(json_object_get(labels, keys[i]));
+		buf_appendf(out, "%s%s=%s", i ? "," : "", keys[i], val ? val : "");
+	}
+	free(keys);
+}
+
+static json_t *row_json(struct store *s, const struct ps_row *r, json_t *labels, bool trunc,
+			int64_t now)
+{
+	cleanup_buf struct buf label_text = BUF_INIT(1 << 20);
 	char ports[4096];
 	cleanup_buf struct buf cmd = BUF_INIT(1 << 20);
 	char image[REF_STR_MAX], status[128], created[64], ago[64], id[CTR_ID_LEN + 1];
@@ -119,65 +212,164 @@ static json_t *row_json(struct store *s, const struct ps_row *r, bool trunc, int
 	duration_ago(r->cfg.created, now, ago, sizeof(ago));
 	snprintf(id, sizeof(id), "%.*s", trunc ? CTR_SHORT_ID_LEN : CTR_ID_LEN, r->cfg.id);
 	ports_text(s, r, ports, sizeof(ports));
+	labels_text(labels, &label_text);
 	/* docker's `ps --format json` keys, all strings. */
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 			 "Command", quoted, "CreatedAt", created, "ID", id, "Image", image, "Labels",
-			 "", "LocalVolumes", "0", "Mounts", "", "Names", r->cfg.name, "Networks", "",
+			 label_text.data ? label_text.data : "", "LocalVolumes", "0", "Mounts", "", "Names", r->cfg.name, "Networks", "",
 			 "Ports", ports, "RunningFor", ago, "Size", "0B", "State",
 			 ctr_status_name(r->st.status), "Status", status);
 }
 
 /* --- filters (docker's -f key=value) ---------------------------------------- */
 
-static bool filter_matches(const struct ps_row *r, const char *f)
+/* docker's label filter: KEY, or KEY=VALUE. */
+static bool label_matches(json_t *labels, const char *want)
 {
-	const char *eq = strchr(f, '=');
-	const char *v = eq ? eq + 1 : "";
-	size_t klen = eq ? (size_t)(eq - f) : strlen(f);
+	const char *eq = strchr(want, '=');
+	json_t *v = json_object_getn(labels, want, eq ? (size_t)(eq - want) : strlen(want));
 
-	if (klen == 6 && !strncmp(f, "status", 6))
-		return !strcmp(v, ctr_status_name(r->st.status));
-	if (klen == 4 && !strncmp(f, "name", 4))
-		return strstr(r->cfg.name, v) != NULL;
-	if (klen == 2 && !strncmp(f, "id", 2))
-		return !strncmp(r->cfg.id, v, strlen(v));
-	if (klen == 6 && !strncmp(f, "exited", 6))
-		return r->st.status == CTR_EXITED && r->st.exit_code == atoi(v);
-	if (klen == 8 && !strncmp(f, "ancestor", 8))
-		return (r->cfg.image && !strcmp(r->cfg.image, v)) ||
-		       (r->cfg.image_id && strstr(r->cfg.image_id, v));
+	return v && (!eq || (json_is_string(v) && !strcmp(json_string_value(v), eq + 1)));
+}
+
+static bool name_matches(const struct ps_filter *f, const char *name)
+{
+	char slashed[CTR_NAME_MAX + 2];
+
+	/* docker matches "/name" and "name": both ^name$ and /name work. */
+	snprintf(slashed, sizeof(slashed), "/%s", name);
+	return f->regex_ok && (regexec(&f->re, name, 0, NULL, 0) == 0 ||
+			       regexec(&f->re, slashed, 0, NULL, 0) == 0);
+}
+
+static bool filter_matches(const struct ps_row *r, json_t *labels, const struct ps_filter *f)
+{
+	switch (f->key) {
+	case F_ID: return f->value[0] && !strncmp(r->cfg.id, f->value, strlen(f->value));
+	case F_NAME: return name_matches(f, r->cfg.name);
+	case F_LABEL: return label_matches(labels, f->value);
+	case F_STATUS: return !strcmp(f->value, ctr_status_name(r->st.status));
+	case F_EXITED: return r->st.status == CTR_EXITED && r->st.exit_code == f->exit_code;
+	case F_ANCESTOR:
+		return f->image_id[0] && r->cfg.image_id && !strcmp(r->cfg.image_id, f->image_id);
+	case F_BEFORE: return r->cfg.created < f->created;
+	case F_SINCE: return r->cfg.created > f->created;
+	}
 	return false;
 }
 
-/* docker: filters with the same key are ORed, different keys ANDed. */
-static bool row_selected(const struct ps_row *r, const struct ps_opts *o)
+static bool has_filter(const struct ps_opts *o, enum ps_filter_key key)
 {
-	for (size_t i = 0; i < o->n_filters; i++) {
-		size_t klen = strcspn(o->filters[i], "=");
-		bool any = false;
-		for (size_t j = 0; j < o->n_filters; j++)
-			if (strcspn(o->filters[j], "=") == klen &&
-			    !strncmp(o->filters[i], o->filters[j], klen))
-				any |= filter_matches(r, o->filters[j]);
-		if (!any)
-			return false;
-	}
-	if (o->all || o->last >= 0 || o->n_filters)
-		return true;
-	return r->st.status == CTR_RUNNING || r->st.status == CTR_RESTARTING;
+	for (size_t i = 0; i < o->n_filters; i++)
+		if (o->filters[i].key == key)
+			return true;
+	return false;
 }
 
-static int validate_filter(const char *f, struct sk_err *err)
+/* docker: values of one key are ORed (label's are ANDed), keys are ANDed.
+ * Without -a only running containers, unless a status filter says otherwise. */
+static bool row_selected(const struct ps_row *r, json_t *labels, const struct ps_opts *o)
 {
-	static const char *const keys[] = { "status", "name", "id", "exited", "ancestor" };
-	size_t klen = strcspn(f, "=");
+	if (!o->all && o->last < 0 && !has_filter(o, F_STATUS) && r->st.status != CTR_RUNNING &&
+	    r->st.status != CTR_RESTARTING)
+		return false;
+	for (size_t i = 0; i < o->n_filters; i++) {
+		enum ps_filter_key key = o->filters[i].key;
+		bool any = false, all = true;
+		for (size_t j = 0; j < o->n_filters; j++) {
+			if (o->filters[j].key != key)
+				continue;
+			bool m = filter_matches(r, labels, &o->filters[j]);
+			any |= m;
+			all &= m;
+		}
+		if (key == F_LABEL ? !all : !any)
+			return false;
+	}
+	return true;
+}
 
-	if (!f[klen])
-		return cli_usage_error(err, "ps", "bad format of filter (expected name=value)");
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		if (strlen(keys[i]) == klen && !strncmp(keys[i], f, klen))
-			return 0;
-	return cli_usage_error(err, "ps", "invalid filter '%.*s'", (int)klen, f);
+/* A filter docker's daemon refuses: exit 1, not a usage error. */
+static int exit_one(struct sk_err *err)
+{
+	err->exit_code = 1;
+	return -1;
+}
+
+static int parse_filter(const char *arg, struct ps_filter *f, struct sk_err *err)
+{
+	static const char *const statuses[] = { "created", "restarting", "running", "removing",
+						"paused",  "exited",	 "dead" };
+	char key[16];
+	size_t klen = strcspn(arg, "="), i;
+	char *end;
+
+	if (!arg[klen])
+		return cli_usage_error(err, "ps", "invalid argument \"%s\" for \"-f, --filter\" flag: "
+						  "bad format of filter (expected name=value)", arg);
+	/* docker lowercases the key: ID=... works. */
+	for (i = 0; i < klen && i + 1 < sizeof(key); i++)
+		key[i] = (char)tolower((unsigned char)arg[i]);
+	key[i] = '\0';
+	*f = (struct ps_filter){ .value = arg + klen + 1 };
+	for (i = 0; i < ARRAY_SIZE(filter_keys); i++)
+		if (klen < sizeof(key) && !strcmp(key, filter_keys[i]))
+			break;
+	if (i == ARRAY_SIZE(filter_keys))
+		return err_set(err, 0, "Invalid filter '%.*s'", (int)klen, arg), exit_one(err);
+	f->key = (enum ps_filter_key)i;
+	if (f->key == F_NAME)
+		f->regex_ok = regcomp(&f->re, f->value, REG_EXTENDED | REG_NOSUB) == 0;
+	if (f->key == F_EXITED) {
+		long code = strtol(f->value, &end, 10);
+		if (!f->value[0] || *end || code < INT32_MIN || code > INT32_MAX)
+			return err_set(err, 0, "invalid filter 'exited=%s': not a number", f->value),
+			       exit_one(err);
+		f->exit_code = (int)code;
+	}
+	if (f->key == F_STATUS) {
+		for (i = 0; i < ARRAY_SIZE(statuses); i++)
+			if (!strcmp(f->value, statuses[i]))
+				return 0;
+		return err_set(err, 0, "Invalid filter 'status=%s'", f->value), exit_one(err);
+	}
+	return 0;
+}
+
+/* before=, since= and ancestor= name things in the store. */
+static int resolve_filters(struct store *s, struct ps_opts *o, struct sk_err *err)
+{
+	for (size_t i = 0; i < o->n_filters; i++) {
+		struct ps_filter *f = &o->filters[i];
+		char id[CTR_ID_LEN + 1];
+		struct ctr_config cfg = { 0 };
+		struct store_image img;
+		struct sk_err ignored = { 0 };
+		cleanup_close int dirfd = -1;
+
+		if (f->key == F_ANCESTOR) {
+			/* docker: an image that does not exist matches nothing. */
+			if (store_image_lookup(s, f->value, &img, &ignored) == 0)
+				snprintf(f->image_id, sizeof(f->image_id), "%s", img.config_digest);
+			continue;
+		}
+		if (f->key != F_BEFORE && f->key != F_SINCE)
+			continue;
+		if (ctr_resolve(s, f->value, id, err) < 0 || (dirfd = ctr_open_dir(s, id, err)) < 0 ||
+		    ctr_config_read(dirfd, &cfg, err) < 0) {
+			return exit_one(err);
+		}
+		f->created = cfg.created;
+		ctr_config_release(&cfg);
+	}
+	return 0;
+}
+
+static void ps_opts_release(struct ps_opts *o)
+{
+	for (size_t i = 0; i < o->n_filters; i++)
+		if (o->filters[i].key == F_NAME && o->filters[i].regex_ok)
+			regfree(&o->filters[i].re);
 }
 
 /* --- collecting -------------------------------------------------------------- */
@@ -222,62 +414,48 @@ static void ps_list_release(struct ps_list *l)
 			json_decref(l->rows[i].obj);
 	}
 	free(l->rows);
+	for (size_t i = 0; i < l->n_labels; i++)
+		json_decref(l->labels[i].labels);
+	free(l->labels);
 }
+
+static void json_decref_p(json_t **j)
+{
+	if (*j)
+		json_decref(*j);
+}
+#define cleanup_json_t __attribute__((cleanup(json_decref_p)))
 
 /* --- printing ---------------------------------------------------------------- */
 
-static const char *field(const json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-	return v ? v : "";
-}
-
-static int print_table(const struct ps_list *l, struct sk_err *err)
-{
-	static const char *const header[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
-					      "STATUS",	      "PORTS", "NAMES" };
-	struct tabwriter t;
-	int r;
-
-	tabwriter_init(&t, ARRAY_SIZE(header));
-	r = tabwriter_add(&t, header, err);
-	for (size_t i = 0; r == 0 && i < l->n; i++) {
-		const json_t *o = l->rows[i].obj;
-		if (!o)
-			continue;
-		const char *cells[] = { field(o, "ID"),		field(o, "Image"),
-					field(o, "Command"),	field(o, "RunningFor"),
-					field(o, "Status"),	field(o, "Ports"),
-					field(o, "Names") };
-		r = tabwriter_add(&t, cells, err);
-	}
-	if (r == 0)
-		tabwriter_print(&t, stdout);
-	tabwriter_release(&t);
-	return r;
-}
+#define PS_DEFAULT_TABLE \
+	"table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 
 static int print_rows(const struct ps_list *l, const struct ps_opts *o, struct sk_err *err)
 {
 	cleanup_buf struct buf out = BUF_INIT(64u << 20);
+	cleanup_json_t json_t *rows = json_array();
+	cleanup_json_t json_t *header = json_pack(
+		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command",
+		"COMMAND", "CreatedAt", "CREATED AT", "ID", "CONTAINER ID", "Image", "IMAGE", "Labels",
+		"LABELS", "LocalVolumes", "LOCAL VOLUMES", "Mounts", "MOUNTS", "Names", "NAMES",
+		"Networks", "NETWORKS", "Ports", "PORTS", "RunningFor", "CREATED", "Size", "SIZE",
+		"State", "STATE", "Status", "STATUS");
 
-	if (!o->quiet && !o->json && !o->tmpl)
-		return print_table(l, err);
+	if (!rows || !header)
+		return err_set(err, ENOMEM, "ps");
 	for (size_t i = 0; i < l->n; i++) {
 		json_t *obj = l->rows[i].obj;
 		if (!obj)
 			continue;
-		if (o->quiet) {
-			buf_appendf(&out, "%s\n", field(obj, "ID"));
-		} else if (o->json) {
-			cleanup_free char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-			buf_appendf(&out, "%s\n", text ? text : "{}");
-		} else {
-			if (gotemplate_render(o->tmpl, obj, &out, err) < 0)
-				return -1;
-			buf_append(&out, "\n", 1);
-		}
+		if (o->quiet)
+			buf_appendf(&out, "%s\n", json_string_value(json_object_get(obj, "ID")));
+		else if (json_array_append(rows, obj) < 0)
+			return err_set(err, ENOMEM, "ps");
 	}
+	if (!o->quiet &&
+	    gotemplate_format_list(o->format, PS_DEFAULT_TABLE, header, rows, &out, err) < 0)
+		return -1;
 	fwrite(out.data ? out.data : "", 1, out.len, stdout);
 	return 0;
 }
@@ -294,9 +472,13 @@ static int select_rows(struct store *s, struct ps_list *l, const struct ps_opts 
 	for (size_t i = 0; i < l->n; i++) {
 		struct ps_row *r = &l->rows[i];
 
-		if (!row_selected(r, o) || (o->last >= 0 && shown >= (size_t)o->last))
+		json_t *labels = row_labels(s, l, r);
+
+		if (!labels)
+			return err_set(err, ENOMEM, "ps");
+		if (!row_selected(r, labels, o) || (o->last >= 0 && shown >= (size_t)o->last))
 			continue;
-		r->obj = row_json(s, r, !o->no_trunc, now);
+		r->obj = row_json(s, r, labels, !o->no_trunc, now);
 		if (!r->obj)
 			return err_set(err, 0, "cannot format container %s", r->cfg.id);
 		shown++;
@@ -333,18 +515,13 @@ static int parse_ps_opts(int argc, char **argv, struct ps_opts *o, struct sk_err
 			if (o->last < 0)
 				o->last = -1; /* docker: -1 means all */
 			break;
-		case 'F':
-			if (!strcmp(optarg, "json") || !strcmp(optarg, "{{json .}}"))
-				o->json = true;
-			else if (strcmp(optarg, "table") && strcmp(optarg, ""))
-				o->tmpl = optarg;
-			break;
+		case 'F': o->format = optarg; break;
 		case 'f':
 			if (o->n_filters == PS_MAX_FILTERS)
 				return cli_usage_error(err, "ps", "too many filters");
-			if (validate_filter(optarg, err) < 0)
+			if (parse_filter(optarg, &o->filters[o->n_filters], err) < 0)
 				return -1;
-			o->filters[o->n_filters++] = optarg;
+			o->n_filters++;
 			break;
 		case 'h': return 1;
 		default:
@@ -353,9 +530,6 @@ static int parse_ps_opts(int argc, char **argv, struct ps_opts *o, struct sk_err
 	}
 	if (optind < argc)
 		return cli_usage_error(err, "ps", "\"skiff ps\" accepts no arguments");
-	if (o->tmpl && !strncmp(o->tmpl, "table", 5))
-		return cli_usage_error(err, "ps", "table templates are not supported; use "
-						  "'table', 'json' or a template without 'table'");
 	return 0;
 }
 
@@ -365,9 +539,13 @@ static int exec_ps(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *er
 	struct ps_list l = { 0 };
 	int r = parse_ps_opts(argc, argv, &o, err);
 
-	if (r)
+	if (r) {
+		ps_opts_release(&o);
 		return r < 0 ? -1 : (fputs(ps_usage, stdout), 0);
-	r = ctr_for_each(&ctx->store, collect_one, &l, err);
+	}
+	r = resolve_filters(&ctx->store, &o, err);
+	if (r == 0)
+		r = ctr_for_each(&ctx->store, collect_one, &l, err);
 	if (r < 0 && !err->msg[0])
 		err_set(err, ENOMEM, "cannot list containers");
 	if (r == 0)
@@ -375,6 +553,7 @@ static int exec_ps(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *er
 	if (r == 0)
 		r = print_rows(&l, &o, err);
 	ps_list_release(&l);
+	ps_opts_release(&o);
 	return r < 0 ? -1 : 0;
 }
 

@@ -26,6 +26,15 @@ int tabwriter_add(struct tabwriter *t, const char *const *cells, struct sk_err *
 void tabwriter_print(const struct tabwriter *t, FILE *out);
 void tabwriter_release(struct tabwriter *t);
 
+/* Align text whose cells end at '\t' as Go's text/tabwriter does with the
+ * settings above (docker's `--format 'table ...'`): a column's width is set
+ * per block of consecutive lines that have that column; the text after a
+ * line's last tab is not aligned. Appends to out; -1 when out is full or
+ * the text has more than TAB_MAX_COLUMNS columns. */
+#define TAB_MAX_COLUMNS 1024
+struct buf;
+int tabwriter_align(const char *text, size_t len, struct buf *out);
+
 /* Characters (UTF-8 code points) in s. */
 size_t utf8_width(const char *s);
 /* docker's Ellipsis: s when it has at most max characters, else its first
