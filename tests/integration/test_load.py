@@ -45,7 +45,7 @@ def loaded_lines(result):
 
 
 def images_json(skiff):
-    out = skiff.ok("images", "--format", "json").stdout
+    out = skiff.ok("images", "--no-trunc", "--format", "json").stdout
     return [json.loads(l) for l in out.splitlines() if l.strip()]
 
 

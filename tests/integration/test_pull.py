@@ -81,7 +81,7 @@ def test_repushed_tag_pulls_new_image_and_keeps_shared_layer(skiff, store, regis
     # The busybox layer was already in the store: not fetched again.
     assert len(registry.blob_gets(busybox.layers[0].digest)) == base_gets
     # The old image stays, untagged, as in docker.
-    listed = skiff.ok("images", "--format", "json").stdout
+    listed = skiff.ok("images", "--no-trunc", "--format", "json").stdout
     assert busybox.config_digest in listed and v2.config_digest in listed
 
 

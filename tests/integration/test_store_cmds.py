@@ -31,7 +31,7 @@ def test_images_quiet_and_json(skiff, registry, busybox):
     quiet = skiff.ok("images", "-q").stdout.split()
     assert sorted(quiet) == sorted([a.config_digest[7:19], b.config_digest[7:19]])
 
-    rows = [json.loads(l) for l in skiff.ok("images", "--format", "json").stdout.splitlines()]
+    rows = [json.loads(l) for l in skiff.ok("images", "--no-trunc", "--format", "json").stdout.splitlines()]
     by_repo = {r["Repository"]: r for r in rows}
     assert by_repo[f"{registry.hostport}/store/b"]["Tag"] == "v2"
     assert b.config_digest.endswith(by_repo[f"{registry.hostport}/store/b"]["ID"].split(":")[-1])
