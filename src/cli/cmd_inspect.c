@@ -201,14 +201,25 @@ static json_t *network_settings_json(const struct ctr_net *n, bool bridge)
 		}
 		json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", hip, "HostPort", hport));
 	}
+	char mac[18] = "";
+
 	if (n) {
 		ipam_format_ip(n->ip, ip);
 		ipam_format_ip(n->gateway, gw);
+		snprintf(mac, sizeof(mac), "02:42:%02x:%02x:%02x:%02x", n->ip >> 24,
+			 (n->ip >> 16) & 255, (n->ip >> 8) & 255, n->ip & 255);
 	}
-	return json_pack("{s:s, s:s, s:i, s:o, s:{s:{s:s, s:s, s:i}}}", "IPAddress", ip, "Gateway",
-			 gw, "IPPrefixLen", n ? n->prefix : 0, "Ports", ports ? ports : json_object(),
-			 "Networks", bridge ? "bridge" : "none", "IPAddress", ip, "Gateway", gw,
-			 "IPPrefixLen", n ? n->prefix : 0);
+	/* docker: a user network's address is under its name only; the top
+	 * level fields are the default bridge's */
+	bool user = n && n->network[0] && strcmp(n->network, "bridge") != 0;
+
+	return json_pack("{s:s, s:s, s:i, s:s, s:o, s:{s:{s:s, s:s, s:i, s:s, s:s}}}", "IPAddress",
+			 user ? "" : ip, "Gateway", user ? "" : gw, "IPPrefixLen",
+			 n && !user ? n->prefix : 0, "MacAddress", user ? "" : mac, "Ports",
+			 ports ? ports : json_object(), "Networks",
+			 user ? n->network : (bridge ? "bridge" : "none"), "IPAddress", ip, "Gateway",
+			 gw, "IPPrefixLen", n ? n->prefix : 0, "MacAddress", mac, "NetworkID",
+			 n ? n->network_id : "");
 }
 
 static json_t *container_json(struct store *s, const struct ctr_config *c,
