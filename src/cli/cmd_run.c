@@ -27,6 +27,7 @@
 #include "runtime/ctl.h"
 #include "net/network.h"
 #include "net/ports.h"
+#include "net/slirp.h"
 #include "runtime/names.h"
 #include "runtime/etc.h"
 #include "runtime/monitor.h"
@@ -46,6 +47,8 @@ enum pull_policy { PULL_MISSING, PULL_ALWAYS, PULL_NEVER };
 struct run_args {
 	bool rm, interactive, tty, read_only, init, sig_proxy, host_network, bridge, publish_all;
 	bool name_owned; /* name was generated here (set_bridge) */
+	bool slirp;	 /* --network slirp4netns */
+	bool network_given;
 	struct port_map *ports; /* -p */
 	size_t n_ports;
 	struct strv dns, dns_search, dns_options, add_hosts;
@@ -200,11 +203,19 @@ static int parse_bool(const char *flag, const char *v, bool *out, struct sk_err 
  * when the container is made). */
 static int parse_network(const char *v, struct run_args *a, struct sk_err *err)
 {
+	a->network_given = true;
 	a->host_network = !strcmp(v, "host");
 	a->bridge = !strcmp(v, "bridge") || !strcmp(v, "default");
+	a->slirp = !strcmp(v, "slirp4netns");
 	a->user_network = NULL;
 	a->container_net = NULL;
-	if (!strncmp(v, "container:", 10)) {
+	if (!strcmp(v, "pasta"))
+		return err_set(err, 0, "network pasta is not supported: skiff drives slirp4netns "
+				       "(--network slirp4netns)");
+	if (a->slirp || !strncmp(v, "slirp4netns:", 12)) {
+		if (strcmp(v, "slirp4netns") != 0)
+			return err_set(err, 0, "slirp4netns options are not supported: %s", v);
+	} else if (!strncmp(v, "container:", 10)) {
 		if (!v[10])
 			return cli_usage_error(err, "run", "invalid network mode: %s", v);
 		a->container_net = v + 10;
@@ -602,6 +613,9 @@ static int publish_exposed(const struct image_config *cfg, struct rt_spec *spec,
 	return 0;
 }
 
+static int add_ports(const struct run_args *a, const struct image_config *cfg,
+		     struct rt_spec *spec, struct sk_err *err);
+
 /* What the network's resolver answers for this container: its name, its
  * aliases and its short id; then its own --dns servers, which the resolver
  * forwards to (ipam.h). */
@@ -669,6 +683,15 @@ static int set_bridge(struct cli_ctx *ctx, struct run_args *a, const struct cont
 		if (resolver_names(a, c, a->name, spec, err) < 0)
 			return -1;
 	}
+	if (add_ports(a, cfg, spec, err) < 0)
+		return -1;
+	return container_net_prepare(c, spec, &o, err);
+}
+
+/* -P's and -p's ports. */
+static int add_ports(const struct run_args *a, const struct image_config *cfg,
+		     struct rt_spec *spec, struct sk_err *err)
+{
 	if (a->publish_all && publish_exposed(cfg, spec, err) < 0)
 		return -1;
 	if (a->n_ports) {
@@ -681,7 +704,15 @@ static int set_bridge(struct cli_ctx *ctx, struct run_args *a, const struct cont
 		spec->net.ports = v;
 		spec->net.n_ports += a->n_ports;
 	}
-	return container_net_prepare(c, spec, &o, err);
+	return 0;
+}
+
+/* Rootless networking: slirp4netns, started with the container. */
+static int set_slirp(const struct run_args *a, const struct image_config *cfg,
+		     struct rt_spec *spec, struct sk_err *err)
+{
+	spec->net.slirp = true;
+	return add_ports(a, cfg, spec, err);
 }
 
 /* --network container:NAME: the other container's network namespace. */
@@ -719,7 +750,20 @@ static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct cont
 	spec->root.readonly = a->read_only;
 	spec->root.userxattr = userns_is_rootless();
 	spec->root.copy = ctx->cfg.storage_vfs;
-	if ((a->n_ports || a->publish_all) && !a->bridge)
+	/* rootless: slirp4netns when it can work here, as rootless podman;
+	 * asked for (or -p) where it cannot, the reason */
+	if (!a->network_given && !a->bridge && userns_is_rootless()) {
+		struct sk_err why = { 0 };
+
+		a->slirp = slirp_check(&why) == 0;
+		if (!a->slirp && (a->n_ports || a->publish_all)) {
+			*err = why;
+			return -1;
+		}
+	}
+	if (a->slirp && slirp_check(err) < 0)
+		return -1;
+	if ((a->n_ports || a->publish_all) && !a->bridge && !a->slirp)
 		return cli_usage_error(err, "run", "published ports need the bridge network "
 						   "(--network bridge)");
 	if ((a->ip || a->aliases.n) && !a->bridge)
@@ -730,6 +774,7 @@ static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct cont
 	    set_process(spec, a, cfg, err) < 0 || set_layers(&ctx->store, cfg, spec, err) < 0 ||
 	    container_set_root(c, spec, err) < 0 ||
 	    (a->bridge && set_bridge(ctx, a, c, cfg, spec, err) < 0) ||
+	    (a->slirp && set_slirp(a, cfg, spec, err) < 0) ||
 	    container_add_etc_files(c, spec,
 				    &(struct etc_opts){ .host_network = a->host_network,
 							.dns = &a->dns,
@@ -916,7 +961,8 @@ const struct command cmd_run = {
 		 "      --memory-swap bytes    memory plus swap limit; -1: unlimited swap\n"
 		 "      --name string          assign a name to the container\n"
 		 "      --network string       bridge (default as root), none (default rootless),\n"
-		 "                             host, container:NAME, or a network's name\n"
+		 "                             host, container:NAME, slirp4netns (default rootless\n"
+		 "                             where it works), or a network's name\n"
 		 "      --network-alias list   add a network-scoped alias for the container\n"
 		 "      --ip string            IPv4 address on a user network (e.g., 172.30.100.104)\n"
 		 "      --add-host list        add a custom host-to-IP mapping (host:ip, or\n"

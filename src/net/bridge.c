@@ -243,39 +243,6 @@ int bridge_prepare(const struct net_def *def, const char *holder, const struct i
 	return 0;
 }
 
-/* A free port for a `-p CONTAINERPORT` (docker: from the ephemeral range). */
-static int ephemeral_port(const struct port_map *m, uint16_t *port, struct sk_err *err)
-{
-	cleanup_close int fd = socket(AF_INET, (m->proto == PORT_UDP ? SOCK_DGRAM : SOCK_STREAM) |
-							SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(m->host_ip) };
-	socklen_t len = sizeof(a);
-
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
-		return err_set(err, errno, "cannot find a free host port");
-	*port = ntohs(a.sin_port);
-	return 0;
-}
-
-/* A host port a program of the host listens on would never see its
- * traffic again: refuse it, as docker's proxy does by failing to bind. */
-static int check_port_free(const struct port_map *m, struct sk_err *err)
-{
-	cleanup_close int fd = socket(AF_INET, (m->proto == PORT_UDP ? SOCK_DGRAM : SOCK_STREAM) |
-							SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(m->host_ip),
-				 .sin_port = htons(m->host_port) };
-	char ip[16];
-
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
-		return 0;
-	ipam_format_ip(m->host_ip, ip);
-	return err_set(err, errno, "bind for %s:%u/%s failed: port is already allocated", ip,
-		       (unsigned)m->host_port, ports_proto_name(m->proto));
-}
-
 /* The port's guard and the published ports, in one batch. */
 static int attach_rules(struct bridge_lease *l, const char *id, const char *veth,
 			const unsigned char mac[6], struct port_map *ports, size_t n,
@@ -286,12 +253,9 @@ static int attach_rules(struct bridge_lease *l, const char *id, const char *veth
 	int ret;
 
 	memcpy(port.mac, mac, 6);
-	for (size_t i = 0; i < n; i++) {
-		if (ports[i].host_port == 0 && ephemeral_port(&ports[i], &ports[i].host_port, err) < 0)
+	for (size_t i = 0; i < n; i++)
+		if (ports_choose_host_port(&ports[i], err) < 0)
 			return -1;
-		if (check_port_free(&ports[i], err) < 0)
-			return -1;
-	}
 	l->nft = NULL;
 	/* A monitor's restart has no socket from a prepare any more. */
 	if (!nft && nft_open(&nft, err) < 0)

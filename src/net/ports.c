@@ -4,12 +4,16 @@
  */
 #include "net/ports.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "net/ipam.h"
+#include "util/cleanup.h"
+#include <sys/socket.h>
 
 #define PORTS_MAX_RANGE 65536
 
@@ -150,4 +154,44 @@ void ports_format(const struct port_map *m, size_t n, char *out, size_t len)
 					 (unsigned)m[i].host_port, (unsigned)m[i].container_port,
 					 ports_proto_name(m[i].proto));
 	}
+}
+
+/* A free port for a `-p CONTAINERPORT` (docker: from the ephemeral range). */
+static int ephemeral_port(const struct port_map *m, uint16_t *port, struct sk_err *err)
+{
+	cleanup_close int fd = socket(AF_INET, (m->proto == PORT_UDP ? SOCK_DGRAM : SOCK_STREAM) |
+							SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(m->host_ip) };
+	socklen_t len = sizeof(a);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		return err_set(err, errno, "cannot find a free host port");
+	*port = ntohs(a.sin_port);
+	return 0;
+}
+
+/* A host port a program of the host listens on would never see its
+ * traffic again: refuse it, as docker's proxy does by failing to bind. */
+static int check_port_free(const struct port_map *m, struct sk_err *err)
+{
+	cleanup_close int fd = socket(AF_INET, (m->proto == PORT_UDP ? SOCK_DGRAM : SOCK_STREAM) |
+							SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(m->host_ip),
+				 .sin_port = htons(m->host_port) };
+	char ip[16];
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
+		return 0;
+	ipam_format_ip(m->host_ip, ip);
+	return err_set(err, errno, "bind for %s:%u/%s failed: port is already allocated", ip,
+		       (unsigned)m->host_port, ports_proto_name(m->proto));
+}
+
+int ports_choose_host_port(struct port_map *m, struct sk_err *err)
+{
+	if (m->host_port == 0 && ephemeral_port(m, &m->host_port, err) < 0)
+		return -1;
+	return check_port_free(m, err);
 }

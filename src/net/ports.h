@@ -25,6 +25,10 @@ struct port_map {
 /* Append the mappings of one -p value (a range gives several) to *maps. */
 int ports_parse(const char *spec, struct port_map **maps, size_t *n, struct sk_err *err);
 const char *ports_proto_name(enum port_proto p);
+/* A host port 0 becomes a free one of the host; a host port that a program
+ * of the host holds is refused in docker's words ("bind for 0.0.0.0:8080/tcp
+ * failed: port is already allocated"), before the container starts. */
+int ports_choose_host_port(struct port_map *m, struct sk_err *err);
 /* docker's PORTS text: "0.0.0.0:8080->80/tcp, 0.0.0.0:49153->53/udp". */
 void ports_format(const struct port_map *m, size_t n, char *out, size_t len);
 

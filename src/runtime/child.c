@@ -269,9 +269,10 @@ void child_main(struct child_ctx *c)
 	struct user_resolved user;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* --network container:NAME: its namespace, before its fd is closed */
-	if (c->spec->net.join_netns && setns(c->spec->net.netns_fd, CLONE_NEWNET) < 0) {
-		err_set(&err, errno, "cannot join the network namespace of the container");
+	/* --network container:NAME or slirp4netns's: that namespace, before
+	 * its fd is closed */
+	if (c->netns_fd >= 0 && setns(c->netns_fd, CLONE_NEWNET) < 0) {
+		err_set(&err, errno, "cannot join the container's network namespace");
 		child_fail(c->sync_fd, &err);
 	}
 	/* Nothing of skiff's may be open once the container's code runs. */

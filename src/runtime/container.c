@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "net/bridge.h"
+#include "net/slirp.h"
 #include "runtime/cgroup.h"
 #include "runtime/etc.h"
 #include "runtime/console.h"
@@ -542,10 +543,13 @@ int container_add_etc_files(const struct container *c, struct rt_spec *spec,
 
 	err_clear(err);
 	o.hostname = spec->hostname;
-	o.bridge = spec->net.bridge;
-	o.ip = spec->net.lease.ip;
-	o.gateway = spec->net.bridge ? spec->net.lease.def.net.gateway : 0;
-	o.resolver = spec->net.bridge && !spec->net.def.is_default ? o.gateway : 0;
+	o.bridge = spec->net.bridge || spec->net.slirp;
+	o.ip = spec->net.slirp ? SLIRP_IP : spec->net.lease.ip;
+	o.gateway = spec->net.slirp ? SLIRP_GATEWAY
+				    : spec->net.bridge ? spec->net.lease.def.net.gateway : 0;
+	o.resolver = spec->net.slirp				     ? SLIRP_DNS
+		     : spec->net.bridge && !spec->net.def.is_default ? o.gateway
+								     : 0;
 	/* docker: --read-only makes them read-only too */
 	const char *ro = spec->root.readonly ? "ro" : NULL;
 
@@ -694,17 +698,33 @@ static int record_network(const struct container *c, const struct rt_spec *spec,
 
 	if (!n)
 		return err_set(err, ENOMEM, "cannot record the container's network");
-	n->ip = spec->net.lease.ip;
-	n->gateway = spec->net.lease.def.net.gateway;
-	n->prefix = spec->net.lease.def.net.prefix;
-	snprintf(n->network, sizeof(n->network), "%s", spec->net.def.name);
-	snprintf(n->network_id, sizeof(n->network_id), "%s", spec->net.def.id);
+	if (spec->net.slirp) {
+		n->ip = SLIRP_IP;
+		n->gateway = SLIRP_GATEWAY;
+		n->prefix = SLIRP_PREFIX;
+		snprintf(n->network, sizeof(n->network), "slirp4netns");
+	} else {
+		n->ip = spec->net.lease.ip;
+		n->gateway = spec->net.lease.def.net.gateway;
+		n->prefix = spec->net.lease.def.net.prefix;
+		snprintf(n->network, sizeof(n->network), "%s", spec->net.def.name);
+		snprintf(n->network_id, sizeof(n->network_id), "%s", spec->net.def.id);
+	}
 	n->n_ports = spec->net.n_ports < CTR_NET_MAX_PORTS ? spec->net.n_ports : CTR_NET_MAX_PORTS;
 	if (n->n_ports)
 		memcpy(n->ports, spec->net.ports, n->n_ports * sizeof(*n->ports));
 	ret = ctr_net_write(c->dirfd, n, err);
 	free(n);
 	return ret;
+}
+
+/* Rootless: a network namespace with slirp4netns on it, made before the
+ * clone (the child joins it): a rootless skiff cannot open a namespace of
+ * its non-dumpable child (ptrace rules), and slirp4netns is ready before
+ * the container's first packet. The ports are forwarded by then too. */
+static int attach_slirp(const struct rt_spec *spec, struct slirp *sl, struct sk_err *err)
+{
+	return slirp_start(spec->net.ports, spec->net.n_ports, sl, err);
 }
 
 static int attach_network(const struct container *c, const struct rt_spec *spec, pid_t pid,
@@ -727,6 +747,7 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 			  const sigset_t *sigs, const sigset_t *orig, int *status, struct sk_err *err)
 {
 	struct entry st = ENTRY_INIT;
+	struct slirp sl = SLIRP_INIT;
 	cleanup_close int sigfd = -1;
 	unsigned long namespaces = spec->namespaces;
 	struct started started;
@@ -739,12 +760,20 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 	if (entry_prepare(&st, !spec->process.terminal, err) < 0)
 		goto out;
 	namespaces &= ~(unsigned long)CLONE_NEWCGROUP; /* the child unshares it */
+	if (spec->net.slirp) {
+		if (attach_slirp(spec, &sl, err) < 0)
+			goto out;
+		namespaces &= ~(unsigned long)CLONE_NEWNET;
+	}
 	pid = ns_clone(namespaces, &st.pidfd, err);
 	if (pid == 0) {
 		struct child_ctx cc = { .spec = spec,
 					.sync_fd = st.child_sock,
 					.stub_fd = st.stub_fd,
 					.init = opts->init,
+					.netns_fd = spec->net.slirp	 ? sl.netns_fd
+						    : spec->net.join_netns ? spec->net.netns_fd
+									 : -1,
 					.cgroup_ns = spec->namespaces & CLONE_NEWCGROUP,
 					.orig_mask = *orig };
 		/* detached: nobody's terminal; the monitor's stdio are /dev/null */
@@ -762,6 +791,7 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 	 * then the go-ahead. */
 	if ((opts->prepare && opts->prepare(opts->prepare_arg, err) < 0) ||
 	    (spec->net.bridge && attach_network(c, spec, pid, err) < 0) ||
+	    (spec->net.slirp && record_network(c, spec, err) < 0) ||
 	    cgroup_setup(c, spec, cg, have_cg, err) < 0 ||
 	    place_in_cgroup(*have_cg ? cg : NULL, pid, st.sock, err) < 0) {
 		struct sk_err child_err = { 0 };
@@ -798,6 +828,7 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 	if (ret == 0)
 		log_debug("run: container exited with %d", *status);
 out:
+	slirp_stop(&sl); /* its forwards go with it */
 	entry_release(&st);
 	return ret;
 }
@@ -832,6 +863,8 @@ int container_run(struct container *c, const struct rt_spec *spec, const struct 
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	/* The veth went with the network namespace; the rules and the lease
 	 * are the container's until now. */
+	if (spec->net.slirp)
+		ctr_net_remove(c->dirfd);
 	if (spec->net.bridge) {
 		char root[sizeof(c->dir)];
 

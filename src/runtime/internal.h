@@ -22,6 +22,7 @@ struct child_ctx {
 	int sync_fd;        /* child's end of the parent/child socketpair (CLOEXEC) */
 	int stub_fd;        /* skiff-init's sealed memfd (stub.h) */
 	bool init;          /* skiff-init stays as pid 1 (--init) */
+	int netns_fd;       /* a network namespace to join first, or -1 */
 	/* The parent makes the container's cgroup while the child sets up its
 	 * mounts, moves the child into it and sends one byte. The child waits
 	 * for it before anything of the container runs, and only then creates

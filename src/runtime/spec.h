@@ -91,6 +91,7 @@ struct rt_root {
 /* skiff's: the container's network beyond its namespace. */
 struct rt_network {
 	bool bridge;		   /* a veth on a bridge network (net/bridge.h) */
+	bool slirp;		   /* rootless: slirp4netns (net/slirp.h) */
 	struct net_def def;	   /* which one (network_find / network_default) */
 	struct ipam_request req;   /* --ip; names for the network's resolver */
 	char *names;		   /* req.names' storage. Owned. */
