@@ -103,6 +103,57 @@ def arp(op, sha, sip, tha, tip):
                        socket.inet_aton(sip), mac_bytes(tha), socket.inet_aton(tip))
 
 
+# --- a ping on an ICMP datagram socket ----------------------------------------------
+
+# What iputils ping does without NET_RAW: busybox 1.35's ping only tries a raw
+# socket, so it cannot show whether ping works with NET_RAW dropped.
+DGRAM_PING_C = r"""
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/ip_icmp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct icmphdr req = { .type = ICMP_ECHO, .un.echo.sequence = htons(1) };
+	unsigned char reply[256];
+	struct pollfd p;
+	int fd;
+
+	if (argc != 2 || inet_pton(AF_INET, argv[1], &to.sin_addr) != 1)
+		return fprintf(stderr, "usage: dgram-ping IPV4\n"), 2;
+	fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	if (fd < 0)
+		return fprintf(stderr, "socket: %s\n", strerror(errno)), 1;
+	if (sendto(fd, &req, sizeof req, 0, (struct sockaddr *)&to, sizeof to) < 0)
+		return fprintf(stderr, "sendto: %s\n", strerror(errno)), 1;
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (poll(&p, 1, 3000) != 1)
+		return fprintf(stderr, "no reply\n"), 1;
+	if (recv(fd, reply, sizeof reply, 0) < (ssize_t)sizeof req || reply[0] != ICMP_ECHOREPLY)
+		return fprintf(stderr, "not an echo reply\n"), 1;
+	printf("echo reply from %s\n", argv[1]);
+	return 0;
+}
+"""
+
+
+def build_dgram_ping(out_dir):
+    """dgram-ping, static, as bytes for an image."""
+    src, dst = os.path.join(out_dir, "dgram-ping.c"), os.path.join(out_dir, "dgram-ping")
+    with open(src, "w") as f:
+        f.write(DGRAM_PING_C)
+    r = subprocess.run(["gcc", "-static", "-O2", "-Wall", "-o", dst, src], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, f"cannot build dgram-ping: {r.stderr}"
+    with open(dst, "rb") as f:
+        return f.read()
+
+
 # --- reading frames --------------------------------------------------------------
 
 class Frame:
