@@ -665,8 +665,11 @@ def test_an_overlapping_subnet_is_refused_with_one_line(lab):
     assert "overlap" in error_line(r)
     assert "nb-second" not in lab.skiff.ok("network", "ls").stdout.split()
     # the default bridge's subnet is taken too
-    r = lab.skiff.run("network", "create", "--subnet", "172.17.5.0/24", "nb-second")
+    inside = next(ipaddress.ip_network(lab.run("onbridge", serve=False).subnet).subnets(
+        new_prefix=28))
+    r = lab.skiff.run("network", "create", "--subnet", str(inside), "nb-second")
     assert r.returncode != 0 and "overlap" in error_line(r)
+    assert "nb-second" not in lab.skiff.ok("network", "ls").stdout.split()
 
 
 def test_an_unknown_network_is_refused(lab):
