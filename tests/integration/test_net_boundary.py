@@ -38,7 +38,7 @@ import pytest
 
 import netlib
 import runlib
-from netlib import ETH_P_ARP, ETH_P_EXPERIMENTAL, ETH_P_IP, ether, in_netns, run_in
+from netlib import ETH_P_ARP, ETH_P_IP, ether, in_netns, run_in
 
 NEIGHBOUR_NET = "10.97.0"  # the neighbour's veth: host .1, neighbour .2
 ZERO_MAC = "00:00:00:00:00:00"
@@ -437,8 +437,13 @@ def test_a_container_cannot_flood_the_bridges_mac_table(lab, lan):
     gw_mac = netlib.mac_of(bridge)
     macs = {netlib.random_mac() for _ in range(300)}
     mark = marker("flood")
-    frames = [ether(gw_mac, m, ETH_P_EXPERIMENTAL, mark) for m in macs]
-    frames.append(ether(gw_mac, a.mac, ETH_P_EXPERIMENTAL, mark))
+    # IPv4 from a's own address, so that only the source MAC is forged (the
+    # port's guard also drops every ethertype but IPv4 and ARP, genuine or
+    # not, so the control must be a genuine IPv4 frame)
+    def frame(src):
+        return ether(gw_mac, src, ETH_P_IP, netlib.udp(a.ip, a.gw, 40000, 9, mark))
+    frames = [frame(m) for m in macs]
+    frames.append(frame(a.mac))
     with netlib.Capture(None, a.port) as sent:
         netlib.send(a.pid, "eth0", frames)
         left = sent.stop()
