@@ -180,6 +180,13 @@ static json_t *config_json(const struct ctr_config *c)
 			 "Entrypoint", "Labels");
 }
 
+static json_t *endpoint_json(const char *ip, const char *gw, int prefix, const char *mac,
+			     const char *network_id)
+{
+	return json_pack("{s:s, s:s, s:i, s:s, s:s}", "IPAddress", ip, "Gateway", gw, "IPPrefixLen",
+			 prefix, "MacAddress", mac, "NetworkID", network_id);
+}
+
 /* docker's NetworkSettings: the bridge's address and ports while it runs. */
 static json_t *network_settings_json(const struct ctr_net *n, bool bridge)
 {
@@ -213,13 +220,27 @@ static json_t *network_settings_json(const struct ctr_net *n, bool bridge)
 	 * level fields are the default bridge's */
 	bool user = n && n->network[0] && strcmp(n->network, "bridge") != 0;
 
-	return json_pack("{s:s, s:s, s:i, s:s, s:o, s:{s:{s:s, s:s, s:i, s:s, s:s}}}", "IPAddress",
-			 user ? "" : ip, "Gateway", user ? "" : gw, "IPPrefixLen",
-			 n && !user ? n->prefix : 0, "MacAddress", user ? "" : mac, "Ports",
-			 ports ? ports : json_object(), "Networks",
-			 user ? n->network : (bridge ? "bridge" : "none"), "IPAddress", ip, "Gateway",
-			 gw, "IPPrefixLen", n ? n->prefix : 0, "MacAddress", mac, "NetworkID",
-			 n ? n->network_id : "");
+	json_t *networks = json_object();
+
+	if (!n || n->ip || !n->n_extra)
+		json_object_set_new(networks, user ? n->network : (bridge ? "bridge" : "none"),
+				    endpoint_json(ip, gw, n && n->ip ? n->prefix : 0, mac,
+						  n ? n->network_id : ""));
+	for (size_t i = 0; n && i < n->n_extra; i++) {
+		const struct ctr_endpoint *e = &n->extra[i];
+		char eip[16], egw[16], emac[18];
+
+		ipam_format_ip(e->ip, eip);
+		ipam_format_ip(e->gateway, egw);
+		snprintf(emac, sizeof(emac), "02:42:%02x:%02x:%02x:%02x", e->ip >> 24,
+			 (e->ip >> 16) & 255, (e->ip >> 8) & 255, e->ip & 255);
+		json_object_set_new(networks, e->network,
+				    endpoint_json(eip, egw, e->prefix, emac, e->network_id));
+	}
+	return json_pack("{s:s, s:s, s:i, s:s, s:o, s:o}", "IPAddress", user ? "" : ip, "Gateway",
+			 user ? "" : gw, "IPPrefixLen", n && !user ? n->prefix : 0, "MacAddress",
+			 user ? "" : mac, "Ports", ports ? ports : json_object(), "Networks",
+			 networks ? networks : json_object());
 }
 
 static json_t *container_json(struct store *s, const struct ctr_config *c,

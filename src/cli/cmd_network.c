@@ -18,13 +18,16 @@
 #include "net/network.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
+#include "util/buf.h"
 #include "util/cleanup.h"
 
 static const char network_usage[] =
 	"Usage:  skiff network COMMAND\n\n"
 	"Manage networks\n\n"
 	"Commands:\n"
+	"  connect     connect a running container to a network\n"
 	"  create      create a network\n"
+	"  disconnect  disconnect a running container from a network\n"
 	"  inspect     display detailed information on one or more networks\n"
 	"  ls          list networks\n"
 	"  prune       remove all unused networks\n"
@@ -358,6 +361,69 @@ static int network_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk_e
 	return 0;
 }
 
+static int network_connect(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
+{
+	static const struct option opts[] = {
+		{ "alias", required_argument, NULL, 'a' },
+		{ "ip", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct bridge_opts o = { ctx->cfg.bip, ctx->cfg.address_pools, ctx->cfg.n_address_pools,
+				 ctx->cfg.mtu };
+	struct strv aliases = { 0 };
+	const char *ip = NULL;
+	int c, ret = -1;
+
+	opterr = 0;
+	while ((c = cli_getopt(argc, argv, "+h", opts)) != -1) {
+		if (c == 'a') {
+			if (!network_name_ok(optarg)) {
+				cli_usage_error(err, "network connect", "invalid network alias \"%s\"",
+						optarg);
+				goto out;
+			}
+			if (strv_push(&aliases, optarg, err) < 0)
+				goto out;
+		} else if (c == 'i') {
+			ip = optarg;
+		} else if (c == 'h') {
+			fputs("Usage:  skiff network connect [--alias A] [--ip IP] NETWORK "
+			      "CONTAINER\n",
+			      stdout);
+			ret = 0;
+			goto out;
+		} else {
+			cli_usage_error(err, "network connect", "unknown flag: %s", argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (optind + 2 != argc) {
+		cli_usage_error(err, "network connect",
+				"\"skiff network connect\" requires exactly 2 arguments");
+		goto out;
+	}
+	ret = container_net_connect(&ctx->store, argv[optind + 1], argv[optind], &aliases, ip, &o,
+				    err);
+out:
+	strv_release(&aliases);
+	return ret;
+}
+
+static int network_disconnect(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
+{
+	int first = 1;
+
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return fputs("Usage:  skiff network disconnect [-f] NETWORK CONTAINER\n", stdout), 0;
+	if (argc > 1 && (!strcmp(argv[1], "-f") || !strcmp(argv[1], "--force")))
+		first = 2;
+	if (argc - first != 2)
+		return cli_usage_error(err, "network disconnect",
+				       "\"skiff network disconnect\" requires exactly 2 arguments");
+	return container_net_disconnect(&ctx->store, argv[first + 1], argv[first], err);
+}
+
 static int exec_network(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
 	static const struct {
@@ -366,7 +432,8 @@ static int exec_network(struct cli_ctx *ctx, int argc, char **argv, struct sk_er
 	} subs[] = {
 		{ "create", network_create_cmd }, { "ls", network_ls },	     { "list", network_ls },
 		{ "inspect", network_inspect },	  { "rm", network_rm },	     { "remove", network_rm },
-		{ "prune", network_prune },
+		{ "prune", network_prune },	  { "connect", network_connect },
+		{ "disconnect", network_disconnect },
 	};
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

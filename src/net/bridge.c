@@ -345,12 +345,19 @@ int bridge_detach(const struct net_def *def, const char *id, const char *ifname,
 		  struct sk_err *err)
 {
 	cleanup_nl struct nl_sock *host = NULL;
+	struct nft *nft = NULL;
 	char veth[IFNAMSIZ];
+	int ret;
 
 	veth_name(id, def, ifname, veth);
+	/* the veth first: no window without its guard while it is up */
 	if (nl_open(&host, err) < 0 || nl_link_delete(host, veth, err) < 0)
 		return err_wrap(err, "cannot disconnect the container from network %s", def->name);
-	return 0;
+	if (nft_open(&nft, err) < 0)
+		return -1;
+	ret = nft_detach_at(nft, id, veth, !strcmp(ifname, "eth0"), err);
+	nft_close_later(nft);
+	return ret;
 }
 
 void bridge_release_lease(const struct net_def *def, const char *holder)

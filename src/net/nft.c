@@ -1439,6 +1439,38 @@ int nft_unpublish_at(struct nft *nft, const char *container_id, struct sk_err *e
 	return 0;
 }
 
+struct detach_plan {
+	const char *id;
+	char port_tag[NFT_TAG_MAX];
+	bool ports;
+};
+
+static int plan_detach(const struct snap *s, struct batch *b, void *ctx, struct sk_err *err)
+{
+	const struct detach_plan *p = ctx;
+	struct port_map m;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->rules[i].tag, p->port_tag) ||
+		    (p->ports && tag_owned_by(s->rules[i].tag, TAG_CTR, p->id) &&
+		     tag_port(s->rules[i].tag, &m)))
+			batch_del_rule(b, &s->rules[i]);
+	return 0;
+}
+
+int nft_detach_at(struct nft *nft, const char *container_id, const char *veth, bool ports,
+		  struct sk_err *err)
+{
+	struct detach_plan p = { .id = container_id, .ports = ports };
+
+	if (check_container(container_id, err) < 0 || check_bridge(veth, err) < 0)
+		return -1;
+	snprintf(p.port_tag, sizeof(p.port_tag), TAG_CTR_PREFIX "%s port %s", container_id, veth);
+	if (nft_transact(nft, plan_detach, &p, err) < 0)
+		return err_wrap(err, "cannot remove the rules of port '%s'", veth);
+	return 0;
+}
+
 static int cmp_ids(const void *a, const void *b)
 {
 	return strcmp(a, b);

@@ -233,6 +233,10 @@ struct nft_port {
 int nft_attach_at(struct nft *nft, const char *container_id, const struct nft_port *port,
 		  const struct port_map *maps, size_t n, struct sk_err *err);
 int nft_unpublish_at(struct nft *nft, const char *container_id, struct sk_err *err);
+/* The guard of one port of container_id (network disconnect), and with
+ * ports its published ports too (they lead to the address it leaves). */
+int nft_detach_at(struct nft *nft, const char *container_id, const char *veth, bool ports,
+		  struct sk_err *err);
 /* fn may use nft too. */
 int nft_list_containers_at(struct nft *nft, nft_container_fn fn, void *ctx, struct sk_err *err);
 int nft_guard_localnet_at(struct nft *nft, struct sk_err *err);

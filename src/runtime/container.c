@@ -863,9 +863,12 @@ int container_run(struct container *c, const struct rt_spec *spec, const struct 
 	sigprocmask(SIG_SETMASK, &orig, NULL);
 	/* The veth went with the network namespace; the rules and the lease
 	 * are the container's until now. */
+	/* a container of any network may have been connected to others */
+	bool connected = !spec->net.slirp && faccessat(c->dirfd, "net.json", F_OK, 0) == 0;
+
 	if (spec->net.slirp)
 		ctr_net_remove(c->dirfd);
-	if (spec->net.bridge) {
+	if (spec->net.bridge || connected) {
 		char root[sizeof(c->dir)];
 
 		ctr_net_remove(c->dirfd);
@@ -971,4 +974,193 @@ int container_running_pid(struct store *s, const char *ref, pid_t *pid, struct s
 bool container_lease_alive(const char *holder, void *ctx)
 {
 	return holds_lease(holder, ctx);
+}
+
+/* --- network connect / disconnect ------------------------------------------ */
+
+struct net_change {
+	char id[CTR_ID_LEN + 1];
+	char tag[NET_TAG_MAX];
+	char holder[4400];
+	int dirfd;
+	pid_t pid;
+	struct ctr_config cfg;
+	struct ctr_net *net;
+};
+
+static void net_change_release(struct net_change *c)
+{
+	if (c->dirfd >= 0)
+		close(c->dirfd);
+	ctr_config_release(&c->cfg);
+	free(c->net);
+}
+
+/* The running container ref, its records, locked against another change. */
+static int net_change_open(struct store *s, const char *ref, struct net_change *c,
+			   struct sk_err *err)
+{
+	struct ctr_state st;
+
+	memset(c, 0, sizeof(*c));
+	c->dirfd = -1;
+	c->net = calloc(1, sizeof(*c->net));
+	if (!c->net)
+		return err_set(err, ENOMEM, "cannot read the container's network");
+	if (ctr_resolve(s, ref, c->id, err) < 0)
+		return -1;
+	c->dirfd = ctr_open_dir(s, c->id, err);
+	if (c->dirfd < 0 || ctr_lock(c->dirfd, err) < 0 || ctr_state_load(c->dirfd, &st, err) < 0 ||
+	    ctr_config_read(c->dirfd, &c->cfg, err) < 0 || ctr_net_read(c->dirfd, c->net, err) < 0)
+		return -1;
+	if (st.status != CTR_RUNNING || !ctr_process_alive(st.pid, st.pid_start))
+		return err_set(err, 0, "container %s is not running: skiff connects and "
+				       "disconnects running containers only", ref);
+	c->pid = st.pid;
+	net_names(s->root, c->id, c->tag, c->holder, sizeof(c->holder));
+	return 0;
+}
+
+static bool on_network(const struct ctr_net *n, const char *network_id)
+{
+	if (n->ip && !strcmp(n->network_id, network_id))
+		return true;
+	for (size_t i = 0; i < n->n_extra; i++)
+		if (!strcmp(n->extra[i].network_id, network_id))
+			return true;
+	return false;
+}
+
+static bool ifname_used(const struct ctr_net *n, const char *ifname)
+{
+	if (n->ip && !strcmp(ifname, "eth0"))
+		return true;
+	for (size_t i = 0; i < n->n_extra; i++)
+		if (!strcmp(n->extra[i].ifname, ifname))
+			return true;
+	return false;
+}
+
+int container_net_connect(struct store *s, const char *ref, const char *network,
+			  const struct strv *aliases, const char *ip, const struct bridge_opts *o,
+			  struct sk_err *err)
+{
+	struct net_change c;
+	struct bridge_lease l = { 0 };
+	struct ipam_request req = { 0 };
+	struct buf names = BUF_INIT(2048);
+	struct net_def def;
+	struct ctr_endpoint *e;
+	char ifname[16] = "";
+	int ret = -1;
+
+	if (net_change_open(s, ref, &c, err) < 0 || network_find(s->root_fd, network, &def, err) < 0)
+		goto out;
+	if (on_network(c.net, def.id)) {
+		err_set(err, 0, "endpoint with name %s already exists in network %s",
+			c.cfg.name[0] ? c.cfg.name : ref, def.name);
+		goto out;
+	}
+	if (def.is_default && (ip || (aliases && aliases->n))) {
+		err_set(err, 0, "%s is supported on user defined networks only",
+			ip ? "user specified IP address" : "network-scoped alias");
+		goto out;
+	}
+	if (c.net->n_extra == CTR_NET_MAX_EXTRA) {
+		err_set(err, 0, "container %s is on too many networks", ref);
+		goto out;
+	}
+	for (int i = 0; i < 16 && !*ifname; i++) {
+		char n[16];
+
+		snprintf(n, sizeof(n), "eth%d", i);
+		if (!ifname_used(c.net, n))
+			snprintf(ifname, sizeof(ifname), "%s", n);
+	}
+	if (ip && ipam_parse_ip(ip, &req.ip) < 0) {
+		err_set(err, 0, "invalid IP address %s", ip);
+		goto out;
+	}
+	req.first = def.range_first;
+	req.last = def.range_last;
+	if (!def.is_default) {
+		int r = buf_appendf(&names, "%s", c.cfg.name[0] ? c.cfg.name : c.id);
+
+		for (size_t i = 0; r == 0 && aliases && i < aliases->n; i++)
+			r = buf_appendf(&names, ",%s", aliases->v[i]);
+		if (r == 0)
+			r = buf_appendf(&names, ",%.12s", c.id);
+		if (r < 0 || buf_append(&names, "", 0) < 0) {
+			err_set(err, E2BIG, "too many network aliases");
+			goto out;
+		}
+		req.names = names.data;
+	}
+	if (bridge_prepare(&def, c.holder, &req, o, holds_lease, NULL, &l, err) < 0)
+		goto out;
+	if (bridge_attach(&l, c.tag, c.pid, ifname, NULL, 0, err) < 0) {
+		bridge_release_lease(&def, c.holder);
+		goto out;
+	}
+	if (!strcmp(ifname, "eth0")) {
+		/* a container that had no network: this one is its first */
+		c.net->ip = l.ip;
+		c.net->gateway = l.def.net.gateway;
+		c.net->prefix = l.def.net.prefix;
+		snprintf(c.net->network, sizeof(c.net->network), "%s", def.name);
+		snprintf(c.net->network_id, sizeof(c.net->network_id), "%s", def.id);
+	} else {
+		e = &c.net->extra[c.net->n_extra++];
+		snprintf(e->network, sizeof(e->network), "%s", def.name);
+		snprintf(e->network_id, sizeof(e->network_id), "%s", def.id);
+		snprintf(e->ifname, sizeof(e->ifname), "%s", ifname);
+		e->ip = l.ip;
+		e->gateway = l.def.net.gateway;
+		e->prefix = l.def.net.prefix;
+	}
+	ret = ctr_net_write(c.dirfd, c.net, err);
+out:
+	bridge_lease_release(&l);
+	buf_release(&names);
+	net_change_release(&c);
+	return ret;
+}
+
+int container_net_disconnect(struct store *s, const char *ref, const char *network,
+			     struct sk_err *err)
+{
+	struct net_change c;
+	struct net_def def;
+	const char *ifname = NULL;
+	int ret = -1;
+
+	if (net_change_open(s, ref, &c, err) < 0 || network_find(s->root_fd, network, &def, err) < 0)
+		goto out;
+	if (c.net->ip && !strcmp(c.net->network_id, def.id))
+		ifname = "eth0";
+	for (size_t i = 0; !ifname && i < c.net->n_extra; i++)
+		if (!strcmp(c.net->extra[i].network_id, def.id))
+			ifname = c.net->extra[i].ifname;
+	if (!ifname) {
+		err_set(err, 0, "container %s is not connected to network %s", ref, def.name);
+		goto out;
+	}
+	if (bridge_detach(&def, c.tag, ifname, err) < 0)
+		goto out;
+	bridge_release_lease(&def, c.holder);
+	if (!strcmp(ifname, "eth0")) {
+		c.net->ip = 0;
+		c.net->n_ports = 0;
+	} else {
+		size_t k = 0;
+
+		for (size_t i = 0; i < c.net->n_extra; i++)
+			if (strcmp(c.net->extra[i].ifname, ifname) != 0)
+				c.net->extra[k++] = c.net->extra[i];
+		c.net->n_extra = k;
+	}
+	ret = ctr_net_write(c.dirfd, c.net, err);
+out:
+	net_change_release(&c);
+	return ret;
 }

@@ -96,6 +96,18 @@ struct bridge_opts;
 int container_net_prepare(const struct container *c, struct rt_spec *spec,
 			  const struct bridge_opts *o, struct sk_err *err);
 
+struct strv;
+/* network connect: a running container gets a veth on network (the next
+ * free ethN), an address (ip, or a free one), names for its resolver (its
+ * name, aliases, short id). Stopped containers are refused. */
+int container_net_connect(struct store *s, const char *ref, const char *network,
+			  const struct strv *aliases, const char *ip, const struct bridge_opts *o,
+			  struct sk_err *err);
+/* network disconnect: its veth, guard, lease (and for eth0 its published
+ * ports) on that network go. */
+int container_net_disconnect(struct store *s, const char *ref, const char *network,
+			     struct sk_err *err);
+
 /* Give back what a container held of the bridge network (its published
  * ports, its address); nothing to do when it had none. */
 void container_net_release(const char *store_root, const char *id, bool published);

@@ -685,11 +685,23 @@ int ctr_net_write(int dirfd, const struct ctr_net *n, struct sk_err *err)
 						       "container_port", (int)n->ports[i].container_port,
 						       "proto", ports_proto_name(n->ports[i].proto)));
 	}
+	json_t *extra = json_array();
+
+	for (size_t i = 0; extra && i < n->n_extra; i++) {
+		const struct ctr_endpoint *e = &n->extra[i];
+
+		ipam_format_ip(e->ip, ip);
+		ipam_format_ip(e->gateway, gw);
+		json_array_append_new(extra, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "network",
+						       e->network, "network_id", e->network_id,
+						       "ifname", e->ifname, "ip", ip, "gateway", gw,
+						       "prefix", e->prefix));
+	}
 	ipam_format_ip(n->ip, ip);
 	ipam_format_ip(n->gateway, gw);
-	doc = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o}", "network", n->network, "network_id",
+	doc = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:o}", "network", n->network, "network_id",
 			n->network_id, "ip", ip, "gateway", gw, "prefix", n->prefix, "ports",
-			ports ? ports : json_array());
+			ports ? ports : json_array(), "extra", extra ? extra : json_array());
 	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
 	json_decref(doc);
 	if (!text)
@@ -744,6 +756,23 @@ int ctr_net_read(int dirfd, struct ctr_net *n, struct sk_err *err)
 	json_array_foreach(ports, i, p)
 		if (n->n_ports < CTR_NET_MAX_PORTS && net_port_from_json(p, &n->ports[n->n_ports]) == 0)
 			n->n_ports++;
+	json_array_foreach(json_object_get(doc, "extra"), i, p) {
+		struct ctr_endpoint *e = &n->extra[n->n_extra];
+		const char *eip = json_string_value(json_object_get(p, "ip"));
+		const char *egw = json_string_value(json_object_get(p, "gateway"));
+		const char *ename = json_string_value(json_object_get(p, "network"));
+		const char *eid = json_string_value(json_object_get(p, "network_id"));
+		const char *eif = json_string_value(json_object_get(p, "ifname"));
+
+		if (n->n_extra == CTR_NET_MAX_EXTRA || !eip || !egw || !ename || !eid || !eif ||
+		    ipam_parse_ip(eip, &e->ip) < 0 || ipam_parse_ip(egw, &e->gateway) < 0)
+			continue;
+		snprintf(e->network, sizeof(e->network), "%s", ename);
+		snprintf(e->network_id, sizeof(e->network_id), "%s", eid);
+		snprintf(e->ifname, sizeof(e->ifname), "%s", eif);
+		e->prefix = (int)json_integer_value(json_object_get(p, "prefix"));
+		n->n_extra++;
+	}
 	json_decref(doc);
 	return 1;
 }

@@ -107,13 +107,25 @@ int ctr_config_read(int dirfd, struct ctr_config *c, struct sk_err *err);
 /* A running container's place on the bridge network ("net.json", written
  * once its veth and ports are up, removed at exit): for port, ps, inspect. */
 #define CTR_NET_MAX_PORTS 256
+#define CTR_NET_MAX_EXTRA 8
+/* A network connected while it runs (network connect): ethN. */
+struct ctr_endpoint {
+	char network[129];
+	char network_id[65];
+	char ifname[16];
+	uint32_t ip, gateway;
+	int prefix;
+};
 struct ctr_net {
+	/* the network it was started on, when ip is not 0 (eth0) */
 	char network[129];   /* its name ("bridge" for the default) */
 	char network_id[65];
 	uint32_t ip, gateway; /* host order */
 	int prefix;
 	size_t n_ports;
 	struct port_map ports[CTR_NET_MAX_PORTS];
+	size_t n_extra;
+	struct ctr_endpoint extra[CTR_NET_MAX_EXTRA];
 };
 int ctr_net_write(int dirfd, const struct ctr_net *n, struct sk_err *err);
 /* 1 with *n filled, 0 when the container has no network record. */

@@ -419,3 +419,76 @@ def test_an_address_given_again_is_reachable_at_once(skiff, web):
         runlib.wait_for(lambda: "hello-from-skiff" in _try_get(host_ip(), port), timeout=3,
                         what=f"round {round} on {ip}")
         skiff.ok("rm", "-f", f"again{round}")
+
+
+def _ip_of(skiff, name, ifname):
+    out = skiff.ok("exec", name, "sh", "-c", f"ip -4 -o addr show {ifname} 2>/dev/null; true").stdout
+    m = re.search(r"inet (\d+\.\d+\.\d+\.\d+)/", out)
+    return m.group(1) if m else None
+
+
+def _bridge_rules():
+    return subprocess.run(["nft", "list", "table", "bridge", "skiff"], capture_output=True,
+                          text=True).stdout
+
+
+def test_network_connect_and_disconnect_a_running_container(skiff, image):
+    """connect gives a running container a veth (eth1) on another network,
+    with its name and --alias resolvable there; disconnect takes the veth, its
+    port guard and its lease away again."""
+    nets = ["nc-a", "nc-b"]
+    try:
+        for n in nets:
+            skiff.ok("network", "create", n)
+        skiff.ok("run", "-d", "--name", "nca", "--network", "nc-a", image, "sleep", "300")
+        skiff.ok("run", "-d", "--name", "ncb", "--network", "nc-b", image, "sleep", "300")
+        probe = "ping -c1 -W1 {} >/dev/null 2>&1 && echo yes || echo no"
+        assert skiff.ok("exec", "ncb", "sh", "-c", probe.format("nca")).stdout.strip() == "no"
+        skiff.ok("network", "connect", "--alias", "nca-alias", "nc-b", "nca")
+        ip1 = _ip_of(skiff, "nca", "eth1")
+        assert ip1 and ip1.startswith(json.loads(skiff.ok(
+            "network", "inspect", "nc-b").stdout)[0]["IPAM"]["Config"][0]["Subnet"].rsplit(".", 2)[0])
+        for name in ("nca", "nca-alias"):
+            assert skiff.ok("exec", "ncb", "sh", "-c", probe.format(name)).stdout.strip() == "yes"
+        nets_seen = json.loads(skiff.ok("inspect", "-f", "{{json .NetworkSettings.Networks}}",
+                                        "nca").stdout)
+        assert set(nets_seen) == {"nc-a", "nc-b"} and nets_seen["nc-b"]["IPAddress"] == ip1
+        cid = skiff.ok("inspect", "-f", "{{.Id}}", "nca").stdout.strip()
+        assert _bridge_rules().count(f"vsk{cid[:8]}") >= 7  # the new port's guard
+        # twice: one line
+        r = skiff.run("network", "connect", "nc-b", "nca")
+        assert r.returncode != 0 and "already exists in network nc-b" in r.stderr
+        skiff.ok("network", "disconnect", "nc-b", "nca")
+        assert _ip_of(skiff, "nca", "eth1") is None
+        assert skiff.ok("exec", "ncb", "sh", "-c", probe.format("nca")).stdout.strip() == "no"
+        guards = [l for l in _bridge_rules().splitlines() if f"port vsk{cid[:8]}" in l]
+        assert all(f"vsk{cid[:12]}" in l for l in guards), "the eth1 port's guard is left"
+        leases_b = [l for l in open(f"/run/skiff/net/{json.loads(skiff.ok('network', 'inspect', 'nc-b').stdout)[0]['Options']['com.docker.network.bridge.name']}.leases").read().splitlines() if cid in l]
+        assert leases_b == []
+    finally:
+        skiff.run("rm", "-f", "nca", "ncb")
+        for n in nets:
+            skiff.run("network", "rm", n)
+
+
+def test_network_connect_refuses_a_stopped_container(skiff, image):
+    try:
+        skiff.ok("network", "create", "nc-s")
+        skiff.ok("run", "--name", "ncs", "--network", "none", image, "true")
+        r = skiff.run("network", "connect", "nc-s", "ncs")
+        assert r.returncode != 0 and r.stderr.count("\n") == 1 and "not running" in r.stderr
+
+    finally:
+        skiff.run("rm", "-f", "ncs")
+        skiff.run("network", "rm", "nc-s")
+
+
+def test_a_containers_port_guard_goes_with_it(skiff, image):
+    """The bridge port's anti-spoofing rules (table bridge skiff) are the
+    container's: they go when it does, like its published ports."""
+    cid = skiff.ok("run", "-d", "--network", "bridge", image, "sleep", "300").stdout.strip()
+    try:
+        assert f"vsk{cid[:12]}" in _bridge_rules()
+    finally:
+        skiff.ok("rm", "-f", cid)
+    assert f"vsk{cid[:12]}" not in _bridge_rules()
