@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "net/conntrack.h"
 #include "net/netlink.h"
 #include "net/nft.h"
 #include "net/resolver.h"
@@ -371,12 +372,29 @@ void bridge_release_lease(const struct net_def *def, const char *holder)
 		log_debug("bridge: %s", err.msg);
 }
 
+struct held {
+	const char *holder;
+	uint32_t ips[16];
+	size_t n;
+};
+
+static int held_by(const struct ipam_lease_entry *e, void *ctx)
+{
+	struct held *h = ctx;
+
+	if (!strcmp(e->holder, h->holder) && h->n < sizeof(h->ips) / sizeof(h->ips[0]))
+		h->ips[h->n++] = e->ip;
+	return 0;
+}
+
 /* holder's lease in every network's lease file: a container may have been
- * on several, and a dead owner's record may not say which. */
-static void release_leases(int dir, const char *holder)
+ * on several, and a dead owner's record may not say which. With forget, the
+ * conntrack entries of its addresses go too (its published ports' flows). */
+static void release_leases(int dir, const char *holder, bool forget)
 {
 	struct sk_err err = { 0 };
 	cleanup_closedir DIR *d = fdopendir(dup(dir));
+	struct held h = { holder, { 0 }, 0 };
 	struct dirent *e;
 
 	while (d && (e = readdir(d)) != NULL) {
@@ -384,10 +402,16 @@ static void release_leases(int dir, const char *holder)
 
 		if (n <= 7 || strcmp(e->d_name + n - 7, ".leases") != 0)
 			continue;
+		if (forget)
+			ipam_for_each_lease(dir, e->d_name, held_by, &h, &err);
+		err_clear(&err);
 		if (ipam_release(dir, e->d_name, holder, &err) < 0)
 			log_debug("bridge: %s", err.msg);
 		err_clear(&err);
 	}
+	for (size_t i = 0; i < h.n; i++)
+		if (conntrack_forget(h.ips[i], &err) < 0)
+			log_debug("bridge: %s", err.msg);
 }
 
 void bridge_release(const char *id, const char *holder, bool published)
@@ -404,7 +428,7 @@ void bridge_release(const char *id, const char *holder, bool published)
 		nft_close_later(nft);
 	else
 		nft_close(nft); /* nothing changed: no wait */
-	release_leases(dir, holder);
+	release_leases(dir, holder, published);
 }
 
 struct gc_ctx {

@@ -492,3 +492,65 @@ def test_a_containers_port_guard_goes_with_it(skiff, image):
     finally:
         skiff.ok("rm", "-f", cid)
     assert f"vsk{cid[:12]}" not in _bridge_rules()
+
+
+def test_a_live_udp_flow_follows_the_port_to_a_new_container(skiff, image):
+    """A client that keeps sending to a published UDP port keeps its
+    conntrack entry, and with it the DNAT to the first container's address:
+    skiff deletes a leaving container's entries (docker does too), so the
+    next container published on that port gets the flow."""
+    port = free_port()
+    net = "nct-udp"
+    stop = threading.Event()
+
+    def send():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("0.0.0.0", 0))
+            while not stop.is_set():
+                s.sendto(b"ping\n", (host_ip(), port))
+                time.sleep(0.05)
+
+    servers = {}
+
+    def listener(name, ip):
+        # busybox's nc has no UDP: the listener is the host's python in the
+        # container's network namespace, which is where the flow must land
+        skiff.ok("run", "-d", "--name", name, "--network", net, "--ip", ip, "-p",
+                 f"{port}:5000/udp", image, "sleep", "300")
+        pid = skiff.ok("inspect", "-f", "{{.State.Pid}}", name).stdout.strip()
+        servers[name] = subprocess.Popen(
+            ["nsenter", f"--net=/proc/{pid}/ns/net", "/usr/bin/python3", "-c",
+             "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+             "s.bind(('0.0.0.0', 5000)); print(s.recv(64).decode(), flush=True)"],
+            stdout=subprocess.PIPE, text=True)
+
+    got = {}
+
+    def received(name):
+        p = servers[name]
+        if name not in got and p.poll() is not None:
+            got[name] = p.stdout.read()
+        return "ping" in got.get(name, "")
+
+    sender = threading.Thread(target=send, daemon=True)
+    try:
+        skiff.ok("network", "create", "--subnet", "10.215.7.0/24", net)
+        listener("udp1", "10.215.7.10")
+        sender.start()
+        deadline = time.time() + 5
+        while not received("udp1") and time.time() < deadline:
+            time.sleep(0.1)
+        assert received("udp1"), "control: the first container gets the flow"
+        skiff.ok("rm", "-f", "udp1")
+        listener("udp2", "10.215.7.11")
+        deadline = time.time() + 5
+        while not received("udp2") and time.time() < deadline:
+            time.sleep(0.1)
+        assert received("udp2"), "the flow still goes to the address of the removed container"
+    finally:
+        stop.set()
+        for p in servers.values():
+            p.kill()
+            p.wait()
+        skiff.run("rm", "-f", "udp1", "udp2")
+        skiff.run("network", "rm", net)
