@@ -324,6 +324,9 @@ def test_rmi_force_keeps_what_a_stopped_container_needs(skiff, tmp_path):
     assert "keep:1" not in skiff.ok("images").stdout
     skiff.ok("start", "stopped")
     runlib.wait_for(lambda: "again" in skiff.ok("logs", "stopped").stdout, what="the restart")
+    # its output is there before its monitor has recorded the exit
+    runlib.wait_for(lambda: skiff.ok("inspect", "-f", "{{.State.Status}}", "stopped").stdout
+                    .strip() == "exited", what="the exit")
     blob = os.path.join(skiff.root, "blobs", "sha256", img.split(":")[1])
     assert os.path.exists(blob)
     skiff.ok("rm", "stopped")
