@@ -554,3 +554,29 @@ def test_a_live_udp_flow_follows_the_port_to_a_new_container(skiff, image):
             p.wait()
         skiff.run("rm", "-f", "udp1", "udp2")
         skiff.run("network", "rm", net)
+
+
+def test_fifty_containers_share_one_network_and_reach_each_other_by_name(skiff, image):
+    """50 detached containers on one user network: 50 distinct addresses on
+    one bridge, and the last resolves and reaches the first by name."""
+    net = "n50"
+    names = [f"c50-{i}" for i in range(50)]
+    try:
+        skiff.ok("network", "create", "--subnet", "10.215.50.0/24", net)
+        with concurrent.futures.ThreadPoolExecutor(10) as ex:
+            list(ex.map(lambda n: skiff.ok("run", "-d", "--name", n, "--network", net, image,
+                                           "sleep", "300"), names))
+        bridge = json.loads(skiff.ok("network", "inspect", net).stdout)[0]
+        members = bridge["Containers"]
+        assert len(members) == 50
+        assert len({m["IPv4Address"] for m in members.values()}) == 50
+        ports = subprocess.run(["ip", "-o", "link", "show", "master",
+                                bridge["Options"]["com.docker.network.bridge.name"]],
+                               capture_output=True, text=True).stdout.splitlines()
+        assert len(ports) == 50
+        out = skiff.ok("exec", names[-1], "sh", "-c",
+                       f"ping -c1 -W2 {names[0]} >/dev/null && echo ok").stdout
+        assert out.strip() == "ok"
+    finally:
+        skiff.run("rm", "-f", *names)
+        skiff.run("network", "rm", net)
