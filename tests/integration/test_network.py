@@ -260,10 +260,12 @@ def test_kill_9_of_skiff_leaves_nothing_once_skiff_runs_again(skiff, image):
     runlib.wait_for(lambda: any(f"dport {port} " in line for line in _all_rules()) and
                     "Up" in skiff.ok("ps").stdout, what="the container running")
     cid = os.readlink(os.path.join(skiff.root, "containers", "names", "victim"))
+    assert cid in _bridge_rules()  # its port's guard
     p.send_signal(signal.SIGKILL)
     p.wait()
     skiff.ok("run", "--rm", image, "true")  # any command that cleans up
     assert rules_of(cid) == []
+    assert cid not in _bridge_rules()
     skiff.ok("rm", "victim")
     assert not any(cid in line for line in leases())
     veth = f"vsk{cid[:12]}"
@@ -579,4 +581,35 @@ def test_fifty_containers_share_one_network_and_reach_each_other_by_name(skiff, 
         assert out.strip() == "ok"
     finally:
         skiff.run("rm", "-f", *names)
+        skiff.run("network", "rm", net)
+
+
+def test_kill_9_of_a_monitor_on_a_user_network_leaves_nothing(skiff, image):
+    """A detached container's monitor killed with SIGKILL: the next skiff
+    command finds it dead and removes its published port, its port guard,
+    its lease (so its name no longer resolves) and its veth."""
+    net = "nk9"
+    port = free_port()
+    try:
+        skiff.ok("network", "create", "--subnet", "10.215.9.0/24", net)
+        cid = skiff.ok("run", "-d", "--name", "km", "--network", net, "-p", f"{port}:80",
+                       image, "sleep", "300").stdout.strip()
+        skiff.ok("run", "-d", "--name", "kpeer", "--network", net, image, "sleep", "300")
+        assert "Address: 10.215.9." in skiff.ok("exec", "kpeer", "sh", "-c", "nslookup km").stdout
+        bridge = json.loads(skiff.ok("network", "inspect", net).stdout)[0]["Options"][
+            "com.docker.network.bridge.name"]
+        pid = int(skiff.ok("inspect", "-f", "{{.State.Pid}}", "km").stdout)
+        monitor = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+        assert open(f"/proc/{monitor}/comm").read().startswith("skiff")
+        os.kill(monitor, signal.SIGKILL)
+        runlib.wait_for(lambda: not os.path.exists(f"/proc/{pid}"), what="the container's end")
+        skiff.ok("ps", "-a")  # any command notices the dead monitor
+        assert rules_of(cid) == [] and cid not in _bridge_rules()
+        assert not any(cid in l for l in open(f"/run/skiff/net/{bridge}.leases"))
+        assert subprocess.run(["ip", "link", "show", f"vsk{cid[:12]}"],
+                              capture_output=True).returncode != 0
+        r = skiff.run("exec", "kpeer", "sh", "-c", "nslookup km")
+        assert "NXDOMAIN" in r.stdout and "Name:" not in r.stdout
+    finally:
+        skiff.run("rm", "-f", "km", "kpeer")
         skiff.run("network", "rm", net)
