@@ -613,3 +613,18 @@ def test_kill_9_of_a_monitor_on_a_user_network_leaves_nothing(skiff, image):
     finally:
         skiff.run("rm", "-f", "km", "kpeer")
         skiff.run("network", "rm", net)
+
+
+def test_a_full_subnet_is_one_clear_line_and_leaves_no_container(skiff, image):
+    try:
+        skiff.ok("network", "create", "--subnet", "10.215.99.0/30", "ntiny")  # one address
+        skiff.ok("run", "-d", "--name", "tiny1", "--network", "ntiny", image, "sleep", "300")
+        before = skiff.ok("ps", "-aq", "--no-trunc").stdout.split()
+        r = skiff.run("run", "--rm", "--network", "ntiny", image, "true")
+        assert r.returncode == 125
+        assert r.stderr == "skiff: network ntiny: no free address in the network's subnet " \
+                           "(1 leases)\n"
+        assert skiff.ok("ps", "-aq", "--no-trunc").stdout.split() == before
+    finally:
+        skiff.run("rm", "-f", "tiny1")
+        skiff.run("network", "rm", "ntiny")
