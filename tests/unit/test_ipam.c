@@ -4,7 +4,10 @@
  * that are gone, and distinct under 20 parallel processes.
  */
 #include <fcntl.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -131,11 +134,98 @@ TEST(parallel_leases_are_distinct)
 	rmdir(path);
 }
 
+TEST(pools_are_carved_in_order)
+{
+	struct ipam_pool pools[2];
+	struct ipam_route taken[] = { { ip("10.10.0.0"), 24 }, { ip("10.10.1.0"), 25 } };
+	struct ipam_net n;
+	struct sk_err err = { 0 };
+
+	CHECK(ipam_parse_pool("10.10.0.0/16", 24, &pools[0], &err) == 0);
+	CHECK(ipam_parse_pool("10.20.0.0/23", 24, &pools[1], &err) == 0);
+	CHECK(ipam_pick_from_pools(taken, 2, pools, 2, &n, &err) == 0);
+	CHECK(n.subnet == ip("10.10.2.0") && n.prefix == 24 && n.gateway == ip("10.10.2.1"));
+	/* a size smaller than the base's prefix, or a bad base: refused */
+	CHECK(ipam_parse_pool("10.10.0.0/16", 12, &pools[0], &err) < 0);
+	CHECK(ipam_parse_pool("10.10.0.0", 24, &pools[0], &err) < 0);
+	/* every subnet of a small pool taken: one clear error */
+	struct ipam_route all[] = { { ip("10.20.0.0"), 23 } };
+
+	CHECK(ipam_pick_from_pools(all, 1, &pools[1], 1, &n, &err) < 0);
+	CHECK(strstr(err.msg, "no free subnet") != NULL);
+}
+
+struct seen_lease {
+	char names[256];
+	uint32_t ip;
+};
+
+static int remember(const struct ipam_lease_entry *e, void *ctx)
+{
+	struct seen_lease *s = ctx;
+
+	if (!strcmp(e->holder, "ccc@/store with space")) {
+		snprintf(s->names, sizeof(s->names), "%s", e->names);
+		s->ip = e->ip;
+	}
+	return 0;
+}
+
+TEST(requests_ranges_and_names)
+{
+	char dir_tmpl[] = "/tmp/ipam-req-XXXXXX";
+	struct ipam_net n = { ip("10.1.0.0"), 24, ip("10.1.0.1") };
+	struct ipam_request fixed = { .ip = ip("10.1.0.50") };
+	struct ipam_request range = { .first = ip("10.1.0.128"), .last = ip("10.1.0.255") };
+	struct ipam_request named = { .names = "web,alias,0123456789ab;1.1.1.1" };
+	struct ipam_request bad = { .names = "has space" };
+	struct seen_lease seen = { "", 0 };
+	struct sk_err err = { 0 };
+	uint32_t a;
+	int dir;
+
+	CHECK(mkdtemp(dir_tmpl) != NULL);
+	dir = open(dir_tmpl, O_RDONLY | O_DIRECTORY);
+	CHECK(ipam_lease(dir, "l", &n, "aaa", &fixed, NULL, NULL, &a, &err) == 0 && a == fixed.ip);
+	/* the same address for another holder: taken */
+	CHECK(ipam_lease(dir, "l", &n, "bbb", &fixed, NULL, NULL, &a, &err) < 0);
+	CHECK(err.errnum == EADDRINUSE && strstr(err.msg, "10.1.0.50 is already in use"));
+	/* outside the subnet, the gateway, the broadcast address: refused */
+	fixed.ip = ip("10.2.0.5");
+	CHECK(ipam_lease(dir, "l", &n, "bbb", &fixed, NULL, NULL, &a, &err) < 0);
+	fixed.ip = ip("10.1.0.1");
+	CHECK(ipam_lease(dir, "l", &n, "bbb", &fixed, NULL, NULL, &a, &err) < 0);
+	fixed.ip = ip("10.1.0.255");
+	CHECK(ipam_lease(dir, "l", &n, "bbb", &fixed, NULL, NULL, &a, &err) < 0);
+	/* a range: the lowest free address in it */
+	CHECK(ipam_lease(dir, "l", &n, "bbb", &range, NULL, NULL, &a, &err) == 0);
+	CHECK(a == ip("10.1.0.128"));
+	/* names survive the file, with a holder that has a space */
+	CHECK(ipam_lease(dir, "l", &n, "ccc@/store with space", &named, NULL, NULL, &a, &err) == 0);
+	CHECK(ipam_for_each_lease(dir, "l", remember, &seen, &err) == 0);
+	CHECK(seen.ip == a && !strcmp(seen.names, named.names));
+	/* names with a space or a newline would break the line: refused */
+	CHECK(ipam_lease(dir, "l", &n, "ddd", &bad, NULL, NULL, &a, &err) < 0);
+	/* a line of the format before names ("IP HOLDER") still reads */
+	{
+		int fd = openat(dir, "old", O_WRONLY | O_CREAT, 0600);
+		struct seen_lease old = { "", 0 };
+
+		CHECK(write(fd, "10.1.0.7 ccc@/store with space\n", 31) == 31);
+		close(fd);
+		CHECK(ipam_for_each_lease(dir, "old", remember, &old, &err) == 0);
+		CHECK(old.ip == ip("10.1.0.7") && old.names[0] == '\0');
+	}
+	close(dir);
+}
+
 int main(void)
 {
 	RUN(docker_s_default_subnet_unless_taken);
 	RUN(bip_is_the_gateway_and_must_not_clash);
 	RUN(leases_are_distinct_stable_and_reclaimed);
 	RUN(parallel_leases_are_distinct);
+	RUN(pools_are_carved_in_order);
+	RUN(requests_ranges_and_names);
 	return UNIT_DONE();
 }
