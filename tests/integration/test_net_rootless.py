@@ -208,6 +208,16 @@ def test_an_ephemeral_published_port_works(user, img, tun_open):
     assert f"0.0.0.0:{port}->80/tcp" in user.ok("ps", "--format", "{{.Ports}}").stdout
 
 
+def test_a_port_published_on_loopback_answers_there_only(user, img, tun_open):
+    """Setup: /dev/net/tun set to 0666 (tun_open), restored after."""
+    port = free_port()
+    detached(user, img, "loweb", "-p", f"127.0.0.1:{port}:80")
+    runlib.wait_for(lambda: "hello-rootless" in http_get("127.0.0.1", port), timeout=10,
+                    what=f"httpd on 127.0.0.1:{port}")
+    assert http_get(host_ip(), port) == "", "a 127.0.0.1 publish answers on the LAN address"
+    assert user.ok("port", "loweb").stdout == f"80/tcp -> 127.0.0.1:{port}\n"
+
+
 def test_a_taken_host_port_is_refused_before_the_container_starts(user, img, tun_open):
     """Setup: /dev/net/tun set to 0666 (tun_open), restored after."""
     with socket.socket() as s:
@@ -248,23 +258,32 @@ def test_the_hosts_loopback_only_services_are_out_of_reach(user, img, tun_open):
 
 def test_10_0_2_2_reaches_no_host_service(user, img, tun_open):
     """Setup: /dev/net/tun set to 0666 (tun_open), restored after. 10.0.2.2
-    (the host's loopback in slirp4netns) is disabled: neither a 127.0.0.1 nor
-    a 0.0.0.0 listener is reached through it, since both would be reached on
-    the host's 127.0.0.1."""
+    (the host's loopback in slirp4netns) is disabled: a 0.0.0.0 listener is
+    not reached through it (it would be on the host's 127.0.0.1), while the
+    same listener is reached through the host's LAN address (control)."""
     with netlib.HostListener("0.0.0.0", "everywhere") as every:
         r = user.run("run", "--rm", img, "/bin/sh", "-c",
-                     f"timeout 8 nc -w 3 10.0.2.2 {every.port} </dev/null")
-        assert "everywhere" not in r.stdout
+                     f"timeout 8 nc -w 3 10.0.2.2 {every.port} </dev/null; echo --; "
+                     f"timeout 8 nc -w 3 {host_ip()} {every.port} </dev/null")
+        via_gw, via_lan = r.stdout.split("--\n")
+        assert "everywhere" in via_lan, f"control failed: {r.stdout} {r.stderr}"
+        assert "everywhere" not in via_gw, "10.0.2.2 reached the host's loopback"
         assert [p for p in every.peers if p.startswith("127.")] == []
 
 
 # --- where rootless networking cannot work ---------------------------------------------------
 
 def test_with_tun_closed_a_default_run_has_only_lo(user, img, tun_closed):
-    """/dev/net/tun forced to 0600 (tun_closed), restored after."""
+    """/dev/net/tun forced to 0600 (tun_closed): a default rootless run still
+    works, on loopback only; then, as a setup step, set to 0666 within the
+    test: the same run gets tap0. The fixture restores the original mode."""
     r = user.ok("run", "--rm", img, "/bin/sh", "-c", "ls /sys/class/net")
     assert r.stdout.split() == ["lo"]
     assert not slirps_of(user)
+    os.chmod(TUN, 0o666)
+    r = user.ok("run", "--rm", img, "/bin/sh", "-c", "ls /sys/class/net")
+    assert r.stdout.split() == ["lo", "tap0"], "the fallback to no network is not decided " \
+        "on tun's mode at each run"
 
 
 @pytest.mark.parametrize("args", [("-p", "8080:80"), ("--network", "slirp4netns")],
