@@ -190,7 +190,9 @@ static void exec_slirp(int netns, const char *api, int exit_r, int ready_w, int 
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* docker's kind of MAC (02:42 and the address), the one inspect shows */
 	execlp(SLIRP_BIN, SLIRP_BIN, "--configure", "--mtu=65520", "--disable-host-loopback",
+	       "--macaddress=02:42:0a:00:02:64",
 	       "--enable-sandbox", "--enable-seccomp", "--netns-type=path", exitfd, readyfd, apiarg,
 	       pidtext, "tap0", (char *)NULL);
 	_exit(127);

@@ -105,9 +105,12 @@ static void sort_fds(int *fds, size_t n)
 		}
 }
 
-static void detach(const struct store *s, const struct container *c, int report_fd)
+/* netns_fd: --network container:NAME's namespace, which the child joins
+ * (-1: none). */
+static void detach(const struct store *s, const struct container *c, int report_fd,
+		   int netns_fd)
 {
-	int keep[] = { s->root_fd, c->dirfd, report_fd };
+	int keep[] = { s->root_fd, c->dirfd, report_fd, netns_fd };
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	sort_fds(keep, ARRAY_SIZE(keep));
@@ -219,7 +222,7 @@ static __attribute__((noreturn)) void monitor_main(struct store *s, struct conta
 	struct run_opts opts = *caller_opts;
 	char title[64];
 
-	detach(s, c, report_fd);
+	detach(s, c, report_fd, spec->net.join_netns ? spec->net.netns_fd : -1);
 	/* `skiff run -d -e SECRET=...` must not stay readable in /proc. */
 	snprintf(title, sizeof(title), "skiff-monitor %.12s", c->id);
 	proctitle_set(title);
