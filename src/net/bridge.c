@@ -263,6 +263,13 @@ static int attach_rules(struct bridge_lease *l, const char *id, const char *veth
 		return -1;
 	ret = nft_attach_at(nft, id, &port, ports, n, err);
 	nft_close_later(nft); /* not the 10-15 ms a close after a change waits */
+	for (size_t i = 0; ret == 0 && i < n; i++) {
+		struct sk_err ignored = { 0 };
+
+		if (ports[i].proto == PORT_UDP &&
+		    conntrack_forget_port(IPPROTO_UDP, ports[i].host_port, &ignored) < 0)
+			log_debug("bridge: %s", ignored.msg);
+	}
 	return ret;
 }
 

@@ -11,6 +11,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,7 +23,9 @@
 #define CT_MAX_DELETE 65536
 
 struct found {
-	uint32_t ip; /* network order */
+	uint32_t ip; /* network order; 0: match by port */
+	uint8_t proto;
+	uint16_t port; /* network order */
 	/* the reply tuples to delete, copied whole (nested attributes) */
 	char (*tuples)[128];
 	uint16_t *lens;
@@ -39,16 +42,35 @@ static const struct nlattr *nested(const struct nlattr *parent, uint16_t type)
 	return NULL;
 }
 
+/* The original direction's protocol and destination port. */
+static bool orig_port_is(const struct nlattr *orig, uint8_t proto, uint16_t port)
+{
+	const struct nlattr *p = orig ? nested(orig, CTA_TUPLE_PROTO) : NULL;
+	const struct nlattr *num = p ? nested(p, CTA_PROTO_NUM) : NULL;
+	const struct nlattr *dport = p ? nested(p, CTA_PROTO_DST_PORT) : NULL;
+
+	return num && dport && mnl_attr_get_payload_len(num) == 1 &&
+	       mnl_attr_get_payload_len(dport) == 2 && mnl_attr_get_u8(num) == proto &&
+	       mnl_attr_get_u16(dport) == port;
+}
+
 static int entry_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct found *f = data;
-	const struct nlattr *a, *reply = NULL, *ip, *src;
+	const struct nlattr *a, *reply = NULL, *orig = NULL, *ip, *src;
 
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
 		if (mnl_attr_get_type(a) == CTA_TUPLE_REPLY)
 			reply = a;
-	if (!reply || !(ip = nested(reply, CTA_TUPLE_IP)) || !(src = nested(ip, CTA_IP_V4_SRC)) ||
-	    mnl_attr_get_payload_len(src) != 4 || mnl_attr_get_u32(src) != f->ip)
+		else if (mnl_attr_get_type(a) == CTA_TUPLE_ORIG)
+			orig = a;
+	}
+	if (!reply)
+		return MNL_CB_OK;
+	if (f->ip && (!(ip = nested(reply, CTA_TUPLE_IP)) || !(src = nested(ip, CTA_IP_V4_SRC)) ||
+		      mnl_attr_get_payload_len(src) != 4 || mnl_attr_get_u32(src) != f->ip))
+		return MNL_CB_OK;
+	if (!f->ip && !orig_port_is(orig, f->proto, f->port))
 		return MNL_CB_OK;
 	if (mnl_attr_get_len(reply) > sizeof(f->tuples[0]) || f->n >= CT_MAX_DELETE)
 		return MNL_CB_OK;
@@ -87,10 +109,9 @@ static struct nlmsghdr *ct_msg(char *buf, uint16_t type, uint16_t flags, uint32_
 	return nlh;
 }
 
-int conntrack_forget(uint32_t ip, struct sk_err *err)
+static int forget(struct found f, struct sk_err *err)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	struct found f = { .ip = htonl(ip) };
 	cleanup_free char *buf = malloc(CT_RECV_BUF);
 	uint32_t seq = (uint32_t)time(NULL), portid;
 	struct nlmsghdr *nlh;
@@ -134,4 +155,14 @@ out:
 	if (nl)
 		mnl_socket_close(nl);
 	return ret;
+}
+
+int conntrack_forget(uint32_t ip, struct sk_err *err)
+{
+	return forget((struct found){ .ip = htonl(ip) }, err);
+}
+
+int conntrack_forget_port(int proto, uint16_t port, struct sk_err *err)
+{
+	return forget((struct found){ .proto = (uint8_t)proto, .port = htons(port) }, err);
 }

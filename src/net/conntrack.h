@@ -16,4 +16,10 @@
  * order), in the caller's network namespace (needs CAP_NET_ADMIN). */
 int conntrack_forget(uint32_t ip, struct sk_err *err);
 
+/* Delete every IPv4 entry whose original destination port is port for
+ * proto (IPPROTO_UDP, ...): called when a UDP port is published, since an
+ * entry made while nobody published it (the flow went on between two
+ * containers) would keep the flow from the new DNAT forever. */
+int conntrack_forget_port(int proto, uint16_t port, struct sk_err *err);
+
 #endif

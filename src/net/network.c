@@ -213,7 +213,8 @@ int network_list(int store_fd, struct net_def **out, size_t *n, struct sk_err *e
 			(*n)++;
 	}
 	closedir(d);
-	qsort(v, *n, sizeof(*v), by_created);
+	if (*n > 1)
+		qsort(v, *n, sizeof(*v), by_created);
 	*out = v;
 	return 0;
 }

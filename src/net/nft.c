@@ -562,8 +562,10 @@ static void match_l4proto(struct rb *b, enum port_proto p)
 /* iifname/oifname "PREFIX*": the first bytes only, as nft's wildcard. */
 static void match_ifname_prefix(struct rb *b, uint32_t key, uint32_t op, const char *prefix)
 {
+	size_t len = strlen(prefix);
+
 	rb_meta(b, key);
-	rb_cmp(b, op, prefix, (uint32_t)strnlen(prefix, IFNAMSIZ - 1));
+	rb_cmp(b, op, prefix, (uint32_t)(len < IFNAMSIZ - 1 ? len : IFNAMSIZ - 1));
 }
 
 /* iifname/oifname: the whole IFNAMSIZ bytes, so "br0" is not "br01". */
