@@ -20,6 +20,7 @@
 #include "runtime/state.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
+#include "util/gotemplate.h"
 
 static const char network_usage[] =
 	"Usage:  skiff network COMMAND\n\n"
@@ -134,19 +135,33 @@ out:
 	return ret;
 }
 
+static json_t *ls_row(const struct net_def *d, const char *driver, bool no_trunc)
+{
+	char created[32], id[NETWORK_ID_LEN + 1];
+
+	format_time(d->created, created);
+	snprintf(id, sizeof(id), "%.*s", no_trunc ? NETWORK_ID_LEN : 12, d->id);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", id, "Name", d->name,
+			 "Driver", driver,
+			 "Scope", "local", "IPv6", "false", "Internal", d->internal ? "true" : "false",
+			 "Labels", "", "CreatedAt", d->created ? created : "");
+}
+
 static int network_ls(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
 	static const struct option opts[] = {
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "no-trunc", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "quiet", no_argument, NULL, 'q' },	     { "no-trunc", no_argument, NULL, 'n' },
+		{ "format", required_argument, NULL, 'f' }, { "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	cleanup_free struct net_def *v = NULL;
-	struct net_def def;
+	struct net_def all[3];
+	cleanup_buf struct buf out = BUF_INIT(1 << 24);
+	const char *format = "";
 	bool quiet = false, no_trunc = false;
+	json_t *rows, *header;
 	size_t n = 0;
-	int c, w;
+	int c, ret;
 
 	opterr = 0;
 	while ((c = cli_getopt(argc, argv, "+qh", opts)) != -1) {
@@ -154,29 +169,43 @@ static int network_ls(struct cli_ctx *ctx, int argc, char **argv, struct sk_err 
 			quiet = true;
 		else if (c == 'n')
 			no_trunc = true;
+		else if (c == 'f')
+			format = optarg;
 		else if (c == 'h')
-			return fputs("Usage:  skiff network ls [-q] [--no-trunc]\n", stdout), 0;
+			return fputs("Usage:  skiff network ls [-q] [--no-trunc] [--format TEMPLATE]\n",
+				     stdout),
+			       0;
 		else
 			return cli_usage_error(err, "network ls", "unknown flag: %s", argv[optind - 1]);
 	}
 	if (network_list(ctx->store.root_fd, &v, &n, err) < 0)
 		return -1;
-	network_default(&def);
-	w = no_trunc ? NETWORK_ID_LEN : 12;
-	if (quiet) {
-		printf("%.*s\n", w, def.id);
-		for (size_t i = 0; i < n; i++)
-			printf("%.*s\n", w, v[i].id);
-		return 0;
+	/* docker lists bridge, host and none too; host and none have no record */
+	network_default(&all[0]);
+	memset(&all[1], 0, sizeof(all[1]) * 2);
+	snprintf(all[1].name, sizeof(all[1].name), "host");
+	snprintf(all[2].name, sizeof(all[2].name), "none");
+	rows = json_array();
+	for (size_t i = 0; i < 3 + n; i++) {
+		const struct net_def *d = i < 3 ? &all[i] : &v[i - 3];
+		/* host and none have no id here: -q has nothing to print for them */
+		if (quiet && !d->id[0])
+			continue;
+		json_array_append_new(rows, ls_row(d, i == 1 ? "host" : i == 2 ? "null" : "bridge",
+						   no_trunc));
 	}
-	printf("%-*s   %-20s %-8s %s\n", w, "NETWORK ID", "NAME", "DRIVER", "SCOPE");
-	printf("%-*.*s   %-20s %-8s %s\n", w, w, def.id, def.name, "bridge", "local");
-	/* docker lists host and none too; they have no record or id here */
-	printf("%-*s   %-20s %-8s %s\n", w, "", "host", "host", "local");
-	printf("%-*s   %-20s %-8s %s\n", w, "", "none", "null", "local");
-	for (size_t i = 0; i < n; i++)
-		printf("%-*.*s   %-20s %-8s %s\n", w, w, v[i].id, v[i].name, "bridge", "local");
-	return 0;
+	if (quiet)
+		format = "{{.ID}}";
+	header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "NETWORK ID", "Name",
+			   "NAME", "Driver", "DRIVER", "Scope", "SCOPE", "IPv6", "IPV6", "Internal",
+			   "INTERNAL", "Labels", "LABELS", "CreatedAt", "CREATED AT");
+	ret = gotemplate_format_list(format, "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
+				     header, rows, &out, err);
+	json_decref(header);
+	json_decref(rows);
+	if (ret == 0)
+		fwrite(out.data ? out.data : "", 1, out.len, stdout);
+	return ret;
 }
 
 struct members {
