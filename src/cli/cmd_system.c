@@ -189,47 +189,30 @@ static json_t *line_json(const struct usage_line *u)
 			 "Size", size, "TotalCount", total, "Type", u->type);
 }
 
-static const char *field(const json_t *o, const char *key)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-	return v ? v : "";
-}
-
+/* docker's list formatting (gotemplate_format_list): the default table,
+ * json, a template, or `table TEMPLATE` with docker's column titles. */
 static int print_usage_lines(const struct usage_line *lines, size_t n, const char *format,
 			     struct sk_err *err)
 {
 	cleanup_buf struct buf out = BUF_INIT(1 << 20);
-	struct tabwriter t;
-	int r = 0;
+	json_t *rows = json_array(), *header;
+	int r;
 
-	tabwriter_init(&t, 5);
-	if (!format)
-		r = tabwriter_add(&t, (const char *[]){ "TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE" },
-				  err);
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		json_t *o = line_json(&lines[i]);
-		if (!o) {
-			r = err_set(err, 0, "cannot format disk usage");
-			break;
-		}
-		if (!format) {
-			const char *cells[] = { lines[i].type, field(o, "TotalCount"), field(o, "Active"),
-						field(o, "Size"), field(o, "Reclaimable") };
-			r = tabwriter_add(&t, cells, err);
-		} else if (!strcmp(format, "json")) {
-			char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-			buf_appendf(&out, "%s\n", text ? text : "{}");
-			free(text);
-		} else if ((r = gotemplate_render(format, o, &out, err)) == 0) {
-			buf_append(&out, "\n", 1);
-		}
-		json_decref(o);
-	}
-	if (r == 0 && !format)
-		tabwriter_print(&t, stdout);
-	else if (r == 0)
+	for (size_t i = 0; rows && i < n; i++)
+		json_array_append_new(rows, line_json(&lines[i]));
+	header = json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", "TYPE", "TotalCount", "TOTAL",
+			   "Active", "ACTIVE", "Size", "SIZE", "Reclaimable", "RECLAIMABLE");
+	if (!rows || !header)
+		r = err_set(err, ENOMEM, "cannot format disk usage");
+	else
+		r = gotemplate_format_list(format ? format : "",
+					   "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}"
+					   "\t{{.Reclaimable}}",
+					   header, rows, &out, err);
+	json_decref(rows);
+	json_decref(header);
+	if (r == 0)
 		fwrite(out.data ? out.data : "", 1, out.len, stdout);
-	tabwriter_release(&t);
 	return r;
 }
 
@@ -258,8 +241,6 @@ static int system_df(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 		else
 			return cli_usage_error(err, "system df", "unknown flag: %s", argv[optind - 1]);
 	}
-	if (format && !strcmp(format, "{{json .}}"))
-		format = "json";
 	if (images_usage(&ctx->store, &lines[0], err) < 0 ||
 	    ctr_for_each(&ctx->store, add_container, &lines[1], err) < 0)
 		return -1;

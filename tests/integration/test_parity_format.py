@@ -207,3 +207,14 @@ def test_ps_bad_filters_are_docker_errors(skiff, three):
     skiff.fails("ps", "-a", "--filter", "exited=x", code=1)
     r = skiff.fails("ps", "--filter", "bogus", code=125)
     assert "bad format of filter (expected name=value)" in error_line(r)
+
+
+def test_system_df_takes_table_templates(skiff):
+    """system df --format goes through docker's list formatter too: a
+    `table` template gets docker's column titles and aligned columns."""
+    out = skiff.ok("system", "df", "--format", "table {{.Type}}\\t{{.TotalCount}}").stdout
+    lines = out.splitlines()
+    assert lines[0].split() == ["TYPE", "TOTAL"]
+    assert [l[:15].rstrip() for l in lines[1:]] == ["Images", "Containers", "Local Volumes",
+                                                    "Build Cache"]
+    assert all(l[15:].strip().isdigit() for l in lines[1:]), out
