@@ -464,6 +464,20 @@ void bridge_gc(bridge_alive_fn alive, void *ctx)
 		return;
 	if (nft_list_containers(unpublish_if_gone, &g, &err) < 0)
 		log_debug("bridge: %s", err.msg);
+	bridge_remove_orphans();
+}
+
+void bridge_remove_orphans(void)
+{
+	struct sk_err err = { 0 };
+	struct nft *nft = NULL;
+	struct stat st;
+
+	if (stat(BRIDGE_RUN_DIR "/net", &st) < 0)
+		return;
+	if (nft_open(&nft, &err) < 0 || nft_remove_orphans_at(nft, &err) < 0)
+		log_debug("bridge: %s", err.msg);
+	nft_close_later(nft);
 }
 
 int bridge_default_net(struct ipam_net *out)

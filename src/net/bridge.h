@@ -90,7 +90,10 @@ void bridge_destroy(const struct net_def *def);
  * published: it had ports, so the rules changed (see nft_close_later). */
 void bridge_release(const char *id, const char *holder, bool published);
 
-/* Rules of containers that alive(id) says are gone. */
+/* Rules of containers that alive(id) says are gone, then the orphans. */
 void bridge_gc(bridge_alive_fn alive, void *ctx);
+/* Rules of any store's containers whose veth is gone (nft_remove_orphans_at):
+ * when a dead owner is found, a network is removed, or the GC runs. */
+void bridge_remove_orphans(void);
 
 #endif

@@ -469,5 +469,6 @@ int network_remove(int store_fd, const struct net_def *def, network_alive_fn ali
 	bridge_destroy(def);
 	if (run >= 0)
 		unlinkat(run, leases, 0);
+	bridge_remove_orphans();
 	return 0;
 }

@@ -138,6 +138,8 @@
 #define NFT_TABLE "skiff"
 /* Every skiff bridge's name starts with it (network.h), no veth's does. */
 #define NFT_BRIDGE_PREFIX "sk"
+/* Every container port's (host end of its veth) does (bridge.c). */
+#define NFT_PORT_PREFIX "vsk"
 
 /* A network for nft_setup_net_at. */
 struct nft_net {
@@ -219,17 +221,23 @@ struct nft_port {
 	uint32_t ip;
 };
 /* nft_publish_at at port->ip, and in the same batch the port's guard in
- * table `bridge skiff` (chain ports, bridge prerouting, priority -300):
+ * table `bridge skiff`: chain ports (bridge prerouting, priority -300)
  *
- *   iifname VETH ether saddr != MAC drop
- *   iifname VETH ether type arp arp saddr ether != MAC drop
- *   iifname VETH ether type arp arp saddr ip != IP drop
- *   iifname VETH ether type ip ip saddr != IP drop
- *   iifname VETH ether type ip accept
- *   iifname VETH ether type arp accept
- *   iifname VETH drop
+ *   iifname != "vsk*" accept                        (once, "portgate")
+ *   iifname VETH jump p-VETH                        (one per port)
  *
- * tagged "ctr=ID port VETH": nft_unpublish_at removes them with the ports. */
+ * and chain p-VETH:
+ *
+ *   ether saddr != MAC drop
+ *   ether type arp arp saddr ether != MAC drop
+ *   ether type arp arp saddr ip != IP drop
+ *   ether type ip ip saddr != IP drop
+ *   ether type ip accept
+ *   ether type arp accept
+ *   drop
+ *
+ * all tagged "ctr=ID port VETH": nft_unpublish_at removes them (and the
+ * chain) with the ports. */
 int nft_attach_at(struct nft *nft, const char *container_id, const struct nft_port *port,
 		  const struct port_map *maps, size_t n, struct sk_err *err);
 int nft_unpublish_at(struct nft *nft, const char *container_id, struct sk_err *err);
@@ -237,6 +245,12 @@ int nft_unpublish_at(struct nft *nft, const char *container_id, struct sk_err *e
  * ports its published ports too (they lead to the address it leaves). */
 int nft_detach_at(struct nft *nft, const char *container_id, const char *veth, bool ports,
 		  struct sk_err *err);
+/* Remove every container rule whose veth is gone, whatever store made it:
+ * a rule exists only after its veth does, and a veth goes only with its
+ * container's namespace (or a disconnect, which removes its rules first).
+ * For rules whose store was deleted with its containers (nobody's GC would
+ * ever match their store's tag). */
+int nft_remove_orphans_at(struct nft *nft, struct sk_err *err);
 /* fn may use nft too. */
 int nft_list_containers_at(struct nft *nft, nft_container_fn fn, void *ctx, struct sk_err *err);
 int nft_guard_localnet_at(struct nft *nft, struct sk_err *err);

@@ -8,6 +8,7 @@
  * (its monitor is gone), which ctr_state_load() detects.
  */
 #include "runtime/state.h"
+#include "net/bridge.h"
 #include "runtime/container.h"
 
 #include <ctype.h>
@@ -465,6 +466,8 @@ static void release_network_of_dead(int dirfd)
 		return;
 	*root_end = '\0';
 	container_net_release(path, id, true);
+	/* where one owner died, others may have (with their store) */
+	bridge_remove_orphans();
 }
 
 int ctr_state_load(int dirfd, struct ctr_state *st, struct sk_err *err)

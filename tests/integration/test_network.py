@@ -7,6 +7,7 @@ import json
 import http.server
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import time
 
 import pytest
 
+import regkit
 import runlib
 
 
@@ -628,3 +630,24 @@ def test_a_full_subnet_is_one_clear_line_and_leaves_no_container(skiff, image):
     finally:
         skiff.run("rm", "-f", "tiny1")
         skiff.run("network", "rm", "ntiny")
+
+
+def test_rules_of_a_deleted_stores_dead_container_are_removed(skiff, image, tmp_path):
+    """A store deleted with a dead container's rules in it (test suites and
+    CI runners do that) would leave them forever: no GC of that store runs
+    again. Any store's skiff removes rules whose veth is gone."""
+    other = regkit.Skiff(skiff.binary, tmp_path / "other-store", tmp_path / "other-home")
+    (tmp_path / "img").mkdir()
+    other_image = runlib.install_image(other, tmp_path / "img")
+    port = free_port()
+    cid = other.ok("run", "-d", "-p", f"{port}:80", other_image, "sleep", "300").stdout.strip()
+    assert rules_of(cid) and cid in _bridge_rules()
+    pid = int(other.ok("inspect", "-f", "{{.State.Pid}}", cid).stdout)
+    monitor = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+    os.kill(monitor, signal.SIGKILL)
+    runlib.wait_for(lambda: not os.path.exists(f"/proc/{pid}"), what="the container's end")
+    shutil.rmtree(tmp_path / "other-store")
+    # this store's skiff: a network removed (or a dead owner found) sweeps
+    skiff.ok("network", "create", "norph")
+    skiff.ok("network", "rm", "norph")
+    assert rules_of(cid) == [] and cid not in _bridge_rules()
