@@ -147,10 +147,18 @@ static int bridge_up(struct nl_sock *s, const struct net_def *def, unsigned mtu,
 {
 	struct nl_ip gw;
 
+	struct nl_link br;
+
 	to_nl_ip(def->net.gateway, &gw);
 	if (nl_bridge_create(s, def->bridge, mtu, err) < 0 ||
 	    nl_addr_add(s, def->bridge, &gw, (unsigned)def->net.prefix, err) < 0 ||
 	    nl_link_set_up(s, def->bridge, err) < 0)
+		return -1;
+	/* a bridge made before daemon.json's "mtu" changed keeps its MTU: the
+	 * host would still send to containers in segments of the old size */
+	if (nl_link_get(s, def->bridge, &br, err) < 0)
+		return -1;
+	if (br.mtu != mtu && nl_link_set_mtu(s, def->bridge, mtu, err) < 0)
 		return -1;
 	return 0;
 }

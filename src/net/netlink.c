@@ -694,6 +694,20 @@ int nl_link_set_mac(struct nl_sock *s, const char *name, const unsigned char mac
 	return 0;
 }
 
+int nl_link_set_mtu(struct nl_sock *s, const char *name, unsigned mtu, struct sk_err *err)
+{
+	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh;
+
+	if (nl_check_name(name, err) < 0)
+		return -1;
+	nlh = nl_setlink(s, name, &ifm);
+	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	if (nl_talk(s, NULL, NULL, err) < 0)
+		return err_wrap(err, "cannot set the MTU of '%s' to %u", name, mtu);
+	return 0;
+}
+
 int nl_link_set_up(struct nl_sock *s, const char *name, struct sk_err *err)
 {
 	struct ifinfomsg *ifm;

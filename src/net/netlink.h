@@ -120,6 +120,7 @@ int nl_veth_create(struct nl_sock *s, const char *host_name, const char *peer_na
 /* Make name a port of bridge master (NULL: of no bridge). */
 int nl_link_set_master(struct nl_sock *s, const char *name, const char *master, struct sk_err *err);
 int nl_link_set_up(struct nl_sock *s, const char *name, struct sk_err *err);
+int nl_link_set_mtu(struct nl_sock *s, const char *name, unsigned mtu, struct sk_err *err);
 /* Drop the neighbour (ARP) entry of ip on ifname; none is fine. */
 int nl_neigh_forget(struct nl_sock *s, const char *ifname, const struct nl_ip *ip,
 		    struct sk_err *err);
