@@ -24,6 +24,7 @@
 #   bench/network.sh [RUNS]      (default 30 runs per hyperfine case)
 #   IPERF_SECS=5 IPERF_ROUNDS=5 SKIFF=./skiff bench/network.sh
 #   BENCH_PARTS=throughput bench/network.sh   (start, throughput or both)
+#   BENCH_THR_TESTS="h2c-lo c2h" bench/network.sh   (some of h2c-lo h2c-uplink n2c c2h)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 RUNS=${1:-30}
@@ -175,7 +176,9 @@ neigh_down() {
 
 # set_sk_mtu PID MTU: an experiment (BENCH_SK_MTU): what skiff would do with
 # another MTU; the container's eth0, its host veth and skiff0 are set by hand
-# (skiff0's MTU is put back at exit).
+# (skiff0's MTU is put back at exit). Other containers on skiff0 keep their
+# MTU: their TCP is safe (their MSS is the smaller), a large UDP datagram from
+# the host to them is dropped at their veth while this runs.
 set_sk_mtu() {
 	local veth
 	veth=$(ctr_host_veth "$1" skiff0) || return 1
@@ -192,7 +195,7 @@ mtus() { # ENGINE PID BRIDGE -> a line of the MTU table
 	echo "| $1 | $(ctr_eth0 "$2" mtu) | $(cat "/sys/class/net/$veth/mtu") | $(cat "/sys/class/net/$3/mtu") |"
 }
 
-THR_TESTS="h2c-lo h2c-uplink n2c c2h"
+THR_TESTS=${BENCH_THR_TESTS:-h2c-lo h2c-uplink n2c c2h}
 
 bench_throughput() {
 	local uplink updev upmtu skpid pmpid skgw pmgw p round e pid gw hp d rev t
