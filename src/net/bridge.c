@@ -25,6 +25,7 @@
 #include "net/conntrack.h"
 #include "net/netlink.h"
 #include "net/nft.h"
+#include "net/portguard.h"
 #include "net/resolver.h"
 #include "util/cleanup.h"
 #include "util/log.h"
@@ -252,24 +253,35 @@ int bridge_prepare(const struct net_def *def, const char *holder, const struct i
 	return 0;
 }
 
-/* The port's guard and the published ports, in one batch. */
-static int attach_rules(struct bridge_lease *l, const char *id, const char *veth,
-			const unsigned char mac[6], struct port_map *ports, size_t n,
-			struct sk_err *err)
+/* Closing a socket through which a change went waits for a grace period:
+ * such a one goes to a grandchild (nft.h "Cost"). */
+static void bridge_close_nft(struct nft *nft)
 {
-	struct nft_port port = { .veth = veth, .ip = l->ip };
+	if (nft_changed(nft))
+		nft_close_later(nft);
+	else
+		nft_close(nft);
+}
+
+/* The published ports (none: no ruleset change, see portguard.h). */
+static int publish(struct bridge_lease *l, const char *id, struct port_map *ports, size_t n,
+		   struct sk_err *err)
+{
 	struct nft *nft = l->nft;
 	int ret;
 
-	memcpy(port.mac, mac, 6);
 	for (size_t i = 0; i < n; i++)
 		if (ports_choose_host_port(&ports[i], err) < 0)
 			return -1;
 	l->nft = NULL;
+	if (n == 0) {
+		bridge_close_nft(nft);
+		return 0;
+	}
 	/* A monitor's restart has no socket from a prepare any more. */
 	if (!nft && nft_open(&nft, err) < 0)
 		return -1;
-	ret = nft_attach_at(nft, id, &port, ports, n, err);
+	ret = nft_publish_at(nft, id, l->ip, ports, n, err);
 	nft_close_later(nft); /* not the 10-15 ms a close after a change waits */
 	for (size_t i = 0; ret == 0 && i < n; i++) {
 		struct sk_err ignored = { 0 };
@@ -335,12 +347,13 @@ int bridge_attach(struct bridge_lease *l, const char *id, pid_t pid, const char 
 	 * (another MAC before skiff used docker's) would make it unreachable. */
 	if (made == 0)
 		made = nl_neigh_forget(host, l->def.bridge, &ip, err);
-	if (made < 0 || nl_link_set_master(host, veth, l->def.bridge, err) < 0 ||
-	    nl_bridge_port_hairpin(host, veth, true, err) < 0)
-		return err_wrap(err, "cannot connect the container to network %s", l->def.name);
 	/* the port's guard before the port is up: `network connect` gives a
 	 * running container a new one */
-	if (attach_rules(l, id, veth, mac, ports, n_ports, err) < 0)
+	if (made < 0 || nl_link_set_master(host, veth, l->def.bridge, err) < 0 ||
+	    nl_bridge_port_hairpin(host, veth, true, err) < 0 ||
+	    portguard_attach(host, veth, mac, l->ip, err) < 0)
+		return err_wrap(err, "cannot connect the container to network %s", l->def.name);
+	if (publish(l, id, ports, n_ports, err) < 0)
 		return -1;
 	if (nl_link_set_up(host, veth, err) < 0 || nl_open_netns(netns, &ctr, err) < 0 ||
 	    nl_link_set_mac(ctr, ifname, mac, err) < 0 ||
@@ -353,7 +366,7 @@ int bridge_attach(struct bridge_lease *l, const char *id, pid_t pid, const char 
 
 void bridge_lease_release(struct bridge_lease *l)
 {
-	nft_close(l->nft);
+	bridge_close_nft(l->nft);
 	l->nft = NULL;
 }
 
@@ -369,10 +382,13 @@ int bridge_detach(const struct net_def *def, const char *id, const char *ifname,
 	/* the veth first: no window without its guard while it is up */
 	if (nl_open(&host, err) < 0 || nl_link_delete(host, veth, err) < 0)
 		return err_wrap(err, "cannot disconnect the container from network %s", def->name);
+	/* its guard went with it; eth0's published ports lead nowhere now */
+	if (strcmp(ifname, "eth0") != 0)
+		return 0;
 	if (nft_open(&nft, err) < 0)
 		return -1;
-	ret = nft_detach_at(nft, id, veth, !strcmp(ifname, "eth0"), err);
-	nft_close_later(nft);
+	ret = nft_unpublish_at(nft, id, err);
+	bridge_close_nft(nft);
 	return ret;
 }
 
@@ -439,10 +455,7 @@ void bridge_release(const char *id, const char *holder, bool published)
 		return; /* no network was used on this host since boot */
 	if (nft_open(&nft, &err) < 0 || nft_unpublish_at(nft, id, &err) < 0)
 		log_debug("bridge: %s", err.msg);
-	if (published)
-		nft_close_later(nft);
-	else
-		nft_close(nft); /* nothing changed: no wait */
+	bridge_close_nft(nft); /* nothing changed unless it published ports */
 	release_leases(dir, holder, published);
 }
 

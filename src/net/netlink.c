@@ -13,6 +13,9 @@
 #include <linux/netlink.h>
 #include <linux/if_bridge.h>
 #include <linux/neighbour.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <sched.h>
@@ -705,6 +708,48 @@ int nl_link_set_mtu(struct nl_sock *s, const char *name, unsigned mtu, struct sk
 	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	if (nl_talk(s, NULL, NULL, err) < 0)
 		return err_wrap(err, "cannot set the MTU of '%s' to %u", name, mtu);
+	return 0;
+}
+
+int nl_tc_ingress_bpf(struct nl_sock *s, const char *name, int prog_fd, const char *prog_name,
+		      struct sk_err *err)
+{
+	struct tcmsg *tcm;
+	struct nlmsghdr *nlh;
+	struct nlattr *opts;
+	int index;
+
+	if (nl_check_name(name, err) < 0)
+		return -1;
+	index = nl_link_index(s, name, err);
+	if (index < 0)
+		return err_wrap(err, "cannot guard '%s'", name);
+	/* clsact: the ingress hook for classifiers (no queueing) */
+	nlh = nl_req(s, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_EXCL);
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = index;
+	tcm->tcm_handle = TC_H_MAKE(TC_H_CLSACT, 0);
+	tcm->tcm_parent = TC_H_CLSACT;
+	mnl_attr_put_strz(nlh, TCA_KIND, "clsact");
+	if (nl_talk(s, NULL, NULL, err) < 0)
+		return err_wrap(err, "cannot add a clsact qdisc to '%s'", name);
+	/* the program, for every protocol, its return value the verdict */
+	nlh = nl_req(s, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL);
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = index;
+	tcm->tcm_handle = 1;
+	tcm->tcm_parent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS);
+	tcm->tcm_info = TC_H_MAKE(1u << 16, htons(ETH_P_ALL));
+	mnl_attr_put_strz(nlh, TCA_KIND, "bpf");
+	opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+	mnl_attr_put_u32(nlh, TCA_BPF_FD, (uint32_t)prog_fd);
+	mnl_attr_put_strz(nlh, TCA_BPF_NAME, prog_name);
+	mnl_attr_put_u32(nlh, TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
+	mnl_attr_nest_end(nlh, opts);
+	if (nl_talk(s, NULL, NULL, err) < 0)
+		return err_wrap(err, "cannot attach a filter to '%s'", name);
 	return 0;
 }
 

@@ -121,6 +121,11 @@ int nl_veth_create(struct nl_sock *s, const char *host_name, const char *peer_na
 int nl_link_set_master(struct nl_sock *s, const char *name, const char *master, struct sk_err *err);
 int nl_link_set_up(struct nl_sock *s, const char *name, struct sk_err *err);
 int nl_link_set_mtu(struct nl_sock *s, const char *name, unsigned mtu, struct sk_err *err);
+/* A clsact qdisc on link name and, on its ingress, the BPF classifier
+ * prog_fd in direct-action mode (its return value is the verdict:
+ * TC_ACT_OK, TC_ACT_SHOT). Both go with the link. */
+int nl_tc_ingress_bpf(struct nl_sock *s, const char *name, int prog_fd, const char *prog_name,
+		      struct sk_err *err);
 /* Drop the neighbour (ARP) entry of ip on ifname; none is fine. */
 int nl_neigh_forget(struct nl_sock *s, const char *ifname, const struct nl_ip *ip,
 		    struct sk_err *err);

@@ -70,12 +70,6 @@ static const struct chain_spec chain_postrouting = { "postrouting", "nat", NF_IN
 static const struct chain_spec chain_forward = { "forward", "filter", NF_INET_FORWARD, 0, 0 };
 static const struct chain_spec chain_guard = { "guard", "filter", NF_INET_PRE_ROUTING, -300, 0 };
 static const struct chain_spec chain_input = { "input", "filter", NF_INET_LOCAL_IN, 0, 0 };
-/* table bridge skiff: what each container's bridge port may send.
- * NF_BR_PRE_ROUTING is 0 (linux/netfilter_bridge.h, which clashes with
- * net/if.h). */
-#define SKIFF_NF_BR_PRE_ROUTING 0
-static const struct chain_spec chain_ports = { "ports", "filter", SKIFF_NF_BR_PRE_ROUTING, -300,
-					       NFPROTO_BRIDGE };
 
 static uint8_t family_of(const struct chain_spec *spec)
 {
@@ -90,7 +84,13 @@ struct nft {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
+	bool changed; /* a batch went through this socket */
 };
+
+bool nft_changed(const struct nft *nft)
+{
+	return nft && nft->changed;
+}
 
 int nft_open(struct nft **out, struct sk_err *err)
 {
@@ -247,7 +247,6 @@ struct rule_ref {
 struct snap {
 	uint32_t genid;
 	bool table;
-	bool bridge_table; /* table bridge skiff */
 	bool interrupted; /* the ruleset changed during the dump */
 	struct rule_ref *rules;
 	size_t n, cap;
@@ -362,12 +361,7 @@ static int snap_read_once(struct nft *c, struct snap *s, struct sk_err *err)
 		return -1;
 	if (!s->table)
 		return 0;
-	/* the bridge table exists only with the inet one (nft_attach_at) */
-	if (read_rules(c, s, NFPROTO_INET, err) < 0 || s->interrupted)
-		return s->interrupted ? 0 : -1;
-	if (table_exists(c, NFPROTO_BRIDGE, &s->bridge_table, err) < 0)
-		return -1;
-	return s->bridge_table ? read_rules(c, s, NFPROTO_BRIDGE, err) : 0;
+	return read_rules(c, s, NFPROTO_INET, err);
 }
 
 /* A listing that no change cut through. */
@@ -392,8 +386,6 @@ enum tag_kind { TAG_OTHER, TAG_NET, TAG_CTR, TAG_GUARD };
 #define TAG_NET_PREFIX "net="
 #define TAG_CTR_PREFIX "ctr="
 #define TAG_GUARD_TEXT "guard"
-#define TAG_PORTGATE_TEXT "portgate"
-#define PORT_CHAIN_PREFIX "p-"
 
 /* The kind of tag, and its owner (bridge or container id) in owner. */
 static enum tag_kind tag_parse(const char *tag, char owner[NFT_ID_MAX + 1])
@@ -401,7 +393,7 @@ static enum tag_kind tag_parse(const char *tag, char owner[NFT_ID_MAX + 1])
 	enum tag_kind kind;
 	const char *p, *end;
 
-	if (strcmp(tag, TAG_GUARD_TEXT) == 0 || strcmp(tag, TAG_PORTGATE_TEXT) == 0)
+	if (strcmp(tag, TAG_GUARD_TEXT) == 0)
 		return TAG_GUARD;
 	if (strncmp(tag, TAG_NET_PREFIX, strlen(TAG_NET_PREFIX)) == 0)
 		kind = TAG_NET;
@@ -647,17 +639,6 @@ static void rb_verdict(struct rb *b, int verdict)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
 }
 
-static void rb_jump(struct rb *b, const char *chain)
-{
-	struct nftnl_expr *e = rb_expr(b, "immediate");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)NFT_JUMP);
-	nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
-}
-
 static void rb_immediate(struct rb *b, uint32_t reg, const void *data, uint32_t len)
 {
 	struct nftnl_expr *e = rb_expr(b, "immediate");
@@ -802,24 +783,6 @@ static void batch_add_chain(struct batch *b, const struct chain_spec *spec)
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, spec->prio);
 	nftnl_chain_nlmsg_build_payload(
 	    batch_msg_family(b, NFT_MSG_NEWCHAIN, family_of(spec), NLM_F_CREATE), c);
-	nftnl_chain_free(c);
-	batch_next(b);
-}
-
-/* A regular chain (no hook) of table bridge skiff. */
-static void batch_chain_of_family(struct batch *b, uint16_t type, const char *name)
-{
-	struct nftnl_chain *c = nftnl_chain_alloc();
-
-	if (!c) {
-		b->oom = true;
-		return;
-	}
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nftnl_chain_nlmsg_build_payload(
-	    batch_msg_family(b, type, NFPROTO_BRIDGE, type == NFT_MSG_NEWCHAIN ? NLM_F_CREATE : 0),
-	    c);
 	nftnl_chain_free(c);
 	batch_next(b);
 }
@@ -989,8 +952,10 @@ static int nft_transact(struct nft *c, plan_fn plan, void *ctx, struct sk_err *e
 			return 0;
 		ret = batch_send(c, &b);
 		c->seq = b.seq;
-		if (ret == 0)
+		if (ret == 0) {
+			c->changed = true;
 			return 0;
+		}
 		if (errno == ERESTART && attempt < NFT_ATTEMPTS)
 			continue;
 		return err_set(err, errno, "cannot change table 'inet " NFT_TABLE "'");
@@ -1225,8 +1190,6 @@ static int plan_teardown(const struct snap *s, struct batch *b, void *ctx, struc
 	/* deleting the table deletes its chains and rules with it */
 	if (s->table && kept == 0) {
 		batch_del_table_family(b, NFPROTO_INET);
-		if (s->bridge_table)
-			batch_del_table_family(b, NFPROTO_BRIDGE);
 		return 0;
 	}
 	for (size_t i = 0; i < s->n; i++)
@@ -1253,7 +1216,6 @@ struct publish_plan {
 	uint32_t ip;
 	const struct port_map *maps;
 	size_t n;
-	const struct nft_port *port; /* or NULL */
 };
 
 static bool ports_clash(const struct port_map *a, const struct port_map *b)
@@ -1321,94 +1283,7 @@ static int port_taken(const struct port_map *m, const char *holder, struct sk_er
 	return -1;
 }
 
-/* The rules of a container's bridge port: frames and packets only from its
- * own MAC and address, ARP that tells only the truth about them, and
- * nothing but IPv4 and ARP. Before the bridge learns or forwards anything
- * (bridge prerouting), so it holds whatever capabilities the container
- * has: no forged source, no ARP poisoning of the host or of a neighbour, no
- * flooding of the bridge's MAC table, no stolen MAC.
- *
- * Every bridged frame of the host passes the base chain, so it stays short:
- * one rule lets through what does not come from a container's port ("vsk"),
- * then one jump per port to a chain of its own ("p-VETH") with the checks. A
- * flat list of seven rules per port cost ~11% of container throughput with
- * ten containers (BENCH.md). */
-static void add_port_guard(const struct snap *s, struct batch *b, const struct nft_port *port,
-			   const char *tag)
-{
-	static const uint16_t type_ip = 0x0008, type_arp = 0x0608; /* htons 0x0800, 0x0806 */
-	char chain_name[NFT_CHAIN_NAME_MAX];
-	struct chain_spec chain = { chain_name, NULL, 0, 0, NFPROTO_BRIDGE };
-	uint32_t ip = htonl(port->ip);
-	bool gate = false;
-	struct rb rb;
-
-	snprintf(chain_name, sizeof(chain_name), PORT_CHAIN_PREFIX "%s", port->veth);
-	batch_add_table_family(b, NFPROTO_BRIDGE);
-	batch_add_chain(b, &chain_ports);
-	for (size_t i = 0; i < s->n; i++)
-		gate |= !strcmp(s->rules[i].tag, TAG_PORTGATE_TEXT);
-	if (!gate && rule_start(&rb, &chain_ports) == 0) {
-		match_ifname_prefix(&rb, NFT_META_IIFNAME, NFT_CMP_NEQ, NFT_PORT_PREFIX);
-		rb_verdict(&rb, NF_ACCEPT);
-	}
-	if (!gate)
-		batch_add_rule(b, &rb, TAG_PORTGATE_TEXT);
-	batch_chain_of_family(b, NFT_MSG_NEWCHAIN, chain_name);
-	/* ether saddr != MAC drop */
-	if (rule_start(&rb, &chain) == 0) {
-		rb_payload(&rb, NFT_PAYLOAD_LL_HEADER, 6, 6);
-		rb_cmp(&rb, NFT_CMP_NEQ, port->mac, 6);
-		rb_verdict(&rb, NF_DROP);
-	}
-	batch_add_rule(b, &rb, tag);
-	/* ARP: sender hardware and protocol addresses are its own */
-	for (int field = 0; field < 2; field++) {
-		if (rule_start(&rb, &chain) == 0) {
-			rb_payload(&rb, NFT_PAYLOAD_LL_HEADER, 12, 2);
-			rb_cmp(&rb, NFT_CMP_EQ, &type_arp, 2);
-			if (field == 0) {
-				rb_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, 8, 6);
-				rb_cmp(&rb, NFT_CMP_NEQ, port->mac, 6);
-			} else {
-				rb_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, 14, 4);
-				rb_cmp(&rb, NFT_CMP_NEQ, &ip, 4);
-			}
-			rb_verdict(&rb, NF_DROP);
-		}
-		batch_add_rule(b, &rb, tag);
-	}
-	/* IPv4: the source is its own */
-	if (rule_start(&rb, &chain) == 0) {
-		rb_payload(&rb, NFT_PAYLOAD_LL_HEADER, 12, 2);
-		rb_cmp(&rb, NFT_CMP_EQ, &type_ip, 2);
-		rb_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
-		rb_cmp(&rb, NFT_CMP_NEQ, &ip, 4);
-		rb_verdict(&rb, NF_DROP);
-	}
-	batch_add_rule(b, &rb, tag);
-	/* then IPv4 and ARP pass, and nothing else (IPv6, VLAN tags, ...) */
-	for (int i = 0; i < 3; i++) {
-		if (rule_start(&rb, &chain) == 0) {
-			if (i < 2) {
-				rb_payload(&rb, NFT_PAYLOAD_LL_HEADER, 12, 2);
-				rb_cmp(&rb, NFT_CMP_EQ, i == 0 ? &type_ip : &type_arp, 2);
-			}
-			rb_verdict(&rb, i < 2 ? NF_ACCEPT : NF_DROP);
-		}
-		batch_add_rule(b, &rb, tag);
-	}
-	/* the jump last: the chain is whole before any frame meets it */
-	if (rule_start(&rb, &chain_ports) == 0) {
-		match_ifname(&rb, NFT_META_IIFNAME, NFT_CMP_EQ, port->veth);
-		rb_jump(&rb, chain_name);
-	}
-	batch_add_rule(b, &rb, tag);
-}
-
-/* Delete the rules of s that match, then the port chains they emptied
- * (a chain goes once no rule of it or jump to it is left, in the same
- * batch). */
+/* Delete the rules of s that match. */
 typedef bool (*rule_match_fn)(const struct rule_ref *r, const void *ctx);
 
 static void delete_rules(const struct snap *s, struct batch *b, rule_match_fn match,
@@ -1417,19 +1292,6 @@ static void delete_rules(const struct snap *s, struct batch *b, rule_match_fn ma
 	for (size_t i = 0; i < s->n; i++)
 		if (match(&s->rules[i], ctx))
 			batch_del_rule(b, &s->rules[i]);
-	for (size_t i = 0; i < s->n; i++) {
-		const struct rule_ref *r = &s->rules[i];
-		bool first = true;
-
-		if (r->family != NFPROTO_BRIDGE || strncmp(r->chain, PORT_CHAIN_PREFIX, 2) != 0 ||
-		    !match(r, ctx))
-			continue;
-		/* once per chain: its first rule in the listing */
-		for (size_t j = 0; j < i && first; j++)
-			first = strcmp(s->rules[j].chain, r->chain) != 0;
-		if (first)
-			batch_chain_of_family(b, NFT_MSG_DELCHAIN, r->chain);
-	}
 }
 
 static int plan_publish(const struct snap *s, struct batch *b, void *ctx, struct sk_err *err)
@@ -1448,12 +1310,6 @@ static int plan_publish(const struct snap *s, struct batch *b, void *ctx, struct
 				return port_taken(&p->maps[i], owner, err);
 	}
 	batch_add_skeleton(b);
-	if (p->port) {
-		char tag[NFT_TAG_MAX];
-
-		snprintf(tag, sizeof(tag), TAG_CTR_PREFIX "%s port %s", p->id, p->port->veth);
-		add_port_guard(s, b, p->port, tag);
-	}
 	for (size_t i = 0; i < p->n; i++)
 		add_port(b, p, &p->maps[i]);
 	return 0;
@@ -1461,20 +1317,10 @@ static int plan_publish(const struct snap *s, struct batch *b, void *ctx, struct
 
 static int nft_publish_plan(struct nft *nft, const struct publish_plan *pp, struct sk_err *err);
 
-int nft_attach_at(struct nft *nft, const char *container_id, const struct nft_port *port,
-		  const struct port_map *maps, size_t n, struct sk_err *err)
-{
-	struct publish_plan p = { container_id, port->ip, maps, n, port };
-
-	if (check_bridge(port->veth, err) < 0)
-		return -1;
-	return nft_publish_plan(nft, &p, err);
-}
-
 int nft_publish_at(struct nft *nft, const char *container_id, uint32_t container_ip,
 		   const struct port_map *maps, size_t n, struct sk_err *err)
 {
-	struct publish_plan p = { container_id, container_ip, maps, n, NULL };
+	struct publish_plan p = { container_id, container_ip, maps, n };
 
 	return nft_publish_plan(nft, &p, err);
 }
@@ -1495,7 +1341,7 @@ static int nft_publish_plan(struct nft *nft, const struct publish_plan *pp, stru
 			return err_set(err, 0, "no host port chosen for container port %u",
 				       maps[i].container_port);
 	}
-	if (n == 0 && !pp->port)
+	if (n == 0)
 		return 0;
 	if (nft_transact(nft, plan_publish, (void *)pp, err) < 0)
 		return err_wrap(err, "cannot publish the ports of container '%s'", container_id);
@@ -1523,54 +1369,15 @@ int nft_unpublish_at(struct nft *nft, const char *container_id, struct sk_err *e
 	return 0;
 }
 
-struct detach_plan {
-	const char *id;
-	char port_tag[NFT_TAG_MAX];
-	bool ports;
-};
-
-static bool detached(const struct rule_ref *r, const void *ctx)
-{
-	const struct detach_plan *p = ctx;
-	struct port_map m;
-
-	return !strcmp(r->tag, p->port_tag) ||
-	       (p->ports && tag_owned_by(r->tag, TAG_CTR, p->id) && tag_port(r->tag, &m));
-}
-
-static int plan_detach(const struct snap *s, struct batch *b, void *ctx, struct sk_err *err)
-{
-	delete_rules(s, b, detached, ctx);
-	return 0;
-}
-
-int nft_detach_at(struct nft *nft, const char *container_id, const char *veth, bool ports,
-		  struct sk_err *err)
-{
-	struct detach_plan p = { .id = container_id, .ports = ports };
-
-	if (check_container(container_id, err) < 0 || check_bridge(veth, err) < 0)
-		return -1;
-	snprintf(p.port_tag, sizeof(p.port_tag), TAG_CTR_PREFIX "%s port %s", container_id, veth);
-	if (nft_transact(nft, plan_detach, &p, err) < 0)
-		return err_wrap(err, "cannot remove the rules of port '%s'", veth);
-	return 0;
-}
-
-/* The host end of the veth a container rule belongs to: the one its port
- * tag names, or for its published ports its eth0's ("vsk" + 12 of the id). */
+/* The host end of the veth a container's published port leads to: its
+ * eth0's ("vsk" + 12 of the id). */
 static bool rule_veth(const char *tag, char veth[IFNAMSIZ])
 {
 	char owner[NFT_ID_MAX + 1];
-	const char *port;
 
 	if (tag_parse(tag, owner) != TAG_CTR)
 		return false;
-	port = strstr(tag, " port ");
-	if (port)
-		snprintf(veth, IFNAMSIZ, "%s", port + 6);
-	else
-		snprintf(veth, IFNAMSIZ, NFT_PORT_PREFIX "%.12s", owner);
+	snprintf(veth, IFNAMSIZ, NFT_PORT_PREFIX "%.12s", owner);
 	return true;
 }
 

@@ -138,7 +138,7 @@
 #define NFT_TABLE "skiff"
 /* Every skiff bridge's name starts with it (network.h), no veth's does. */
 #define NFT_BRIDGE_PREFIX "sk"
-/* Every container port's (host end of its veth) does (bridge.c). */
+/* Every container's veth (its host end) does (bridge.c). */
 #define NFT_PORT_PREFIX "vsk"
 
 /* A network for nft_setup_net_at. */
@@ -192,6 +192,8 @@ struct nft;
 
 /* A netfilter netlink socket in the calling thread's network namespace. */
 int nft_open(struct nft **out, struct sk_err *err);
+/* Did a change go through this handle (so that closing it would wait)? */
+bool nft_changed(const struct nft *nft);
 /* NULL is fine. May wait for a grace period (see "Cost" above). */
 void nft_close(struct nft *nft);
 
@@ -214,38 +216,8 @@ int nft_setup_net_at(struct nft *nft, const struct nft_net *n, struct sk_err *er
 int nft_teardown_at(struct nft *nft, const char *bridge, struct sk_err *err);
 int nft_publish_at(struct nft *nft, const char *container_id, uint32_t container_ip,
 		   const struct port_map *maps, size_t n, struct sk_err *err);
-/* A container's bridge port (veth, the host's end) with its MAC and address. */
-struct nft_port {
-	const char *veth;
-	unsigned char mac[6];
-	uint32_t ip;
-};
-/* nft_publish_at at port->ip, and in the same batch the port's guard in
- * table `bridge skiff`: chain ports (bridge prerouting, priority -300)
- *
- *   iifname != "vsk*" accept                        (once, "portgate")
- *   iifname VETH jump p-VETH                        (one per port)
- *
- * and chain p-VETH:
- *
- *   ether saddr != MAC drop
- *   ether type arp arp saddr ether != MAC drop
- *   ether type arp arp saddr ip != IP drop
- *   ether type ip ip saddr != IP drop
- *   ether type ip accept
- *   ether type arp accept
- *   drop
- *
- * all tagged "ctr=ID port VETH": nft_unpublish_at removes them (and the
- * chain) with the ports. */
-int nft_attach_at(struct nft *nft, const char *container_id, const struct nft_port *port,
-		  const struct port_map *maps, size_t n, struct sk_err *err);
 int nft_unpublish_at(struct nft *nft, const char *container_id, struct sk_err *err);
-/* The guard of one port of container_id (network disconnect), and with
- * ports its published ports too (they lead to the address it leaves). */
-int nft_detach_at(struct nft *nft, const char *container_id, const char *veth, bool ports,
-		  struct sk_err *err);
-/* Remove every container rule whose veth is gone, whatever store made it:
+/* Remove every container rule whose eth0 veth is gone, whatever store made it:
  * a rule exists only after its veth does, and a veth goes only with its
  * container's namespace (or a disconnect, which removes its rules first).
  * For rules whose store was deleted with its containers (nobody's GC would

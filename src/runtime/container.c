@@ -673,10 +673,9 @@ static int set_running(struct ctr_state *st, void *arg)
 
 /* Into the cgroup, then let the child go on (it creates its cgroup namespace
  * only now, so the namespace is rooted at the container's own cgroup). */
-static int place_in_cgroup(const struct cgroup *cg, pid_t pid, int sock, struct sk_err *err)
+/* The child may go on: it is in its cgroup, its network is there. */
+static int go_ahead(int sock, struct sk_err *err)
 {
-	if (cg && cgroup_enter(cg, pid, err) < 0)
-		return -1;
 	if (send(sock, "g", 1, MSG_NOSIGNAL) != 1)
 		return err_set(err, errno, "lost contact with the container");
 	return 0;
@@ -789,11 +788,15 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 	log_debug("run: cloned pid %d", (int)pid);
 	/* While the child mounts its root: the caller's records, the cgroup,
 	 * then the go-ahead. */
+	/* The cgroup before the network: on cgroup v1 moving a process waits
+	 * for an RCU grace period, which is 10-15 ms right after a ruleset
+	 * change (the veth's port guard) and ~0 before it. */
 	if ((opts->prepare && opts->prepare(opts->prepare_arg, err) < 0) ||
+	    cgroup_setup(c, spec, cg, have_cg, err) < 0 ||
+	    (*have_cg && cgroup_enter(cg, pid, err) < 0) ||
 	    (spec->net.bridge && attach_network(c, spec, pid, err) < 0) ||
 	    (spec->net.slirp && record_network(c, spec, err) < 0) ||
-	    cgroup_setup(c, spec, cg, have_cg, err) < 0 ||
-	    place_in_cgroup(*have_cg ? cg : NULL, pid, st.sock, err) < 0) {
+	    go_ahead(st.sock, err) < 0) {
 		struct sk_err child_err = { 0 };
 
 		/* A child that failed its own set-up meanwhile (so that it could
