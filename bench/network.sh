@@ -41,12 +41,13 @@ SROOT=$WORK/net-root
 SK="$SKIFF --root $SROOT"
 PODMAN="podman --runtime runc"
 TAG=bench-net-$$
-SK_CTR="" PM_CTR="" IPERF_SRV="" NEIGH="" SK_BRIDGE_MTU0=""
+SK_CTR="" PM_CTR="" PM_NET="" IPERF_SRV="" NEIGH="" SK_BRIDGE_MTU0=""
 
 cleanup() {
 	[ -z "$IPERF_SRV" ] || kill "$IPERF_SRV" 2>/dev/null || true
 	[ -z "$SK_CTR" ] || $SK rm -f "$SK_CTR" >/dev/null 2>&1 || true
 	[ -z "$PM_CTR" ] || $PODMAN rm -f -t 0 "$PM_CTR" >/dev/null 2>&1 || true
+	[ -z "$PM_NET" ] || $PODMAN network rm "$PM_NET" >/dev/null 2>&1 || true
 	[ -z "$SK_BRIDGE_MTU0" ] || ip link set skiff0 mtu "$SK_BRIDGE_MTU0" 2>/dev/null || true
 	neigh_down
 }
@@ -64,13 +65,16 @@ prepare_image() {
 
 bench_start() {
 	port_free "$PROBE_PORT" || { log "port $PROBE_PORT is in use (set BENCH_PROBE_PORT)"; return 1; }
+	$SK network create "$TAG-net" >/dev/null
 	hyperfine -N --style basic --warmup 3 --runs "$RUNS" --export-json "$WORK/net-start.json" \
 		-n "skiff --network none" "$SK run --rm --network none $IMG /bin/true" \
 		-n "skiff bridge (default)" "$SK run --rm $IMG /bin/true" \
+		-n "skiff user network (resolver)" "$SK run --rm --network $TAG-net $IMG /bin/true" \
 		-n "skiff bridge -p" "$SK run --rm -p $PROBE_PORT:80 $IMG /bin/true" \
 		-n "podman --network none" "$PODMAN run --rm --network none $IMG /bin/true" \
 		-n "podman bridge (default)" "$PODMAN run --rm $IMG /bin/true" \
 		-n "podman bridge -p" "$PODMAN run --rm -p $PROBE_PORT:80 $IMG /bin/true" >&2
+	$SK network rm "$TAG-net" >/dev/null
 }
 
 report_start() {
@@ -208,7 +212,15 @@ bench_throughput() {
 	neigh_up "${BENCH_NEIGH_MTU:-$upmtu}"
 	SK_CTR=$($SK run -d --name "$TAG" -p "$SK_HOSTPORT:5201" $IMG sleep 86400)
 	skpid=$($SK inspect -f '{{.State.Pid}}' "$SK_CTR")
-	PM_CTR=$($PODMAN run -d --name "$TAG" -p "$PM_HOSTPORT:5201" $IMG sleep 86400)
+	# BENCH_PM_MTU=N: podman on a network of its own with that MTU (the
+	# same as skiff's, to compare the engines at one MTU)
+	if [ -n "${BENCH_PM_MTU:-}" ]; then
+		$PODMAN network create --opt mtu="$BENCH_PM_MTU" "$TAG-pm" >/dev/null
+		PM_NET="$TAG-pm"
+	fi
+	PM_BRIDGE=podman0
+	[ -z "$PM_NET" ] || PM_BRIDGE=$($PODMAN network inspect -f '{{.NetworkInterface}}' "$PM_NET")
+	PM_CTR=$($PODMAN run -d --name "$TAG" ${PM_NET:+--network "$PM_NET"} -p "$PM_HOSTPORT:5201" $IMG sleep 86400)
 	pmpid=$($PODMAN inspect -f '{{.State.Pid}}' "$PM_CTR")
 	[ -z "${BENCH_SK_MTU:-}" ] || set_sk_mtu "$skpid" "$BENCH_SK_MTU" || return 1
 	skgw=$(ctr_pid_gw "$skpid")
@@ -220,7 +232,7 @@ bench_throughput() {
 		echo "| MTU | container eth0 | host veth | bridge / link |"
 		echo "|---|---|---|---|"
 		mtus skiff "$skpid" skiff0
-		mtus podman "$pmpid" podman0
+		mtus podman "$pmpid" "$PM_BRIDGE"
 		echo "| uplink ($updev) | | | $upmtu |"
 		echo "| neighbour's veth | | | ${BENCH_NEIGH_MTU:-$upmtu} |"
 	} >"$WORK/iperf/mtu.md"
