@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/cleanup.h"
 
@@ -109,8 +111,24 @@ static struct nlmsghdr *ct_msg(char *buf, uint16_t type, uint16_t flags, uint32_
 	return nlh;
 }
 
+/* The dump walks every bucket of the table, empty or not: ~10 ms for the
+ * 262144 buckets of a 24 GiB host. The table's entry count is one read, and
+ * an empty table has nothing to forget. */
+static bool table_is_empty(void)
+{
+	char buf[32] = { 0 };
+	cleanup_close int fd = open("/proc/sys/net/netfilter/nf_conntrack_count",
+				    O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
+		return false; /* unknown: look */
+	return strtoul(buf, NULL, 10) == 0;
+}
+
 static int forget(struct found f, struct sk_err *err)
 {
+	if (table_is_empty())
+		return 0;
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	cleanup_free char *buf = malloc(CT_RECV_BUF);
 	uint32_t seq = (uint32_t)time(NULL), portid;
