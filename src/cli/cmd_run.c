@@ -874,6 +874,7 @@ static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
 
 	log_debug("run: image %s (%s)", a->image, img->config_digest);
 	ret = container_create(&ctx->store, &c, err);
+	snprintf(c.image, sizeof(c.image), "%s", a->image);
 	if (ret == 0)
 		log_debug("run: container %s created", c.id);
 	if (ret == 0)

@@ -30,6 +30,7 @@
 #include "net/slirp.h"
 #include "runtime/cgroup.h"
 #include "runtime/etc.h"
+#include "runtime/events.h"
 #include "runtime/console.h"
 #include "runtime/internal.h"
 #include "runtime/logfile.h"
@@ -131,9 +132,12 @@ static int gc_one(struct store *s, const char *id, int dirfd, void *ctx)
 			return 0;
 		remove = true;
 	} else if (st.status == CTR_CREATED && st.monitor_pid == 0) {
-		/* No state yet: being made right now, or its maker died at once. */
+		/* No state yet: being made right now, or its maker died at once.
+		 * With its config.json it is complete: `skiff create` made it. */
 		struct stat sb;
 
+		if (faccessat(dirfd, "config.json", F_OK, 0) == 0)
+			return 0;
 		remove = fstat(dirfd, &sb) == 0 && sb.st_mtime < time(NULL) - STALE_SETUP_SECONDS;
 	} else if (st.status == CTR_CREATED) {
 		return remove_if_abandoned(s, id, dirfd, removed);
@@ -325,9 +329,72 @@ int container_register(struct store *s, struct container *c, const char *name,
 		return -1;
 	if (image_id && write_small(c->dirfd, "image", image_id, strlen(image_id), err) < 0)
 		return -1;
-	if (name && *name)
-		return claim_name(s, c, name, err);
-	return claim_generated_name(s, c, err);
+	if (name && *name ? claim_name(s, c, name, err) < 0 : claim_generated_name(s, c, err) < 0)
+		return -1;
+	events_container(s->root_fd, "create", c->id, c->name, c->image, NULL, 0);
+	return 0;
+}
+
+static int set_no_owner(struct ctr_state *st, void *arg)
+{
+	st->monitor_pid = 0;
+	st->monitor_start = 0;
+	return 0;
+}
+
+int container_release_created(struct container *c, struct sk_err *err)
+{
+	return ctr_state_update(c->dirfd, set_no_owner, NULL, err);
+}
+
+/* config.json with the new name; the state is checked under the same lock. */
+static int write_new_name(struct container *c, const char *new_name, struct sk_err *err)
+{
+	cleanup_close int lock = ctr_lock(c->dirfd, err);
+	struct ctr_config cfg;
+	int ret;
+
+	if (lock < 0 || ctr_config_read(c->dirfd, &cfg, err) < 0)
+		return -1;
+	snprintf(cfg.name, sizeof(cfg.name), "%s", new_name);
+	ret = ctr_config_write(c->dirfd, &cfg, err);
+	ctr_config_release(&cfg);
+	return ret;
+}
+
+int container_rename(struct store *s, const char *ref, const char *new_name, struct sk_err *err)
+{
+	char id[CTR_ID_LEN + 1], old_name[sizeof(((struct container *)0)->name)];
+	char link[sizeof(old_name) + 32], old_attr[sizeof(old_name) + 1];
+	struct container c = { .dirfd = -1 };
+	int ret;
+
+	if (ctr_resolve(s, ref, id, err) < 0 || container_open(s, id, &c, err) < 0)
+		return -1;
+	snprintf(old_name, sizeof(old_name), "%s", c.name);
+	if (!strcmp(old_name, new_name)) {
+		close(c.dirfd);
+		return err_set(err, 0, "Renaming a container with the same name as its current "
+				       "name");
+	}
+	/* claim_name sets c.name: the new one is claimed before anything changes */
+	ret = claim_name(s, &c, new_name, err);
+	if (ret == 0 && write_new_name(&c, new_name, err) < 0) {
+		snprintf(link, sizeof(link), NAMES_DIR "/%s", new_name);
+		unlinkat(s->root_fd, link, 0);
+		ret = -1;
+	}
+	if (ret == 0 && old_name[0]) {
+		snprintf(link, sizeof(link), NAMES_DIR "/%s", old_name);
+		unlinkat(s->root_fd, link, 0);
+	}
+	if (ret == 0) {
+		snprintf(old_attr, sizeof(old_attr), "/%s", old_name);
+		events_container(s->root_fd, "rename", c.id, c.name, c.image,
+				 &(struct event_attr){ "oldName", old_attr }, 1);
+	}
+	close(c.dirfd);
+	return ret;
 }
 
 int container_open(struct store *s, const char *id, struct container *c, struct sk_err *err)
@@ -347,6 +414,7 @@ int container_open(struct store *s, const char *id, struct container *c, struct 
 		return err_wrap(err, "container %s", id);
 	}
 	snprintf(c->name, sizeof(c->name), "%s", cfg.name);
+	snprintf(c->image, sizeof(c->image), "%s", cfg.image ? cfg.image : "");
 	ctr_config_release(&cfg);
 	return 0;
 }
@@ -667,6 +735,7 @@ static int set_running(struct ctr_state *st, void *arg)
 	st->started_at = ctr_now_ns();
 	st->exit_code = 0;
 	st->oom_killed = false;
+	st->paused = false;
 	st->error[0] = '\0';
 	return 0;
 }
@@ -818,6 +887,7 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 	if (ctr_state_update(c->dirfd, set_running, &started, err) < 0)
 		log_warn("container %.12s: cannot record its state: %s", c->id, err->msg);
 	err_clear(err);
+	events_container(c->store_fd, "start", c->id, c->name, c->image, NULL, 0);
 	if (opts->started)
 		opts->started(opts->started_arg);
 	sigfd = signalfd(-1, sigs, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -924,6 +994,7 @@ static int remove_in_background(struct store *s, struct container *c)
 		snprintf(link, sizeof(link), NAMES_DIR "/%s", c->name);
 		unlinkat(s->root_fd, link, 0);
 	}
+	events_container(s->root_fd, "destroy", c->id, c->name, c->image, NULL, 0);
 	pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -941,6 +1012,15 @@ static int remove_in_background(struct store *s, struct container *c)
 	return 0;
 }
 
+void container_event_die(const struct container *c, int status)
+{
+	char code[16];
+
+	snprintf(code, sizeof(code), "%d", status);
+	events_container(c->store_fd, "die", c->id, c->name, c->image,
+			 &(struct event_attr){ "exitCode", code }, 1);
+}
+
 void container_finish(struct store *s, struct container *c, bool remove, int status)
 {
 	struct sk_err err = { 0 };
@@ -950,6 +1030,8 @@ void container_finish(struct store *s, struct container *c, bool remove, int sta
 		return;
 	if (!remove && ctr_state_update(c->dirfd, set_exited, &f, &err) < 0)
 		log_warn("container %.12s: cannot record its exit: %s", c->id, err.msg);
+	if (status >= 0)
+		container_event_die(c, status);
 	close(c->dirfd);
 	c->dirfd = -1;
 	if (remove && remove_in_background(s, c) < 0 && ctr_remove_files(s, c->id, &err) < 0)

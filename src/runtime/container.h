@@ -26,6 +26,7 @@ struct container {
 	char id[CONTAINER_ID_LEN + 1];
 	char dir[4200]; /* <root>/containers/<id> */
 	char name[128]; /* "" when unnamed */
+	char image[REF_STR_MAX]; /* the image as the user named it (for events) */
 	int dirfd;
 	int store_fd; /* the store's root (not owned): leases of the bridge network */
 	bool oom_killed; /* set by container_run: the kernel's OOM killer struck */
@@ -61,6 +62,17 @@ int container_create(struct store *s, struct container *c, struct sk_err *err);
  * Until then, container_gc removes the directory once it is a minute old. */
 int container_register(struct store *s, struct container *c, const char *name,
 		       const char *image_id, struct sk_err *err);
+
+/* skiff create: the container recorded by container_register is complete
+ * (config.json written) and waits for a start: no process owns it any more,
+ * and container_gc keeps it. */
+int container_release_created(struct container *c, struct sk_err *err);
+
+/* Give container ref (name, id or prefix) the name new_name, as docker
+ * rename: the new name is claimed first (a conflict changes nothing), then
+ * config.json says it, then the old name goes. Emits the "rename" event. */
+int container_rename(struct store *s, const char *ref, const char *new_name,
+		     struct sk_err *err);
 
 /* Open an existing container's directory (id from ctr_resolve). */
 int container_open(struct store *s, const char *id, struct container *c, struct sk_err *err);
@@ -130,7 +142,12 @@ int container_run(struct container *c, const struct rt_spec *spec, const struct 
  * directory (the container's changes) is kept. */
 int container_reset_work(const struct container *c, struct sk_err *err);
 
-/* After the run: remove everything (remove) or record "exited <status>". */
+/* The "die" event of a container that ran and exited with status (after
+ * its exit is recorded, as docker). */
+void container_event_die(const struct container *c, int status);
+
+/* After the run: remove everything (remove) or record "exited <status>";
+ * status >= 0 (it ran) is reported as the "die" event. */
 void container_finish(struct store *s, struct container *c, bool remove, int status);
 
 /* Remove the directories (and names) of containers whose skiff died. */

@@ -180,8 +180,22 @@ static bool wait_before_restart(int dirfd, int64_t ms)
 	return false;
 }
 
+/* `skiff update --restart` changes config.json while the container runs:
+ * the policy in force is the recorded one, read at each exit. */
+static void refresh_policy(int dirfd, struct monitor_opts *mo)
+{
+	struct sk_err ignored = { 0 };
+	struct ctr_config cfg;
+
+	if (ctr_config_read(dirfd, &cfg, &ignored) < 0)
+		return;
+	mo->restart = cfg.restart;
+	mo->restart_max = cfg.restart_max;
+	ctr_config_release(&cfg);
+}
+
 static void run_loop(struct container *c, const struct rt_spec *spec, struct run_opts *opts,
-		     const struct monitor_opts *mo, int *report_fd)
+		     struct monitor_opts *mo, int *report_fd)
 {
 	for (unsigned restarts = 0;; restarts++) {
 		struct sk_err err = { 0 };
@@ -201,7 +215,11 @@ static void run_loop(struct container *c, const struct rt_spec *spec, struct run
 		}
 		/* Recorded before the caller hears of a failed start: once
 		 * `run -d` returns, the state says what happened. */
+		refresh_policy(c->dirfd, mo);
 		int rec = record_exit(c->dirfd, &x, &rec_err);
+
+		if (!x.error)
+			container_event_die(c, x.status);
 
 		if (x.error)
 			send_report(report_fd, x.status, x.error);
@@ -220,6 +238,7 @@ static __attribute__((noreturn)) void monitor_main(struct store *s, struct conta
 	struct sk_err err = { 0 };
 	struct logfile *log = NULL;
 	struct run_opts opts = *caller_opts;
+	struct monitor_opts policy = *mo;
 	char title[64];
 
 	detach(s, c, report_fd, spec->net.join_netns ? spec->net.netns_fd : -1);
@@ -238,7 +257,7 @@ static __attribute__((noreturn)) void monitor_main(struct store *s, struct conta
 	opts.started = report_started;
 	opts.started_arg = &report_fd;
 	opts.interactive = false; /* nobody is attached */
-	run_loop(c, spec, &opts, mo, &report_fd);
+	run_loop(c, spec, &opts, &policy, &report_fd);
 	logfile_close(log);
 	if (mo->auto_remove && ctr_remove_files(s, c->id, &err) < 0)
 		log_debug("cannot remove container %s: %s", c->id, err.msg);

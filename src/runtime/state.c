@@ -29,6 +29,7 @@
 
 #include "net/ipam.h"
 #include "runtime/cgroup.h"
+#include "runtime/events.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -57,6 +58,11 @@ static const char *const status_names[] = {
 const char *ctr_status_name(enum ctr_status st)
 {
 	return (unsigned)st < ARRAY_SIZE(status_names) ? status_names[st] : "unknown";
+}
+
+const char *ctr_state_status_name(const struct ctr_state *st)
+{
+	return st->status == CTR_RUNNING && st->paused ? "paused" : ctr_status_name(st->status);
 }
 
 static int status_from_name(const char *s, enum ctr_status *out)
@@ -149,11 +155,12 @@ int ctr_config_write(int dirfd, const struct ctr_config *c, struct sk_err *err)
 int ctr_state_write(int dirfd, const struct ctr_state *st, struct sk_err *err)
 {
 	cleanup_json json_t *j = json_pack(
-		"{s:s, s:i, s:I, s:i, s:I, s:i, s:b, s:b, s:i, s:I, s:I, s:s}", "status",
+		"{s:s, s:i, s:I, s:i, s:I, s:i, s:b, s:b, s:b, s:i, s:I, s:I, s:s}", "status",
 		ctr_status_name(st->status), "pid", (int)st->pid, "pid_start",
 		(json_int_t)st->pid_start, "monitor_pid", (int)st->monitor_pid, "monitor_start",
 		(json_int_t)st->monitor_start, "exit_code", st->exit_code, "oom_killed",
-		st->oom_killed, "stopped_by_user", st->stopped_by_user, "restart_count",
+		st->oom_killed, "stopped_by_user", st->stopped_by_user, "paused", st->paused,
+		"restart_count",
 		(int)st->restart_count, "started_at", (json_int_t)st->started_at, "finished_at",
 		(json_int_t)st->finished_at, "error", st->error);
 
@@ -306,6 +313,7 @@ int ctr_state_read(int dirfd, struct ctr_state *st, struct sk_err *err)
 	st->exit_code = (int)json_int_of(j, "exit_code");
 	st->oom_killed = json_is_true(json_object_get(j, "oom_killed"));
 	st->stopped_by_user = json_is_true(json_object_get(j, "stopped_by_user"));
+	st->paused = json_is_true(json_object_get(j, "paused"));
 	st->restart_count = (unsigned)json_int_of(j, "restart_count");
 	st->started_at = json_int_of(j, "started_at");
 	st->finished_at = json_int_of(j, "finished_at");
@@ -413,6 +421,7 @@ void ctr_state_exited(struct ctr_state *st, int exit_code)
 {
 	st->status = CTR_EXITED;
 	st->exit_code = exit_code;
+	st->paused = false;
 	st->pid = 0;
 	st->pid_start = 0;
 	st->finished_at = ctr_now_ns();
@@ -618,25 +627,26 @@ int ctr_resolve(struct store *s, const char *ref, char id[CTR_ID_LEN + 1], struc
 int ctr_remove_files(struct store *s, const char *id, struct sk_err *err)
 {
 	char rel[CTR_ID_LEN + 16], link[CTR_NAME_MAX + 32];
-	struct ctr_config c;
-	int fd = ctr_open_dir(s, id, err);
+	struct ctr_config c = { 0 };
+	int fd = ctr_open_dir(s, id, err), ret;
 
 	/* What a dead owner left of its bridge network goes with it. */
 	container_net_release(s->root, id, false);
 	if (fd < 0)
 		return err->errnum == ENOENT ? 0 : -1;
 	/* The name goes first: a dangling name would block its reuse. */
-	if (ctr_config_read(fd, &c, err) == 0) {
-		if (c.name[0]) {
-			snprintf(link, sizeof(link), CTR_NAMES_DIR "/%s", c.name);
-			unlinkat(s->root_fd, link, 0);
-		}
-		ctr_config_release(&c);
+	if (ctr_config_read(fd, &c, err) == 0 && c.name[0]) {
+		snprintf(link, sizeof(link), CTR_NAMES_DIR "/%s", c.name);
+		unlinkat(s->root_fd, link, 0);
 	}
 	err_clear(err);
 	close(fd);
 	snprintf(rel, sizeof(rel), CTR_DIR "/%s", id);
-	return fs_remove_tree(s->root_fd, rel, err);
+	ret = fs_remove_tree(s->root_fd, rel, err);
+	if (ret == 0)
+		events_container(s->root_fd, "destroy", id, c.name, c.image, NULL, 0);
+	ctr_config_release(&c);
+	return ret;
 }
 
 int ctr_restart_parse(const char *s, enum ctr_restart *policy, unsigned *max, struct sk_err *err)

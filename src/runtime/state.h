@@ -95,6 +95,7 @@ struct ctr_state {
 	int exit_code; /* meaningful once exited */
 	bool oom_killed;
 	bool stopped_by_user; /* stop/kill/rm -f: the restart policy does not apply */
+	bool paused;	      /* running, its cgroup frozen (skiff pause) */
 	unsigned restart_count;
 	int64_t started_at, finished_at; /* ns since the epoch, 0 = never */
 	char error[256];		 /* why it ended when not on its own, or "" */
@@ -186,5 +187,7 @@ int64_t ctr_now_ns(void);
 /* "no", "always", "unless-stopped", "on-failure[:N]" */
 int ctr_restart_parse(const char *s, enum ctr_restart *policy, unsigned *max, struct sk_err *err);
 const char *ctr_status_name(enum ctr_status st); /* docker's: created running restarting exited */
+/* docker's State.Status: the status's name, "paused" for a paused one. */
+const char *ctr_state_status_name(const struct ctr_state *st);
 
 #endif
