@@ -49,6 +49,10 @@ void cli_print_usage(const struct command *cmd);
  * the options it was created with), as `skiff start` and `restart` do. */
 int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err);
 
+/* cmd_run.c: skiff create's work: run's options and image resolution, the
+ * container recorded and left waiting for `skiff start`; prints its id. */
+int run_create(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err);
+
 /* docker's prune prompt on stdout: warning, then "Are you sure you want to
  * continue? [y/N]"; anything but y/yes (any case) is no. */
 bool cli_confirm(const char *warning);
@@ -90,6 +94,8 @@ int cli_getopt(int argc, char **argv, const char *shorts, const struct option *l
 
 extern const struct command cmd_pull, cmd_images, cmd_rmi, cmd_inspect, cmd_load, cmd_login,
 	cmd_logout, cmd_run, cmd_ps, cmd_rm, cmd_stop, cmd_kill, cmd_wait, cmd_logs, cmd_exec,
-	cmd_start, cmd_restart, cmd_container, cmd_image, cmd_system, cmd_port, cmd_network;
+	cmd_start, cmd_restart, cmd_container, cmd_image, cmd_system, cmd_port, cmd_network,
+	cmd_create, cmd_version, cmd_info, cmd_top, cmd_stats, cmd_rename, cmd_pause, cmd_unpause,
+	cmd_update, cmd_events;
 
 #endif

@@ -47,6 +47,7 @@ enum pull_policy { PULL_MISSING, PULL_ALWAYS, PULL_NEVER };
 struct run_args {
 	bool rm, interactive, tty, read_only, init, sig_proxy, host_network, bridge, publish_all;
 	bool name_owned; /* name was generated here (set_bridge) */
+	bool create_only; /* skiff create: recorded, not started (no network yet) */
 	bool slirp;	 /* --network slirp4netns */
 	bool network_given;
 	struct port_map *ports; /* -p */
@@ -769,19 +770,23 @@ static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct cont
 	if ((a->ip || a->aliases.n) && !a->bridge)
 		return cli_usage_error(err, "run", "%s is supported on user defined networks only",
 				       a->ip ? "user specified IP address" : "network-scoped alias");
+	/* skiff create records the container; its network (a lease, a veth)
+	 * and its /etc files are made when it starts. */
+	bool net = !a->create_only;
+
 	if (spec_set_docker_defaults(spec, a->host_network, a->privileged, err) < 0 ||
-	    (a->container_net && join_container_network(ctx, a, spec, err) < 0) ||
+	    (net && a->container_net && join_container_network(ctx, a, spec, err) < 0) ||
 	    set_process(spec, a, cfg, err) < 0 || set_layers(&ctx->store, cfg, spec, err) < 0 ||
 	    container_set_root(c, spec, err) < 0 ||
-	    (a->bridge && set_bridge(ctx, a, c, cfg, spec, err) < 0) ||
-	    (a->slirp && set_slirp(a, cfg, spec, err) < 0) ||
-	    container_add_etc_files(c, spec,
+	    (net && a->bridge && set_bridge(ctx, a, c, cfg, spec, err) < 0) ||
+	    (net && a->slirp && set_slirp(a, cfg, spec, err) < 0) ||
+	    (net && container_add_etc_files(c, spec,
 				    &(struct etc_opts){ .host_network = a->host_network,
 							.dns = &a->dns,
 							.dns_search = &a->dns_search,
 							.dns_options = &a->dns_options,
 							.add_hosts = &a->add_hosts },
-				    err) < 0 ||
+				    err) < 0) ||
 	    set_mounts(spec, a, err) < 0 || set_security(ctx, a, spec, err) < 0)
 		return -1;
 	return 0;
@@ -910,16 +915,47 @@ static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
 	return ret < 0 ? -1 : status;
 }
 
-static int exec_run(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
+/* skiff create: everything run does before the start, then the container
+ * waits for `skiff start` with no process of its own. */
+static int create_container(struct cli_ctx *ctx, struct run_args *a,
+			    const struct store_image *img, const struct image_config *cfg,
+			    int *hold, struct sk_err *err)
 {
-	struct run_args a = { 0 };
+	struct container c = { .dirfd = -1 };
+	struct rt_spec spec = { 0 };
+	struct records rec = { ctx, a, img, cfg, &c, &spec, hold };
+	int ret = container_create(&ctx->store, &c, err);
+
+	snprintf(c.image, sizeof(c.image), "%s", a->image);
+	if (ret == 0)
+		ret = build_spec(ctx, a, &c, cfg, &spec, err);
+	if (ret == 0)
+		ret = write_records(&rec, err);
+	if (ret == 0)
+		ret = container_release_created(&c, err);
+	spec_release(&spec);
+	if (ret < 0) {
+		container_finish(&ctx->store, &c, true, -1);
+		return -1;
+	}
+	printf("%s\n", c.id);
+	close(c.dirfd);
+	return 0;
+}
+
+static int run_or_create(struct cli_ctx *ctx, int argc, char **argv, bool create,
+			 struct sk_err *err)
+{
+	struct run_args a = { .create_only = create };
 	struct store_image img;
 	struct image_config cfg = { 0 };
 	int hold = -1, ret;
 
 	ret = parse_run_args(argc, argv, &a, err);
 	if (ret == 1)
-		cli_print_usage(&cmd_run);
+		cli_print_usage(create ? &cmd_create : &cmd_run);
+	if (ret == 0 && create && a.detach)
+		ret = cli_usage_error(err, "create", "unknown flag: -d, --detach");
 	if (ret != 0) {
 		run_args_release(&a);
 		return ret == 1 ? 0 : -1;
@@ -931,11 +967,22 @@ static int exec_run(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *e
 	if (ret == 0)
 		ret = store_image_config(&ctx->store, &img, &cfg, err);
 	if (ret == 0)
-		ret = run_in_container(ctx, &a, &img, &cfg, &hold, err);
+		ret = create ? create_container(ctx, &a, &img, &cfg, &hold, err)
+			     : run_in_container(ctx, &a, &img, &cfg, &hold, err);
 	store_release(hold);
 	image_config_release(&cfg);
 	run_args_release(&a);
 	return ret;
+}
+
+static int exec_run(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
+{
+	return run_or_create(ctx, argc, argv, false, err);
+}
+
+int run_create(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
+{
+	return run_or_create(ctx, argc, argv, true, err);
 }
 
 const struct command cmd_run = {
@@ -1017,6 +1064,9 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 	memcpy(argv + 1, cc->run_argv.v, cc->run_argv.n * sizeof(char *));
 	optind = 0;
 	ret = parse_run_args((int)cc->run_argv.n + 1, argv, &a, err);
+	/* the name it has (its network's resolver answers for it), not a new one */
+	if (!a.name && cc->name[0])
+		a.name = cc->name;
 	/* `rmi -f` may have removed its record: its config and layers stay
 	 * while a container records the image (store_gc), as docker keeps them. */
 	if (ret == 0 && store_image_lookup(&ctx->store, cc->image_id, &img, err) < 0) {

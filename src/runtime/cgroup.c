@@ -718,7 +718,7 @@ bool cgroup_oom_killed(const struct cgroup *cg)
 }
 
 /* The directory whose cgroup.procs lists every process of the container. */
-static const struct cgroup_dir *procs_dir(const struct cgroup *cg)
+const struct cgroup_dir *cgroup_procs_dir(const struct cgroup *cg)
 {
 	if (cg->unified >= 0)
 		return &cg->dirs[cg->unified];
@@ -788,7 +788,7 @@ static void freeze(const struct cgroup *cg, bool on)
 
 int cgroup_kill_all(const struct cgroup *cg, struct sk_err *err)
 {
-	const struct cgroup_dir *d = procs_dir(cg);
+	const struct cgroup_dir *d = cgroup_procs_dir(cg);
 	int64_t deadline = now_ms() + CGROUP_KILL_TIMEOUT_MS;
 	bool kernel_kill;
 	int left;
@@ -869,6 +869,9 @@ static int remove_leftover(const char *path, struct sk_err *err)
 
 			snprintf(d.path, sizeof(d.path), "%s", path);
 			kill_listed(&d);
+			/* a paused container's processes die only once thawed */
+			write_at(fd, "freezer.state", "THAWED");
+			write_at(fd, "cgroup.freeze", "0");
 		}
 		sleep_ms(1);
 	}
@@ -900,4 +903,167 @@ int cgroup_remove_leftovers(const char *root, const char *name, struct sk_err *e
 	}
 	closedir(d);
 	return rc;
+}
+
+/* ---- an existing cgroup ------------------------------------------------- */
+
+/* root/<hier>/name into cg when it exists; -2 when absent or seen before. */
+static int open_existing(struct cgroup *cg, const char *root, const char *hier,
+			 const char *controller, const char *name, ino_t seen[][2])
+{
+	struct cgroup_dir *d = &cg->dirs[cg->n];
+	struct stat hst;
+	char hpath[CGROUP_PATH_MAX];
+
+	if (cg->n >= CGROUP_MAX_DIRS)
+		return -2;
+	snprintf(hpath, sizeof(hpath), "%s%s%s", root, *hier ? "/" : "", hier);
+	if (stat(hpath, &hst) < 0)
+		return -2;
+	for (int i = 0; i < cg->n; i++)
+		if (seen[i][0] == (ino_t)hst.st_dev && seen[i][1] == hst.st_ino)
+			return -2;
+	if ((size_t)snprintf(d->path, sizeof(d->path), "%s/%s", hpath, name) >= sizeof(d->path))
+		return -2;
+	d->fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->fd < 0)
+		return -2;
+	snprintf(d->controller, sizeof(d->controller), "%s", controller);
+	seen[cg->n][0] = (ino_t)hst.st_dev;
+	seen[cg->n][1] = hst.st_ino;
+	return cg->n++;
+}
+
+int cgroup_open(const char *root, const char *name, struct cgroup *cg, struct sk_err *err)
+{
+	static const char *const v1[] = { "memory", "cpu",     "cpuacct", "pids",
+					  "freezer", "cpuset", "devices", "blkio" };
+	ino_t seen[CGROUP_MAX_DIRS][2];
+	enum cgroup_mode mode;
+
+	*cg = (struct cgroup){ .unified = -1, .memory = -1, .freezer = -1 };
+	if (!name[0] || name[0] == '/' || strstr(name, ".."))
+		return err_set(err, EINVAL, "bad cgroup name '%s'", name);
+	if (cgroup_detect(root, &mode, err) < 0)
+		return -1;
+	cg->mode = mode;
+	if (mode == CGROUP_V2) {
+		cg->unified = open_existing(cg, root, "", "", name, seen);
+		cg->memory = cg->unified;
+	} else {
+		for (size_t i = 0; i < ARRAY_SIZE(v1); i++) {
+			int idx = open_existing(cg, root, v1[i], v1[i], name, seen);
+
+			if (idx >= 0 && !strcmp(v1[i], "memory"))
+				cg->memory = idx;
+			if (idx >= 0 && !strcmp(v1[i], "freezer"))
+				cg->freezer = idx;
+		}
+		if (mode == CGROUP_HYBRID)
+			cg->unified = open_existing(cg, root, "unified", "", name, seen);
+	}
+	if (cg->unified < 0)
+		cg->unified = -1;
+	if (cg->n == 0)
+		return err_set(err, ENOENT, "no cgroup '%s' under '%s'", name, root);
+	return 0;
+}
+
+int cgroup_find(const struct cgroup *cg, const char *controller)
+{
+	for (int i = 0; i < cg->n; i++)
+		if (!strcmp(cg->dirs[i].controller, controller))
+			return i;
+	return -1;
+}
+
+/* v1 memory and swap: the kernel keeps memsw >= memory at every step, so a
+ * rise writes the swap limit first, a cut the memory limit first. */
+static int update_v1_memory(const struct cgroup_dir *d, const struct cgroup_limits *lim,
+			    struct sk_err *err)
+{
+	char mem[32], total[32];
+	int rc;
+
+	if (!lim->memory)
+		return 0;
+	fmt_i64(mem, sizeof(mem), lim->memory);
+	fmt_i64(total, sizeof(total), swap_total(lim));
+	if (swap_total(lim) < 0)
+		snprintf(total, sizeof(total), "-1");
+	rc = write_at(d->fd, "memory.limit_in_bytes", mem);
+	if (rc == -EINVAL) {
+		if (set_limit(d, "memory.memsw.limit_in_bytes", total, "swap accounting is off",
+			      err) < 0)
+			return -1;
+		return set_limit(d, "memory.limit_in_bytes", mem, "no memory controller", err);
+	}
+	if (rc < 0 && rc != -ENOENT)
+		return err_set(err, -rc, "cannot write '%s' to '%s/memory.limit_in_bytes'", mem,
+			       d->path);
+	return set_limit(d, "memory.memsw.limit_in_bytes", total, "swap accounting is off", err);
+}
+
+int cgroup_update(const struct cgroup *cg, const struct cgroup_limits *lim, struct sk_err *err)
+{
+	if (cg->mode == CGROUP_V2)
+		return cg->unified >= 0 ? limits_v2(&cg->dirs[cg->unified], lim, err) : 0;
+	for (int i = 0; i < cg->n; i++) {
+		const struct cgroup_dir *d = &cg->dirs[i];
+		int rc = 0;
+
+		if (!strcmp(d->controller, "memory"))
+			rc = update_v1_memory(d, lim, err);
+		else if (!strcmp(d->controller, "cpu"))
+			rc = limits_v1_cpu(d, lim, err);
+		else if (!strcmp(d->controller, "cpuset") && lim->cpuset_cpus[0])
+			rc = set_limit(d, "cpuset.cpus", lim->cpuset_cpus, "no cpuset controller",
+				       err);
+		else if (!strcmp(d->controller, "pids"))
+			rc = limit_pids(d, lim, err);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+#define CGROUP_FREEZE_TIMEOUT_MS 10000
+
+/* Has the freeze (or thaw) taken effect? */
+static bool freeze_done(int fd, bool v2, bool frozen)
+{
+	char text[512];
+
+	if (read_at(fd, v2 ? "cgroup.events" : "freezer.state", text, sizeof(text)) < 0)
+		return false;
+	if (v2)
+		return keyed_value(text, "frozen") == (frozen ? 1 : 0);
+	return !strncmp(text, frozen ? "FROZEN" : "THAWED", 6);
+}
+
+int cgroup_freeze(const struct cgroup *cg, bool frozen, struct sk_err *err)
+{
+	bool v2 = cg->freezer < 0 && cg->mode == CGROUP_V2 && cg->unified >= 0;
+	const struct cgroup_dir *d = v2 ? &cg->dirs[cg->unified]
+				   : cg->freezer >= 0 ? &cg->dirs[cg->freezer] : NULL;
+	int64_t deadline = now_ms() + CGROUP_FREEZE_TIMEOUT_MS;
+	int rc;
+
+	if (!d)
+		return err_set(err, 0, "the container has no freezer cgroup");
+	rc = v2 ? write_at(d->fd, "cgroup.freeze", frozen ? "1" : "0")
+		: write_at(d->fd, "freezer.state", frozen ? "FROZEN" : "THAWED");
+	if (rc < 0)
+		return err_set(err, -rc, "cannot %s cgroup '%s'", frozen ? "freeze" : "thaw",
+			       d->path);
+	while (!freeze_done(d->fd, v2, frozen)) {
+		if (now_ms() > deadline) {
+			if (frozen)
+				cgroup_freeze(cg, false, &(struct sk_err){ 0 });
+			return err_set(err, 0, "cgroup '%s' did not %s in time", d->path,
+				       frozen ? "freeze" : "thaw");
+		}
+		sleep_ms(1);
+	}
+	return 0;
 }

@@ -74,7 +74,7 @@ bool cgroup_limits_any(const struct cgroup_limits *lim);
 /* shares -> cpu.weight, as crun: 1 + ((shares - 2) * 9999) / 262142 */
 uint64_t cgroup_shares_to_weight(uint64_t shares);
 
-#define CGROUP_MAX_DIRS 8
+#define CGROUP_MAX_DIRS 12
 #define CGROUP_PATH_MAX 512
 
 struct cgroup_dir {
@@ -130,6 +130,25 @@ int cgroup_devices_bpf(int dirfd, bool allow_all, struct sk_err *err);
 /* The v2 program's instructions (for tests); returns the count, 0 if cap is too small. */
 struct bpf_insn;
 size_t cgroup_devices_program(struct bpf_insn *out, size_t cap);
+
+/* Open the existing cgroup name under root in every hierarchy that has it,
+ * creating nothing (pause, stats, update, top of a running container).
+ * ENOENT when no hierarchy has it. */
+int cgroup_open(const char *root, const char *name, struct cgroup *cg, struct sk_err *err);
+/* The index of controller's directory in cg ("" for the v2/unified one), or -1. */
+int cgroup_find(const struct cgroup *cg, const char *controller);
+/* The directory listing every process of the container (cgroup.procs). */
+const struct cgroup_dir *cgroup_procs_dir(const struct cgroup *cg);
+
+/* skiff update: write lim (the container's limits after the update, every
+ * one of them) into an existing cgroup. v1 memory and swap are written in
+ * the order the kernel accepts (the swap limit is never below memory).
+ * Device access is left as it is. */
+int cgroup_update(const struct cgroup *cg, const struct cgroup_limits *lim, struct sk_err *err);
+
+/* Freeze (pause) or thaw every process of the cgroup and wait, bounded,
+ * until the kernel says it is done: v1 freezer.state, v2 cgroup.freeze. */
+int cgroup_freeze(const struct cgroup *cg, bool frozen, struct sk_err *err);
 
 /* Close the fds without removing anything. */
 void cgroup_release(struct cgroup *cg);

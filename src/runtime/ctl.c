@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/events.h"
+#include "runtime/freeze.h"
 #include "util/cleanup.h"
 
 /* How long stop waits, after SIGKILL, for the monitor to record the exit. */
@@ -82,6 +84,18 @@ static int pidfd_signal(int pidfd, int sig)
 	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
+/* docker's "kill" event (signal=N); a paused container is thawed after the
+ * signal, so that it arrives (docker does the same). */
+static void signalled(struct store *s, int dirfd, const char *id, int sig)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%d", sig);
+	events_container_at(s->root_fd, dirfd, id, "kill",
+			    &(struct event_attr){ "signal", num }, 1);
+	container_thaw_after_signal(s->root_fd, dirfd, id);
+}
+
 /* err_set appends strerror when given an errno: set the errno afterwards. */
 static int fail_with_errnum(struct sk_err *err, int errnum)
 {
@@ -145,6 +159,7 @@ int ctl_signal(struct store *s, const char *id, int sig, bool mark_stopped, stru
 			return not_running(id, err);
 		return err_set(err, errno, "cannot send signal %d to container %s", sig, id);
 	}
+	signalled(s, dirfd, id, sig);
 	return 0;
 }
 
@@ -209,12 +224,17 @@ int ctl_stop(struct store *s, const char *id, int timeout_s, int sig, struct sk_
 		sig = stop_signal_of(dirfd);
 	if (pidfd_signal(pidfd, sig) < 0 && errno != ESRCH)
 		return err_set(err, errno, "cannot send signal %d to container %s", sig, id);
+	signalled(s, dirfd, id, sig);
 	if (!pidfd_wait(pidfd, timeout_s < 0 ? -1 : timeout_s * 1000)) {
 		if (pidfd_signal(pidfd, SIGKILL) < 0 && errno != ESRCH)
 			return err_set(err, errno, "cannot kill container %s", id);
+		signalled(s, dirfd, id, SIGKILL);
 		pidfd_wait(pidfd, CTL_RECORD_TIMEOUT_MS);
 	}
-	return ctl_wait_exited(s, id, CTL_RECORD_TIMEOUT_MS, NULL, err);
+	if (ctl_wait_exited(s, id, CTL_RECORD_TIMEOUT_MS, NULL, err) < 0)
+		return -1;
+	events_container_at(s->root_fd, dirfd, id, "stop", NULL, 0);
+	return 0;
 }
 
 static bool is_done(enum ctr_status st)

@@ -117,6 +117,15 @@ static int load_container(struct store *s, const char *ref, struct exec_plan *p,
 		err->exit_code = EXIT_DAEMON_ERROR;
 		return -1;
 	}
+	/* its process would join a frozen cgroup and hang there */
+	if (st.status == CTR_RUNNING && st.paused) {
+		err_set(err, 0,
+			"Error response from daemon: Container %s is paused, unpause the "
+			"container before exec",
+			p->id);
+		err->exit_code = EXIT_DAEMON_ERROR;
+		return -1;
+	}
 	p->target_pidfd = ctr_pidfd(&st);
 	if (p->target_pidfd < 0)
 		return not_running(p, err);

@@ -23,4 +23,11 @@ void duration_rfc3339nano(int64_t ns, char *out, size_t len);
  * "2024-01-02 03:04:05 +0000 UTC" (docker ps's CreatedAt). */
 void duration_go_time(int64_t ns, char *out, size_t len);
 
+/* docker's --since/--until values (GetTimestamp): a Go duration before now
+ * ("10m", "1h30m", "1.5s"), an RFC 3339 time or a prefix of one
+ * ("2024-01-02", "2024-01-02T15:04", with "Z" or "+01:00", else local
+ * time), or Unix seconds ("1700000000", "1700000000.5"; "0" is the epoch).
+ * Returns -1 when s is none of them. */
+int duration_parse_timestamp(const char *s, int64_t now_ns, int64_t *out_ns);
+
 #endif

@@ -20,6 +20,19 @@ void human_size(double bytes, char *out, size_t len)
 	snprintf(out, len, "%.3g%s", v, units[u]);
 }
 
+void human_size_binary(double bytes, char *out, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = bytes < 0 ? 0 : bytes;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024.0;
+		u++;
+	}
+	snprintf(out, len, "%.4g%s", v, units[u]);
+}
+
 void human_duration(int64_t s, char *out, size_t len)
 {
 	int64_t m = s / 60, h = m / 60, d = h / 24;

@@ -1,0 +1,4 @@
+#include "cli/cli.h"
+const struct command cmd_top = { .name = "top" };
+const struct command cmd_stats = { .name = "stats" };
+const struct command cmd_update = { .name = "update" };
