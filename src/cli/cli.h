@@ -9,6 +9,8 @@
 #include <stddef.h>
 
 #include "image/store.h"
+#include "runtime/cgroup.h"
+#include "runtime/state.h"
 #include "util/config.h"
 #include "util/err.h"
 
@@ -52,6 +54,19 @@ int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err)
 /* cmd_run.c: skiff create's work: run's options and image resolution, the
  * container recorded and left waiting for `skiff start`; prints its id. */
 int run_create(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err);
+
+/* cmd_run.c, for skiff update: the container's recorded run options
+ * (recorded) with changes (run's flags, "--memory=64m" or "-m", "64m")
+ * in place of the earlier values of the same flags, into out (copies); res
+ * gets what a start will apply (run's checks included). */
+struct run_recorded {
+	struct cgroup_limits limits;
+	enum ctr_restart restart;
+	unsigned restart_max;
+	bool auto_remove;
+};
+int run_amend_options(const struct strv *recorded, const struct strv *changes, struct strv *out,
+		      struct run_recorded *res, struct sk_err *err);
 
 /* docker's prune prompt on stdout: warning, then "Are you sure you want to
  * continue? [y/N]"; anything but y/yes (any case) is no. */

@@ -128,7 +128,8 @@ static json_t *state_json(const struct ctr_state *st)
 	duration_rfc3339nano(st->started_at, started, sizeof(started));
 	duration_rfc3339nano(st->finished_at, finished, sizeof(finished));
 	return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s}", "Status",
-			 ctr_status_name(st->status), "Running", running, "Paused", 0, "Restarting",
+			 ctr_state_status_name(st), "Running", running, "Paused",
+			 st->status == CTR_RUNNING && st->paused, "Restarting",
 			 st->status == CTR_RESTARTING, "OOMKilled", st->oom_killed, "Dead", 0, "Pid",
 			 st->status == CTR_RUNNING ? (int)st->pid : 0, "ExitCode", st->exit_code,
 			 "Error", st->error, "StartedAt", started, "FinishedAt", finished);

@@ -218,7 +218,7 @@ static json_t *row_json(struct store *s, const struct ps_row *r, json_t *labels,
 			 "Command", quoted, "CreatedAt", created, "ID", id, "Image", image, "Labels",
 			 label_text.data ? label_text.data : "", "LocalVolumes", "0", "Mounts", "", "Names", r->cfg.name, "Networks", "",
 			 "Ports", ports, "RunningFor", ago, "Size", "0B", "State",
-			 ctr_status_name(r->st.status), "Status", status);
+			 ctr_state_status_name(&r->st), "Status", status);
 }
 
 /* --- filters (docker's -f key=value) ---------------------------------------- */
@@ -248,7 +248,7 @@ static bool filter_matches(const struct ps_row *r, json_t *labels, const struct 
 	case F_ID: return f->value[0] && !strncmp(r->cfg.id, f->value, strlen(f->value));
 	case F_NAME: return name_matches(f, r->cfg.name);
 	case F_LABEL: return label_matches(labels, f->value);
-	case F_STATUS: return !strcmp(f->value, ctr_status_name(r->st.status));
+	case F_STATUS: return !strcmp(f->value, ctr_state_status_name(&r->st));
 	case F_EXITED: return r->st.status == CTR_EXITED && r->st.exit_code == f->exit_code;
 	case F_ANCESTOR:
 		return f->image_id[0] && r->cfg.image_id && !strcmp(r->cfg.image_id, f->image_id);

@@ -112,6 +112,8 @@ enum {
 	OPT_PULL,
 	OPT_MEMORY_SWAP,
 	OPT_CPUS,
+	OPT_CPU_QUOTA,
+	OPT_CPU_PERIOD,
 	OPT_CPUSET_CPUS,
 	OPT_PIDS_LIMIT,
 	OPT_CAP_ADD,
@@ -165,6 +167,8 @@ static const struct option run_options[] = {
 	{ "memory", required_argument, NULL, 'm' },
 	{ "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "cpu-quota", required_argument, NULL, OPT_CPU_QUOTA },
+	{ "cpu-period", required_argument, NULL, OPT_CPU_PERIOD },
 	{ "cpu-shares", required_argument, NULL, 'c' },
 	{ "cpuset-cpus", required_argument, NULL, OPT_CPUSET_CPUS },
 	{ "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
@@ -306,6 +310,9 @@ static int apply_limit_option(int c, const char *arg, struct run_args *a, struct
 	case OPT_MEMORY_SWAP:
 		return parse_limit(cgroup_parse_memory_swap, "--memory-swap", arg, a, err);
 	case OPT_CPUS: return parse_limit(cgroup_parse_cpus, "--cpus", arg, a, err);
+	case OPT_CPU_QUOTA: return parse_limit(cgroup_parse_cpu_quota, "--cpu-quota", arg, a, err);
+	case OPT_CPU_PERIOD:
+		return parse_limit(cgroup_parse_cpu_period, "--cpu-period", arg, a, err);
 	case 'c': return parse_limit(cgroup_parse_cpu_shares, "-c, --cpu-shares", arg, a, err);
 	case OPT_CPUSET_CPUS:
 		return parse_limit(cgroup_parse_cpuset_cpus, "--cpuset-cpus", arg, a, err);
@@ -994,6 +1001,8 @@ const struct command cmd_run = {
 		 "      --cap-add list         add Linux capabilities (or ALL)\n"
 		 "      --cap-drop list        drop Linux capabilities (or ALL)\n"
 		 "  -c, --cpu-shares int       CPU shares (relative weight)\n"
+		 "      --cpu-period int       limit CPU CFS (Completely Fair Scheduler) period\n"
+		 "      --cpu-quota int        limit CPU CFS (Completely Fair Scheduler) quota\n"
 		 "      --cpus decimal         number of CPUs\n"
 		 "      --cpuset-cpus string   CPUs in which to allow execution (0-3, 0,1)\n"
 		 "  -d, --detach               run in the background and print the container ID\n"
@@ -1114,4 +1123,82 @@ int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err)
 	}
 	close(c.dirfd);
 	return ret;
+}
+
+/* The recorded words, without the options whose code is in changed: each
+ * span of words that held only such options is left out (a word that
+ * combines short options is kept: the change, placed later, wins). *image
+ * gets the index of the first operand. */
+static int keep_unchanged(const struct strv *recorded, const bool *changed, struct strv *out,
+			  size_t *image, struct sk_err *err)
+{
+	cleanup_free char **argv = calloc(recorded->n + 2, sizeof(char *));
+	bool drop_span = true;
+	int span_start = 1, c;
+
+	if (!argv)
+		return err_set(err, ENOMEM, "cannot read the container's options");
+	argv[0] = "run";
+	memcpy(argv + 1, recorded->v, recorded->n * sizeof(char *));
+	optind = 0;
+	opterr = 0;
+	while ((c = cli_getopt((int)recorded->n + 1, argv, "+:e:w:u:h:v:p:Pitm:c:d", run_options)) !=
+	       -1) {
+		drop_span &= c > 0 && c < OPT_HELP + 1 && changed[c];
+		if (optind <= span_start)
+			continue; /* more options in the same word */
+		for (int i = span_start; !drop_span && i < optind; i++)
+			if (strv_push(out, argv[i], err) < 0)
+				return -1;
+		span_start = optind;
+		drop_span = true;
+	}
+	*image = (size_t)optind;
+	return 0;
+}
+
+int run_amend_options(const struct strv *recorded, const struct strv *changes, struct strv *out,
+		      struct run_recorded *res, struct sk_err *err)
+{
+	cleanup_free char **cargv = calloc(changes->n + 2, sizeof(char *));
+	cleanup_free char **argv = NULL;
+	bool changed[OPT_HELP + 1] = { false };
+	struct run_args a = { 0 };
+	size_t image = 0;
+	int c, ret;
+
+	if (!cargv)
+		return err_set(err, ENOMEM, "cannot change the container's options");
+	cargv[0] = "update";
+	memcpy(cargv + 1, changes->v, changes->n * sizeof(char *));
+	optind = 0;
+	opterr = 0;
+	while ((c = cli_getopt((int)changes->n + 1, cargv, "+:e:w:u:h:v:p:Pitm:c:d", run_options)) !=
+	       -1)
+		if (c > 0 && c <= OPT_HELP)
+			changed[c] = true;
+	if (keep_unchanged(recorded, changed, out, &image, err) < 0)
+		return -1;
+	for (size_t i = 0; i < changes->n; i++)
+		if (strv_push(out, changes->v[i], err) < 0)
+			return -1;
+	for (size_t i = image - 1; i < recorded->n; i++)
+		if (strv_push(out, recorded->v[i], err) < 0)
+			return -1;
+	/* what a start will make of them: limits, policy, and every check */
+	argv = calloc(out->n + 2, sizeof(char *));
+	if (!argv)
+		return err_set(err, ENOMEM, "cannot change the container's options");
+	argv[0] = "run";
+	memcpy(argv + 1, out->v, out->n * sizeof(char *));
+	optind = 0;
+	ret = parse_run_args((int)out->n + 1, argv, &a, err);
+	if (ret == 0) {
+		res->limits = a.limits;
+		res->restart = a.monitor.restart;
+		res->restart_max = a.monitor.restart_max;
+		res->auto_remove = a.rm;
+	}
+	run_args_release(&a);
+	return ret == 0 ? 0 : -1;
 }

@@ -166,6 +166,7 @@ int cgroup_parse_cpus(const char *s, struct cgroup_limits *lim, struct sk_err *e
 		return err_set(err, 0, "--cpus '%s': expected a number like 1.5", s);
 	lim->cpu_period = CPU_PERIOD_DEFAULT;
 	lim->cpu_quota = nano * CPU_PERIOD_DEFAULT / 1000000000;
+	lim->nano_cpus = nano;
 	/* The kernel's minimum quota is 1ms: docker's range starts at 0.01. */
 	if (lim->cpu_quota < 1000)
 		return err_set(err, 0, "--cpus '%s': the minimum is 0.01", s);
@@ -193,6 +194,29 @@ int cgroup_parse_cpu_shares(const char *s, struct cgroup_limits *lim, struct sk_
 	if (v > 0 && (v < 2 || v > 262144))
 		return err_set(err, 0, "--cpu-shares '%s': must be 2 to 262144", s);
 	lim->cpu_shares = (uint64_t)v;
+	return 0;
+}
+
+int cgroup_parse_cpu_quota(const char *s, struct cgroup_limits *lim, struct sk_err *err)
+{
+	int64_t v;
+
+	if (parse_int64(s, &v) < 0 || (v < 1000 && v != -1 && v != 0))
+		return err_set(err, 0, "CPU cfs quota can not be less than 1ms (i.e. 1000)");
+	lim->cpu_quota = v;
+	lim->quota_given = v != 0;
+	return 0;
+}
+
+int cgroup_parse_cpu_period(const char *s, struct cgroup_limits *lim, struct sk_err *err)
+{
+	int64_t v;
+
+	if (parse_int64(s, &v) < 0 || (v != 0 && (v < 1000 || v > 1000000)))
+		return err_set(err, 0, "CPU cfs period can not be less than 1ms (i.e. 1000) or "
+				       "larger than 1s (i.e. 1000000)");
+	lim->cpu_period = v;
+	lim->period_given = v != 0;
 	return 0;
 }
 
@@ -247,6 +271,12 @@ int cgroup_limits_check(const struct cgroup_limits *lim, struct sk_err *err)
 		return err_set(err, 0, "--memory-swap needs --memory as well");
 	if (lim->memory_swap > 0 && lim->memory_swap < lim->memory)
 		return err_set(err, 0, "--memory-swap must be at least --memory");
+	if (lim->nano_cpus && lim->period_given)
+		return err_set(err, 0, "Conflicting options: Nano CPUs and CPU Period cannot both "
+				       "be set");
+	if (lim->nano_cpus && lim->quota_given)
+		return err_set(err, 0, "Conflicting options: Nano CPUs and CPU Quota cannot both "
+				       "be set");
 	return 0;
 }
 
@@ -1008,6 +1038,10 @@ int cgroup_update(const struct cgroup *cg, const struct cgroup_limits *lim, stru
 {
 	if (cg->mode == CGROUP_V2)
 		return cg->unified >= 0 ? limits_v2(&cg->dirs[cg->unified], lim, err) : 0;
+	/* a v1 cpuset cgroup is made only for a container started with a cpuset */
+	if (lim->cpuset_cpus[0] && cgroup_find(cg, "cpuset") < 0)
+		log_warn("cgroup: the container has no cpuset cgroup: --cpuset-cpus applies from "
+			 "its next start");
 	for (int i = 0; i < cg->n; i++) {
 		const struct cgroup_dir *d = &cg->dirs[i];
 		int rc = 0;

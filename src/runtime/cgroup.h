@@ -42,8 +42,10 @@ const char *cgroup_mode_name(enum cgroup_mode mode);
 struct cgroup_limits {
 	int64_t memory;	     /* bytes */
 	int64_t memory_swap; /* bytes, memory + swap; -1 unlimited; unset: 2 x memory (docker) */
-	int64_t cpu_quota;   /* microseconds per period */
+	int64_t cpu_quota;   /* microseconds per period; -1 unlimited */
 	int64_t cpu_period;  /* microseconds */
+	int64_t nano_cpus;   /* --cpus, which sets quota and period */
+	bool quota_given, period_given; /* --cpu-quota, --cpu-period */
 	uint64_t cpu_shares; /* v1 shares (2..262144); v2 gets the crun weight */
 	char cpuset_cpus[256];
 	int64_t pids_limit; /* -1 unlimited */
@@ -63,6 +65,10 @@ int cgroup_parse_memory_swap(const char *s, struct cgroup_limits *lim, struct sk
 /* --cpus 1.5 -> quota 150000 / period 100000 (exact decimal, no floats). */
 int cgroup_parse_cpus(const char *s, struct cgroup_limits *lim, struct sk_err *err);
 int cgroup_parse_cpu_shares(const char *s, struct cgroup_limits *lim, struct sk_err *err);
+/* --cpu-quota N (>= 1000 us, or -1 unlimited), --cpu-period N (1000 to
+ * 1000000 us), as docker; neither goes with --cpus. */
+int cgroup_parse_cpu_quota(const char *s, struct cgroup_limits *lim, struct sk_err *err);
+int cgroup_parse_cpu_period(const char *s, struct cgroup_limits *lim, struct sk_err *err);
 /* "0-1,3": validated, copied. */
 int cgroup_parse_cpuset_cpus(const char *s, struct cgroup_limits *lim, struct sk_err *err);
 /* --pids-limit N; 0 or -1 mean unlimited (docker). */
