@@ -68,6 +68,17 @@ struct run_recorded {
 int run_amend_options(const struct strv *recorded, const struct strv *changes, struct strv *out,
 		      struct run_recorded *res, struct sk_err *err);
 
+/* The prunes `system prune` shares with container/image/network prune:
+ * each prints docker's "Deleted ...:" block (nothing when nothing went) and
+ * says how much went. until_ns (0: none) keeps what was made at or after it. */
+int cli_prune_containers(struct store *s, int64_t until_ns, uint64_t *reclaimed,
+			 size_t *deleted, struct sk_err *err);
+/* all: every image no container uses, else only dangling ones; then the
+ * layers nothing uses (*freed bytes). */
+int cli_prune_images(struct store *s, bool all, int64_t until_ns, uint64_t *freed,
+		     size_t *deleted, struct sk_err *err);
+int cli_prune_networks(struct store *s, int64_t until_ns, size_t *deleted, struct sk_err *err);
+
 /* docker's prune prompt on stdout: warning, then "Are you sure you want to
  * continue? [y/N]"; anything but y/yes (any case) is no. */
 bool cli_confirm(const char *warning);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "runtime/events.h"
 #include "runtime/state.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -41,7 +42,24 @@ static const char prune_usage[] = "Usage:  skiff container prune [OPTIONS]\n\n"
 struct prune_ctx {
 	uint64_t reclaimed;
 	size_t deleted;
+	int64_t until; /* ns; 0: any age */
 };
+
+/* --filter until=: made before that time. */
+static bool created_before(int dirfd, int64_t until)
+{
+	struct sk_err ignored = { 0 };
+	struct ctr_config c;
+	bool before;
+
+	if (!until)
+		return true;
+	if (ctr_config_read(dirfd, &c, &ignored) < 0)
+		return false;
+	before = c.created < until;
+	ctr_config_release(&c);
+	return before;
+}
 
 /* Stopped: exited, or created by a process that is gone (a live creator is
  * still setting it up). Checked again under the lock right before removal, so
@@ -61,7 +79,8 @@ static int prune_one(struct store *s, const char *id, int dirfd, void *arg)
 	long long size;
 
 	/* ctr_state_load may take the lock itself: not under ours. */
-	if (ctr_state_load(dirfd, &st, &err) < 0 || !is_stopped(&st))
+	if (ctr_state_load(dirfd, &st, &err) < 0 || !is_stopped(&st) ||
+	    !created_before(dirfd, p->until))
 		return 0;
 	lock = ctr_lock(dirfd, &err);
 	if (lock < 0 || ctr_state_read(dirfd, &st, &err) < 0 || !is_stopped(&st))
@@ -76,6 +95,24 @@ static int prune_one(struct store *s, const char *id, int dirfd, void *arg)
 	printf("%s\n", id);
 	p->reclaimed += size > 0 ? (uint64_t)size : 0;
 	return 0;
+}
+
+int cli_prune_containers(struct store *s, int64_t until_ns, uint64_t *reclaimed,
+			 size_t *deleted, struct sk_err *err)
+{
+	struct prune_ctx p = { .until = until_ns };
+	char bytes[32];
+	int ret = ctr_for_each(s, prune_one, &p, err);
+
+	*reclaimed = p.reclaimed;
+	*deleted = p.deleted;
+	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)p.reclaimed);
+	events_write(s->root_fd, &(struct event){ .type = "container",
+						   .action = "prune",
+						   .actor_id = "",
+						   .attrs = &(struct event_attr){ "reclaimed", bytes },
+						   .n_attrs = 1 });
+	return ret;
 }
 
 static int container_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
@@ -108,7 +145,7 @@ static int container_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk
 							       "arguments");
 	if (!force && !cli_confirm("WARNING! This will remove all stopped containers."))
 		return 0;
-	if (ctr_for_each(&ctx->store, prune_one, &p, err) < 0)
+	if (cli_prune_containers(&ctx->store, 0, &p.reclaimed, &p.deleted, err) < 0)
 		return -1;
 	human_size((double)p.reclaimed, size, sizeof(size));
 	printf("%sTotal reclaimed space: %s\n", p.deleted ? "\n" : "", size);

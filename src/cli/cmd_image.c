@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "image/image_config.h"
+#include "runtime/events.h"
 #include "image/ref.h"
 #include "util/cleanup.h"
 #include "util/human.h"
@@ -70,7 +72,24 @@ static bool has_record(const struct store_image *list, size_t n, size_t skip_to,
 }
 
 /* Remove the records to prune; prints docker's "Deleted Images:" block. */
-static int prune_records(struct store *s, bool all, size_t *deleted, struct sk_err *err)
+/* --filter until=: an image made before that time (one without a date is). */
+static bool image_before(struct store *s, const struct store_image *img, int64_t until)
+{
+	struct image_config cfg = { 0 };
+	struct sk_err ignored = { 0 };
+	time_t created = 0;
+
+	if (!until)
+		return true;
+	if (store_image_config(s, img, &cfg, &ignored) == 0 &&
+	    human_parse_rfc3339(cfg.created, &created) < 0)
+		created = 0;
+	image_config_release(&cfg);
+	return (int64_t)created * 1000000000 < until;
+}
+
+static int prune_records(struct store *s, bool all, int64_t until, size_t *deleted,
+			 struct sk_err *err)
 {
 	cleanup_free struct store_image *list = NULL;
 	struct digest_list used = { 0 };
@@ -84,7 +103,8 @@ static int prune_records(struct store *s, bool all, size_t *deleted, struct sk_e
 		return err_set(err, ENOMEM, "cannot list the images containers use");
 	}
 	for (size_t i = 0; i < n; i++) {
-		if ((!all && list[i].ref[0]) || in_list(&used, list[i].config_digest))
+		if ((!all && list[i].ref[0]) || in_list(&used, list[i].config_digest) ||
+		    !image_before(s, &list[i], until))
 			continue;
 		/* 1: removed, 0: gone meanwhile; both go on (a stop at the
 		 * first removal left all the others behind). */
@@ -95,13 +115,40 @@ static int prune_records(struct store *s, bool all, size_t *deleted, struct sk_e
 		if ((*deleted)++ == 0)
 			printf("Deleted Images:\n");
 		cli_print_untagged("untagged", list[i].ref);
+		if (list[i].ref[0])
+			events_image(s->root_fd, "untag", list[i].config_digest,
+				     list[i].config_digest);
 		/* The image is gone with its last record. */
-		if (!has_record(list, n, i + 1, list[i].config_digest))
+		if (!has_record(list, n, i + 1, list[i].config_digest)) {
 			printf("deleted: %s\n", list[i].config_digest);
+			events_image(s->root_fd, "delete", list[i].config_digest,
+				     list[i].config_digest);
+		}
 		fflush(stdout);
 	}
 	free(used.items);
 	return ret;
+}
+
+int cli_prune_images(struct store *s, bool all, int64_t until_ns, uint64_t *freed,
+		     size_t *deleted, struct sk_err *err)
+{
+	char bytes[32];
+
+	*freed = 0;
+	*deleted = 0;
+	if (prune_records(s, all, until_ns, deleted, err) < 0)
+		return err_wrap(err, "image prune");
+	/* Also finishes what an interrupted prune or rmi left behind. */
+	if (store_gc(s, freed, err) < 0)
+		return err_wrap(err, "freeing unused layers");
+	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)*freed);
+	events_write(s->root_fd, &(struct event){ .type = "image",
+						   .action = "prune",
+						   .actor_id = "",
+						   .attrs = &(struct event_attr){ "reclaimed", bytes },
+						   .n_attrs = 1 });
+	return 0;
 }
 
 static int image_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
@@ -136,11 +183,8 @@ static int image_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 				       "container associated to them."
 				     : "WARNING! This will remove all dangling images."))
 		return 0;
-	if (prune_records(&ctx->store, all, &deleted, err) < 0)
-		return err_wrap(err, "image prune");
-	/* Also finishes what an interrupted prune or rmi left behind. */
-	if (store_gc(&ctx->store, &freed, err) < 0)
-		return err_wrap(err, "freeing unused layers");
+	if (cli_prune_images(&ctx->store, all, 0, &freed, &deleted, err) < 0)
+		return -1;
 	human_size((double)freed, size, sizeof(size));
 	printf("%sTotal reclaimed space: %s\n", deleted ? "\n" : "", size);
 	return 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "runtime/events.h"
 #include "image/archive.h"
 #include "util/cleanup.h"
 
@@ -59,10 +60,12 @@ static int parse_load_options(int argc, char **argv, const char **input, bool *q
 	return 0;
 }
 
-static void print_loaded(const struct archive_report *rep)
+static void print_loaded(int store_fd, const struct archive_report *rep)
 {
 	for (size_t i = 0; i < rep->n_images; i++) {
 		const struct archive_loaded *l = &rep->images[i];
+
+		events_image(store_fd, "load", l->config_digest, l->config_digest);
 		if (l->shown[0])
 			printf("Loaded image: %s\n", l->shown);
 		else
@@ -94,7 +97,7 @@ static int exec_load(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 			 err) < 0)
 		return err_wrap(err, "load");
 	/* As docker: -q drops progress, never the names of what was loaded. */
-	print_loaded(&rep);
+	print_loaded(ctx->store.root_fd, &rep);
 	archive_report_release(&rep);
 	return 0;
 }

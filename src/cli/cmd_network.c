@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "runtime/events.h"
 #include "net/bridge.h"
 #include "net/network.h"
 #include "runtime/container.h"
@@ -360,10 +361,36 @@ static int network_rm(struct cli_ctx *ctx, int argc, char **argv, struct sk_err 
 	return status;
 }
 
-static int network_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
+int cli_prune_networks(struct store *s, int64_t until_ns, size_t *deleted, struct sk_err *err)
 {
 	cleanup_free struct net_def *v = NULL;
-	bool force = false, any = false;
+	size_t n = 0;
+
+	*deleted = 0;
+	if (network_list(s->root_fd, &v, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (until_ns && (int64_t)v[i].created * 1000000000 >= until_ns)
+			continue;
+		if (network_remove(s->root_fd, &v[i], container_lease_alive, NULL, err) < 0) {
+			err_clear(err); /* in use: kept */
+			continue;
+		}
+		if ((*deleted)++ == 0)
+			printf("Deleted Networks:\n");
+		printf("%s\n", v[i].name);
+	}
+	events_write(s->root_fd, &(struct event){ .type = "network",
+						   .action = "prune",
+						   .actor_id = "",
+						   .attrs = &(struct event_attr){ "reclaimed", "0" },
+						   .n_attrs = 1 });
+	return 0;
+}
+
+static int network_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
+{
+	bool force = false;
 	size_t n = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -375,19 +402,7 @@ static int network_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk_e
 	if (!force && !cli_confirm("WARNING! This will remove all custom networks not used by at "
 				   "least one container."))
 		return 0;
-	if (network_list(ctx->store.root_fd, &v, &n, err) < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (network_remove(ctx->store.root_fd, &v[i], container_lease_alive, NULL, err) < 0) {
-			err_clear(err); /* in use: kept */
-			continue;
-		}
-		if (!any)
-			printf("Deleted Networks:\n");
-		any = true;
-		printf("%s\n", v[i].name);
-	}
-	return 0;
+	return cli_prune_networks(&ctx->store, 0, &n, err);
 }
 
 static int network_connect(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "runtime/events.h"
 #include "image/ref.h"
 #include "runtime/container.h"
 #include "runtime/state.h"
@@ -123,6 +124,7 @@ static int remove_by_ref(struct store *s, const char *name, const struct store_i
 	if (store_record_remove(s, img, err) < 0)
 		return -1;
 	cli_print_untagged("Untagged", img->ref);
+	events_image(s->root_fd, "untag", img->config_digest, img->config_digest);
 	if (refs > 1)
 		return 0;
 	if (u.running[0]) {
@@ -130,6 +132,7 @@ static int remove_by_ref(struct store *s, const char *name, const struct store_i
 		return store_ref_set(s, &dangling, err);
 	}
 	printf("Deleted: %s\n", img->config_digest);
+	events_image(s->root_fd, "delete", img->config_digest, img->config_digest);
 	return 0;
 }
 
@@ -162,8 +165,11 @@ static int remove_by_id(struct store *s, const struct store_image *img,
 		if (store_record_remove(s, &list[i], err) < 0)
 			return -1;
 		cli_print_untagged("Untagged", list[i].ref);
+		if (list[i].ref[0])
+			events_image(s->root_fd, "untag", img->config_digest, img->config_digest);
 	}
 	printf("Deleted: %s\n", img->config_digest);
+	events_image(s->root_fd, "delete", img->config_digest, img->config_digest);
 	return 0;
 }
 

@@ -39,7 +39,8 @@ static const char update_usage[] =
 
 struct update {
 	struct strv changes; /* "--memory=64m", ... as run spells them */
-	bool memory, memory_swap, restart;
+	bool memory_swap, restart;
+	int64_t memory; /* -m's value, 0 when not updated */
 };
 
 enum {
@@ -99,7 +100,8 @@ static int add_change(struct update *u, int c, const char *arg, struct sk_err *e
 			return cli_usage_error(err, "update", "invalid argument \"%s\" for \"%s\" flag: %s",
 					       arg, flags[i].flag, err->msg);
 		snprintf(word, sizeof(word), "--%s=%s", flags[i].name, arg);
-		u->memory |= c == 'm';
+		if (c == 'm')
+			u->memory = lim.memory;
 		u->memory_swap |= c == OPT_MEMORY_SWAP;
 		u->restart |= c == OPT_RESTART;
 		return strv_push(&u->changes, word, err);
@@ -109,17 +111,25 @@ static int add_change(struct update *u, int c, const char *arg, struct sk_err *e
 
 /* docker's own words for the conflicts it checks before run's rules would. */
 static int docker_conflicts(const struct update *u, const struct ctr_config *cc,
-			    const struct run_recorded *now, const struct run_recorded *after,
-			    struct sk_err *err)
+			    const struct run_recorded *now, struct sk_err *err)
 {
-	if (u->restart && cc->auto_remove && after->restart != RESTART_NO)
+	if (u->restart && cc->auto_remove)
 		return err_set(err, 0, "Restart policy cannot be updated because AutoRemove is "
 				       "enabled for the container");
 	if (u->memory && !u->memory_swap && now->limits.memory_swap > 0 &&
-	    after->limits.memory > now->limits.memory_swap)
+	    u->memory > now->limits.memory_swap)
 		return err_set(err, 0, "Memory limit should be smaller than already set memoryswap "
 				       "limit, update the memoryswap at the same time");
 	return 0;
+}
+
+/* run's parser ends its messages with run's usage hint: not update's. */
+static void drop_usage_hint(struct sk_err *err)
+{
+	char *hint = strstr(err->msg, "\nSee 'skiff run --help'.");
+
+	if (hint)
+		*hint = '\0';
 }
 
 /* Into the running container's cgroup (nothing to do for a stopped one). */
@@ -153,9 +163,11 @@ static int update_locked(struct store *s, const char *id, int dirfd, const struc
 		return -1;
 	ret = run_amend_options(&cc.run_argv, &none, &unchanged, &now, err);
 	if (ret == 0)
-		ret = run_amend_options(&cc.run_argv, &u->changes, &amended, &after, err);
+		ret = docker_conflicts(u, &cc, &now, err);
 	if (ret == 0)
-		ret = docker_conflicts(u, &cc, &now, &after, err);
+		ret = run_amend_options(&cc.run_argv, &u->changes, &amended, &after, err);
+	if (ret < 0)
+		drop_usage_hint(err);
 	if (ret == 0)
 		ret = apply_live(id, dirfd, &after.limits, err);
 	if (ret == 0) {

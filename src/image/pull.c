@@ -22,6 +22,7 @@
  * Nothing reaches layers/<diff_id> before both digests are verified.
  */
 #include "image/pull.h"
+#include "runtime/events.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -743,10 +744,17 @@ int pull_image_report(struct store *s, const struct sk_config *cfg, const struct
 	ret = pull_with_registry(s, reg, ref, opts, out, rep, err);
 	registry_free(reg);
 	store_release(hold);
-	if (ret == 0)
+	if (ret == 0) {
+		char shown[REF_STR_MAX], name[REF_STR_MAX];
+
 		log_debug("pull done in %.2fs: %u layers fetched (%" PRIu64 " bytes), %u present",
 			  now_s() - t0, rep->layers_fetched, rep->bytes_fetched,
 			  rep->layers_present);
+		/* docker's pull event: Actor "busybox:latest", name "busybox" */
+		pulled_ref(ref, true, shown, sizeof(shown));
+		ref_familiar_name(ref, name, sizeof(name));
+		events_image(s->root_fd, "pull", shown, name);
+	}
 	return ret;
 }
 

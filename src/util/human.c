@@ -20,6 +20,19 @@ void human_size(double bytes, char *out, size_t len)
 	snprintf(out, len, "%.3g%s", v, units[u]);
 }
 
+void human_size4(double bytes, char *out, size_t len)
+{
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+	double v = bytes < 0 ? 0 : bytes;
+	size_t u = 0;
+
+	while (v >= 1000 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1000.0;
+		u++;
+	}
+	snprintf(out, len, "%.4g%s", v, units[u]);
+}
+
 void human_size_binary(double bytes, char *out, size_t len)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };

@@ -9,6 +9,9 @@
 /* Decimal units with 3 significant digits: "512B", "4.27MB", "138MB", "1.2GB".
  * A double so that rates (bytes per second) format the same way; negative is 0. */
 void human_size(double bytes, char *out, size_t len);
+/* The same with 4 significant digits: go-units HumanSize ("1.983MB"), what
+ * docker prints as "Total reclaimed space" and as shared and unique sizes. */
+void human_size4(double bytes, char *out, size_t len);
 /* Binary units with 4 significant digits, as go-units BytesSize (docker
  * stats' memory, info's Total Memory): "740KiB", "64MiB", "23.54GiB". */
 void human_size_binary(double bytes, char *out, size_t len);
