@@ -21,17 +21,24 @@ static const char container_usage[] =
 	"Usage:  skiff container COMMAND\n\n"
 	"Manage containers\n\n"
 	"Commands:\n"
+	"  create      create a new container\n"
 	"  exec        run a command in a running container\n"
 	"  inspect     display detailed information on one or more containers\n"
 	"  kill        kill one or more running containers\n"
 	"  logs        fetch the logs of a container\n"
 	"  ls, ps      list containers\n"
+	"  pause       pause all processes within one or more containers\n"
 	"  prune       remove all stopped containers\n"
+	"  rename      rename a container\n"
 	"  restart     restart one or more containers\n"
 	"  rm          remove one or more containers\n"
 	"  run         create and run a new container from an image\n"
 	"  start       start one or more stopped containers\n"
+	"  stats       display a live stream of container(s) resource usage statistics\n"
 	"  stop        stop one or more running containers\n"
+	"  top         display the running processes of a container\n"
+	"  unpause     unpause all processes within one or more containers\n"
+	"  update      update configuration of one or more containers\n"
 	"  wait        block until one or more containers stop, then print their exit codes\n";
 
 static const char prune_usage[] = "Usage:  skiff container prune [OPTIONS]\n\n"
@@ -162,6 +169,10 @@ static int exec_container(struct cli_ctx *ctx, int argc, char **argv, struct sk_
 		{ "kill", &cmd_kill, NULL },	   { "wait", &cmd_wait, NULL },
 		{ "logs", &cmd_logs, NULL },	   { "exec", &cmd_exec, NULL },
 		{ "restart", &cmd_restart, NULL }, { "inspect", &cmd_inspect, "--type=container" },
+		{ "create", &cmd_create, NULL },   { "top", &cmd_top, NULL },
+		{ "stats", &cmd_stats, NULL },	   { "rename", &cmd_rename, NULL },
+		{ "pause", &cmd_pause, NULL },	   { "unpause", &cmd_unpause, NULL },
+		{ "update", &cmd_update, NULL },
 	};
 	static const struct cli_group group = { "container", container_usage, aliases,
 						ARRAY_SIZE(aliases), container_prune };

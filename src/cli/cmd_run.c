@@ -950,6 +950,15 @@ static int create_container(struct cli_ctx *ctx, struct run_args *a,
 	return 0;
 }
 
+/* docker create has no -d: its words for the flag as typed. */
+static int create_refuses_detach(int argc, char **argv, struct sk_err *err)
+{
+	for (int i = 1; i < argc && argv[i][0] == '-'; i++)
+		if (!strcmp(argv[i], "--detach"))
+			return cli_usage_error(err, "create", "unknown flag: --detach");
+	return cli_usage_error(err, "create", "unknown shorthand flag: 'd' in -d");
+}
+
 static int run_or_create(struct cli_ctx *ctx, int argc, char **argv, bool create,
 			 struct sk_err *err)
 {
@@ -962,7 +971,7 @@ static int run_or_create(struct cli_ctx *ctx, int argc, char **argv, bool create
 	if (ret == 1)
 		cli_print_usage(create ? &cmd_create : &cmd_run);
 	if (ret == 0 && create && a.detach)
-		ret = cli_usage_error(err, "create", "unknown flag: -d, --detach");
+		ret = create_refuses_detach(argc, argv, err);
 	if (ret != 0) {
 		run_args_release(&a);
 		return ret == 1 ? 0 : -1;

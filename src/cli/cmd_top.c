@@ -62,7 +62,7 @@ static int container_pids(struct store *s, const char *ref, char id[CTR_ID_LEN +
 	    ctr_state_load(dirfd, &st, err) < 0)
 		return -1;
 	if (st.status != CTR_RUNNING || !ctr_process_alive(st.pid, st.pid_start))
-		return err_set(err, 0, "container %s is not running", id);
+		return err_set(err, 0, "Container %s is not running", id);
 	if (container_cgroup_open(id, &cg, err) < 0)
 		return -1;
 	d = cgroup_procs_dir(&cg);

@@ -297,7 +297,7 @@ def test_top_lists_the_containers_processes_with_host_pids(skiff, image):
 def test_top_of_a_stopped_container_fails(skiff, image):
     skiff.ok("create", "--name", "idle", image, "true")
     r = skiff.fails("top", "idle", code=1)
-    assert re.fullmatch(r"skiff: container [0-9a-f]{64} is not running", error_line(r))
+    assert re.fullmatch(r"skiff: Container [0-9a-f]{64} is not running", error_line(r))
 
 
 # --- stats --------------------------------------------------------------------------------
