@@ -156,7 +156,7 @@ def test_create_takes_runs_options_and_limits_apply_at_start(skiff, image, cg):
 
 def test_create_usage_errors_name_create(skiff, image):
     r = skiff.fails("create", "-d", image, "true")
-    assert "unknown flag" in r.stderr and "See 'skiff create --help'." in r.stderr
+    assert r.stderr == "skiff: unknown shorthand flag: 'd' in -d\nSee 'skiff create --help'.\n"
     r = skiff.fails("create")
     assert '"skiff create" requires at least 1 argument' in r.stderr
     assert "skiff run" not in r.stderr
