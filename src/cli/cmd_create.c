@@ -39,12 +39,12 @@ static int exec_create(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 }
 
 const struct command cmd_create = {
-	.name = "create",
-	.summary = "Create a new container",
-	.usage = "Usage:  skiff create [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
-		 "Create a new container: the image is found (or pulled), the container\n"
-		 "recorded and its id printed; `skiff start` starts it.\n\n"
-		 "Options: those of `skiff run` (see 'skiff run --help'), but -d.\n",
-	.flags = CMD_NEED_STORE,
-	.exec = exec_create,
+    .name = "create",
+    .summary = "Create a new container",
+    .usage = "Usage:  skiff create [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
+	     "Create a new container: the image is found (or pulled), the container\n"
+	     "recorded and its id printed; `skiff start` starts it.\n\n"
+	     "Options: those of `skiff run` (see 'skiff run --help'), but -d.\n",
+    .flags = CMD_NEED_STORE,
+    .exec = exec_create,
 };

@@ -25,15 +25,15 @@
 #include "util/gotemplate.h"
 
 static const char events_usage[] =
-	"Usage:  skiff events [OPTIONS]\n\n"
-	"Get real time events from this store (every skiff process records its\n"
-	"containers' and images' events in it)\n\n"
-	"Options:\n"
-	"  -f, --filter filter   filter output based on conditions provided (type=,\n"
-	"                        event=, container=, image=, label=, network=, volume=)\n"
-	"      --format string   'json', or a Go template ('{{.Action}} {{.Actor.ID}}')\n"
-	"      --since string    show all events created since timestamp\n"
-	"      --until string    stream events until this timestamp\n";
+    "Usage:  skiff events [OPTIONS]\n\n"
+    "Get real time events from this store (every skiff process records its\n"
+    "containers' and images' events in it)\n\n"
+    "Options:\n"
+    "  -f, --filter filter   filter output based on conditions provided (type=,\n"
+    "                        event=, container=, image=, label=, network=, volume=)\n"
+    "      --format string   'json', or a Go template ('{{.Action}} {{.Actor.ID}}')\n"
+    "      --since string    show all events created since timestamp\n"
+    "      --until string    stream events until this timestamp\n";
 
 #define MAX_FILTERS 64
 
@@ -52,10 +52,9 @@ struct events_opts {
 	struct gotemplate *tmpl;
 };
 
-static const char *const filter_keys[] = { "config",  "container", "daemon", "event",
-					   "image",   "label",	   "network", "node",
-					   "plugin",  "scope",	   "secret",  "service",
-					   "type",    "volume" };
+static const char *const filter_keys[] = {"config", "container", "daemon", "event",  "image",
+					  "label",  "network",	 "node",   "plugin", "scope",
+					  "secret", "service",	 "type",   "volume"};
 
 static int add_filter(struct events_opts *o, const char *arg, struct sk_err *err)
 {
@@ -165,15 +164,16 @@ static bool match_image(const struct events_opts *o, const struct message *m)
 /* docker's Filter.Include */
 static bool include(const struct events_opts *o, const struct message *m)
 {
-	const char *id_name[] = { m->id, m->name };
-	static const char *const by_name[] = { "container", "network", "plugin", "service",
-					       "node",	    "secret",  "config" };
+	const char *id_name[] = {m->id, m->name};
+	static const char *const by_name[] = {"container", "network", "plugin", "service",
+					      "node",	   "secret",  "config"};
 	const char *scope = "local";
 
 	if (m->time_ns < o->since || (o->has_until && m->time_ns > o->until))
 		return false;
-	if (!match_key(o, "event", &m->action, 1, false) || !match_key(o, "type", &m->type, 1, false) ||
-	    !match_key(o, "scope", &scope, 1, false) || !match_key(o, "daemon", id_name, 2, false) ||
+	if (!match_key(o, "event", &m->action, 1, false) ||
+	    !match_key(o, "type", &m->type, 1, false) || !match_key(o, "scope", &scope, 1, false) ||
+	    !match_key(o, "daemon", id_name, 2, false) ||
 	    !match_key(o, "volume", &m->id, 1, false) || !match_image(o, m) ||
 	    !match_labels(o, m->attrs))
 		return false;
@@ -210,7 +210,8 @@ static void print_line(const struct message *m)
 	fixed_time(m->time_ns, when, sizeof(when));
 	printf("%s %s %s %s", when, m->type, m->action, m->id);
 	/* jansson keeps the keys as written: sorted */
-	json_object_foreach(m->attrs, key, v) {
+	json_object_foreach(m->attrs, key, v)
+	{
 		printf("%s%s=%s", first ? " (" : ", ", key, json_string_value(v) ?: "");
 		first = false;
 	}
@@ -292,13 +293,13 @@ static int on_line(const char *text, size_t len, void *arg)
 	actor = json_object_get(line, "Actor");
 	attrs = json_object_get(actor, "Attributes");
 	m = (struct message){
-		.type = json_string_value(json_object_get(line, "Type")),
-		.action = json_string_value(json_object_get(line, "Action")),
-		.id = json_string_value(json_object_get(actor, "ID")),
-		.name = json_string_value(json_object_get(attrs, "name")),
-		.image = json_string_value(json_object_get(attrs, "image")),
-		.attrs = json_is_object(attrs) ? attrs : NULL,
-		.time_ns = json_integer_value(json_object_get(line, "timeNano")),
+	    .type = json_string_value(json_object_get(line, "Type")),
+	    .action = json_string_value(json_object_get(line, "Action")),
+	    .id = json_string_value(json_object_get(actor, "ID")),
+	    .name = json_string_value(json_object_get(attrs, "name")),
+	    .image = json_string_value(json_object_get(attrs, "image")),
+	    .attrs = json_is_object(attrs) ? attrs : NULL,
+	    .time_ns = json_integer_value(json_object_get(line, "timeNano")),
 	};
 	if (!m.type || !m.action || !m.id || !m.attrs) {
 		json_decref(line);
@@ -352,9 +353,9 @@ static int set_format(struct events_opts *o, const char *f, struct sk_err *err)
 static int parse_events_args(int argc, char **argv, struct events_opts *o, struct sk_err *err)
 {
 	static const struct option opts[] = {
-		{ "filter", required_argument, NULL, 'f' }, { "format", required_argument, NULL, 'F' },
-		{ "since", required_argument, NULL, 'S' },  { "until", required_argument, NULL, 'U' },
-		{ "help", no_argument, NULL, 'h' },	    { 0 },
+	    {"filter", required_argument, NULL, 'f'}, {"format", required_argument, NULL, 'F'},
+	    {"since", required_argument, NULL, 'S'},  {"until", required_argument, NULL, 'U'},
+	    {"help", no_argument, NULL, 'h'},	      {0},
 	};
 	int c;
 
@@ -363,8 +364,12 @@ static int parse_events_args(int argc, char **argv, struct events_opts *o, struc
 		int r = 0;
 
 		switch (c) {
-		case 'f': r = add_filter(o, optarg, err); break;
-		case 'F': r = set_format(o, optarg, err); break;
+		case 'f':
+			r = add_filter(o, optarg, err);
+			break;
+		case 'F':
+			r = set_format(o, optarg, err);
+			break;
 		case 'S':
 			o->has_since = true;
 			r = parse_time("since", optarg, &o->since, err);
@@ -373,7 +378,8 @@ static int parse_events_args(int argc, char **argv, struct events_opts *o, struc
 			o->has_until = true;
 			r = parse_time("until", optarg, &o->until, err);
 			break;
-		case 'h': return 1;
+		case 'h':
+			return 1;
 		case ':':
 			return cli_usage_error(err, "events", "flag needs an argument: %s",
 					       argv[optind - 1]);
@@ -416,9 +422,9 @@ static int follow(struct events_opts *o, struct events_reader *r, struct print_c
 
 static int exec_events(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
-	struct events_opts o = { 0 };
+	struct events_opts o = {0};
 	struct events_reader r;
-	struct print_ctx p = { .o = &o, .err = err };
+	struct print_ctx p = {.o = &o, .err = err};
 	int ret = parse_events_args(argc, argv, &o, err);
 
 	if (ret == 1)
@@ -439,9 +445,9 @@ static int exec_events(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 }
 
 const struct command cmd_events = {
-	.name = "events",
-	.summary = "Get real time events from the store",
-	.usage = events_usage,
-	.flags = CMD_NEED_STORE,
-	.exec = exec_events,
+    .name = "events",
+    .summary = "Get real time events from the store",
+    .usage = events_usage,
+    .flags = CMD_NEED_STORE,
+    .exec = exec_events,
 };

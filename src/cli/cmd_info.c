@@ -34,7 +34,7 @@ struct counts {
 static int count_container(struct store *s, const char *id, int dirfd, void *arg)
 {
 	struct counts *c = arg;
-	struct sk_err ignored = { 0 };
+	struct sk_err ignored = {0};
 	struct ctr_state st;
 
 	if (ctr_state_load(dirfd, &st, &ignored) < 0)
@@ -53,7 +53,7 @@ static int count_container(struct store *s, const char *id, int dirfd, void *arg
 static int count_images(struct store *s)
 {
 	cleanup_free struct store_image *list = NULL;
-	struct sk_err ignored = { 0 };
+	struct sk_err ignored = {0};
 	size_t n = 0;
 	int distinct = 0;
 
@@ -75,9 +75,9 @@ static const char *backing_fs(const char *path)
 	static const struct {
 		unsigned long magic;
 		const char *name;
-	} fs[] = { { 0xEF53, "extfs" },	     { 0x58465342, "xfs" },	  { 0x9123683E, "btrfs" },
-		   { 0x01021994, "tmpfs" },  { 0x2FC12FC1, "zfs" },	  { 0x794C7630, "overlayfs" },
-		   { 0x6969, "nfs" },	     { 0xF2F52010, "f2fs" },	  { 0x65735546, "fuse" } };
+	} fs[] = {{0xEF53, "extfs"},	 {0x58465342, "xfs"},  {0x9123683E, "btrfs"},
+		  {0x01021994, "tmpfs"}, {0x2FC12FC1, "zfs"},  {0x794C7630, "overlayfs"},
+		  {0x6969, "nfs"},	 {0xF2F52010, "f2fs"}, {0x65735546, "fuse"}};
 	struct statfs st;
 
 	if (statfs(path, &st) < 0)
@@ -160,8 +160,8 @@ static json_t *registry_config(const struct sk_config *cfg)
 	for (size_t i = 0; i < cfg->n_insecure_registries; i++)
 		json_object_set_new(index, cfg->insecure_registries[i],
 				    json_pack("{s:[], s:s, s:b, s:b}", "Mirrors", "Name",
-					      cfg->insecure_registries[i], "Official", 0,
-					      "Secure", 0));
+					      cfg->insecure_registries[i], "Official", 0, "Secure",
+					      0));
 	json_object_set_new(index, "docker.io",
 			    json_pack("{s:O, s:s, s:b, s:b}", "Mirrors", mirrors, "Name",
 				      "docker.io", "Official", 1, "Secure", 1));
@@ -171,15 +171,15 @@ static json_t *registry_config(const struct sk_config *cfg)
 
 static json_t *driver_status(struct cli_ctx *ctx)
 {
-	return json_pack("[[s,s], [s,s], [s,s]]", "Backing Filesystem",
-			 backing_fs(ctx->store.root), "Supports d_type", "true", "userxattr",
+	return json_pack("[[s,s], [s,s], [s,s]]", "Backing Filesystem", backing_fs(ctx->store.root),
+			 "Supports d_type", "true", "userxattr",
 			 userns_is_rootless() ? "true" : "false");
 }
 
 static const char *cgroup_version(void)
 {
 	enum cgroup_mode mode;
-	struct sk_err ignored = { 0 };
+	struct sk_err ignored = {0};
 
 	if (cgroup_detect(CGROUP_ROOT, &mode, &ignored) < 0)
 		return "";
@@ -195,8 +195,8 @@ static const char *env_either(const char *upper, const char *lower)
 
 static json_t *info_json(struct cli_ctx *ctx)
 {
-	struct counts c = { 0 };
-	struct sk_err ignored = { 0 };
+	struct counts c = {0};
+	struct sk_err ignored = {0};
 	struct utsname u;
 	char os[256], os_version[64], host[256] = "", now[64];
 	const char *cgv = cgroup_version();
@@ -209,31 +209,29 @@ static json_t *info_json(struct cli_ctx *ctx)
 	os_release("VERSION_ID", os_version, sizeof(os_version));
 	ctr_for_each(&ctx->store, count_container, &c, &ignored);
 	duration_rfc3339nano(ctr_now_ns(), now, sizeof(now));
-	v = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:b, "
-		      "s:b, s:b, s:b, s:s, s:s, s:s, s:s}",
-		      "ID", "", "Containers", c.total, "ContainersRunning", c.running,
-		      "ContainersPaused", c.paused, "ContainersStopped", c.stopped, "Images",
-		      count_images(&ctx->store), "Driver", ctx->cfg.storage_vfs ? "vfs" : "overlay",
-		      "DriverStatus", driver_status(ctx), "MemoryLimit", *cgv != '\0', "SwapLimit",
-		      *cgv != '\0', "CpuCfsPeriod", *cgv != '\0', "CpuCfsQuota", *cgv != '\0',
-		      "CPUShares", *cgv != '\0', "CPUSet", *cgv != '\0', "PidsLimit", *cgv != '\0',
-		      "IPv4Forwarding", ip_forwarding(), "Debug", 0, "SystemTime", now,
-		      "LoggingDriver", "json-file", "CgroupDriver", "cgroupfs", "CgroupVersion", cgv);
-	more = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:s, s:s, s:s, s:s, s:s, "
-			 "s:[], s:b, s:s, s:b, s:s, s:s, s:o, s:n, s:{s:b, s:s, s:s, s:s, s:s}}",
-			 "KernelVersion", u.release, "OperatingSystem", os, "OSVersion",
-			 os_version, "OSType", "linux", "Architecture", u.machine,
-			 "IndexServerAddress", "https://index.docker.io/v1/", "RegistryConfig",
-			 registry_config(&ctx->cfg), "NCPU", cpu_count(), "MemTotal",
-			 (json_int_t)mem_total(), "DockerRootDir", ctx->store.root, "HttpProxy",
-			 env_either("HTTP_PROXY", "http_proxy"), "HttpsProxy",
-			 env_either("HTTPS_PROXY", "https_proxy"), "NoProxy",
-			 env_either("NO_PROXY", "no_proxy"), "Name", host, "Labels",
-			 "ExperimentalBuild", 0, "ServerVersion", SKIFF_VERSION,
-			 "LiveRestoreEnabled", 0, "Isolation", "", "InitBinary", "skiff-init",
-			 "SecurityOptions", security_options(), "Warnings", "ClientInfo", "Debug", 0,
-			 "Version", SKIFF_VERSION, "Context", "default", "Os", "linux", "Arch",
-			 u.machine);
+	v = json_pack(
+	    "{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:b, "
+	    "s:b, s:b, s:b, s:s, s:s, s:s, s:s}",
+	    "ID", "", "Containers", c.total, "ContainersRunning", c.running, "ContainersPaused",
+	    c.paused, "ContainersStopped", c.stopped, "Images", count_images(&ctx->store), "Driver",
+	    ctx->cfg.storage_vfs ? "vfs" : "overlay", "DriverStatus", driver_status(ctx),
+	    "MemoryLimit", *cgv != '\0', "SwapLimit", *cgv != '\0', "CpuCfsPeriod", *cgv != '\0',
+	    "CpuCfsQuota", *cgv != '\0', "CPUShares", *cgv != '\0', "CPUSet", *cgv != '\0',
+	    "PidsLimit", *cgv != '\0', "IPv4Forwarding", ip_forwarding(), "Debug", 0, "SystemTime",
+	    now, "LoggingDriver", "json-file", "CgroupDriver", "cgroupfs", "CgroupVersion", cgv);
+	more = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:I, s:s, s:s, s:s, s:s, s:s, "
+	    "s:[], s:b, s:s, s:b, s:s, s:s, s:o, s:n, s:{s:b, s:s, s:s, s:s, s:s}}",
+	    "KernelVersion", u.release, "OperatingSystem", os, "OSVersion", os_version, "OSType",
+	    "linux", "Architecture", u.machine, "IndexServerAddress", "https://index.docker.io/v1/",
+	    "RegistryConfig", registry_config(&ctx->cfg), "NCPU", cpu_count(), "MemTotal",
+	    (json_int_t)mem_total(), "DockerRootDir", ctx->store.root, "HttpProxy",
+	    env_either("HTTP_PROXY", "http_proxy"), "HttpsProxy",
+	    env_either("HTTPS_PROXY", "https_proxy"), "NoProxy", env_either("NO_PROXY", "no_proxy"),
+	    "Name", host, "Labels", "ExperimentalBuild", 0, "ServerVersion", SKIFF_VERSION,
+	    "LiveRestoreEnabled", 0, "Isolation", "", "InitBinary", "skiff-init", "SecurityOptions",
+	    security_options(), "Warnings", "ClientInfo", "Debug", 0, "Version", SKIFF_VERSION,
+	    "Context", "default", "Os", "linux", "Arch", u.machine);
 	if (!v || !more || json_object_update(v, more) < 0) {
 		json_decref(v);
 		v = NULL;
@@ -250,8 +248,7 @@ static void print_list(const char *title, json_t *list, const char *extra)
 	if (json_array_size(list) == 0 && !extra)
 		return;
 	printf(" %s:\n", title);
-	json_array_foreach(list, i, x)
-		printf("  %s\n", json_string_value(x));
+	json_array_foreach(list, i, x) printf("  %s\n", json_string_value(x));
 	if (extra)
 		printf("  %s\n", extra);
 }
@@ -262,7 +259,8 @@ static void print_security(json_t *v)
 	json_t *x;
 
 	printf(" Security Options:\n");
-	json_array_foreach(json_object_get(v, "SecurityOptions"), i, x) {
+	json_array_foreach(json_object_get(v, "SecurityOptions"), i, x)
+	{
 		const char *s = json_string_value(x);
 
 		if (!strcmp(s, "name=seccomp,profile=builtin"))
@@ -284,20 +282,22 @@ static long long num(json_t *v, const char *key)
 
 static void print_info(json_t *v)
 {
-	json_t *reg = json_object_get(v, "RegistryConfig"), *ds = json_object_get(v, "DriverStatus");
+	json_t *reg = json_object_get(v, "RegistryConfig"),
+	       *ds = json_object_get(v, "DriverStatus");
 	char mem[32];
 	size_t i;
 	json_t *pair;
 
-	printf("Client:\n Version:    %s\n Context:    default\n Debug Mode: false\n\n", SKIFF_VERSION);
+	printf("Client:\n Version:    %s\n Context:    default\n Debug Mode: false\n\n",
+	       SKIFF_VERSION);
 	printf("Server:\n Containers: %lld\n  Running: %lld\n  Paused: %lld\n  Stopped: %lld\n",
 	       num(v, "Containers"), num(v, "ContainersRunning"), num(v, "ContainersPaused"),
 	       num(v, "ContainersStopped"));
 	printf(" Images: %lld\n Server Version: %s\n Storage Driver: %s\n", num(v, "Images"),
 	       str(v, "ServerVersion"), str(v, "Driver"));
 	json_array_foreach(ds, i, pair)
-		printf("  %s: %s\n", json_string_value(json_array_get(pair, 0)),
-		       json_string_value(json_array_get(pair, 1)));
+	    printf("  %s: %s\n", json_string_value(json_array_get(pair, 0)),
+		   json_string_value(json_array_get(pair, 1)));
 	printf(" Logging Driver: %s\n Cgroup Driver: %s\n Cgroup Version: %s\n",
 	       str(v, "LoggingDriver"), str(v, "CgroupDriver"), str(v, "CgroupVersion"));
 	printf(" Init Binary: %s\n", str(v, "InitBinary"));
@@ -321,9 +321,9 @@ static void print_info(json_t *v)
 		const char *key;
 		json_t *cfg;
 
-		json_object_foreach(json_object_get(reg, "IndexConfigs"), key, cfg)
-			if (json_is_false(json_object_get(cfg, "Secure")))
-				json_array_append_new(insecure, json_string(key));
+		json_object_foreach(json_object_get(reg, "IndexConfigs"), key,
+				    cfg) if (json_is_false(json_object_get(cfg, "Secure")))
+		    json_array_append_new(insecure, json_string(key));
 		print_list("Insecure Registries", insecure, "127.0.0.0/8");
 		json_decref(insecure);
 	}
@@ -333,9 +333,8 @@ static void print_info(json_t *v)
 
 static int exec_info(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
-	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
+	static const struct option opts[] = {
+	    {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
 	const char *format = NULL;
 	json_t *v;
 	int c, ret = 0;
@@ -372,13 +371,13 @@ static int exec_info(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 }
 
 const struct command cmd_info = {
-	.name = "info",
-	.summary = "Display system-wide information",
-	.usage = "Usage:  skiff info [OPTIONS]\n\n"
-		 "Display system-wide information: containers and images of the store, the\n"
-		 "storage driver, cgroups, security options and the host\n\n"
-		 "Options:\n"
-		 "  -f, --format string   'json', or a Go template ('{{.ContainersRunning}}')\n",
-	.flags = CMD_NEED_STORE,
-	.exec = exec_info,
+    .name = "info",
+    .summary = "Display system-wide information",
+    .usage = "Usage:  skiff info [OPTIONS]\n\n"
+	     "Display system-wide information: containers and images of the store, the\n"
+	     "storage driver, cgroups, security options and the host\n\n"
+	     "Options:\n"
+	     "  -f, --format string   'json', or a Go template ('{{.ContainersRunning}}')\n",
+    .flags = CMD_NEED_STORE,
+    .exec = exec_info,
 };

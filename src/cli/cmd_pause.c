@@ -14,7 +14,7 @@
 static int pause_one(struct cli_ctx *ctx, const char *id, void *arg)
 {
 	bool pause = *(bool *)arg;
-	struct sk_err err = { 0 };
+	struct sk_err err = {0};
 	int ret = pause ? container_pause(&ctx->store, id, &err)
 			: container_unpause(&ctx->store, id, &err);
 
@@ -26,7 +26,7 @@ static int pause_one(struct cli_ctx *ctx, const char *id, void *arg)
 static int run_pause(struct cli_ctx *ctx, int argc, char **argv, bool pause,
 		     const struct command *cmd, struct sk_err *err)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
 	int c;
 
 	opterr = 0;
@@ -56,19 +56,19 @@ static int exec_unpause(struct cli_ctx *ctx, int argc, char **argv, struct sk_er
 }
 
 const struct command cmd_pause = {
-	.name = "pause",
-	.summary = "Pause all processes within one or more containers",
-	.usage = "Usage:  skiff pause CONTAINER [CONTAINER...]\n\n"
-		 "Pause all processes within one or more containers (their cgroup is frozen)\n",
-	.flags = CMD_NEED_STORE,
-	.exec = exec_pause,
+    .name = "pause",
+    .summary = "Pause all processes within one or more containers",
+    .usage = "Usage:  skiff pause CONTAINER [CONTAINER...]\n\n"
+	     "Pause all processes within one or more containers (their cgroup is frozen)\n",
+    .flags = CMD_NEED_STORE,
+    .exec = exec_pause,
 };
 
 const struct command cmd_unpause = {
-	.name = "unpause",
-	.summary = "Unpause all processes within one or more containers",
-	.usage = "Usage:  skiff unpause CONTAINER [CONTAINER...]\n\n"
-		 "Unpause all processes within one or more containers\n",
-	.flags = CMD_NEED_STORE,
-	.exec = exec_unpause,
+    .name = "unpause",
+    .summary = "Unpause all processes within one or more containers",
+    .usage = "Usage:  skiff unpause CONTAINER [CONTAINER...]\n\n"
+	     "Unpause all processes within one or more containers\n",
+    .flags = CMD_NEED_STORE,
+    .exec = exec_unpause,
 };

@@ -10,7 +10,7 @@
 
 static int exec_rename(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
 	int c;
 
 	opterr = 0;
@@ -33,9 +33,9 @@ static int exec_rename(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 }
 
 const struct command cmd_rename = {
-	.name = "rename",
-	.summary = "Rename a container",
-	.usage = "Usage:  skiff rename CONTAINER NEW_NAME\n\nRename a container\n",
-	.flags = CMD_NEED_STORE,
-	.exec = exec_rename,
+    .name = "rename",
+    .summary = "Rename a container",
+    .usage = "Usage:  skiff rename CONTAINER NEW_NAME\n\nRename a container\n",
+    .flags = CMD_NEED_STORE,
+    .exec = exec_rename,
 };

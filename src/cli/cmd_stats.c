@@ -25,13 +25,13 @@
 #include "util/human.h"
 
 static const char stats_usage[] =
-	"Usage:  skiff stats [OPTIONS] [CONTAINER...]\n\n"
-	"Display a live stream of container(s) resource usage statistics\n\n"
-	"Options:\n"
-	"  -a, --all             show all containers (default shows just running)\n"
-	"      --format string   'table', 'json', or a Go template ('table {{.Name}}\\t{{.CPUPerc}}')\n"
-	"      --no-stream       disable streaming stats and only pull the first result\n"
-	"      --no-trunc        do not truncate output\n";
+    "Usage:  skiff stats [OPTIONS] [CONTAINER...]\n\n"
+    "Display a live stream of container(s) resource usage statistics\n\n"
+    "Options:\n"
+    "  -a, --all             show all containers (default shows just running)\n"
+    "      --format string   'table', 'json', or a Go template ('table {{.Name}}\\t{{.CPUPerc}}')\n"
+    "      --no-stream       disable streaming stats and only pull the first result\n"
+    "      --no-trunc        do not truncate output\n";
 
 #define STREAM_INTERVAL_NS 1000000000LL
 #define NO_STREAM_WINDOW_NS 500000000LL
@@ -110,8 +110,8 @@ struct list_ctx {
 static int list_one(struct store *s, const char *id, int dirfd, void *arg)
 {
 	struct list_ctx *lc = arg;
-	struct sk_err ignored = { 0 };
-	struct target t = { 0 };
+	struct sk_err ignored = {0};
+	struct target t = {0};
 
 	if (describe(s, id, &t, &ignored) < 0 || (!lc->o->all && !t.running))
 		return 0;
@@ -131,7 +131,7 @@ static int newest_first(const void *a, const void *b)
 static int collect(struct cli_ctx *ctx, const struct stats_opts *o, struct target_list *old,
 		   struct target_list *out, struct sk_err *err)
 {
-	struct list_ctx lc = { o, out };
+	struct list_ctx lc = {o, out};
 
 	out->n = 0;
 	if (o->n_names == 0) {
@@ -140,7 +140,7 @@ static int collect(struct cli_ctx *ctx, const struct stats_opts *o, struct targe
 		qsort(out->v, out->n, sizeof(*out->v), newest_first);
 	}
 	for (int i = 0; i < o->n_names; i++) {
-		struct target t = { 0 };
+		struct target t = {0};
 		char id[CTR_ID_LEN + 1];
 
 		if (ctr_resolve(&ctx->store, o->names[i], id, err) < 0 ||
@@ -167,7 +167,7 @@ static void sample(struct target_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		struct target *t = &l->v[i];
-		struct sk_err ignored = { 0 };
+		struct sk_err ignored = {0};
 
 		if (t->running && stats_read(t->id, t->pid, &t->cur, &ignored) < 0)
 			t->running = false;
@@ -183,7 +183,8 @@ static json_t *row_json(const struct target *t, bool no_trunc)
 	if (t->running) {
 		const struct ctr_stats *s = &t->cur;
 
-		snprintf(cpu, sizeof(cpu), "%.2f%%", t->have_prev ? stats_cpu_percent(&t->prev, s) : 0);
+		snprintf(cpu, sizeof(cpu), "%.2f%%",
+			 t->have_prev ? stats_cpu_percent(&t->prev, s) : 0);
 		human_size_binary((double)s->mem_usage, a, sizeof(a));
 		human_size_binary((double)s->mem_limit, b, sizeof(b));
 		snprintf(mem, sizeof(mem), "%s / %s", a, b);
@@ -209,10 +210,10 @@ static int render(const struct stats_opts *o, const struct target_list *l, struc
 
 	for (size_t i = 0; rows && i < l->n; i++)
 		json_array_append_new(rows, row_json(&l->v[i], o->no_trunc));
-	header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Container", "CONTAINER",
-			   "ID", "CONTAINER ID", "Name", "NAME", "CPUPerc", "CPU %", "MemUsage",
-			   "MEM USAGE / LIMIT", "MemPerc", "MEM %", "NetIO", "NET I/O", "BlockIO",
-			   "BLOCK I/O", "PIDs", "PIDS");
+	header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Container",
+			   "CONTAINER", "ID", "CONTAINER ID", "Name", "NAME", "CPUPerc", "CPU %",
+			   "MemUsage", "MEM USAGE / LIMIT", "MemPerc", "MEM %", "NetIO", "NET I/O",
+			   "BlockIO", "BLOCK I/O", "PIDs", "PIDS");
 	if (!rows || !header)
 		r = err_set(err, ENOMEM, "stats");
 	else
@@ -227,7 +228,7 @@ static int render(const struct stats_opts *o, const struct target_list *l, struc
 
 static void sleep_ns(int64_t ns)
 {
-	struct timespec ts = { .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 };
+	struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -253,7 +254,7 @@ static void draw(const struct buf *frame, bool first)
 
 static int stream(struct cli_ctx *ctx, const struct stats_opts *o, struct sk_err *err)
 {
-	struct target_list lists[2] = { 0 }, *cur = &lists[0], *prev = NULL;
+	struct target_list lists[2] = {0}, *cur = &lists[0], *prev = NULL;
 	int ret = 0;
 
 	/* the first round only takes the samples the next one's CPU % needs */
@@ -283,7 +284,7 @@ static int stream(struct cli_ctx *ctx, const struct stats_opts *o, struct sk_err
 
 static int once(struct cli_ctx *ctx, const struct stats_opts *o, struct sk_err *err)
 {
-	struct target_list first = { 0 }, second = { 0 };
+	struct target_list first = {0}, second = {0};
 	cleanup_buf struct buf out = BUF_INIT(4 << 20);
 	int ret = collect(ctx, o, NULL, &first, err);
 
@@ -307,24 +308,33 @@ static int exec_stats(struct cli_ctx *ctx, int argc, char **argv, struct sk_err 
 {
 	enum { OPT_NO_STREAM = 256, OPT_NO_TRUNC, OPT_FORMAT };
 	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "no-stream", no_argument, NULL, OPT_NO_STREAM },
-		{ "no-trunc", no_argument, NULL, OPT_NO_TRUNC },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"all", no_argument, NULL, 'a'},
+	    {"no-stream", no_argument, NULL, OPT_NO_STREAM},
+	    {"no-trunc", no_argument, NULL, OPT_NO_TRUNC},
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
-	struct stats_opts o = { 0 };
+	struct stats_opts o = {0};
 	int c;
 
 	opterr = 0;
 	while ((c = cli_getopt(argc, argv, "+:ah", opts)) != -1) {
 		switch (c) {
-		case 'a': o.all = true; break;
-		case OPT_NO_STREAM: o.no_stream = true; break;
-		case OPT_NO_TRUNC: o.no_trunc = true; break;
-		case OPT_FORMAT: o.format = optarg; break;
-		case 'h': return fputs(stats_usage, stdout), 0;
+		case 'a':
+			o.all = true;
+			break;
+		case OPT_NO_STREAM:
+			o.no_stream = true;
+			break;
+		case OPT_NO_TRUNC:
+			o.no_trunc = true;
+			break;
+		case OPT_FORMAT:
+			o.format = optarg;
+			break;
+		case 'h':
+			return fputs(stats_usage, stdout), 0;
 		case ':':
 			return cli_usage_error(err, "stats", "flag needs an argument: %s",
 					       argv[optind - 1]);
@@ -340,9 +350,9 @@ static int exec_stats(struct cli_ctx *ctx, int argc, char **argv, struct sk_err 
 }
 
 const struct command cmd_stats = {
-	.name = "stats",
-	.summary = "Display a live stream of container(s) resource usage statistics",
-	.usage = stats_usage,
-	.flags = CMD_NEED_STORE,
-	.exec = exec_stats,
+    .name = "stats",
+    .summary = "Display a live stream of container(s) resource usage statistics",
+    .usage = stats_usage,
+    .flags = CMD_NEED_STORE,
+    .exec = exec_stats,
 };

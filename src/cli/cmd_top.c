@@ -139,8 +139,8 @@ static void cpu_time(unsigned long long secs, char *out, size_t len)
 	unsigned long long days = secs / 86400;
 
 	if (days)
-		snprintf(out, len, "%llu-%02llu:%02llu:%02llu", days, secs / 3600 % 24, secs / 60 % 60,
-			 secs % 60);
+		snprintf(out, len, "%llu-%02llu:%02llu:%02llu", days, secs / 3600 % 24,
+			 secs / 60 % 60, secs % 60);
 	else
 		snprintf(out, len, "%02llu:%02llu:%02llu", secs / 3600, secs / 60 % 60, secs % 60);
 }
@@ -153,7 +153,10 @@ static void start_time(time_t started, char *out, size_t len)
 
 	localtime_r(&now, &n);
 	localtime_r(&started, &t);
-	strftime(out, len, t.tm_year != n.tm_year ? "%Y" : t.tm_yday != n.tm_yday ? "%b%d" : "%H:%M",
+	strftime(out, len,
+		 t.tm_year != n.tm_year	  ? "%Y"
+		 : t.tm_yday != n.tm_yday ? "%b%d"
+					  : "%H:%M",
 		 &t);
 }
 
@@ -206,8 +209,9 @@ static int read_proc_row(long pid, const struct host_clock *hc, struct proc_row 
 		return -1;
 	snprintf(comm, sizeof(comm), "%.*s", (int)(p - open_paren - 1), open_paren + 1);
 	/* after ")": state ppid pgrp session tty_nr ... utime(14) stime(15) ... starttime(22) */
-	if (sscanf(p + 2, "%*c %ld %*d %*d %lu %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d "
-			  "%*d %*d %llu",
+	if (sscanf(p + 2,
+		   "%*c %ld %*d %*d %lu %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d "
+		   "%*d %*d %llu",
 		   &ppid, &tty, &utime, &stime, &start) != 5)
 		return -1;
 	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
@@ -251,7 +255,7 @@ struct table {
 
 static void print_table(const struct table *t)
 {
-	size_t width[64] = { 0 };
+	size_t width[64] = {0};
 
 	for (size_t j = 0; j + 1 < t->ncols && j < 64; j++) {
 		width[j] = 20;
@@ -270,12 +274,12 @@ static void print_table(const struct table *t)
 
 static int top_own(const struct pid_set *pids)
 {
-	static const char *const titles[] = { "UID", "PID", "PPID", "C", "STIME", "TTY", "TIME",
-					      "CMD" };
+	static const char *const titles[] = {"UID",   "PID", "PPID", "C",
+					     "STIME", "TTY", "TIME", "CMD"};
 	struct host_clock hc;
 	struct proc_row *rows = calloc(pids->n ? pids->n : 1, sizeof(*rows));
 	char ***cells = calloc(pids->n + 1, sizeof(char **));
-	struct table t = { cells, 0, ARRAY_SIZE(titles) };
+	struct table t = {cells, 0, ARRAY_SIZE(titles)};
 	int ret = 0;
 
 	if (!rows || !cells) {
@@ -397,7 +401,7 @@ static int top_ps(const struct pid_set *pids, char **args, int n, struct sk_err 
 	char *titles[64], *save = NULL;
 	size_t ntitles, pid_col = 64, nlines = 1;
 	bool keep_threads = false;
-	struct table t = { 0 };
+	struct table t = {0};
 	char *line;
 	int ret = 0;
 
@@ -424,7 +428,8 @@ static int top_ps(const struct pid_set *pids, char **args, int n, struct sk_err 
 
 		if (nf <= pid_col)
 			continue;
-		keep = !strcmp(f[pid_col], "-") ? keep_threads : pid_set_has(pids, atol(f[pid_col]));
+		keep =
+		    !strcmp(f[pid_col], "-") ? keep_threads : pid_set_has(pids, atol(f[pid_col]));
 		if (strcmp(f[pid_col], "-") != 0)
 			keep_threads = keep;
 		if (keep && !(t.rows[t.nrows++] = ps_row(f, nf, ntitles))) {
@@ -445,15 +450,16 @@ static int top_ps(const struct pid_set *pids, char **args, int n, struct sk_err 
 
 static int exec_top(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
-	struct pid_set pids = { 0 };
+	struct pid_set pids = {0};
 	char id[CTR_ID_LEN + 1];
 	int ret;
 
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
 		return fputs(cmd_top.usage, stdout), 0;
 	if (argc < 2)
-		return cli_usage_error(err, "top", "\"skiff top\" requires at least 1 argument.\n\n"
-						   "Usage:  skiff top CONTAINER [ps OPTIONS]");
+		return cli_usage_error(err, "top",
+				       "\"skiff top\" requires at least 1 argument.\n\n"
+				       "Usage:  skiff top CONTAINER [ps OPTIONS]");
 	ret = container_pids(&ctx->store, argv[1], id, &pids, err);
 	if (ret == 0) {
 		bool own = argc == 2 || (argc == 3 && !strcmp(argv[2], "-ef"));
@@ -469,11 +475,11 @@ static int exec_top(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *e
 }
 
 const struct command cmd_top = {
-	.name = "top",
-	.summary = "Display the running processes of a container",
-	.usage = "Usage:  skiff top CONTAINER [ps OPTIONS]\n\n"
-		 "Display the running processes of a container, with the pids the host sees\n"
-		 "(other ps options run the host's ps with them, as docker does)\n",
-	.flags = CMD_NEED_STORE,
-	.exec = exec_top,
+    .name = "top",
+    .summary = "Display the running processes of a container",
+    .usage = "Usage:  skiff top CONTAINER [ps OPTIONS]\n\n"
+	     "Display the running processes of a container, with the pids the host sees\n"
+	     "(other ps options run the host's ps with them, as docker does)\n",
+    .flags = CMD_NEED_STORE,
+    .exec = exec_top,
 };

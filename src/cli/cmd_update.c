@@ -22,20 +22,20 @@
 #include "util/log.h"
 
 static const char update_usage[] =
-	"Usage:  skiff update [OPTIONS] CONTAINER [CONTAINER...]\n\n"
-	"Update configuration of one or more containers (at once when they run, and\n"
-	"for every later start)\n\n"
-	"Options:\n"
-	"      --cpu-period int       limit CPU CFS (Completely Fair Scheduler) period\n"
-	"      --cpu-quota int        limit CPU CFS (Completely Fair Scheduler) quota\n"
-	"  -c, --cpu-shares int       CPU shares (relative weight)\n"
-	"      --cpus decimal         number of CPUs\n"
-	"      --cpuset-cpus string   CPUs in which to allow execution (0-3, 0,1)\n"
-	"  -m, --memory bytes         memory limit\n"
-	"      --memory-swap bytes    swap limit equal to memory plus swap: -1 to enable\n"
-	"                             unlimited swap\n"
-	"      --pids-limit int       tune container pids limit (-1 for unlimited)\n"
-	"      --restart string       restart policy to apply when a container exits\n";
+    "Usage:  skiff update [OPTIONS] CONTAINER [CONTAINER...]\n\n"
+    "Update configuration of one or more containers (at once when they run, and\n"
+    "for every later start)\n\n"
+    "Options:\n"
+    "      --cpu-period int       limit CPU CFS (Completely Fair Scheduler) period\n"
+    "      --cpu-quota int        limit CPU CFS (Completely Fair Scheduler) quota\n"
+    "  -c, --cpu-shares int       CPU shares (relative weight)\n"
+    "      --cpus decimal         number of CPUs\n"
+    "      --cpuset-cpus string   CPUs in which to allow execution (0-3, 0,1)\n"
+    "  -m, --memory bytes         memory limit\n"
+    "      --memory-swap bytes    swap limit equal to memory plus swap: -1 to enable\n"
+    "                             unlimited swap\n"
+    "      --pids-limit int       tune container pids limit (-1 for unlimited)\n"
+    "      --restart string       restart policy to apply when a container exits\n";
 
 struct update {
 	struct strv changes; /* "--memory=64m", ... as run spells them */
@@ -54,17 +54,17 @@ enum {
 };
 
 static const struct option update_options[] = {
-	{ "memory", required_argument, NULL, 'm' },
-	{ "memory-swap", required_argument, NULL, OPT_MEMORY_SWAP },
-	{ "cpus", required_argument, NULL, OPT_CPUS },
-	{ "cpu-shares", required_argument, NULL, 'c' },
-	{ "cpu-quota", required_argument, NULL, OPT_CPU_QUOTA },
-	{ "cpu-period", required_argument, NULL, OPT_CPU_PERIOD },
-	{ "cpuset-cpus", required_argument, NULL, OPT_CPUSET_CPUS },
-	{ "pids-limit", required_argument, NULL, OPT_PIDS_LIMIT },
-	{ "restart", required_argument, NULL, OPT_RESTART },
-	{ "help", no_argument, NULL, 'h' },
-	{ 0 },
+    {"memory", required_argument, NULL, 'm'},
+    {"memory-swap", required_argument, NULL, OPT_MEMORY_SWAP},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"cpu-shares", required_argument, NULL, 'c'},
+    {"cpu-quota", required_argument, NULL, OPT_CPU_QUOTA},
+    {"cpu-period", required_argument, NULL, OPT_CPU_PERIOD},
+    {"cpuset-cpus", required_argument, NULL, OPT_CPUSET_CPUS},
+    {"pids-limit", required_argument, NULL, OPT_PIDS_LIMIT},
+    {"restart", required_argument, NULL, OPT_RESTART},
+    {"help", no_argument, NULL, 'h'},
+    {0},
 };
 
 /* A flag's value checked as run checks it, then kept as "--NAME=VALUE". */
@@ -76,20 +76,20 @@ static int add_change(struct update *u, int c, const char *arg, struct sk_err *e
 		const char *name, *flag;
 		parser parse;
 	} flags[] = {
-		{ 'm', "memory", "-m, --memory", cgroup_parse_memory },
-		{ OPT_MEMORY_SWAP, "memory-swap", "--memory-swap", cgroup_parse_memory_swap },
-		{ OPT_CPUS, "cpus", "--cpus", cgroup_parse_cpus },
-		{ 'c', "cpu-shares", "-c, --cpu-shares", cgroup_parse_cpu_shares },
-		{ OPT_CPU_QUOTA, "cpu-quota", "--cpu-quota", cgroup_parse_cpu_quota },
-		{ OPT_CPU_PERIOD, "cpu-period", "--cpu-period", cgroup_parse_cpu_period },
-		{ OPT_CPUSET_CPUS, "cpuset-cpus", "--cpuset-cpus", cgroup_parse_cpuset_cpus },
-		{ OPT_PIDS_LIMIT, "pids-limit", "--pids-limit", cgroup_parse_pids_limit },
-		{ OPT_RESTART, "restart", "--restart", NULL },
+	    {'m', "memory", "-m, --memory", cgroup_parse_memory},
+	    {OPT_MEMORY_SWAP, "memory-swap", "--memory-swap", cgroup_parse_memory_swap},
+	    {OPT_CPUS, "cpus", "--cpus", cgroup_parse_cpus},
+	    {'c', "cpu-shares", "-c, --cpu-shares", cgroup_parse_cpu_shares},
+	    {OPT_CPU_QUOTA, "cpu-quota", "--cpu-quota", cgroup_parse_cpu_quota},
+	    {OPT_CPU_PERIOD, "cpu-period", "--cpu-period", cgroup_parse_cpu_period},
+	    {OPT_CPUSET_CPUS, "cpuset-cpus", "--cpuset-cpus", cgroup_parse_cpuset_cpus},
+	    {OPT_PIDS_LIMIT, "pids-limit", "--pids-limit", cgroup_parse_pids_limit},
+	    {OPT_RESTART, "restart", "--restart", NULL},
 	};
 	char word[512];
 
 	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
-		struct cgroup_limits lim = { 0 };
+		struct cgroup_limits lim = {0};
 		enum ctr_restart policy;
 		unsigned max;
 
@@ -97,8 +97,9 @@ static int add_change(struct update *u, int c, const char *arg, struct sk_err *e
 			continue;
 		if (flags[i].parse ? flags[i].parse(arg, &lim, err) < 0
 				   : ctr_restart_parse(arg, &policy, &max, err) < 0)
-			return cli_usage_error(err, "update", "invalid argument \"%s\" for \"%s\" flag: %s",
-					       arg, flags[i].flag, err->msg);
+			return cli_usage_error(err, "update",
+					       "invalid argument \"%s\" for \"%s\" flag: %s", arg,
+					       flags[i].flag, err->msg);
 		snprintf(word, sizeof(word), "--%s=%s", flags[i].name, arg);
 		if (c == 'm')
 			u->memory = lim.memory;
@@ -114,12 +115,14 @@ static int docker_conflicts(const struct update *u, const struct ctr_config *cc,
 			    const struct run_recorded *now, struct sk_err *err)
 {
 	if (u->restart && cc->auto_remove)
-		return err_set(err, 0, "Restart policy cannot be updated because AutoRemove is "
-				       "enabled for the container");
+		return err_set(err, 0,
+			       "Restart policy cannot be updated because AutoRemove is "
+			       "enabled for the container");
 	if (u->memory && !u->memory_swap && now->limits.memory_swap > 0 &&
 	    u->memory > now->limits.memory_swap)
-		return err_set(err, 0, "Memory limit should be smaller than already set memoryswap "
-				       "limit, update the memoryswap at the same time");
+		return err_set(err, 0,
+			       "Memory limit should be smaller than already set memoryswap "
+			       "limit, update the memoryswap at the same time");
 	return 0;
 }
 
@@ -154,8 +157,8 @@ static int apply_live(const char *id, int dirfd, const struct cgroup_limits *lim
 static int update_locked(struct store *s, const char *id, int dirfd, const struct update *u,
 			 struct sk_err *err)
 {
-	struct strv none = { 0 }, unchanged = { 0 }, amended = { 0 };
-	struct run_recorded now = { 0 }, after = { 0 };
+	struct strv none = {0}, unchanged = {0}, amended = {0};
+	struct run_recorded now = {0}, after = {0};
 	struct ctr_config cc;
 	int ret;
 
@@ -173,7 +176,7 @@ static int update_locked(struct store *s, const char *id, int dirfd, const struc
 	if (ret == 0) {
 		strv_release(&cc.run_argv);
 		cc.run_argv = amended;
-		amended = (struct strv){ 0 };
+		amended = (struct strv){0};
 		cc.restart = after.restart;
 		cc.restart_max = after.restart_max;
 		ret = ctr_config_write(dirfd, &cc, err);
@@ -184,8 +187,7 @@ static int update_locked(struct store *s, const char *id, int dirfd, const struc
 	return ret;
 }
 
-static int update_one(struct store *s, const char *ref, const struct update *u,
-		      struct sk_err *err)
+static int update_one(struct store *s, const char *ref, const struct update *u, struct sk_err *err)
 {
 	char id[CTR_ID_LEN + 1];
 	cleanup_close int dirfd = -1, lock = -1;
@@ -207,7 +209,7 @@ static int update_one(struct store *s, const char *ref, const struct update *u,
 
 static int exec_update(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
-	struct update u = { 0 };
+	struct update u = {0};
 	int c, failed = 0;
 
 	opterr = 0;
@@ -219,8 +221,9 @@ static int exec_update(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 			return fputs(update_usage, stdout), 0;
 		}
 		if (c == ':' || c == '?')
-			r = cli_usage_error(err, "update", c == ':' ? "flag needs an argument: %s"
-								    : "unknown flag: %s",
+			r = cli_usage_error(err, "update",
+					    c == ':' ? "flag needs an argument: %s"
+						     : "unknown flag: %s",
 					    argv[optind - 1]);
 		else
 			r = add_change(&u, c, optarg, err);
@@ -241,7 +244,7 @@ static int exec_update(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 		return -1;
 	}
 	for (int i = optind; i < argc; i++) {
-		struct sk_err one = { 0 };
+		struct sk_err one = {0};
 
 		if (update_one(&ctx->store, argv[i], &u, &one) < 0) {
 			fprintf(stderr, "skiff: %s\n", one.msg);
@@ -256,9 +259,9 @@ static int exec_update(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 }
 
 const struct command cmd_update = {
-	.name = "update",
-	.summary = "Update configuration of one or more containers",
-	.usage = update_usage,
-	.flags = CMD_NEED_STORE,
-	.exec = exec_update,
+    .name = "update",
+    .summary = "Update configuration of one or more containers",
+    .usage = update_usage,
+    .flags = CMD_NEED_STORE,
+    .exec = exec_update,
 };

@@ -31,9 +31,9 @@ static const char *go_arch(const char *machine)
 {
 	static const struct {
 		const char *uname, *go;
-	} map[] = { { "x86_64", "amd64" }, { "aarch64", "arm64" }, { "i686", "386" },
-		    { "i386", "386" },	   { "armv7l", "arm" },	   { "ppc64le", "ppc64le" },
-		    { "s390x", "s390x" },  { "riscv64", "riscv64" } };
+	} map[] = {{"x86_64", "amd64"}, {"aarch64", "arm64"},  {"i686", "386"},
+		   {"i386", "386"},	{"armv7l", "arm"},     {"ppc64le", "ppc64le"},
+		   {"s390x", "s390x"},	{"riscv64", "riscv64"}};
 
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
 		if (!strcmp(machine, map[i].uname))
@@ -53,10 +53,10 @@ static json_t *version_json(void)
 	client = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Version", SKIFF_VERSION,
 			   "ApiVersion", "", "GitCommit", "", "Compiler", SKIFF_COMPILER, "Os",
 			   "linux", "Arch", arch, "BuildTime", "", "Context", "default");
-	engine = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s}}", "Name", "Engine",
-			   "Version", SKIFF_VERSION, "Details", "ApiVersion", "", "MinAPIVersion",
-			   "", "Os", "linux", "Arch", arch, "KernelVersion", u.release,
-			   "Experimental", "false");
+	engine =
+	    json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s}}", "Name", "Engine", "Version",
+		      SKIFF_VERSION, "Details", "ApiVersion", "", "MinAPIVersion", "", "Os",
+		      "linux", "Arch", arch, "KernelVersion", u.release, "Experimental", "false");
 	init = json_pack("{s:s, s:s, s:{}}", "Name", "skiff-init", "Version", SKIFF_VERSION,
 			 "Details");
 	server = json_pack("{s:{s:s}, s:[o, o], s:s, s:s, s:s, s:s, s:s, s:s}", "Platform", "Name",
@@ -103,9 +103,8 @@ static void print_version(json_t *v)
 
 static int exec_version(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
-	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
+	static const struct option opts[] = {
+	    {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'}, {0}};
 	const char *format = NULL;
 	json_t *v;
 	int c, ret = 0;
@@ -117,7 +116,8 @@ static int exec_version(struct cli_ctx *ctx, int argc, char **argv, struct sk_er
 		else if (c == 'h')
 			return fputs(cmd_version.usage, stdout), 0;
 		else
-			return cli_usage_error(err, "version", "unknown flag: %s", argv[optind - 1]);
+			return cli_usage_error(err, "version", "unknown flag: %s",
+					       argv[optind - 1]);
 	}
 	if (optind < argc)
 		return cli_usage_error(err, "version", "\"skiff version\" accepts no arguments.");
@@ -142,12 +142,12 @@ static int exec_version(struct cli_ctx *ctx, int argc, char **argv, struct sk_er
 }
 
 const struct command cmd_version = {
-	.name = "version",
-	.summary = "Show the skiff version information",
-	.usage = "Usage:  skiff version [OPTIONS]\n\n"
-		 "Show the skiff version information (docker's Client/Server layout: the\n"
-		 "server is this binary, skiff has no daemon)\n\n"
-		 "Options:\n"
-		 "  -f, --format string   'json', or a Go template ('{{.Server.Version}}')\n",
-	.exec = exec_version,
+    .name = "version",
+    .summary = "Show the skiff version information",
+    .usage = "Usage:  skiff version [OPTIONS]\n\n"
+	     "Show the skiff version information (docker's Client/Server layout: the\n"
+	     "server is this binary, skiff has no daemon)\n\n"
+	     "Options:\n"
+	     "  -f, --format string   'json', or a Go template ('{{.Server.Version}}')\n",
+    .exec = exec_version,
 };

@@ -81,7 +81,7 @@ static void sort_attrs(const struct event_attr **v, size_t n)
 int events_format_line(const struct event *ev, char *out, size_t cap)
 {
 	const struct event_attr *sorted[EVENTS_MAX_ATTRS];
-	struct line l = { .p = out, .cap = cap };
+	struct line l = {.p = out, .cap = cap};
 	size_t n = ev->n_attrs < EVENTS_MAX_ATTRS ? ev->n_attrs : EVENTS_MAX_ATTRS, k = 0;
 	int64_t t = ev->time_ns ? ev->time_ns : ctr_now_ns();
 	char num[128];
@@ -117,8 +117,8 @@ int events_format_line(const struct event *ev, char *out, size_t cap)
  * the one it wrote to) moves it aside; the next write starts a new one. */
 static void rotate(int store_fd, int fd)
 {
-	cleanup_close int lock = openat(store_fd, EVENTS_LOCK_FILE,
-					O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	cleanup_close int lock =
+	    openat(store_fd, EVENTS_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	struct stat mine, now;
 
 	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0)
@@ -157,21 +157,21 @@ void events_container(int store_fd, const char *action, const char *id, const ch
 	struct event_attr attrs[EVENTS_MAX_ATTRS];
 	size_t n = 0;
 
-	attrs[n++] = (struct event_attr){ "image", image ? image : "" };
-	attrs[n++] = (struct event_attr){ "name", name ? name : "" };
+	attrs[n++] = (struct event_attr){"image", image ? image : ""};
+	attrs[n++] = (struct event_attr){"name", name ? name : ""};
 	for (size_t i = 0; i < n_extra && n < EVENTS_MAX_ATTRS; i++)
 		attrs[n++] = extra[i];
-	events_write(store_fd, &(struct event){ .type = "container",
-						.action = action,
-						.actor_id = id,
-						.attrs = attrs,
-						.n_attrs = n });
+	events_write(store_fd, &(struct event){.type = "container",
+					       .action = action,
+					       .actor_id = id,
+					       .attrs = attrs,
+					       .n_attrs = n});
 }
 
 void events_container_at(int store_fd, int dirfd, const char *id, const char *action,
 			 const struct event_attr *extra, size_t n_extra)
 {
-	struct sk_err ignored = { 0 };
+	struct sk_err ignored = {0};
 	struct ctr_config c;
 
 	if (ctr_config_read(dirfd, &c, &ignored) < 0)
@@ -182,13 +182,13 @@ void events_container_at(int store_fd, int dirfd, const char *id, const char *ac
 
 void events_image(int store_fd, const char *action, const char *id, const char *name)
 {
-	struct event_attr attr = { "name", name };
+	struct event_attr attr = {"name", name};
 
-	events_write(store_fd, &(struct event){ .type = "image",
-						.action = action,
-						.actor_id = id,
-						.attrs = &attr,
-						.n_attrs = name ? 1 : 0 });
+	events_write(store_fd, &(struct event){.type = "image",
+					       .action = action,
+					       .actor_id = id,
+					       .attrs = &attr,
+					       .n_attrs = name ? 1 : 0});
 }
 
 /* --- reading ------------------------------------------------------------ */
@@ -277,8 +277,8 @@ static int drain(struct events_reader *r, int fd, events_line_fn fn, void *ctx, 
 /* events.1, for a reader of the whole history: complete lines only. */
 static int read_old(struct events_reader *r, events_line_fn fn, void *ctx, struct sk_err *err)
 {
-	cleanup_close int fd = openat(r->store_fd, EVENTS_OLD_FILE,
-				      O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	cleanup_close int fd =
+	    openat(r->store_fd, EVENTS_OLD_FILE, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	int ret;
 
 	if (fd < 0)
@@ -337,14 +337,14 @@ int events_reader_read(struct events_reader *r, events_line_fn fn, void *ctx, st
 
 void events_reader_wait(struct events_reader *r, int timeout_ms)
 {
-	struct pollfd p = { .fd = r->inotify_fd, .events = POLLIN };
+	struct pollfd p = {.fd = r->inotify_fd, .events = POLLIN};
 	char buf[4096];
 
 	/* Without inotify: look again every 100 ms. */
 	if (r->inotify_fd < 0) {
 		int ms = timeout_ms < 0 || timeout_ms > 100 ? 100 : timeout_ms;
 
-		nanosleep(&(struct timespec){ .tv_nsec = (long)ms * 1000000 }, NULL);
+		nanosleep(&(struct timespec){.tv_nsec = (long)ms * 1000000}, NULL);
 		return;
 	}
 	if (poll(&p, 1, timeout_ms) > 0)

@@ -42,9 +42,9 @@ struct event_attr {
 };
 
 struct event {
-	const char *type;     /* "container", "image", "network", "volume" */
-	const char *action;   /* "create", "die", ... */
-	const char *actor_id; /* container id, image id, "" */
+	const char *type;		/* "container", "image", "network", "volume" */
+	const char *action;		/* "create", "die", ... */
+	const char *actor_id;		/* container id, image id, "" */
 	const struct event_attr *attrs; /* any order: written sorted by key */
 	size_t n_attrs;
 	int64_t time_ns; /* 0: now */
@@ -83,9 +83,9 @@ struct events_reader {
 	int fd;	      /* the events file being followed, -1 before it exists */
 	dev_t dev;
 	ino_t ino;
-	int inotify_fd; /* a watch on the store's directory, -1 when unavailable */
-	bool old_first; /* the first read starts with events.1 */
-	bool skipping;	/* in a line too long to keep: drop it */
+	int inotify_fd;		       /* a watch on the store's directory, -1 when unavailable */
+	bool old_first;		       /* the first read starts with events.1 */
+	bool skipping;		       /* in a line too long to keep: drop it */
 	char pending[EVENTS_LINE_MAX]; /* an incomplete last line */
 	size_t pending_len;
 };

@@ -53,8 +53,8 @@ static int set_paused(struct store *s, const char *id, bool pause, struct sk_err
 	st.paused = pause;
 	if (ctr_state_write(dirfd, &st, err) < 0) {
 		/* the state must not lie: undo */
-		if (container_cgroup_open(id, &cg, &(struct sk_err){ 0 }) == 0) {
-			cgroup_freeze(&cg, !pause, &(struct sk_err){ 0 });
+		if (container_cgroup_open(id, &cg, &(struct sk_err){0}) == 0) {
+			cgroup_freeze(&cg, !pause, &(struct sk_err){0});
 			cgroup_release(&cg);
 		}
 		return -1;
@@ -85,7 +85,7 @@ static int clear_paused(struct ctr_state *st, void *arg)
 
 void container_thaw_after_signal(int store_fd, int dirfd, const char *id)
 {
-	struct sk_err err = { 0 };
+	struct sk_err err = {0};
 	struct ctr_state st;
 	struct cgroup cg;
 

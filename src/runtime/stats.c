@@ -64,7 +64,7 @@ static int dir_fd(const struct cgroup *cg, const char *controller)
 static uint64_t system_cpu_ns(void)
 {
 	char buf[1024];
-	unsigned long long f[7] = { 0 }, sum = 0;
+	unsigned long long f[7] = {0}, sum = 0;
 	long hz = sysconf(_SC_CLK_TCK);
 
 	if (read_small(AT_FDCWD, "/proc/stat", buf, sizeof(buf)) < 0 ||
@@ -85,8 +85,8 @@ static void read_cpu(const struct cgroup *cg, struct ctr_stats *s)
 		fd = dir_fd(cg, "cpu"); /* "cpu,cpuacct": one hierarchy, found once */
 	if (fd >= 0 && read_u64(fd, "cpuacct.usage", &s->cpu_ns))
 		return;
-	if (cg->unified >= 0 && read_small(cg->dirs[cg->unified].fd, "cpu.stat", text,
-					   sizeof(text)) == 0)
+	if (cg->unified >= 0 &&
+	    read_small(cg->dirs[cg->unified].fd, "cpu.stat", text, sizeof(text)) == 0)
 		s->cpu_ns = keyed(text, "usage_usec") * 1000;
 }
 
@@ -129,8 +129,8 @@ static void read_memory(const struct cgroup *cg, struct ctr_stats *s)
  * empty (the throttle file is the one with numbers on most kernels). */
 static bool read_blkio_v1(int fd, struct ctr_stats *s)
 {
-	static const char *const files[] = { "blkio.io_service_bytes_recursive",
-					      "blkio.throttle.io_service_bytes_recursive" };
+	static const char *const files[] = {"blkio.io_service_bytes_recursive",
+					    "blkio.throttle.io_service_bytes_recursive"};
 	char text[16384];
 
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
@@ -240,8 +240,8 @@ static void read_net(pid_t pid, struct ctr_stats *s)
 	char *save = NULL;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	if (stat(path, &mine) < 0 || (stat("/proc/1/ns/net", &host) == 0 && mine.st_ino == host.st_ino &&
-				      mine.st_dev == host.st_dev))
+	if (stat(path, &mine) < 0 || (stat("/proc/1/ns/net", &host) == 0 &&
+				      mine.st_ino == host.st_ino && mine.st_dev == host.st_dev))
 		return;
 	snprintf(path, sizeof(path), "/proc/%d/net/dev", (int)pid);
 	if (read_small(AT_FDCWD, path, text, sizeof(text)) < 0)

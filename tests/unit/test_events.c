@@ -15,8 +15,8 @@
 
 TEST(line_is_dockers_message_with_sorted_escaped_attributes)
 {
-	struct event_attr attrs[] = { { "name", "web" }, { "image", "a\"b\\c\n" }, { "exitCode", "0" } };
-	struct event ev = { "container", "die", "abc", attrs, 3, 1700000000123456789LL };
+	struct event_attr attrs[] = {{"name", "web"}, {"image", "a\"b\\c\n"}, {"exitCode", "0"}};
+	struct event ev = {"container", "die", "abc", attrs, 3, 1700000000123456789LL};
 	char out[EVENTS_LINE_MAX];
 
 	CHECK(events_format_line(&ev, out, sizeof(out)) > 0);
@@ -29,8 +29,8 @@ TEST(line_is_dockers_message_with_sorted_escaped_attributes)
 TEST(line_too_long_is_refused)
 {
 	static char big[EVENTS_LINE_MAX];
-	struct event_attr attr = { "name", big };
-	struct event ev = { "container", "create", "x", &attr, 1, 1 };
+	struct event_attr attr = {"name", big};
+	struct event ev = {"container", "create", "x", &attr, 1, 1};
 	char out[EVENTS_LINE_MAX];
 
 	memset(big, 'a', sizeof(big) - 1);
@@ -63,8 +63,8 @@ TEST(reader_gives_whole_lines_and_follows_a_rotation)
 {
 	char dir[] = "/tmp/skiff-events-XXXXXX";
 	struct events_reader r;
-	struct sk_err err = { 0 };
-	struct seen seen = { 0 };
+	struct sk_err err = {0};
+	struct seen seen = {0};
 	int dirfd;
 
 	CHECK(mkdtemp(dir) != NULL);
@@ -107,7 +107,7 @@ TEST(reader_gives_whole_lines_and_follows_a_rotation)
 TEST(write_appends_lines)
 {
 	char dir[] = "/tmp/skiff-events-XXXXXX", buf[4096];
-	struct event ev = { "image", "pull", "busybox:latest", NULL, 0, 5 * S };
+	struct event ev = {"image", "pull", "busybox:latest", NULL, 0, 5 * S};
 	int dirfd, fd;
 	ssize_t n;
 
@@ -118,11 +118,14 @@ TEST(write_appends_lines)
 	fd = openat(dirfd, EVENTS_FILE, O_RDONLY);
 	n = read(fd, buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = '\0';
-	CHECK(!strncmp(buf, "{\"Type\":\"image\",\"Action\":\"pull\",\"Actor\":{\"ID\":\"busybox:latest\","
-			    "\"Attributes\":{}},\"scope\":\"local\",\"time\":5,\"timeNano\":5000000000}\n",
-		       128));
-	CHECK(strstr(buf, "\n{\"Type\":\"image\",\"Action\":\"delete\",\"Actor\":{\"ID\":\"sha256:1\","
-			  "\"Attributes\":{\"name\":\"sha256:1\"}}") != NULL);
+	CHECK(
+	    !strncmp(buf,
+		     "{\"Type\":\"image\",\"Action\":\"pull\",\"Actor\":{\"ID\":\"busybox:latest\","
+		     "\"Attributes\":{}},\"scope\":\"local\",\"time\":5,\"timeNano\":5000000000}\n",
+		     128));
+	CHECK(strstr(buf,
+		     "\n{\"Type\":\"image\",\"Action\":\"delete\",\"Actor\":{\"ID\":\"sha256:1\","
+		     "\"Attributes\":{\"name\":\"sha256:1\"}}") != NULL);
 	close(fd);
 	unlinkat(dirfd, EVENTS_FILE, 0);
 	close(dirfd);
