@@ -39,7 +39,8 @@ static const char update_usage[] =
 
 struct update {
 	struct strv changes; /* "--memory=64m", ... as run spells them */
-	bool memory_swap, restart;
+	bool memory_swap;
+	bool restart; /* --restart with a policy other than "no" */
 	int64_t memory; /* -m's value, 0 when not updated */
 };
 
@@ -90,7 +91,7 @@ static int add_change(struct update *u, int c, const char *arg, struct sk_err *e
 
 	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
 		struct cgroup_limits lim = {0};
-		enum ctr_restart policy;
+		enum ctr_restart policy = RESTART_NO;
 		unsigned max;
 
 		if (flags[i].code != c)
@@ -104,7 +105,8 @@ static int add_change(struct update *u, int c, const char *arg, struct sk_err *e
 		if (c == 'm')
 			u->memory = lim.memory;
 		u->memory_swap |= c == OPT_MEMORY_SWAP;
-		u->restart |= c == OPT_RESTART;
+		if (c == OPT_RESTART)
+			u->restart = policy != RESTART_NO;
 		return strv_push(&u->changes, word, err);
 	}
 	return cli_usage_error(err, "update", "unknown flag: %s", arg);

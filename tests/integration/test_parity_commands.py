@@ -11,6 +11,7 @@ import platform
 import re
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -421,6 +422,7 @@ def test_update_errors_in_dockers_words(skiff, image):
     skiff.ok("run", "-d", "--rm", "--name", "auto", image, "sleep", "1000")
     r = skiff.fails("update", "--restart", "always", "auto", code=1)
     assert "Restart policy cannot be updated because AutoRemove is enabled" in r.stderr
+    skiff.ok("update", "--restart", "no", "auto")  # docker allows "no"
     r = skiff.fails("update", "--memory", "lots", "ue")
     assert 'invalid argument "lots" for "-m, --memory" flag' in r.stderr
     r = skiff.fails("update", "-m", "100m", "nosuch", code=1)
@@ -543,6 +545,16 @@ def test_events_survive_the_log_rotation(skiff, image):
     assert os.path.getsize(path) < MiB
     names = [l.split("name=")[-1].rstrip(")") for l in events(skiff, "--filter", "event=create")]
     assert names == ["before", "after", "after2"]
+
+
+def test_pull_event_names_the_reference(skiff, tmp_path):
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "images"))
+    import mkimage
+    layers = mkimage.build_rootfs_layers()
+    ref = runlib._push_and_pull(skiff, tmp_path, mkimage.make_config(layers), layers)
+    name = ref.rsplit(":", 1)[0]
+    assert events(skiff, "--filter", "event=pull")[-1].split(None, 1)[1] == \
+        f"image pull {ref} (name={name})"
 
 
 def test_pull_load_and_rmi_events(skiff, tmp_path, image):
