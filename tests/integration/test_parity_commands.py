@@ -155,6 +155,23 @@ def test_create_takes_runs_options_and_limits_apply_at_start(skiff, image, cg):
     runlib.wait_for(lambda: skiff.run("inspect", "lim").returncode != 0, what="lim removed")
 
 
+def test_a_created_container_on_a_network_answers_to_its_name(skiff, image):
+    """Its name is given at create; the network's resolver must know that
+    name when it starts, not a new one."""
+    from test_net_user import Lab, a_of, gw_of
+    lab = Lab(skiff, image)
+    try:
+        net = lab.network("pc-net", "--subnet", "10.214.91.0/24")
+        c = skiff.ok("create", "--network", "pc-net", image, "sleep", "3600").stdout.strip()
+        lab.containers.append(c)
+        skiff.ok("start", c)
+        name = skiff.ok("inspect", "-f", "{{.Name}}", c).stdout.strip().lstrip("/")
+        asker = lab.run("pc-asker", "pc-net")
+        assert a_of(asker, gw_of(net), name)["answers"] == [["A", lab.info(c).ip]]
+    finally:
+        lab.close()
+
+
 def test_create_usage_errors_name_create(skiff, image):
     r = skiff.fails("create", "-d", image, "true")
     assert r.stderr == "skiff: unknown shorthand flag: 'd' in -d\nSee 'skiff create --help'.\n"
