@@ -363,7 +363,7 @@ static json_t *config_json(const struct ctr_config *c)
 	}
 	put(o, "Image", str(c->image));
 	put(o, "Volumes", NULL);
-	put(o, "WorkingDir", str(c->has_docker ? d->workdir : c->cwd));
+	put(o, "WorkingDir", str(c->has_docker || d->workdir ? d->workdir : c->cwd));
 	put(o, "Entrypoint", d->has_entrypoint ? strv_array(&d->entrypoint, 0) : NULL);
 	put(o, "OnBuild", NULL);
 	put(o, "Labels", keyed_object(&d->labels));
@@ -889,6 +889,27 @@ static json_t *container_json(struct cli_ctx *ctx, const struct container_view *
 	return o;
 }
 
+static void push_all(struct strv *v, char *const *from)
+{
+	struct sk_err ignored = { 0 };
+
+	for (char *const *p = from; p && *p; p++)
+		strv_push(v, *p, &ignored);
+}
+
+/* A record from before the docker view was kept: what its image says
+ * (docker's view of a container run without -l, -p, -w or --stop-signal,
+ * which that skiff did not have or kept elsewhere). */
+static void legacy_docker_view(struct ctr_config *c, const struct image_config *img)
+{
+	struct ctr_docker *d = &c->docker;
+
+	push_all(&d->labels, img->labels);
+	push_all(&d->exposed_ports, img->exposed_ports);
+	d->stop_signal = img->stop_signal ? strdup(img->stop_signal) : NULL;
+	d->workdir = img->working_dir && *img->working_dir ? strdup(img->working_dir) : NULL;
+}
+
 /* Its image's config (kept while a container records the image, even
  * after `rmi -f`), for the layers and the image's size. */
 static bool read_image_config(struct cli_ctx *ctx, const char *image_id,
@@ -927,6 +948,8 @@ static json_t *find_container(struct cli_ctx *ctx, const char *ref, bool sizes, 
 		v.net = NULL;
 	}
 	v.have_image = read_image_config(ctx, v.c.image_id, &v.image);
+	if (!v.c.has_docker && v.have_image)
+		legacy_docker_view(&v.c, &v.image);
 	out = container_json(ctx, &v, sizes);
 	if (v.have_image)
 		image_config_release(&v.image);
