@@ -998,9 +998,10 @@ static json_t *find_as(struct cli_ctx *ctx, const char *ref, enum inspect_type t
 	}
 }
 
-/* docker's order without --type: container, image, network, volume. */
+/* docker's order without --type: container, image, network, volume. *found
+ * gets the type of what was found. */
 static json_t *find_object(struct cli_ctx *ctx, const char *ref, enum inspect_type type,
-			   bool sizes, struct sk_err *err)
+			   bool sizes, enum inspect_type *found, struct sk_err *err)
 {
 	for (enum inspect_type t = TYPE_CONTAINER; t <= TYPE_VOLUME; t++) {
 		json_t *obj;
@@ -1009,6 +1010,7 @@ static json_t *find_object(struct cli_ctx *ctx, const char *ref, enum inspect_ty
 			continue;
 		err_clear(err);
 		obj = find_as(ctx, ref, t, sizes, err);
+		*found = t;
 		if (obj || err->errnum != ENOENT)
 			return obj;
 	}
@@ -1018,10 +1020,70 @@ static json_t *find_object(struct cli_ctx *ctx, const char *ref, enum inspect_ty
 	return NULL;
 }
 
-static int print_formatted(json_t *obj, const char *format, struct sk_err *err)
+/* docker's -f runs on its Go structs before their JSON: a field written only
+ * when set (omitempty) is there for a template all the same, empty. The
+ * template sees those too, so that {{.Config.StopSignal}} prints "" rather
+ * than failing on a missing key; the JSON printed without -f keeps docker's
+ * keys. (A Go nil prints "<no value>" here, "<nil>" or "[]" in docker.) */
+enum zero_kind { ZERO_NULL, ZERO_STRING, ZERO_FALSE };
+static const struct {
+	enum inspect_type type;
+	const char *section; /* NULL: the top level */
+	const char *key;
+	enum zero_kind zero;
+} omitted_fields[] = {
+	{ TYPE_CONTAINER, NULL, "SizeRw", ZERO_NULL },
+	{ TYPE_CONTAINER, NULL, "SizeRootFs", ZERO_NULL },
+	{ TYPE_CONTAINER, "HostConfig", "StorageOpt", ZERO_NULL },
+	{ TYPE_CONTAINER, "HostConfig", "Tmpfs", ZERO_NULL },
+	{ TYPE_CONTAINER, "HostConfig", "Sysctls", ZERO_NULL },
+	{ TYPE_CONTAINER, "HostConfig", "Mounts", ZERO_NULL },
+	{ TYPE_CONTAINER, "HostConfig", "Init", ZERO_NULL },
+	{ TYPE_IMAGE, NULL, "Variant", ZERO_STRING },
+	{ TYPE_IMAGE, NULL, "OsVersion", ZERO_STRING },
+};
+/* the same in each container.Config: a container's Config, an image's
+ * Config and ContainerConfig */
+static const struct {
+	const char *key;
+	enum zero_kind zero;
+} omitted_config_fields[] = {
+	{ "ExposedPorts", ZERO_NULL },	  { "Healthcheck", ZERO_NULL }, { "ArgsEscaped", ZERO_FALSE },
+	{ "NetworkDisabled", ZERO_FALSE }, { "MacAddress", ZERO_STRING }, { "StopSignal", ZERO_STRING },
+	{ "StopTimeout", ZERO_NULL },	  { "Shell", ZERO_NULL },
+};
+
+static void add_zero(json_t *o, const char *key, enum zero_kind zero)
+{
+	if (json_is_object(o) && !json_object_get(o, key))
+		put(o, key, zero == ZERO_STRING ? json_string("") : zero == ZERO_FALSE ? json_false()
+										      : NULL);
+}
+
+static void add_omitted_fields(json_t *obj, enum inspect_type type)
+{
+	static const char *const configs[] = { "Config", "ContainerConfig" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(omitted_fields); i++)
+		if (omitted_fields[i].type == type)
+			add_zero(omitted_fields[i].section
+					 ? json_object_get(obj, omitted_fields[i].section)
+					 : obj,
+				 omitted_fields[i].key, omitted_fields[i].zero);
+	if (type != TYPE_CONTAINER && type != TYPE_IMAGE)
+		return;
+	for (size_t c = 0; c < ARRAY_SIZE(configs); c++)
+		for (size_t i = 0; i < ARRAY_SIZE(omitted_config_fields); i++)
+			add_zero(json_object_get(obj, configs[c]), omitted_config_fields[i].key,
+				 omitted_config_fields[i].zero);
+}
+
+static int print_formatted(json_t *obj, enum inspect_type type, const char *format,
+			   struct sk_err *err)
 {
 	cleanup_buf struct buf out = BUF_INIT(64u << 20);
 
+	add_omitted_fields(obj, type);
 	if (gotemplate_render(format, obj, &out, err) < 0 || buf_append(&out, "\n", 1) < 0)
 		return -1;
 	fwrite(out.data, 1, out.len, stdout);
@@ -1072,9 +1134,10 @@ static int exec_inspect(struct cli_ctx *ctx, int argc, char **argv, struct sk_er
 	all = json_array();
 	for (int i = optind; i < argc; i++) {
 		struct sk_err one = { 0 };
-		json_t *obj = find_object(ctx, argv[i], type, sizes, &one);
+		enum inspect_type found = TYPE_ANY;
+		json_t *obj = find_object(ctx, argv[i], type, sizes, &found, &one);
 
-		if (obj && format && print_formatted(obj, format, &one) < 0) {
+		if (obj && format && print_formatted(obj, found, format, &one) < 0) {
 			json_decref(obj);
 			obj = NULL;
 		}

@@ -236,6 +236,18 @@ def test_format_templates_print_dockers_text(skiff, images, cleanup):
             assert skiff.ok("inspect", "-f", fmt, PLAIN).stdout == want, fmt
 
 
+def test_templates_see_the_fields_docker_omits_when_empty(skiff, images, cleanup):
+    """docker's -f runs on its Go structs: a field its JSON leaves out when
+    empty is still there for a template (what docker 28 printed)."""
+    name = make(skiff, "running")
+    assert "StopSignal" not in inspect(skiff, name)["Config"]
+    out = skiff.ok("inspect", "-f", "[{{.Config.StopSignal}}] {{json .Config.ExposedPorts}} "
+                   "{{json .HostConfig.Tmpfs}} {{json .SizeRw}}", name).stdout
+    assert out == "[] null null null\n"
+    assert skiff.ok("inspect", "-f", "[{{.Variant}}] [{{.Config.StopSignal}}]",
+                    PLAIN).stdout == "[] []\n"
+
+
 def test_size_counts_what_the_container_wrote(skiff, images, cleanup):
     skiff.ok("run", "-d", "--name", "writer", "--network", "none", PLAIN, "sh", "-c",
              "head -c 12345 /bin/busybox > /tmp/blob; echo done; sleep 1000")
