@@ -164,9 +164,7 @@ static int parse_labels(json_t *cfg, struct image_config *out, struct sk_err *er
 
 	if (!json_is_object(labels))
 		return 0;
-	if (json_object_size(labels) > IMAGE_CONFIG_MAX_LABELS)
-		return err_set(err, 0, "invalid image config: more than %d Labels",
-			       IMAGE_CONFIG_MAX_LABELS);
+	/* no cap of their own: the blob's (IMAGE_CONFIG_MAX_BYTES) bounds them */
 	out->labels = calloc(json_object_size(labels) + 1, sizeof(char *));
 	if (!out->labels)
 		return err_set(err, ENOMEM, "cannot parse image config");
@@ -174,9 +172,6 @@ static int parse_labels(json_t *cfg, struct image_config *out, struct sk_err *er
 	{
 		if (!json_is_string(value))
 			continue;
-		if (strlen(key) + json_string_length(value) > IMAGE_CONFIG_MAX_STRING)
-			return err_set(err, 0, "invalid image config: label '%.100s' is too long",
-				       key);
 		if (asprintf(&out->labels[i], "%s=%s", key, json_string_value(value)) < 0) {
 			out->labels[i] = NULL;
 			return err_set(err, ENOMEM, "cannot parse image config");

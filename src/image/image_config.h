@@ -13,7 +13,6 @@
 #define IMAGE_CONFIG_MAX_ENV 4096     /* Env entries */
 #define IMAGE_CONFIG_MAX_ARGS 4096    /* Entrypoint / Cmd elements */
 #define IMAGE_CONFIG_MAX_PORTS 4096   /* ExposedPorts keys */
-#define IMAGE_CONFIG_MAX_LABELS 4096  /* Labels keys */
 #define IMAGE_CONFIG_MAX_STRING 65536 /* one Env entry or argument, in bytes */
 #define IMAGE_CONFIG_MAX_SHORT 4096   /* WorkingDir, User, StopSignal, a port */
 

@@ -232,7 +232,9 @@ long long fs_disk_usage(int dirfd, const char *name)
 	return dfd < 0 ? 0 : usage_of_dir(dfd);
 }
 
-/* Hard-linked files seen while summing (fs_content_size): counted once. */
+/* Hard-linked files seen while summing (fs_content_size): counted once; past
+ * this many (a tree made to eat memory) the others count every time. */
+#define FS_CONTENT_MAX_LINKS (1u << 20)
 struct linked_files {
 	struct linked_file {
 		dev_t dev;
@@ -265,7 +267,7 @@ static void content_of_dir(int dfd, int depth, long long *total, struct linked_f
 					  : -1;
 			if (sub >= 0)
 				content_of_dir(sub, depth + 1, total, links);
-		} else if (st.st_nlink > 1) {
+		} else if (st.st_nlink > 1 && links->n < FS_CONTENT_MAX_LINKS) {
 			if (links->n == links->cap) {
 				size_t cap = links->cap ? links->cap * 2 : 64;
 				struct linked_file *v = realloc(links->v, cap * sizeof(*v));
