@@ -111,11 +111,12 @@ static json_t *keyed_object(const struct strv *v)
 	json_t *o = json_object();
 
 	for (size_t i = 0; o && i < v->n; i++) {
-		size_t klen = strcspn(v->v[i], "=");
-		cleanup_free char *key = strndup(v->v[i], klen);
+		const char *kv = v->v[i];
+		size_t klen = strcspn(kv, "=");
+		cleanup_free char *key = strndup(kv, klen);
 
 		if (key)
-			json_object_set_new(o, key, json_string(v->v[i][klen] ? v->v[i] + klen + 1 : ""));
+			json_object_set_new(o, key, json_string(kv[klen] ? kv + klen + 1 : ""));
 	}
 	return o ? sorted_object(o) : NULL;
 }
@@ -139,14 +140,30 @@ static const struct {
 	const char *name;
 	enum config_key_kind kind;
 } config_keys[] = {
-	{ "Hostname", KEY_STRING },	 { "Domainname", KEY_STRING },	 { "User", KEY_STRING },
-	{ "AttachStdin", KEY_BOOL },	 { "AttachStdout", KEY_BOOL },	 { "AttachStderr", KEY_BOOL },
-	{ "ExposedPorts", KEY_OPTIONAL }, { "Tty", KEY_BOOL },		 { "OpenStdin", KEY_BOOL },
-	{ "StdinOnce", KEY_BOOL },	 { "Env", KEY_LIST },		 { "Cmd", KEY_LIST },
-	{ "Healthcheck", KEY_OPTIONAL }, { "ArgsEscaped", KEY_OPTIONAL }, { "Image", KEY_STRING },
-	{ "Volumes", KEY_LIST },	 { "WorkingDir", KEY_STRING },	 { "Entrypoint", KEY_LIST },
-	{ "NetworkDisabled", KEY_OPTIONAL }, { "MacAddress", KEY_OPTIONAL }, { "OnBuild", KEY_LIST },
-	{ "Labels", KEY_LIST },		 { "StopSignal", KEY_OPTIONAL }, { "StopTimeout", KEY_OPTIONAL },
+	{ "Hostname", KEY_STRING },
+	{ "Domainname", KEY_STRING },
+	{ "User", KEY_STRING },
+	{ "AttachStdin", KEY_BOOL },
+	{ "AttachStdout", KEY_BOOL },
+	{ "AttachStderr", KEY_BOOL },
+	{ "ExposedPorts", KEY_OPTIONAL },
+	{ "Tty", KEY_BOOL },
+	{ "OpenStdin", KEY_BOOL },
+	{ "StdinOnce", KEY_BOOL },
+	{ "Env", KEY_LIST },
+	{ "Cmd", KEY_LIST },
+	{ "Healthcheck", KEY_OPTIONAL },
+	{ "ArgsEscaped", KEY_OPTIONAL },
+	{ "Image", KEY_STRING },
+	{ "Volumes", KEY_LIST },
+	{ "WorkingDir", KEY_STRING },
+	{ "Entrypoint", KEY_LIST },
+	{ "NetworkDisabled", KEY_OPTIONAL },
+	{ "MacAddress", KEY_OPTIONAL },
+	{ "OnBuild", KEY_LIST },
+	{ "Labels", KEY_LIST },
+	{ "StopSignal", KEY_OPTIONAL },
+	{ "StopTimeout", KEY_OPTIONAL },
 	{ "Shell", KEY_OPTIONAL },
 };
 
@@ -161,11 +178,13 @@ static json_t *image_config_section(json_t *raw)
 		const char *name = config_keys[i].name;
 		json_t *v = json_object_get(raw, name);
 
+		bool args = !strcmp(name, "Cmd") || !strcmp(name, "Entrypoint");
+
 		switch (config_keys[i].kind) {
 		case KEY_STRING: put(out, name, json_is_string(v) ? json_copy(v) : str("")); break;
 		case KEY_BOOL: put(out, name, json_boolean(json_is_true(v))); break;
 		case KEY_LIST:
-			if (json_is_string(v) && (!strcmp(name, "Cmd") || !strcmp(name, "Entrypoint")))
+			if (json_is_string(v) && args)
 				put(out, name, json_pack("[O]", v));
 			else
 				put(out, name, v && !json_is_string(v) ? json_deep_copy(v) : NULL);
@@ -271,7 +290,8 @@ static json_t *image_json(struct cli_ctx *ctx, const struct store_image *img,
 	json_int_t size;
 
 	/* One read of the blob serves both the parsed fields and the raw ones. */
-	if (store_blob_get(&ctx->store, img->config_digest, IMAGE_CONFIG_MAX_BYTES, &raw, err) < 0 ||
+	if (store_blob_get(&ctx->store, img->config_digest, IMAGE_CONFIG_MAX_BYTES, &raw,
+			   err) < 0 ||
 	    image_config_parse(raw.data, raw.len, &cfg, err) < 0) {
 		err_wrap(err, "image config %s", img->config_digest);
 		json_decref(tags), json_decref(digests), json_decref(layers);
@@ -290,7 +310,8 @@ static json_t *image_json(struct cli_ctx *ctx, const struct store_image *img,
 	put(out, "Comment", raw_string(root, "comment"));
 	put(out, "Created", cfg.created[0] ? str(cfg.created) : time_json(0));
 	put(out, "Container", raw_string(root, "container"));
-	put(out, "ContainerConfig", image_config_section(json_object_get(root, "container_config")));
+	put(out, "ContainerConfig",
+	    image_config_section(json_object_get(root, "container_config")));
 	put(out, "DockerVersion", raw_string(root, "docker_version"));
 	put(out, "Author", raw_string(root, "author"));
 	put(out, "Config", image_config_section(json_object_get(root, "config")));
@@ -319,10 +340,10 @@ static json_t *state_json(const struct ctr_state *st)
 
 	return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:o, s:o}", "Status",
 			 ctr_status_name(st->status), "Running", running, "Paused", 0, "Restarting",
-			 st->status == CTR_RESTARTING, "OOMKilled", st->oom_killed, "Dead", 0, "Pid",
-			 st->status == CTR_RUNNING ? (int)st->pid : 0, "ExitCode", st->exit_code,
-			 "Error", st->error, "StartedAt", time_json(st->started_at), "FinishedAt",
-			 time_json(st->finished_at));
+			 st->status == CTR_RESTARTING, "OOMKilled", st->oom_killed, "Dead", 0,
+			 "Pid", st->status == CTR_RUNNING ? (int)st->pid : 0, "ExitCode",
+			 st->exit_code, "Error", st->error, "StartedAt", time_json(st->started_at),
+			 "FinishedAt", time_json(st->finished_at));
 }
 
 /* A record from before the docker view was kept: its process env less
@@ -447,7 +468,8 @@ static json_t *port_bindings_json(const struct strv *publish)
 				list = json_array();
 				json_object_set_new(o, key, list);
 			}
-			json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", ip, "HostPort", port));
+			json_array_append_new(
+				list, json_pack("{s:s, s:s}", "HostIp", ip, "HostPort", port));
 		}
 	}
 	return o ? sorted_object(o) : NULL;
@@ -499,11 +521,13 @@ static json_t *ulimits_json(const struct rlimits *rl)
 	a = json_array();
 	for (size_t i = 0; a && i < rl->n; i++) {
 		rlim_t soft = rl->v[i].lim.rlim_cur, hard = rl->v[i].lim.rlim_max;
+		json_int_t h = hard == RLIM_INFINITY ? -1 : (json_int_t)hard;
+		json_int_t s = soft == RLIM_INFINITY ? -1 : (json_int_t)soft;
+
+		const char *name = rlimit_name(rl->v[i].resource);
 
 		json_array_append_new(
-			a, json_pack("{s:s, s:I, s:I}", "Name", rlimit_name(rl->v[i].resource), "Hard",
-				     hard == RLIM_INFINITY ? (json_int_t)-1 : (json_int_t)hard, "Soft",
-				     soft == RLIM_INFINITY ? (json_int_t)-1 : (json_int_t)soft));
+			a, json_pack("{s:s, s:I, s:I}", "Name", name, "Hard", h, "Soft", s));
 	}
 	return a;
 }
@@ -660,10 +684,10 @@ static json_t *mounts_json(const struct strv *binds)
 		src = strndup(b, (size_t)(dst - b));
 		dest = mode ? strndup(dst + 1, (size_t)(mode - dst - 1)) : strdup(dst + 1);
 		mode = mode ? mode + 1 : "";
-		json_array_append_new(a, json_pack("{s:s, s:s?, s:s?, s:s, s:b, s:s}", "Type", "bind",
-						   "Source", src, "Destination", dest, "Mode", mode,
-						   "RW", !bind_read_only(mode), "Propagation",
-						   bind_propagation(mode)));
+		json_array_append_new(a, json_pack("{s:s, s:s?, s:s?, s:s, s:b, s:s}", "Type",
+						   "bind", "Source", src, "Destination", dest,
+						   "Mode", mode, "RW", !bind_read_only(mode),
+						   "Propagation", bind_propagation(mode)));
 	}
 	return a;
 }
@@ -757,7 +781,8 @@ static json_t *ports_json(const struct ctr_net *n, const struct strv *exposed)
 			list = json_array();
 			json_object_set_new(ports, key, list);
 		}
-		json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", hip, "HostPort", hport));
+		json_array_append_new(list,
+				      json_pack("{s:s, s:s}", "HostIp", hip, "HostPort", hport));
 	}
 	for (size_t i = 0; n && n->ip && ports && i < exposed->n; i++)
 		if (!json_object_get(ports, exposed->v[i]))
@@ -1048,16 +1073,22 @@ static const struct {
 	const char *key;
 	enum zero_kind zero;
 } omitted_config_fields[] = {
-	{ "ExposedPorts", ZERO_NULL },	  { "Healthcheck", ZERO_NULL }, { "ArgsEscaped", ZERO_FALSE },
-	{ "NetworkDisabled", ZERO_FALSE }, { "MacAddress", ZERO_STRING }, { "StopSignal", ZERO_STRING },
-	{ "StopTimeout", ZERO_NULL },	  { "Shell", ZERO_NULL },
+	{ "ExposedPorts", ZERO_NULL },	   { "Healthcheck", ZERO_NULL },
+	{ "ArgsEscaped", ZERO_FALSE },	   { "NetworkDisabled", ZERO_FALSE },
+	{ "MacAddress", ZERO_STRING },	   { "StopSignal", ZERO_STRING },
+	{ "StopTimeout", ZERO_NULL },	   { "Shell", ZERO_NULL },
 };
 
 static void add_zero(json_t *o, const char *key, enum zero_kind zero)
 {
+	json_t *v = zero == ZERO_STRING	 ? json_string("")
+		    : zero == ZERO_FALSE ? json_false()
+					 : NULL;
+
 	if (json_is_object(o) && !json_object_get(o, key))
-		put(o, key, zero == ZERO_STRING ? json_string("") : zero == ZERO_FALSE ? json_false()
-										      : NULL);
+		put(o, key, v);
+	else
+		json_decref(v);
 }
 
 static void add_omitted_fields(json_t *obj, enum inspect_type type)

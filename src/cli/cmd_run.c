@@ -328,7 +328,9 @@ static int apply_limit_option(int c, const char *arg, struct run_args *a, struct
 	case OPT_CAP_DROP: return strv_push(&a->cap_drop, arg, err);
 	case OPT_PRIVILEGED: a->privileged = true; return 0;
 	case OPT_SECURITY_OPT:
-		return parse_security_opt(arg, a, err) < 0 ? -1 : strv_push(&a->security_opt, arg, err);
+		if (parse_security_opt(arg, a, err) < 0)
+			return -1;
+		return strv_push(&a->security_opt, arg, err);
 	case OPT_ULIMIT: return parse_ulimit(arg, a, err);
 	default: return 1;
 	}
@@ -886,7 +888,9 @@ static int docker_args(const struct run_args *a, const struct image_config *icfg
 			return -1;
 	} else if (icfg->entrypoint) {
 		d->has_entrypoint = true;
-		if (copy_strv(&d->entrypoint, icfg->entrypoint, strv_len(icfg->entrypoint), err) < 0)
+		size_t n = strv_len(icfg->entrypoint);
+
+		if (copy_strv(&d->entrypoint, icfg->entrypoint, n, err) < 0)
 			return -1;
 	}
 	/* --entrypoint drops the image's Cmd (spec_build_args) */
@@ -913,7 +917,9 @@ static int docker_exposed_ports(const struct run_args *a, const struct image_con
 
 		snprintf(port, sizeof(port), "%u/%s", (unsigned)a->ports[i].container_port,
 			 ports_proto_name(a->ports[i].proto));
-		if (!has_key(&d->exposed_ports, port) && strv_push(&d->exposed_ports, port, err) < 0)
+		if (has_key(&d->exposed_ports, port))
+			continue;
+		if (strv_push(&d->exposed_ports, port, err) < 0)
 			return -1;
 	}
 	return 0;

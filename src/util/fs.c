@@ -277,7 +277,8 @@ static void content_of_dir(int dfd, int depth, long long *total, struct linked_f
 				links->v = v;
 				links->cap = cap;
 			}
-			links->v[links->n++] = (struct linked_file){ st.st_dev, st.st_ino, st.st_size };
+			links->v[links->n++] =
+				(struct linked_file){ st.st_dev, st.st_ino, st.st_size };
 		} else {
 			*total += st.st_size;
 		}
