@@ -1245,6 +1245,16 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 	memcpy(argv + 1, cc->run_argv.v, cc->run_argv.n * sizeof(char *));
 	optind = 0;
 	ret = parse_run_args((int)cc->run_argv.n + 1, argv, &a, err);
+	/* docker starts a container with the environment it was created with:
+	 * --env-file files are not read again, nor `-e K` taken from the
+	 * environment of whoever starts it now (a record from before the
+	 * docker view was kept has no such list: its options are read again). */
+	if (ret == 0 && cc->has_docker) {
+		strv_release(&a.env);
+		strv_release(&a.env_files);
+		for (size_t i = 0; ret == 0 && i < cc->docker.env.n; i++)
+			ret = strv_push(&a.env, cc->docker.env.v[i], err);
+	}
 	/* `rmi -f` may have removed its record: its config and layers stay
 	 * while a container records the image (store_gc), as docker keeps them. */
 	if (ret == 0 && store_image_lookup(&ctx->store, cc->image_id, &img, err) < 0) {
