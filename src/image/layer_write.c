@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -475,6 +477,30 @@ static int write_node(struct walk *wk, const char *base, const struct stat *st,
 
 static int write_dir_contents(struct walk *wk, int dfd, struct sk_err *err);
 
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+#ifndef MQUEUE_MAGIC
+#define MQUEUE_MAGIC 0x19800202
+#endif
+
+/* What the kernel makes up rather than stores: never walked into. */
+static bool on_kernel_fs(int dfd)
+{
+	static const long kinds[] = { PROC_SUPER_MAGIC, SYSFS_MAGIC, CGROUP_SUPER_MAGIC,
+				      CGROUP2_SUPER_MAGIC, DEVPTS_SUPER_MAGIC, MQUEUE_MAGIC,
+				      DEBUGFS_MAGIC, TRACEFS_MAGIC, SECURITYFS_MAGIC,
+				      BPF_FS_MAGIC };
+	struct statfs sf;
+
+	if (fstatfs(dfd, &sf) < 0)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (sf.f_type == kinds[i])
+			return true;
+	return false;
+}
+
 static int write_dir(struct walk *wk, int pfd, const char *base, struct sk_err *err)
 {
 	cleanup_close int dfd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -510,9 +536,11 @@ static int write_dir(struct walk *wk, int pfd, const char *base, struct sk_err *
 		r = emit(wk, &o, err);
 		path_pop(wk, saved);
 	}
-	if (r < 0 || write_dir_contents(wk, dfd, err) < 0)
+	if (r < 0)
 		return FAILED;
-	return 0;
+	if (wk->o->skip_kernel_fs && on_kernel_fs(dfd))
+		return 0;
+	return write_dir_contents(wk, dfd, err) < 0 ? FAILED : 0;
 }
 
 /* One object; -EAGAIN when it changed type between the looks (a running

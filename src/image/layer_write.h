@@ -39,6 +39,9 @@ struct layer_write_opts {
 	 * is an error unless this is set: then it is cut or padded with zeros
 	 * to the size its header announced, with a warning. */
 	bool tolerate_changes;
+	/* A directory on a kernel file system (proc, sysfs, cgroup, devpts,
+	 * mqueue...: a running container's mounts) is written empty. */
+	bool skip_kernel_fs;
 };
 
 struct layer_write_stats {
