@@ -22,9 +22,11 @@
 #include "image/registry.h"
 #include "image/unpack.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/log.h"
 
 #define MT_DOCKER_LAYER_TAR "application/vnd.docker.image.rootfs.diff.tar"
+#define MT_DOCKER_LAYER_ZSTD "application/vnd.docker.image.rootfs.diff.tar.zstd"
 #define EMPTY_TAR_ENTRIES 0
 
 /* The new layer: its diff_id and size, or empty. */
@@ -32,6 +34,10 @@ struct new_layer {
 	char diff_id[DIGEST_STR_MAX];
 	uint64_t size;
 	bool empty;
+	/* import: the input as given, kept as the layer's blob */
+	char blob_digest[DIGEST_STR_MAX];
+	int64_t blob_size;
+	enum compression comp;
 };
 
 /* ---- the layer ---- */
@@ -325,14 +331,24 @@ static int base_manifest(struct store *s, const char *config_digest, size_t n_la
 	return -1;
 }
 
+static const char *blob_media_type(enum compression c)
+{
+	if (c == COMPRESSION_GZIP)
+		return MT_DOCKER_LAYER_GZIP;
+	if (c == COMPRESSION_ZSTD)
+		return MT_DOCKER_LAYER_ZSTD;
+	return MT_DOCKER_LAYER_TAR;
+}
+
 static int build_manifest(struct store *s, const char *base_config, json_t *root,
-			  const struct buf *config, char config_digest[DIGEST_STR_MAX],
-			  struct buf *out, struct sk_err *err)
+			  const struct new_layer *nl, const struct buf *config,
+			  char config_digest[DIGEST_STR_MAX], struct buf *out, struct sk_err *err)
 {
 	json_t *ids = json_object_get(json_object_get(root, "rootfs"), "diff_ids");
 	size_t n = json_array_size(ids);
 	struct manifest base = { 0 };
-	bool have_base = base_manifest(s, base_config, n ? n - 1 : 0, &base) == 0;
+	size_t n_base = nl && !nl->empty && n ? n - 1 : n;
+	bool have_base = base_manifest(s, base_config, n_base, &base) == 0;
 	bool oci = have_base && !strcmp(base.media_type, MT_OCI_MANIFEST);
 	json_t *layers = json_array(), *man;
 	cleanup_free char *text = NULL;
@@ -343,6 +359,11 @@ static int build_manifest(struct store *s, const char *base_config, json_t *root
 		if (have_base && i < base.n_layers) {
 			const struct descriptor *d = &base.layers[i];
 			json_array_append_new(layers, descriptor(d->media_type, d->digest, d->size));
+			continue;
+		}
+		if (nl && nl->blob_digest[0] && i + 1 == n) {
+			json_array_append_new(layers, descriptor(blob_media_type(nl->comp),
+								 nl->blob_digest, nl->blob_size));
 			continue;
 		}
 		json_array_append_new(layers, descriptor(oci ? MT_OCI_LAYER_TAR : MT_DOCKER_LAYER_TAR,
@@ -365,15 +386,16 @@ static int build_manifest(struct store *s, const char *base_config, json_t *root
 /* ---- recording ---- */
 
 /* Config and manifest blobs, then the record. */
-static int record(struct store *s, const char *base_config, json_t *root, const char *ref,
-		  char out[DIGEST_STR_MAX], struct sk_err *err)
+static int record(struct store *s, const char *base_config, json_t *root,
+		  const struct new_layer *nl, const char *ref, char out[DIGEST_STR_MAX],
+		  struct sk_err *err)
 {
 	cleanup_buf struct buf config = BUF_INIT(0), manifest = BUF_INIT(0);
 	struct store_image rec = { 0 };
 	int ret;
 
 	if (config_dump(root, &config, err) < 0 ||
-	    build_manifest(s, base_config, root, &config, rec.config_digest, &manifest, err) < 0)
+	    build_manifest(s, base_config, root, nl, &config, rec.config_digest, &manifest, err) < 0)
 		return -1;
 	sha256_digest(manifest.data, manifest.len, rec.manifest_digest);
 	snprintf(rec.ref, sizeof(rec.ref), "%s", ref ? ref : "");
@@ -472,7 +494,7 @@ int image_commit(struct store *s, const char *base_config_digest,
 	if (ret == 0)
 		ret = commit_config(root, c, o, &nl, err);
 	if (ret == 0)
-		ret = record(s, base_config_digest, root, o->ref, out, err);
+		ret = record(s, base_config_digest, root, &nl, o->ref, out, err);
 	store_release(hold);
 	json_decref(root);
 	return ret;
@@ -503,15 +525,96 @@ static json_t *import_config(const struct commit_opts *o, const char *source,
 	}
 	if (json_object_size(cfg) == 0)
 		json_object_set_new(root, "config", json_object());
-	/* docker's created_by for an import: "Imported from <source>" */
+	/* docker's import: no created_by; the comment is the message, else
+	 * "Imported from <source>" (the docker CLI sends files as "-") */
 	char by[4200];
+	struct commit_opts ho = *o;
 	snprintf(by, sizeof(by), "Imported from %s", source);
-	if (add_history(root, created, by, o, nl->empty) < 0 || add_diff_id(root, nl) < 0) {
+	if (!ho.message || !ho.message[0])
+		ho.message = by;
+	json_object_set_new(root, "comment", json_string(ho.message));
+	if (add_history(root, created, NULL, &ho, nl->empty) < 0 || add_diff_id(root, nl) < 0) {
 		json_decref(root);
 		err_set(err, ENOMEM, "cannot build the image config");
 		return NULL;
 	}
 	return root;
+}
+
+/* The input as given, into a spool file (hashed on the way): it becomes
+ * the layer's blob once extracted and verified. Returns the file's fd. */
+static int spool_input(int fd, int dirfd, struct new_layer *nl, struct sk_err *err)
+{
+	cleanup_free uint8_t *chunk = malloc(1 << 20);
+	int out = openat(dirfd, "blob", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	unsigned char magic[4] = { 0 };
+	struct sha256 h;
+	ssize_t n;
+
+	if (out < 0 || !chunk) {
+		if (out >= 0)
+			close(out);
+		return err_set(err, out < 0 ? errno : ENOMEM, "cannot spool the input");
+	}
+	sha256_init(&h);
+	while ((n = read(fd, chunk, 1 << 20)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		int w = n < 0 ? -errno : fs_write_all(out, chunk, (size_t)n);
+		if (w < 0) {
+			sha256_release(&h);
+			close(out);
+			return err_set(err, -w, "cannot spool the input");
+		}
+		if (nl->blob_size < 4)
+			memcpy(magic + nl->blob_size, chunk,
+			       (size_t)n < 4 - (size_t)nl->blob_size ? (size_t)n
+								       : 4 - (size_t)nl->blob_size);
+		sha256_update(&h, chunk, (size_t)n);
+		nl->blob_size += n;
+	}
+	sha256_final(&h, nl->blob_digest);
+	nl->comp = magic[0] == 0x1f && magic[1] == 0x8b ? COMPRESSION_GZIP
+		   : magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd
+			   ? COMPRESSION_ZSTD
+			   : COMPRESSION_NONE;
+	if (lseek(out, 0, SEEK_SET) < 0) {
+		close(out);
+		return err_set(err, errno, "cannot spool the input");
+	}
+	return out;
+}
+
+static int spool_dir(struct store *s, char *name, size_t len, struct sk_err *err)
+{
+	for (int tries = 0; tries < 32; tries++) {
+		snprintf(name, len, "tmp/import-%d-%08lx", (int)getpid(), (unsigned long)random());
+		int fd = store_make_work_dir(s, name, err);
+		if (fd != STORE_WORK_DIR_RETRY)
+			return fd;
+	}
+	return err_set(err, EEXIST, "cannot make a spool directory in '%s/tmp'", s->root);
+}
+
+static int import_layer(struct store *s, int fd, struct new_layer *nl, struct sk_err *err)
+{
+	char dir[96];
+	struct sk_err ignored;
+	cleanup_close int dfd = -1, spool = -1;
+	int ret;
+
+	store_remove_stale_dirs(s, "tmp", "import-");
+	dfd = spool_dir(s, dir, sizeof(dir), err);
+	if (dfd < 0)
+		return -1;
+	spool = spool_input(fd, dfd, nl, err);
+	ret = spool < 0 ? -1 : layer_from_fd(s, spool, COMPRESSION_NONE, nl, err);
+	if (ret == 0 && !nl->empty)
+		store_keep_layer_blob_file(s, nl->blob_digest, dfd, "blob");
+	if (nl->empty)
+		nl->blob_digest[0] = '\0';
+	fs_remove_tree(s->root_fd, dir, &ignored);
+	return ret;
 }
 
 int image_import(struct store *s, int fd, const char *source, const struct commit_opts *o,
@@ -529,13 +632,13 @@ int image_import(struct store *s, int fd, const char *source, const struct commi
 	hold = store_hold(s, err);
 	if (hold < 0)
 		return -1;
-	ret = layer_from_fd(s, fd, COMPRESSION_NONE, &nl, err);
+	ret = import_layer(s, fd, &nl, err);
 	if (ret < 0)
 		err_wrap(err, "%s", source);
 	if (ret == 0 && !(root = import_config(o, source, &nl, err)))
 		ret = -1;
 	if (ret == 0)
-		ret = record(s, NULL, root, o->ref, out, err);
+		ret = record(s, NULL, root, &nl, o->ref, out, err);
 	json_decref(root);
 	store_release(hold);
 	return ret;
