@@ -376,7 +376,8 @@ static int maybe_hardlink(struct walk *wk, const struct stat *st, struct sk_err 
 /* A regular file: opened as O_PATH, read only once it is known to be one. */
 static int write_regular(struct walk *wk, int pfd, const char *base, struct sk_err *err)
 {
-	cleanup_close int pathfd = openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	cleanup_close int pathfd =
+		base[0] ? openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC) : dup(pfd);
 	cleanup_close int fd = -1;
 	struct xattrs xa = { 0 };
 	struct tar_entry e;
@@ -503,7 +504,8 @@ static bool on_kernel_fs(int dfd)
 
 static int write_dir(struct walk *wk, int pfd, const char *base, struct sk_err *err)
 {
-	cleanup_close int dfd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	cleanup_close int dfd = openat(pfd, base[0] ? base : ".",
+				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct xattrs xa = { 0 };
 	struct tar_entry e;
 	struct stat st;
@@ -549,7 +551,7 @@ static int write_once(struct walk *wk, int pfd, const char *base, struct sk_err 
 {
 	struct stat st;
 
-	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW | (base[0] ? 0 : AT_EMPTY_PATH)) < 0)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
 		return write_dir(wk, pfd, base, err);

@@ -58,7 +58,8 @@ int layer_write_tree(struct tar_writer *w, int dirfd, const char *prefix,
 		     struct sk_err *err);
 
 /* The object base in parent_fd (never followed: a symlink is written as a
- * symlink) and, for a directory, its contents, under the name name. */
+ * symlink) and, for a directory, its contents, under the name name. base ""
+ * means parent_fd is the object itself (an O_PATH fd will do). */
 int layer_write_object(struct tar_writer *w, int parent_fd, const char *base, const char *name,
 		       const struct layer_write_opts *o, struct layer_write_stats *st,
 		       struct sk_err *err);
