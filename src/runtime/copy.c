@@ -239,6 +239,20 @@ int ctr_fs_open(struct store *s, const char *ref, enum ctr_fs_mode mode, bool vf
 	}
 	if (is_running(&st)) {
 		r = open_running(&st, fs, err);
+		/* Rootless: a container of another user namespace keeps us out of
+		 * its process (ptrace rules). Reading takes its layers and upper
+		 * directory instead (not its volumes); writing cannot. */
+		if (r < 0 && (err->errnum == EACCES || err->errnum == EPERM) && !vfs &&
+		    userns_is_rootless()) {
+			if (mode != CTR_FS_READ)
+				return err_set(err, EPERM,
+					       "container %.12s runs in another user namespace: "
+					       "stop it to copy into it (rootless)",
+					       fs->id);
+			err_clear(err);
+			fs->running = true;
+			return mount_stopped(s, fs, false, err);
+		}
 		if (r <= 0)
 			return r;
 	}

@@ -233,3 +233,40 @@ def test_swapping_a_directory_and_a_symlink_during_cp(skiff, img, tmp_path):
         assert n >= 10
     finally:
         skiff.run("rm", "-f", cid)
+
+
+# --- rootless -------------------------------------------------------------------
+
+@pytest.mark.parametrize("subids", [True, False], ids=["subids", "single-id"])
+def test_rootless_cp_commit_save_export(subids):
+    """A user's own store: its containers' changes (whiteouts and opaque
+    directories in user.overlay.* form) commit and copy as root's do; a
+    running container is read through its layers, and writing into it is
+    refused with one line (its user namespace is not ours to enter)."""
+    import shutil
+    from test_rootless import User, image_archive
+    if not shutil.which("newuidmap"):
+        pytest.fail("newuidmap missing (apt-get install uidmap)")
+    u = User(subids=subids)
+    try:
+        img = image_archive(u)
+        u.ok("load", "-i", os.path.join(u.dir, "img.tar"))
+        u.ok("run", "--name", "c1", img, "sh", "-c",
+             "echo hi > /made; busybox rm /srv/new; busybox mkdir -p /srv/x")
+        assert u.ok("diff", "c1").stdout.splitlines() == ["A /made", "C /srv", "D /srv/new",
+                                                          "A /srv/x"]
+        u.ok("commit", "c1", "rl/made:1")
+        assert u.ok("run", "--rm", "rl/made:1", "sh", "-c", "cat /made; ls /srv").stdout == \
+            "hi\nx\n"
+        u.ok("save", "-o", os.path.join(u.home, "s.tar"), "rl/made:1")
+        u.ok("cp", "c1:/made", os.path.join(u.home, "made-out"))
+        with open(os.path.join(u.home, "made-out")) as f:
+            assert f.read() == "hi\n"
+        u.ok("run", "-d", "--name", "c2", img, "sh", "-c", "echo r > /r; sleep 100")
+        runlib.wait_for(lambda: u.run("cp", "c2:/r", os.path.join(u.home, "r")).returncode == 0,
+                        what="cp from a running rootless container")
+        r = u.run("cp", os.path.join(u.home, "r"), "c2:/tmp/")
+        assert r.returncode == 1 and "user namespace" in r.stderr
+        u.run("rm", "-f", "c2")
+    finally:
+        u.close()
