@@ -21,15 +21,15 @@
 #include "util/cleanup.h"
 
 static const char commit_usage[] =
-	"Usage: skiff commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]\n\n"
-	"Create a new image from a container's changes\n\n"
-	"Options:\n"
-	"  -a, --author string    author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")\n"
-	"  -c, --change list      apply a Dockerfile instruction to the created image\n"
-	"                         (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER,\n"
-	"                         VOLUME, WORKDIR)\n"
-	"  -m, --message string   commit message\n"
-	"  -p, --pause            accepted for docker compatibility (default true)\n";
+    "Usage: skiff commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]\n\n"
+    "Create a new image from a container's changes\n\n"
+    "Options:\n"
+    "  -a, --author string    author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")\n"
+    "  -c, --change list      apply a Dockerfile instruction to the created image\n"
+    "                         (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER,\n"
+    "                         VOLUME, WORKDIR)\n"
+    "  -m, --message string   commit message\n"
+    "  -p, --pause            accepted for docker compatibility (default true)\n";
 
 #define MAX_CHANGES 256
 
@@ -43,9 +43,9 @@ struct commit_args {
 static int parse_commit_args(int argc, char **argv, struct commit_args *a, struct sk_err *err)
 {
 	static const struct option opts[] = {
-		{ "author", required_argument, NULL, 'a' }, { "change", required_argument, NULL, 'c' },
-		{ "message", required_argument, NULL, 'm' }, { "pause", optional_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },	      { 0 },
+	    {"author", required_argument, NULL, 'a'},  {"change", required_argument, NULL, 'c'},
+	    {"message", required_argument, NULL, 'm'}, {"pause", optional_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},	       {0},
 	};
 	struct image_ref ref;
 	int c;
@@ -53,27 +53,34 @@ static int parse_commit_args(int argc, char **argv, struct commit_args *a, struc
 	opterr = 0;
 	while ((c = cli_getopt(argc, argv, "+:a:c:m:p::h", opts)) != -1) {
 		switch (c) {
-		case 'a': a->o.author = optarg; break;
-		case 'm': a->o.message = optarg; break;
-		case 'p': break;
+		case 'a':
+			a->o.author = optarg;
+			break;
+		case 'm':
+			a->o.message = optarg;
+			break;
+		case 'p':
+			break;
 		case 'c':
 			if (a->o.n_changes == MAX_CHANGES)
 				return cli_usage_error(err, "commit", "more than %d changes",
 						       MAX_CHANGES);
 			a->changes[a->o.n_changes++] = optarg;
 			break;
-		case 'h': return 1;
+		case 'h':
+			return 1;
 		case ':':
 			return cli_usage_error(err, "commit", "flag needs an argument: '%s'",
 					       argv[optind - 1]);
 		default:
-			return cli_usage_error(err, "commit", "unknown flag: '%s'", argv[optind - 1]);
+			return cli_usage_error(err, "commit", "unknown flag: '%s'",
+					       argv[optind - 1]);
 		}
 	}
 	a->o.changes = a->changes;
 	if (argc - optind < 1 || argc - optind > 2)
-		return cli_usage_error(err, "commit",
-				       "\"skiff commit\" requires at least 1 and at most 2 arguments");
+		return cli_usage_error(
+		    err, "commit", "\"skiff commit\" requires at least 1 and at most 2 arguments");
 	a->container = argv[optind];
 	if (argc - optind == 2) {
 		if (ref_parse(argv[optind + 1], &ref, err) < 0)
@@ -97,16 +104,16 @@ static int commit_container(struct cli_ctx *ctx, struct commit_args *a, struct c
 	if (dirfd < 0 || ctr_config_read(dirfd, &cfg, err) < 0)
 		return -1;
 	struct commit_container cc = {
-		.id = l->id,
-		.hostname = cfg.hostname,
-		.image_name = cfg.image,
-		.args = cfg.args.v,
-		.env = cfg.env.v,
-		.cwd = cfg.cwd,
-		.user = cfg.user,
-		.tty = cfg.tty,
-		.upper_fd = l->upper_fd,
-		.running = l->running,
+	    .id = l->id,
+	    .hostname = cfg.hostname,
+	    .image_name = cfg.image,
+	    .args = cfg.args.v,
+	    .env = cfg.env.v,
+	    .cwd = cfg.cwd,
+	    .user = cfg.user,
+	    .tty = cfg.tty,
+	    .upper_fd = l->upper_fd,
+	    .running = l->running,
 	};
 	ret = image_commit(&ctx->store, l->image_id, &cc, &a->o, id, err);
 	ctr_config_release(&cfg);
@@ -137,9 +144,9 @@ static int exec_commit(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 }
 
 const struct command cmd_commit = {
-	.name = "commit",
-	.summary = "Create a new image from a container's changes",
-	.usage = commit_usage,
-	.flags = CMD_NEED_STORE,
-	.exec = exec_commit,
+    .name = "commit",
+    .summary = "Create a new image from a container's changes",
+    .usage = commit_usage,
+    .flags = CMD_NEED_STORE,
+    .exec = exec_commit,
 };

@@ -15,16 +15,16 @@
 #include "runtime/copy.h"
 
 static const char cp_usage[] =
-	"Usage:  skiff cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n"
-	"        skiff cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH\n\n"
-	"Copy files/folders between a container and the local filesystem\n\n"
-	"Use '-' as the source to read a tar archive from stdin and extract it to a\n"
-	"directory destination in a container. Use '-' as the destination to stream a\n"
-	"tar archive of a container source to stdout.\n\n"
-	"Options:\n"
-	"  -a, --archive       archive mode (copy all uid/gid information)\n"
-	"  -L, --follow-link   always follow symbol link in SRC_PATH\n"
-	"  -q, --quiet         accepted for docker compatibility\n";
+    "Usage:  skiff cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n"
+    "        skiff cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH\n\n"
+    "Copy files/folders between a container and the local filesystem\n\n"
+    "Use '-' as the source to read a tar archive from stdin and extract it to a\n"
+    "directory destination in a container. Use '-' as the destination to stream a\n"
+    "tar archive of a container source to stdout.\n\n"
+    "Options:\n"
+    "  -a, --archive       archive mode (copy all uid/gid information)\n"
+    "  -L, --follow-link   always follow symbol link in SRC_PATH\n"
+    "  -q, --quiet         accepted for docker compatibility\n";
 
 /* docker's splitCpArg: "NAME:PATH", unless the whole is an absolute path or
  * what comes before the colon starts with "." (a local "./a:b"). */
@@ -94,22 +94,31 @@ static int copy_in(struct cli_ctx *ctx, const char *src, const char *ctr, const 
 static int exec_cp(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
 	static const struct option opts[] = {
-		{ "archive", no_argument, NULL, 'a' }, { "follow-link", no_argument, NULL, 'L' },
-		{ "quiet", no_argument, NULL, 'q' },   { "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"archive", no_argument, NULL, 'a'},
+	    {"follow-link", no_argument, NULL, 'L'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
-	struct cp_opts o = { 0 };
+	struct cp_opts o = {0};
 	char *src_ctr, *src, *dst_ctr, *dst;
 	int c;
 
 	opterr = 0;
 	while ((c = cli_getopt(argc, argv, "+aLqh", opts)) != -1) {
 		switch (c) {
-		case 'a': o.archive = true; break;
-		case 'L': o.follow_link = true; break;
-		case 'q': break;
-		case 'h': return fputs(cp_usage, stdout), 0;
-		default: return cli_usage_error(err, "cp", "unknown flag: '%s'", argv[optind - 1]);
+		case 'a':
+			o.archive = true;
+			break;
+		case 'L':
+			o.follow_link = true;
+			break;
+		case 'q':
+			break;
+		case 'h':
+			return fputs(cp_usage, stdout), 0;
+		default:
+			return cli_usage_error(err, "cp", "unknown flag: '%s'", argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 2)
@@ -128,9 +137,9 @@ static int exec_cp(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *er
 }
 
 const struct command cmd_cp = {
-	.name = "cp",
-	.summary = "Copy files/folders between a container and the local filesystem",
-	.usage = cp_usage,
-	.flags = CMD_NEED_STORE,
-	.exec = exec_cp,
+    .name = "cp",
+    .summary = "Copy files/folders between a container and the local filesystem",
+    .usage = cp_usage,
+    .flags = CMD_NEED_STORE,
+    .exec = exec_cp,
 };

@@ -22,8 +22,8 @@ static int print_change(void *ctx, char kind, const char *path, struct sk_err *e
 static int exec_diff(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
 	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	struct ctr_layers l;
 	int c, r;
@@ -47,9 +47,9 @@ static int exec_diff(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 }
 
 const struct command cmd_diff = {
-	.name = "diff",
-	.summary = "Inspect changes to files or directories on a container's filesystem",
-	.usage = diff_usage,
-	.flags = CMD_NEED_STORE,
-	.exec = exec_diff,
+    .name = "diff",
+    .summary = "Inspect changes to files or directories on a container's filesystem",
+    .usage = diff_usage,
+    .flags = CMD_NEED_STORE,
+    .exec = exec_diff,
 };

@@ -22,9 +22,9 @@ static const char export_usage[] = "Usage: skiff export [OPTIONS] CONTAINER\n\n"
 static int exec_export(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	struct ctr_fs fs = CTR_FS_INIT;
 	const char *output = NULL;
@@ -41,16 +41,18 @@ static int exec_export(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 			return cli_usage_error(err, "export", "flag needs an argument: '%s'",
 					       argv[optind - 1]);
 		else
-			return cli_usage_error(err, "export", "unknown flag: '%s'", argv[optind - 1]);
+			return cli_usage_error(err, "export", "unknown flag: '%s'",
+					       argv[optind - 1]);
 	}
 	if (argc - optind != 1)
-		return cli_usage_error(err, "export", "\"skiff export\" requires exactly 1 argument");
+		return cli_usage_error(err, "export",
+				       "\"skiff export\" requires exactly 1 argument");
 	if (!output && isatty(STDOUT_FILENO))
 		return cli_usage_error(err, "export",
 				       "cowardly refusing to save to a terminal. Use the -o flag "
 				       "or redirect");
-	if (ctr_fs_open(&ctx->store, argv[optind], CTR_FS_LAYERS, ctx->cfg.storage_vfs, &fs,
-			err) < 0) {
+	if (ctr_fs_open(&ctx->store, argv[optind], CTR_FS_LAYERS, ctx->cfg.storage_vfs, &fs, err) <
+	    0) {
 		ctr_fs_close(&fs);
 		err->exit_code = 1;
 		return -1;
@@ -73,9 +75,9 @@ static int exec_export(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 }
 
 const struct command cmd_export = {
-	.name = "export",
-	.summary = "Export a container's filesystem as a tar archive",
-	.usage = export_usage,
-	.flags = CMD_NEED_STORE,
-	.exec = exec_export,
+    .name = "export",
+    .summary = "Export a container's filesystem as a tar archive",
+    .usage = export_usage,
+    .flags = CMD_NEED_STORE,
+    .exec = exec_export,
 };

@@ -23,13 +23,13 @@
 #include "util/tabwriter.h"
 
 static const char history_usage[] =
-	"Usage: skiff history [OPTIONS] IMAGE\n\n"
-	"Show the history of an image\n\n"
-	"Options:\n"
-	"      --format string   pretty-print with a Go template\n"
-	"  -H, --human           sizes and dates in human readable format (default true)\n"
-	"      --no-trunc        do not truncate output\n"
-	"  -q, --quiet           only show image IDs\n";
+    "Usage: skiff history [OPTIONS] IMAGE\n\n"
+    "Show the history of an image\n\n"
+    "Options:\n"
+    "      --format string   pretty-print with a Go template\n"
+    "  -H, --human           sizes and dates in human readable format (default true)\n"
+    "      --no-trunc        do not truncate output\n"
+    "  -q, --quiet           only show image IDs\n";
 
 #define CREATED_BY_WIDTH 45
 
@@ -52,9 +52,9 @@ static int parse_bool(const char *s, bool *out)
 static int parse_history_opts(int argc, char **argv, struct history_opts *o, struct sk_err *err)
 {
 	static const struct option opts[] = {
-		{ "human", optional_argument, NULL, 'H' }, { "no-trunc", no_argument, NULL, 'T' },
-		{ "quiet", no_argument, NULL, 'q' },	    { "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },	    { 0 },
+	    {"human", optional_argument, NULL, 'H'}, {"no-trunc", no_argument, NULL, 'T'},
+	    {"quiet", no_argument, NULL, 'q'},	     {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},	     {0},
 	};
 	int c;
 
@@ -63,22 +63,32 @@ static int parse_history_opts(int argc, char **argv, struct history_opts *o, str
 	while ((c = cli_getopt(argc, argv, "+H::qh", opts)) != -1) {
 		switch (c) {
 		case 'H':
-			if (optarg && parse_bool(optarg[0] == '=' ? optarg + 1 : optarg, &o->human) < 0)
-				return cli_usage_error(err, "history", "invalid value for --human: '%s'",
-						       optarg);
+			if (optarg &&
+			    parse_bool(optarg[0] == '=' ? optarg + 1 : optarg, &o->human) < 0)
+				return cli_usage_error(err, "history",
+						       "invalid value for --human: '%s'", optarg);
 			if (!optarg)
 				o->human = true;
 			break;
-		case 'T': o->no_trunc = true; break;
-		case 'q': o->quiet = true; break;
-		case 'f': o->format = optarg; break;
-		case 'h': return 1;
+		case 'T':
+			o->no_trunc = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'f':
+			o->format = optarg;
+			break;
+		case 'h':
+			return 1;
 		default:
-			return cli_usage_error(err, "history", "unknown flag: '%s'", argv[optind - 1]);
+			return cli_usage_error(err, "history", "unknown flag: '%s'",
+					       argv[optind - 1]);
 		}
 	}
 	if (argc - optind != 1)
-		return cli_usage_error(err, "history", "\"skiff history\" requires exactly 1 argument");
+		return cli_usage_error(err, "history",
+				       "\"skiff history\" requires exactly 1 argument");
 	return 0;
 }
 
@@ -163,8 +173,8 @@ static int history_rows(struct store *s, json_t *config, const struct store_imag
 		else
 			snprintf(id, sizeof(id), "%.*s", o->no_trunc ? (int)sizeof(id) : 12,
 				 o->no_trunc ? img->config_digest : digest_hex(img->config_digest));
-		if (json_array_append_new(rows, history_row(json_array_get(history, i), id, sizes[i],
-							    o)) < 0)
+		if (json_array_append_new(
+			rows, history_row(json_array_get(history, i), id, sizes[i], o)) < 0)
 			return err_set(err, ENOMEM, "history");
 	}
 	return 0;
@@ -173,7 +183,7 @@ static int history_rows(struct store *s, json_t *config, const struct store_imag
 static int print_history(json_t *rows, const struct history_opts *o, struct sk_err *err)
 {
 	static const char dflt[] =
-		"table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
+	    "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
 	cleanup_buf struct buf out = BUF_INIT(64u << 20);
 	json_t *header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "IMAGE", "CreatedSince",
 				   o->human ? "CREATED" : "CREATED AT", "CreatedAt", "CREATED AT",
@@ -186,9 +196,10 @@ static int print_history(json_t *rows, const struct history_opts *o, struct sk_e
 		return err_set(err, ENOMEM, "history");
 	if (o->quiet && !o->format) {
 		json_array_foreach(rows, i, row)
-			printf("%s\n", json_string_value(json_object_get(row, "ID")));
+		    printf("%s\n", json_string_value(json_object_get(row, "ID")));
 	} else {
-		r = gotemplate_format_list(o->format ? o->format : "", dflt, header, rows, &out, err);
+		r = gotemplate_format_list(o->format ? o->format : "", dflt, header, rows, &out,
+					   err);
 		if (r == 0)
 			fwrite(out.data ? out.data : "", 1, out.len, stdout);
 	}
@@ -198,7 +209,7 @@ static int print_history(json_t *rows, const struct history_opts *o, struct sk_e
 
 static int exec_history(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
-	struct history_opts o = { 0 };
+	struct history_opts o = {0};
 	cleanup_buf struct buf raw = BUF_INIT(IMAGE_CONFIG_MAX_BYTES);
 	struct store_image img;
 	json_t *config, *rows;
@@ -229,9 +240,9 @@ static int exec_history(struct cli_ctx *ctx, int argc, char **argv, struct sk_er
 }
 
 const struct command cmd_history = {
-	.name = "history",
-	.summary = "Show the history of an image",
-	.usage = history_usage,
-	.flags = CMD_NEED_STORE,
-	.exec = exec_history,
+    .name = "history",
+    .summary = "Show the history of an image",
+    .usage = history_usage,
+    .flags = CMD_NEED_STORE,
+    .exec = exec_history,
 };

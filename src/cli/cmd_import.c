@@ -18,24 +18,26 @@
 #include "util/cleanup.h"
 
 static const char import_usage[] =
-	"Usage: skiff import [OPTIONS] file|- [REPOSITORY[:TAG]]\n\n"
-	"Import the contents from a tarball to create a filesystem image\n\n"
-	"Options:\n"
-	"  -c, --change list      apply a Dockerfile instruction to the created image\n"
-	"  -m, --message string   set commit message for imported image\n"
-	"      --platform string  accepted when it is the host's platform\n";
+    "Usage: skiff import [OPTIONS] file|- [REPOSITORY[:TAG]]\n\n"
+    "Import the contents from a tarball to create a filesystem image\n\n"
+    "Options:\n"
+    "  -c, --change list      apply a Dockerfile instruction to the created image\n"
+    "  -m, --message string   set commit message for imported image\n"
+    "      --platform string  accepted when it is the host's platform\n";
 
 #define MAX_CHANGES 256
 
 static int exec_import(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
 	static const struct option opts[] = {
-		{ "change", required_argument, NULL, 'c' },  { "message", required_argument, NULL, 'm' },
-		{ "platform", required_argument, NULL, 'P' }, { "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"change", required_argument, NULL, 'c'},
+	    {"message", required_argument, NULL, 'm'},
+	    {"platform", required_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
-	char *changes[MAX_CHANGES + 1] = { 0 };
-	struct commit_opts o = { .changes = changes };
+	char *changes[MAX_CHANGES + 1] = {0};
+	struct commit_opts o = {.changes = changes};
 	char canonical[REF_STR_MAX], id[DIGEST_STR_MAX];
 	struct image_ref ref;
 	cleanup_close int fd = -1;
@@ -51,19 +53,24 @@ static int exec_import(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 						       MAX_CHANGES);
 			changes[o.n_changes++] = optarg;
 			break;
-		case 'm': o.message = optarg; break;
-		case 'P': break;
-		case 'h': return fputs(import_usage, stdout), 0;
+		case 'm':
+			o.message = optarg;
+			break;
+		case 'P':
+			break;
+		case 'h':
+			return fputs(import_usage, stdout), 0;
 		case ':':
 			return cli_usage_error(err, "import", "flag needs an argument: '%s'",
 					       argv[optind - 1]);
 		default:
-			return cli_usage_error(err, "import", "unknown flag: '%s'", argv[optind - 1]);
+			return cli_usage_error(err, "import", "unknown flag: '%s'",
+					       argv[optind - 1]);
 		}
 	}
 	if (argc - optind < 1 || argc - optind > 2)
-		return cli_usage_error(err, "import",
-				       "\"skiff import\" requires at least 1 and at most 2 arguments");
+		return cli_usage_error(
+		    err, "import", "\"skiff import\" requires at least 1 and at most 2 arguments");
 	src = argv[optind];
 	if (argc - optind == 2) {
 		if (ref_parse(argv[optind + 1], &ref, err) < 0)
@@ -74,14 +81,16 @@ static int exec_import(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 		o.ref = canonical;
 	}
 	if (strstr(src, "://"))
-		return err_set(err, 0, "import: importing from a URL is not supported; download "
-				       "it and import the file");
+		return err_set(err, 0,
+			       "import: importing from a URL is not supported; download "
+			       "it and import the file");
 	if (strcmp(src, "-")) {
 		fd = open(src, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return err_set(err, errno, "import: cannot open '%s'", src);
 	} else if (isatty(STDIN_FILENO)) {
-		return err_set(err, 0, "import: stdin is a terminal (give a file or a redirection)");
+		return err_set(err, 0,
+			       "import: stdin is a terminal (give a file or a redirection)");
 	}
 	if (image_import(&ctx->store, fd >= 0 ? fd : STDIN_FILENO, "-", &o, id, err) < 0)
 		return err_wrap(err, "import '%s'", src);
@@ -90,9 +99,9 @@ static int exec_import(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 }
 
 const struct command cmd_import = {
-	.name = "import",
-	.summary = "Import the contents from a tarball to create a filesystem image",
-	.usage = import_usage,
-	.flags = CMD_NEED_STORE,
-	.exec = exec_import,
+    .name = "import",
+    .summary = "Import the contents from a tarball to create a filesystem image",
+    .usage = import_usage,
+    .flags = CMD_NEED_STORE,
+    .exec = exec_import,
 };

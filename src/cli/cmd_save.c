@@ -17,11 +17,11 @@
 #include "util/cleanup.h"
 
 static const char save_usage[] =
-	"Usage: skiff save [OPTIONS] IMAGE [IMAGE...]\n\n"
-	"Save one or more images to a tar archive (streamed to STDOUT by default)\n\n"
-	"Options:\n"
-	"      --format string   docker (docker save's layout, the default) or oci\n"
-	"  -o, --output string   write to a file, instead of STDOUT\n";
+    "Usage: skiff save [OPTIONS] IMAGE [IMAGE...]\n\n"
+    "Save one or more images to a tar archive (streamed to STDOUT by default)\n\n"
+    "Options:\n"
+    "      --format string   docker (docker save's layout, the default) or oci\n"
+    "  -o, --output string   write to a file, instead of STDOUT\n";
 
 static int save_to_file(struct store *s, char *const *names, size_t n, enum save_format f,
 			const char *output, struct sk_err *err)
@@ -34,8 +34,7 @@ static int save_to_file(struct store *s, char *const *names, size_t n, enum save
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return err_set(err, errno, "cannot create '%s'", tmp);
-	if (archive_save(s, names, n, f, fd, err) < 0 || fsync(fd) < 0 ||
-	    rename(tmp, output) < 0) {
+	if (archive_save(s, names, n, f, fd, err) < 0 || fsync(fd) < 0 || rename(tmp, output) < 0) {
 		if (!err->msg[0])
 			err_set(err, errno, "cannot write '%s'", output);
 		unlink(tmp);
@@ -47,10 +46,10 @@ static int save_to_file(struct store *s, char *const *names, size_t n, enum save
 static int exec_save(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"output", required_argument, NULL, 'o'},
+	    {"format", required_argument, NULL, 'F'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	enum save_format format = SAVE_DOCKER;
 	const char *output = NULL;
@@ -59,17 +58,20 @@ static int exec_save(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 	opterr = 0;
 	while ((c = cli_getopt(argc, argv, "+:o:h", opts)) != -1) {
 		switch (c) {
-		case 'o': output = optarg; break;
+		case 'o':
+			output = optarg;
+			break;
 		case 'F':
 			if (!strcmp(optarg, "oci"))
 				format = SAVE_OCI;
 			else if (!strcmp(optarg, "docker"))
 				format = SAVE_DOCKER;
 			else
-				return cli_usage_error(err, "save",
-						       "unknown format '%s' (docker or oci)", optarg);
+				return cli_usage_error(
+				    err, "save", "unknown format '%s' (docker or oci)", optarg);
 			break;
-		case 'h': return fputs(save_usage, stdout), 0;
+		case 'h':
+			return fputs(save_usage, stdout), 0;
 		case ':':
 			return cli_usage_error(err, "save", "flag needs an argument: '%s'",
 					       argv[optind - 1]);
@@ -84,8 +86,8 @@ static int exec_save(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 				       "cowardly refusing to save to a terminal. Use the -o flag "
 				       "or redirect");
 	if (output)
-		r = save_to_file(&ctx->store, argv + optind, (size_t)(argc - optind), format, output,
-				 err);
+		r = save_to_file(&ctx->store, argv + optind, (size_t)(argc - optind), format,
+				 output, err);
 	else
 		r = archive_save(&ctx->store, argv + optind, (size_t)(argc - optind), format,
 				 STDOUT_FILENO, err);
@@ -95,9 +97,9 @@ static int exec_save(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 }
 
 const struct command cmd_save = {
-	.name = "save",
-	.summary = "Save one or more images to a tar archive",
-	.usage = save_usage,
-	.flags = CMD_NEED_STORE,
-	.exec = exec_save,
+    .name = "save",
+    .summary = "Save one or more images to a tar archive",
+    .usage = save_usage,
+    .flags = CMD_NEED_STORE,
+    .exec = exec_save,
 };

@@ -41,8 +41,8 @@ static int parse_target(const char *target, struct image_ref *ref, struct sk_err
 static int exec_tag(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
 	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	struct store_image img, rec;
 	struct image_ref ref;
@@ -68,9 +68,9 @@ static int exec_tag(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *e
 }
 
 const struct command cmd_tag = {
-	.name = "tag",
-	.summary = "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
-	.usage = tag_usage,
-	.flags = CMD_NEED_STORE,
-	.exec = exec_tag,
+    .name = "tag",
+    .summary = "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+    .usage = tag_usage,
+    .flags = CMD_NEED_STORE,
+    .exec = exec_tag,
 };

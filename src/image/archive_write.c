@@ -101,8 +101,8 @@ static int open_layer_dir(struct store *s, const char *diff_id, struct sk_err *e
 /* A layer written again from its directory: a first pass for its digest. */
 static int plan_tree_layer(struct store *s, struct save_layer *l, struct sk_err *err)
 {
-	struct layer_write_opts o = { .overlay = true };
-	struct layer_write_stats st = { 0 };
+	struct layer_write_opts o = {.overlay = true};
+	struct layer_write_stats st = {0};
 	cleanup_close int dfd = open_layer_dir(s, l->diff_id, err);
 	struct tar_writer w;
 	struct tar_result res;
@@ -180,7 +180,8 @@ static void v1_ids(struct save_image *img)
 			seed = NULL;
 		sha256_digest(seed ? seed : "", seed ? strlen(seed) : 0, digest);
 		free(seed);
-		snprintf(img->layers[i].v1id, sizeof(img->layers[i].v1id), "%s", digest_hex(digest));
+		snprintf(img->layers[i].v1id, sizeof(img->layers[i].v1id), "%s",
+			 digest_hex(digest));
 		snprintf(parent, sizeof(parent), "%s", img->layers[i].v1id);
 	}
 }
@@ -208,7 +209,7 @@ static int plan_layers(struct store *s, struct save_image *img, const char *name
 		       struct sk_err *err)
 {
 	json_t *ids = json_object_get(json_object_get(img->config, "rootfs"), "diff_ids");
-	struct manifest man = { 0 };
+	struct manifest man = {0};
 	bool have_man, changed = false;
 	int ret = 0;
 
@@ -344,24 +345,23 @@ static void mark_written(struct save *sv, const char *name)
 
 static int put_dir(struct save *sv, const char *name, int64_t mtime, struct sk_err *err)
 {
-	struct tar_entry e = { .name = name, .type = TAR_DIR, .mode = 0755, .mtime = mtime };
+	struct tar_entry e = {.name = name, .type = TAR_DIR, .mode = 0755, .mtime = mtime};
 
 	return tar_write_header(&sv->w, &e, err) < 0 ? -1 : tar_end_entry(&sv->w, err);
 }
 
-static int put_file(struct save *sv, const char *name, const void *data, size_t len,
-		    int64_t mtime, struct sk_err *err)
+static int put_file(struct save *sv, const char *name, const void *data, size_t len, int64_t mtime,
+		    struct sk_err *err)
 {
-	struct tar_entry e = { .name = name, .type = TAR_REG, .mode = 0644, .mtime = mtime,
-			       .size = len };
+	struct tar_entry e = {
+	    .name = name, .type = TAR_REG, .mode = 0644, .mtime = mtime, .size = len};
 
 	if (tar_write_header(&sv->w, &e, err) < 0 || tar_write_data(&sv->w, data, len, err) < 0)
 		return -1;
 	return tar_end_entry(&sv->w, err);
 }
 
-static int put_json(struct save *sv, const char *name, json_t *j, int64_t mtime,
-		    struct sk_err *err)
+static int put_json(struct save *sv, const char *name, json_t *j, int64_t mtime, struct sk_err *err)
 {
 	cleanup_free char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
@@ -380,7 +380,7 @@ static int stream_blob(struct save *sv, const struct save_layer *l, bool uncompr
 	const char *want = uncompress ? l->out_diff_id : l->blob_digest;
 	uint64_t expect = uncompress ? l->tar_size : (uint64_t)l->blob_size, total = 0;
 	char got[DIGEST_STR_MAX];
-	struct decomp d = { 0 };
+	struct decomp d = {0};
 	struct sha256 h;
 	ssize_t n;
 	int ret = 0;
@@ -428,8 +428,8 @@ static int to_outer(void *ctx, const void *data, size_t len, struct sk_err *err)
 /* The layer's directory as a tar, into the current entry. */
 static int stream_tree(struct save *sv, const struct save_layer *l, struct sk_err *err)
 {
-	struct layer_write_opts o = { .overlay = true };
-	struct layer_write_stats st = { 0 };
+	struct layer_write_opts o = {.overlay = true};
+	struct layer_write_stats st = {0};
 	cleanup_close int dfd = open_layer_dir(sv->s, l->diff_id, err);
 	struct tar_writer inner;
 	struct tar_result res;
@@ -455,8 +455,11 @@ static int put_layer(struct save *sv, const char *name, const struct save_layer 
 		     int64_t mtime, struct sk_err *err)
 {
 	bool raw_blob = l->from_blob && !as_tar;
-	struct tar_entry e = { .name = name, .type = TAR_REG, .mode = 0644, .mtime = mtime,
-			       .size = raw_blob ? (uint64_t)l->blob_size : l->tar_size };
+	struct tar_entry e = {.name = name,
+			      .type = TAR_REG,
+			      .mode = 0644,
+			      .mtime = mtime,
+			      .size = raw_blob ? (uint64_t)l->blob_size : l->tar_size};
 	int ret;
 
 	if (tar_write_header(&sv->w, &e, err) < 0)
@@ -483,8 +486,9 @@ static json_t *v1_json(const struct save_image *img, size_t i)
 	json_object_set_new(j, "created", json_string(created ? created : "1970-01-01T00:00:00Z"));
 	json_object_set_new(j, "container_config", json_pack("{s:n}", "Cmd"));
 	if (i + 1 == img->n_layers) {
-		static const char *const keys[] = { "architecture", "os", "variant", "config",
-						    "author", "container", "docker_version" };
+		static const char *const keys[] = {"architecture",  "os",     "variant",
+						   "config",	    "author", "container",
+						   "docker_version"};
 		for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
 			json_t *v = json_object_get(img->config, keys[k]);
 			if (v)
@@ -494,8 +498,7 @@ static json_t *v1_json(const struct save_image *img, size_t i)
 	return j;
 }
 
-static int docker_layer(struct save *sv, const struct save_image *img, size_t i,
-			struct sk_err *err)
+static int docker_layer(struct save *sv, const struct save_image *img, size_t i, struct sk_err *err)
 {
 	const struct save_layer *l = &img->layers[i];
 	char name[96];
@@ -552,8 +555,7 @@ static int add_repositories(json_t *repos, const struct save_image *img)
 			r = json_object();
 			json_object_set_new(repos, repo, r);
 		}
-		json_object_set_new(r, colon + 1,
-				    json_string(img->layers[img->n_layers - 1].v1id));
+		json_object_set_new(r, colon + 1, json_string(img->layers[img->n_layers - 1].v1id));
 	}
 	return 0;
 }
@@ -697,10 +699,10 @@ static int write_oci(struct save *sv, struct sk_err *err)
 
 /* ---- the whole ---- */
 
-int archive_save(struct store *s, char *const *names, size_t n, enum save_format format,
-		 int out_fd, struct sk_err *err)
+int archive_save(struct store *s, char *const *names, size_t n, enum save_format format, int out_fd,
+		 struct sk_err *err)
 {
-	struct save sv = { .s = s, .format = format };
+	struct save sv = {.s = s, .format = format};
 	struct tar_result res;
 	int hold, ret = 0;
 

@@ -28,7 +28,7 @@ enum save_format { SAVE_DOCKER, SAVE_OCI };
 
 /* Write the images named (names, ids or id prefixes) to out_fd. A missing
  * image is an error with err->errnum ENOENT. */
-int archive_save(struct store *s, char *const *names, size_t n, enum save_format format,
-		 int out_fd, struct sk_err *err);
+int archive_save(struct store *s, char *const *names, size_t n, enum save_format format, int out_fd,
+		 struct sk_err *err);
 
 #endif

@@ -55,7 +55,7 @@ struct tree_writer {
 static void *tree_writer_main(void *arg)
 {
 	struct tree_writer *tw = arg;
-	struct layer_write_opts o = { .overlay = true, .tolerate_changes = tw->running };
+	struct layer_write_opts o = {.overlay = true, .tolerate_changes = tw->running};
 	sigset_t pipe_sig;
 
 	/* A reader that gave up must not kill the process: EPIPE instead. */
@@ -72,10 +72,11 @@ static void *tree_writer_main(void *arg)
 static int layer_from_fd(struct store *s, int fd, enum compression comp, struct new_layer *nl,
 			 struct sk_err *err)
 {
-	struct layer_tmp tmp = { .dirfd = -1, .lockfd = -1 };
-	struct unpack_result res = { 0 };
+	struct layer_tmp tmp = {.dirfd = -1, .lockfd = -1};
+	struct unpack_result res = {0};
 
-	if (store_layer_tmp_new(s, &tmp, err) < 0 || unpack_layer(fd, comp, tmp.dirfd, &res, err) < 0)
+	if (store_layer_tmp_new(s, &tmp, err) < 0 ||
+	    unpack_layer(fd, comp, tmp.dirfd, &res, err) < 0)
 		goto fail;
 	snprintf(nl->diff_id, sizeof(nl->diff_id), "%s", res.diff_id);
 	nl->size = res.tar_bytes;
@@ -94,10 +95,10 @@ fail:
 }
 
 /* The upper directory as a tar through a pipe into the extractor. */
-static int layer_from_upper(struct store *s, const struct commit_container *c,
-			    struct new_layer *nl, struct sk_err *err)
+static int layer_from_upper(struct store *s, const struct commit_container *c, struct new_layer *nl,
+			    struct sk_err *err)
 {
-	struct tree_writer tw = { .dirfd = c->upper_fd, .running = c->running };
+	struct tree_writer tw = {.dirfd = c->upper_fd, .running = c->running};
 	int p[2], ret;
 	pthread_t th;
 
@@ -163,8 +164,8 @@ static bool env_has(json_t *env, const char *entry)
 	size_t i;
 	json_t *e;
 
-	json_array_foreach(env, i, e) if (json_string_value(e) && !strcmp(json_string_value(e), entry))
-		return true;
+	json_array_foreach(env, i, e) if (json_string_value(e) &&
+					  !strcmp(json_string_value(e), entry)) return true;
 	return false;
 }
 
@@ -196,8 +197,8 @@ static void container_command(json_t *cfg, const struct commit_container *c)
 	json_t *e;
 
 	json_array_foreach(ep, i, e) if (same && (!json_string_value(e) ||
-					      strcmp(json_string_value(e), c->args[i])))
-		same = false;
+						  strcmp(json_string_value(e), c->args[i]))) same =
+	    false;
 	if (!n)
 		return;
 	if (n_ep == 0 || same) {
@@ -226,7 +227,7 @@ static int apply_container(json_t *cfg, const struct commit_container *c)
 
 static int apply_changes(json_t *cfg, const struct commit_opts *o, struct sk_err *err)
 {
-	struct config_edit ed = { .config = cfg };
+	struct config_edit ed = {.config = cfg};
 
 	for (size_t i = 0; i < o->n_changes; i++)
 		if (config_edit_apply(&ed, o->changes[i], err) < 0)
@@ -321,7 +322,8 @@ static int base_manifest(struct store *s, const char *config_digest, size_t n_la
 	for (size_t i = 0; i < n; i++) {
 		cleanup_buf struct buf raw = BUF_INIT(MANIFEST_MAX_BYTES);
 		if (strcmp(list[i].config_digest, config_digest) ||
-		    store_blob_get(s, list[i].manifest_digest, MANIFEST_MAX_BYTES, &raw, &ignored) < 0)
+		    store_blob_get(s, list[i].manifest_digest, MANIFEST_MAX_BYTES, &raw, &ignored) <
+			0)
 			continue;
 		if (manifest_parse(raw.data, raw.len, NULL, man, &ignored) == 0 &&
 		    man->kind == MANIFEST_IMAGE && man->n_layers == n_layers)
@@ -346,7 +348,7 @@ static int build_manifest(struct store *s, const char *base_config, json_t *root
 {
 	json_t *ids = json_object_get(json_object_get(root, "rootfs"), "diff_ids");
 	size_t n = json_array_size(ids);
-	struct manifest base = { 0 };
+	struct manifest base = {0};
 	size_t n_base = nl && !nl->empty && n ? n - 1 : n;
 	bool have_base = base_manifest(s, base_config, n_base, &base) == 0;
 	bool oci = have_base && !strcmp(base.media_type, MT_OCI_MANIFEST);
@@ -358,7 +360,8 @@ static int build_manifest(struct store *s, const char *base_config, json_t *root
 		const char *id = json_string_value(json_array_get(ids, i));
 		if (have_base && i < base.n_layers) {
 			const struct descriptor *d = &base.layers[i];
-			json_array_append_new(layers, descriptor(d->media_type, d->digest, d->size));
+			json_array_append_new(layers,
+					      descriptor(d->media_type, d->digest, d->size));
 			continue;
 		}
 		if (nl && nl->blob_digest[0] && i + 1 == n) {
@@ -366,14 +369,15 @@ static int build_manifest(struct store *s, const char *base_config, json_t *root
 								 nl->blob_digest, nl->blob_size));
 			continue;
 		}
-		json_array_append_new(layers, descriptor(oci ? MT_OCI_LAYER_TAR : MT_DOCKER_LAYER_TAR,
-							 id, store_layer_size(s, id)));
+		json_array_append_new(layers,
+				      descriptor(oci ? MT_OCI_LAYER_TAR : MT_DOCKER_LAYER_TAR, id,
+						 store_layer_size(s, id)));
 	}
-	man = json_pack("{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType",
-			oci ? MT_OCI_MANIFEST : MT_DOCKER_MANIFEST, "config",
-			descriptor(oci ? MT_OCI_CONFIG : MT_DOCKER_CONFIG, config_digest,
-				   (int64_t)config->len),
-			"layers", layers);
+	man = json_pack(
+	    "{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType",
+	    oci ? MT_OCI_MANIFEST : MT_DOCKER_MANIFEST, "config",
+	    descriptor(oci ? MT_OCI_CONFIG : MT_DOCKER_CONFIG, config_digest, (int64_t)config->len),
+	    "layers", layers);
 	manifest_release(&base);
 	text = man ? json_dumps(man, JSON_COMPACT) : NULL;
 	json_decref(man);
@@ -391,11 +395,12 @@ static int record(struct store *s, const char *base_config, json_t *root,
 		  struct sk_err *err)
 {
 	cleanup_buf struct buf config = BUF_INIT(0), manifest = BUF_INIT(0);
-	struct store_image rec = { 0 };
+	struct store_image rec = {0};
 	int ret;
 
 	if (config_dump(root, &config, err) < 0 ||
-	    build_manifest(s, base_config, root, nl, &config, rec.config_digest, &manifest, err) < 0)
+	    build_manifest(s, base_config, root, nl, &config, rec.config_digest, &manifest, err) <
+		0)
 		return -1;
 	sha256_digest(manifest.data, manifest.len, rec.manifest_digest);
 	snprintf(rec.ref, sizeof(rec.ref), "%s", ref ? ref : "");
@@ -447,7 +452,8 @@ static json_t *process_config(json_t *root)
 }
 
 static int commit_config(json_t *root, const struct commit_container *c,
-			 const struct commit_opts *o, const struct new_layer *nl, struct sk_err *err)
+			 const struct commit_opts *o, const struct new_layer *nl,
+			 struct sk_err *err)
 {
 	json_t *cfg = process_config(root);
 	cleanup_free char *created_by = joined(c->args);
@@ -470,11 +476,10 @@ static int commit_config(json_t *root, const struct commit_container *c,
 	return 0;
 }
 
-int image_commit(struct store *s, const char *base_config_digest,
-		 const struct commit_container *c, const struct commit_opts *o,
-		 char out[DIGEST_STR_MAX], struct sk_err *err)
+int image_commit(struct store *s, const char *base_config_digest, const struct commit_container *c,
+		 const struct commit_opts *o, char out[DIGEST_STR_MAX], struct sk_err *err)
 {
-	struct new_layer nl = { 0 };
+	struct new_layer nl = {0};
 	json_t *root;
 	int hold, ret;
 
@@ -547,7 +552,7 @@ static int spool_input(int fd, int dirfd, struct new_layer *nl, struct sk_err *e
 {
 	cleanup_free uint8_t *chunk = malloc(1 << 20);
 	int out = openat(dirfd, "blob", O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	unsigned char magic[4] = { 0 };
+	unsigned char magic[4] = {0};
 	struct sha256 h;
 	ssize_t n;
 
@@ -569,15 +574,15 @@ static int spool_input(int fd, int dirfd, struct new_layer *nl, struct sk_err *e
 		if (nl->blob_size < 4)
 			memcpy(magic + nl->blob_size, chunk,
 			       (size_t)n < 4 - (size_t)nl->blob_size ? (size_t)n
-								       : 4 - (size_t)nl->blob_size);
+								     : 4 - (size_t)nl->blob_size);
 		sha256_update(&h, chunk, (size_t)n);
 		nl->blob_size += n;
 	}
 	sha256_final(&h, nl->blob_digest);
 	nl->comp = magic[0] == 0x1f && magic[1] == 0x8b ? COMPRESSION_GZIP
 		   : magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd
-			   ? COMPRESSION_ZSTD
-			   : COMPRESSION_NONE;
+		       ? COMPRESSION_ZSTD
+		       : COMPRESSION_NONE;
 	if (lseek(out, 0, SEEK_SET) < 0) {
 		close(out);
 		return err_set(err, errno, "cannot spool the input");
@@ -620,7 +625,7 @@ static int import_layer(struct store *s, int fd, struct new_layer *nl, struct sk
 int image_import(struct store *s, int fd, const char *source, const struct commit_opts *o,
 		 char out[DIGEST_STR_MAX], struct sk_err *err)
 {
-	struct new_layer nl = { 0 };
+	struct new_layer nl = {0};
 	json_t *root = NULL;
 	int hold, ret;
 

@@ -44,9 +44,8 @@ struct commit_opts {
 
 /* Commit: the container's changes on top of base_config_digest. out gets
  * the new image id (config digest). */
-int image_commit(struct store *s, const char *base_config_digest,
-		 const struct commit_container *c, const struct commit_opts *o,
-		 char out[DIGEST_STR_MAX], struct sk_err *err);
+int image_commit(struct store *s, const char *base_config_digest, const struct commit_container *c,
+		 const struct commit_opts *o, char out[DIGEST_STR_MAX], struct sk_err *err);
 
 /* Import: the tar read from fd (plain, gzip or zstd) as an image of one
  * layer; config from the host's platform, the changes, and message. */

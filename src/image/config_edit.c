@@ -221,14 +221,14 @@ static int do_command(const struct change *c, const char *key, struct sk_err *er
 static int do_pairs(const struct change *c, bool env, struct sk_err *err)
 {
 	json_t *cfg = c->ed->config;
-	struct words w = { .n = 0 };
+	struct words w = {.n = 0};
 	int r = 0;
 
 	if (split_words(cfg, c->args, true, false, &w) < 0 || w.n == 0)
 		return bad(err, c, "needs NAME=VALUE");
 	if (!strchr(w.v[0], '=')) {
 		const char *rest = c->args + strspn(c->args, " \t");
-		struct words val = { .n = 0 };
+		struct words val = {.n = 0};
 		rest += strcspn(rest, " \t");
 		rest += strspn(rest, " \t");
 		if (w.n < 2 || split_words(cfg, rest, true, true, &val) < 0 || val.n != 1) {
@@ -283,7 +283,8 @@ static int expose_one(json_t *cfg, const char *word)
 	if (strcasecmp(proto, "tcp") && strcasecmp(proto, "udp") && strcasecmp(proto, "sctp"))
 		return -1;
 	dash = memchr(word, '-', len);
-	if (dash ? !port_ok(word, (size_t)(dash - word)) || !port_ok(dash + 1, len - (size_t)(dash - word) - 1)
+	if (dash ? !port_ok(word, (size_t)(dash - word)) ||
+		       !port_ok(dash + 1, len - (size_t)(dash - word) - 1)
 		 : !port_ok(word, len))
 		return -1;
 	lo = strtoul(word, NULL, 10);
@@ -304,7 +305,7 @@ static int expose_one(json_t *cfg, const char *word)
 
 static int do_expose(const struct change *c, struct sk_err *err)
 {
-	struct words w = { .n = 0 };
+	struct words w = {.n = 0};
 	int r = 0;
 
 	if (split_words(c->ed->config, c->args, true, false, &w) < 0 || w.n == 0)
@@ -318,7 +319,7 @@ static int do_expose(const struct change *c, struct sk_err *err)
 /* One word, variables expanded. */
 static int single(const struct change *c, char **out, struct sk_err *err)
 {
-	struct words w = { .n = 0 };
+	struct words w = {.n = 0};
 
 	if (split_words(c->ed->config, c->args, true, true, &w) < 0 || w.n != 1 || !w.v[0][0]) {
 		words_release(&w);
@@ -367,8 +368,8 @@ static int do_workdir(const struct change *c, struct sk_err *err)
 		return err_set(err, ENOMEM, "invalid change '%s'", c->line);
 	path_clean(full);
 	return json_object_set_new(c->ed->config, "WorkingDir", json_string(full)) < 0
-		       ? err_set(err, ENOMEM, "invalid change '%s'", c->line)
-		       : 0;
+		   ? err_set(err, ENOMEM, "invalid change '%s'", c->line)
+		   : 0;
 }
 
 static int do_string(const struct change *c, const char *key, struct sk_err *err)
@@ -378,14 +379,14 @@ static int do_string(const struct change *c, const char *key, struct sk_err *err
 	if (single(c, &v, err) < 0)
 		return -1;
 	return json_object_set_new(c->ed->config, key, json_string(v)) < 0
-		       ? err_set(err, ENOMEM, "invalid change '%s'", c->line)
-		       : 0;
+		   ? err_set(err, ENOMEM, "invalid change '%s'", c->line)
+		   : 0;
 }
 
 static int do_volume(const struct change *c, struct sk_err *err)
 {
 	json_t *v = exec_form(c->args), *e;
-	struct words w = { .n = 0 };
+	struct words w = {.n = 0};
 	size_t i;
 	int r = 0;
 
@@ -414,7 +415,7 @@ int config_edit_apply(struct config_edit *ed, const char *line, struct sk_err *e
 {
 	const char *p = line + strspn(line, " \t");
 	size_t klen = strcspn(p, " \t");
-	struct change c = { .ed = ed, .line = line };
+	struct change c = {.ed = ed, .line = line};
 	char key[16];
 
 	if (klen == 0 || klen >= sizeof(key))

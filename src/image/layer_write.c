@@ -23,8 +23,8 @@
 #include "util/cleanup.h"
 #include "util/log.h"
 
-#define PATH_CAP 65536		  /* names in a tar: pax lifts ustar's limits */
-#define CHUNK (1024 * 1024)	  /* file data read at a time */
+#define PATH_CAP 65536		   /* names in a tar: pax lifts ustar's limits */
+#define CHUNK (1024 * 1024)	   /* file data read at a time */
 #define XATTR_LIST_MAX_BYTES 65536 /* the kernel's own limit for a name list */
 #define XATTR_VALUE_MAX_BYTES 65536
 #define XATTRS_MAX 128
@@ -144,7 +144,8 @@ nomem:
 
 static size_t link_hash(dev_t dev, ino_t ino, size_t cap)
 {
-	uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)ino * 0xc2b2ae3d27d4eb4fULL);
+	uint64_t h =
+	    ((uint64_t)dev * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)ino * 0xc2b2ae3d27d4eb4fULL);
 
 	return (size_t)(h ^ (h >> 29)) & (cap - 1);
 }
@@ -264,7 +265,8 @@ static int xattr_read_one(int fd, const char *name, struct xattrs *x, struct sk_
 	void *value;
 
 	if (n < 0)
-		return errno == ENODATA ? 0 : err_set(err, errno, "cannot read attribute '%s'", name);
+		return errno == ENODATA ? 0
+					: err_set(err, errno, "cannot read attribute '%s'", name);
 	if (n > XATTR_VALUE_MAX_BYTES || x->n == XATTRS_MAX)
 		return err_set(err, E2BIG, "attribute '%s' is too large", name);
 	value = malloc(n ? (size_t)n : 1);
@@ -273,9 +275,10 @@ static int xattr_read_one(int fd, const char *name, struct xattrs *x, struct sk_
 	n = fgetxattr(fd, name, value, (size_t)n);
 	if (n < 0) {
 		free(value);
-		return errno == ENODATA ? 0 : err_set(err, errno, "cannot read attribute '%s'", name);
+		return errno == ENODATA ? 0
+					: err_set(err, errno, "cannot read attribute '%s'", name);
 	}
-	x->v[x->n++] = (struct tar_xattr){ .name = name, .value = value, .len = (size_t)n };
+	x->v[x->n++] = (struct tar_xattr){.name = name, .value = value, .len = (size_t)n};
 	return 0;
 }
 
@@ -285,7 +288,8 @@ static int xattrs_read(int fd, bool overlay, struct xattrs *x, struct sk_err *er
 
 	memset(x, 0, sizeof(*x));
 	if (len <= 0)
-		return len < 0 && errno != ENOTSUP ? err_set(err, errno, "cannot list attributes") : 0;
+		return len < 0 && errno != ENOTSUP ? err_set(err, errno, "cannot list attributes")
+						   : 0;
 	if (len > XATTR_LIST_MAX_BYTES || !(x->list = malloc((size_t)len + 1)))
 		return err_set(err, ENOMEM, "cannot list attributes");
 	len = flistxattr(fd, x->list, (size_t)len);
@@ -310,12 +314,12 @@ static void entry_from_stat(struct tar_entry *e, const char *name, enum tar_type
 			    const struct stat *st)
 {
 	*e = (struct tar_entry){
-		.name = name,
-		.type = type,
-		.mode = st->st_mode & 07777,
-		.uid = st->st_uid,
-		.gid = st->st_gid,
-		.mtime = st->st_mtim.tv_sec,
+	    .name = name,
+	    .type = type,
+	    .mode = st->st_mode & 07777,
+	    .uid = st->st_uid,
+	    .gid = st->st_gid,
+	    .mtime = st->st_mtim.tv_sec,
 	};
 }
 
@@ -377,9 +381,9 @@ static int maybe_hardlink(struct walk *wk, const struct stat *st, struct sk_err 
 static int write_regular(struct walk *wk, int pfd, const char *base, struct sk_err *err)
 {
 	cleanup_close int pathfd =
-		base[0] ? openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC) : dup(pfd);
+	    base[0] ? openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC) : dup(pfd);
 	cleanup_close int fd = -1;
-	struct xattrs xa = { 0 };
+	struct xattrs xa = {0};
 	struct tar_entry e;
 	struct stat st;
 	char proc[64];
@@ -442,7 +446,7 @@ static int write_whiteout(struct walk *wk, const char *base, struct sk_err *err)
 {
 	const char *slash = strrchr(wk->path, '/');
 	size_t dir = slash ? (size_t)(slash - wk->path) + 1 : 0;
-	struct tar_entry e = { .type = TAR_REG, .mode = 0600 };
+	struct tar_entry e = {.type = TAR_REG, .mode = 0600};
 	cleanup_free char *name = NULL;
 
 	if (asprintf(&name, "%.*s" WH_PREFIX "%s", (int)dir, wk->path, base) < 0)
@@ -451,8 +455,7 @@ static int write_whiteout(struct walk *wk, const char *base, struct sk_err *err)
 	return emit(wk, &e, err) < 0 ? FAILED : 0;
 }
 
-static int write_node(struct walk *wk, const char *base, const struct stat *st,
-		      struct sk_err *err)
+static int write_node(struct walk *wk, const char *base, const struct stat *st, struct sk_err *err)
 {
 	struct tar_entry e;
 	int r;
@@ -469,7 +472,9 @@ static int write_node(struct walk *wk, const char *base, const struct stat *st,
 	if (r != 0)
 		return r < 0 ? FAILED : 0;
 	entry_from_stat(&e, wk->path,
-			S_ISFIFO(st->st_mode) ? TAR_FIFO : S_ISBLK(st->st_mode) ? TAR_BLK : TAR_CHR,
+			S_ISFIFO(st->st_mode)  ? TAR_FIFO
+			: S_ISBLK(st->st_mode) ? TAR_BLK
+					       : TAR_CHR,
 			st);
 	e.devmajor = major(st->st_rdev);
 	e.devminor = minor(st->st_rdev);
@@ -488,10 +493,10 @@ static int write_dir_contents(struct walk *wk, int dfd, struct sk_err *err);
 /* What the kernel makes up rather than stores: never walked into. */
 static bool on_kernel_fs(int dfd)
 {
-	static const long kinds[] = { PROC_SUPER_MAGIC, SYSFS_MAGIC, CGROUP_SUPER_MAGIC,
-				      CGROUP2_SUPER_MAGIC, DEVPTS_SUPER_MAGIC, MQUEUE_MAGIC,
-				      DEBUGFS_MAGIC, TRACEFS_MAGIC, SECURITYFS_MAGIC,
-				      BPF_FS_MAGIC };
+	static const long kinds[] = {PROC_SUPER_MAGIC,	  SYSFS_MAGIC,	      CGROUP_SUPER_MAGIC,
+				     CGROUP2_SUPER_MAGIC, DEVPTS_SUPER_MAGIC, MQUEUE_MAGIC,
+				     DEBUGFS_MAGIC,	  TRACEFS_MAGIC,      SECURITYFS_MAGIC,
+				     BPF_FS_MAGIC};
 	struct statfs sf;
 
 	if (fstatfs(dfd, &sf) < 0)
@@ -504,9 +509,9 @@ static bool on_kernel_fs(int dfd)
 
 static int write_dir(struct walk *wk, int pfd, const char *base, struct sk_err *err)
 {
-	cleanup_close int dfd = openat(pfd, base[0] ? base : ".",
-				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct xattrs xa = { 0 };
+	cleanup_close int dfd =
+	    openat(pfd, base[0] ? base : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct xattrs xa = {0};
 	struct tar_entry e;
 	struct stat st;
 	bool opaque;
@@ -530,8 +535,8 @@ static int write_dir(struct walk *wk, int pfd, const char *base, struct sk_err *
 	xattrs_release(&xa);
 	if (r == 0 && opaque) {
 		size_t saved;
-		struct tar_entry o = { .type = TAR_REG, .mode = st.st_mode & 0777,
-				       .uid = st.st_uid, .gid = st.st_gid };
+		struct tar_entry o = {
+		    .type = TAR_REG, .mode = st.st_mode & 0777, .uid = st.st_uid, .gid = st.st_gid};
 		if (path_push(wk, WH_OPAQUE, &saved, err) < 0)
 			return FAILED;
 		o.name = wk->path;
@@ -585,8 +590,8 @@ static int write_dir_contents(struct walk *wk, int dfd, struct sk_err *err)
 	int ret = 0;
 
 	if (wk->depth >= LAYER_WRITE_MAX_DEPTH)
-		return err_set(err, ELOOP, "'%.200s': more than %d levels of directories",
-			       wk->path, LAYER_WRITE_MAX_DEPTH);
+		return err_set(err, ELOOP, "'%.200s': more than %d levels of directories", wk->path,
+			       LAYER_WRITE_MAX_DEPTH);
 	if (list_dir(dfd, &names, &n, err) < 0)
 		return err_wrap(err, "'%s'", wk->len ? wk->path : ".");
 	wk->depth++;
@@ -609,7 +614,7 @@ static int walk_init(struct walk *wk, struct tar_writer *w, const char *prefix,
 		     const struct layer_write_opts *o, struct layer_write_stats *st,
 		     struct sk_err *err)
 {
-	*wk = (struct walk){ .w = w, .o = o, .st = st };
+	*wk = (struct walk){.w = w, .o = o, .st = st};
 	wk->path = malloc(PATH_CAP);
 	wk->chunk = w->measure ? NULL : malloc(CHUNK);
 	if (!wk->path || (!w->measure && !wk->chunk))
@@ -674,8 +679,8 @@ int layer_write_fd(int dirfd, const struct layer_write_opts *o, enum compression
 void layer_write_warn_skipped(const struct layer_write_stats *st)
 {
 	if (st->skipped)
-		log_warn("%" PRIu64 " socket%s left out (a tar cannot hold one): '%s'%s", st->skipped,
-			 st->skipped > 1 ? "s" : "", st->first_skipped,
+		log_warn("%" PRIu64 " socket%s left out (a tar cannot hold one): '%s'%s",
+			 st->skipped, st->skipped > 1 ? "s" : "", st->first_skipped,
 			 st->skipped > 1 ? " and others" : "");
 	if (st->changed)
 		log_warn("%" PRIu64 " file%s changed while being read", st->changed,

@@ -46,9 +46,9 @@ struct layer_write_opts {
 
 struct layer_write_stats {
 	uint64_t entries;
-	uint64_t skipped;	  /* sockets */
+	uint64_t skipped;	 /* sockets */
 	char first_skipped[256]; /* the name of the first one, for the warning */
-	uint64_t changed;	  /* files that changed while read (tolerate_changes) */
+	uint64_t changed;	 /* files that changed while read (tolerate_changes) */
 };
 
 /* Everything below dirfd (not the directory itself), named prefix + "/" +

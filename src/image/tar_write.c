@@ -63,14 +63,15 @@ static int gzip_feed(struct tar_writer *w, const uint8_t *data, size_t len, bool
 static int zstd_feed(struct tar_writer *w, const uint8_t *data, size_t len, bool end,
 		     struct sk_err *err)
 {
-	ZSTD_inBuffer in = { data, len, 0 };
+	ZSTD_inBuffer in = {data, len, 0};
 
 	for (;;) {
-		ZSTD_outBuffer out = { w->zout, ZOUT_SIZE, 0 };
-		size_t left = ZSTD_compressStream2(w->zstate, &out, &in,
-						   end ? ZSTD_e_end : ZSTD_e_continue);
+		ZSTD_outBuffer out = {w->zout, ZOUT_SIZE, 0};
+		size_t left =
+		    ZSTD_compressStream2(w->zstate, &out, &in, end ? ZSTD_e_end : ZSTD_e_continue);
 		if (ZSTD_isError(left))
-			return err_set(err, 0, "zstd compression failed: %s", ZSTD_getErrorName(left));
+			return err_set(err, 0, "zstd compression failed: %s",
+				       ZSTD_getErrorName(left));
 		if (emit_blob(w, w->zout, out.pos, err) < 0)
 			return -1;
 		if (end ? left == 0 : in.pos == in.size && out.pos < out.size)
@@ -140,8 +141,8 @@ static int put_zeros(struct tar_writer *w, size_t len, struct sk_err *err)
 
 static int gzip_init(struct tar_writer *w, int level, struct sk_err *err)
 {
-	static const uint32_t level_sizes[] = { ISAL_DEF_LVL0_DEFAULT, ISAL_DEF_LVL1_DEFAULT,
-						ISAL_DEF_LVL2_DEFAULT, ISAL_DEF_LVL3_DEFAULT };
+	static const uint32_t level_sizes[] = {ISAL_DEF_LVL0_DEFAULT, ISAL_DEF_LVL1_DEFAULT,
+					       ISAL_DEF_LVL2_DEFAULT, ISAL_DEF_LVL3_DEFAULT};
 	struct isal_zstream *z = calloc(1, sizeof(*z));
 
 	if (level == 0)
@@ -293,8 +294,7 @@ static int pax_number(struct buf *b, const char *key, const char *fmt_val)
 }
 
 /* The pax records e needs (none when ustar holds everything). */
-static int pax_records(const struct tar_entry *e, const char *name, size_t name_len,
-		       struct buf *b)
+static int pax_records(const struct tar_entry *e, const char *name, size_t name_len, struct buf *b)
 {
 	size_t cut;
 	char num[32];
@@ -382,7 +382,7 @@ static void ustar_header(uint8_t h[BLOCK], const struct tar_entry *e, const char
 static int write_pax(struct tar_writer *w, const struct buf *records, struct sk_err *err)
 {
 	static const char pax_name[] = "././@PaxHeader";
-	const struct tar_entry pe = { .mode = 0644 };
+	const struct tar_entry pe = {.mode = 0644};
 	uint8_t h[BLOCK];
 
 	ustar_header(h, &pe, pax_name, strlen(pax_name), 'x', records->len);

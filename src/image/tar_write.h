@@ -46,8 +46,8 @@ struct tar_entry {
 	enum tar_type type;
 	mode_t mode; /* permission bits, set-id and sticky (07777) */
 	uint64_t uid, gid;
-	int64_t mtime; /* seconds */
-	uint64_t size; /* regular files only */
+	int64_t mtime;	      /* seconds */
+	uint64_t size;	      /* regular files only */
 	const char *linkname; /* symlink target, or hard link's first name */
 	unsigned devmajor, devminor;
 	const struct tar_xattr *xattrs; /* written in this order (callers sort) */
@@ -65,9 +65,9 @@ struct tar_writer {
 	struct sha256 tar_hash;
 	struct sha256 blob_hash;
 	uint64_t tar_bytes, blob_bytes;
-	uint64_t entry_left;  /* data bytes the current entry still expects */
-	unsigned entry_pad;   /* zero bytes after them, to the 512 boundary */
-	uint8_t *stage;	      /* tar bytes waiting for the pipeline */
+	uint64_t entry_left; /* data bytes the current entry still expects */
+	unsigned entry_pad;  /* zero bytes after them, to the 512 boundary */
+	uint8_t *stage;	     /* tar bytes waiting for the pipeline */
 	size_t stage_len;
 	uint8_t *zout; /* compressor output */
 	void *zstate;  /* struct isal_zstream + level buffer, or ZSTD_CCtx */
@@ -76,8 +76,8 @@ struct tar_writer {
 };
 
 struct tar_result {
-	char diff_id[DIGEST_STR_MAX];	   /* sha256 of the tar */
-	char blob_digest[DIGEST_STR_MAX];  /* sha256 of the output (= diff_id uncompressed) */
+	char diff_id[DIGEST_STR_MAX];	  /* sha256 of the tar */
+	char blob_digest[DIGEST_STR_MAX]; /* sha256 of the output (= diff_id uncompressed) */
 	uint64_t tar_bytes, blob_bytes;
 };
 

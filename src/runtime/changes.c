@@ -75,7 +75,7 @@ static bool in_image(const struct walk *wk, struct stat *st)
 {
 	for (size_t i = 0; i < wk->l->n_layers; i++) {
 		cleanup_close int fd =
-			fs_open_in_root_nofollow(wk->l->layer_fds[i], wk->path, O_PATH, 0);
+		    fs_open_in_root_nofollow(wk->l->layer_fds[i], wk->path, O_PATH, 0);
 		if (fd >= 0 && fstat(fd, st) == 0)
 			return true;
 	}
@@ -104,8 +104,7 @@ static bool same_dir(const struct stat *a, const struct stat *b)
 	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-static int walk_dir(struct walk *wk, int dfd, bool hidden, bool *dir_reported,
-		    struct sk_err *err);
+static int walk_dir(struct walk *wk, int dfd, bool hidden, bool *dir_reported, struct sk_err *err);
 
 /* Record an addition or deletion: its directory counts as changed. */
 static int report_with_parent(struct walk *wk, char kind, size_t parent_len, bool *dir_reported,
@@ -125,8 +124,8 @@ static int report_with_parent(struct walk *wk, char kind, size_t parent_len, boo
 
 /* One name of the upper directory. hidden: below an opaque directory, where
  * nothing of the image shows through. */
-static int walk_entry(struct walk *wk, int pfd, const char *name, bool hidden,
-		      size_t parent_len, bool *parent_reported, struct sk_err *err)
+static int walk_entry(struct walk *wk, int pfd, const char *name, bool hidden, size_t parent_len,
+		      bool *parent_reported, struct sk_err *err)
 {
 	struct stat st, below;
 	bool existed, reported = false, opaque;
@@ -160,8 +159,7 @@ static int walk_entry(struct walk *wk, int pfd, const char *name, bool hidden,
 	return walk_dir(wk, dfd, hidden || opaque, &reported, err);
 }
 
-static int walk_dir(struct walk *wk, int dfd, bool hidden, bool *dir_reported,
-		    struct sk_err *err)
+static int walk_dir(struct walk *wk, int dfd, bool hidden, bool *dir_reported, struct sk_err *err)
 {
 	size_t n = 0, parent_len = wk->len;
 	char **names = names_of(dfd, &n);

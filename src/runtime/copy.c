@@ -32,8 +32,8 @@
 static int image_layer_paths(struct store *s, const char *config_digest, struct strv *out,
 			     struct sk_err *err)
 {
-	struct store_image img = { 0 };
-	struct image_config cfg = { 0 };
+	struct store_image img = {0};
+	struct image_config cfg = {0};
 	char path[4400];
 	int ret = 0;
 
@@ -57,8 +57,7 @@ static int image_layer_paths(struct store *s, const char *config_digest, struct 
 	return ret;
 }
 
-static int container_image_id(int dirfd, char out[DIGEST_STR_MAX], char **name,
-			      struct sk_err *err)
+static int container_image_id(int dirfd, char out[DIGEST_STR_MAX], char **name, struct sk_err *err)
 {
 	struct ctr_config c;
 	int ret = 0;
@@ -93,15 +92,16 @@ static int lowerdir_classic(int fsfd, const char *const *lowers, size_t n, struc
 		if (i && buf_append(&b, ":", 1) < 0)
 			return err_set(err, E2BIG, "too many layers");
 		for (const char *p = lowers[i]; *p; p++)
-			if (((*p == ':' || *p == '\\' || *p == ',') && buf_append(&b, "\\", 1) < 0) ||
+			if (((*p == ':' || *p == '\\' || *p == ',') &&
+			     buf_append(&b, "\\", 1) < 0) ||
 			    buf_append(&b, p, 1) < 0)
 				return err_set(err, E2BIG, "too many layers");
 	}
 	return fsconfig_string(fsfd, "lowerdir", b.data, err);
 }
 
-static int overlay_create(const char *const *lowers, size_t n, const char *upper,
-			  const char *work, bool userxattr, struct sk_err *err)
+static int overlay_create(const char *const *lowers, size_t n, const char *upper, const char *work,
+			  bool userxattr, struct sk_err *err)
 {
 	cleanup_close int fsfd = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
 	bool plus = true;
@@ -153,7 +153,7 @@ static int overlay_detached(const char *const *lowers, size_t n, const char *upp
 static int mount_stopped(struct store *s, struct ctr_fs *fs, bool writable, struct sk_err *err)
 {
 	char image_id[DIGEST_STR_MAX], dir[4400], upper[4500], work[4500];
-	struct strv lowers = { 0 };
+	struct strv lowers = {0};
 	int ret;
 
 	if (container_image_id(fs->dirfd, image_id, NULL, err) < 0)
@@ -282,7 +282,7 @@ int ctr_layers_open(struct store *s, const char *ref, bool vfs, struct ctr_layer
 		    struct sk_err *err)
 {
 	cleanup_close int dirfd = -1;
-	struct strv paths = { 0 };
+	struct strv paths = {0};
 	struct ctr_state st;
 	int ret = 0;
 
@@ -333,8 +333,8 @@ void ctr_layers_close(struct ctr_layers *l)
 
 int ctr_export(struct ctr_fs *fs, int out_fd, struct sk_err *err)
 {
-	struct layer_write_opts o = { .tolerate_changes = fs->running, .skip_kernel_fs = true };
-	struct layer_write_stats st = { 0 };
+	struct layer_write_opts o = {.tolerate_changes = fs->running, .skip_kernel_fs = true};
+	struct layer_write_stats st = {0};
 	struct tar_result res;
 	cleanup_close int dfd = fs_open_in_root(fs->root_fd, "/", O_RDONLY | O_DIRECTORY, 0);
 

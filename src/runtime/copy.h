@@ -30,13 +30,16 @@
 struct ctr_fs {
 	char id[CTR_ID_LEN + 1];
 	char name[CTR_NAME_MAX];
-	int root_fd;   /* the container's "/" (O_PATH) */
-	bool running;  /* through the running process's root */
-	int pidfd;     /* running: the process whose root this is */
-	int lockfd;    /* stopped and writable: the container's lock */
-	int dirfd;     /* containers/<id> */
+	int root_fd;  /* the container's "/" (O_PATH) */
+	bool running; /* through the running process's root */
+	int pidfd;    /* running: the process whose root this is */
+	int lockfd;   /* stopped and writable: the container's lock */
+	int dirfd;    /* containers/<id> */
 };
-#define CTR_FS_INIT { .root_fd = -1, .pidfd = -1, .lockfd = -1, .dirfd = -1 }
+#define CTR_FS_INIT                                                                                \
+	{                                                                                          \
+		.root_fd = -1, .pidfd = -1, .lockfd = -1, .dirfd = -1                              \
+	}
 
 enum ctr_fs_mode {
 	CTR_FS_READ,   /* what the container sees (volumes too) when it runs */

@@ -111,10 +111,11 @@ static int mkdirs_in_root(int root, const char *clean, struct sk_err *err)
 			close(fd);
 		} else if (fd == -ENOENT) {
 			dir_of(sofar, parent, sizeof(parent));
-			cleanup_close int pfd =
-				fs_open_in_root(root, parent[0] ? parent : "/", O_PATH | O_DIRECTORY, 0);
+			cleanup_close int pfd = fs_open_in_root(root, parent[0] ? parent : "/",
+								O_PATH | O_DIRECTORY, 0);
 			if (pfd < 0 || (mkdirat(pfd, base_of(sofar), 0755) < 0 && errno != EEXIST))
-				return err_set(err, pfd < 0 ? -pfd : errno, "cannot create '%s'", sofar);
+				return err_set(err, pfd < 0 ? -pfd : errno, "cannot create '%s'",
+					       sofar);
 		} else {
 			return err_set(err, -fd, "cannot open '%s'", sofar);
 		}
@@ -162,8 +163,7 @@ static int parent_fd(struct extract *x, const char *full, struct sk_err *err)
 
 /* Room for a new entry of type type at pfd/base: 1 when a directory is
  * already there and the entry is one too (it is kept). */
-static int make_room(int pfd, const char *base, mode_t type, const char *shown,
-		     struct sk_err *err)
+static int make_room(int pfd, const char *base, mode_t type, const char *shown, struct sk_err *err)
 {
 	struct stat st;
 
@@ -206,7 +206,8 @@ static void finish_fd(struct extract *x, int fd, struct archive_entry *e)
 
 static void entry_times(struct archive_entry *e, struct timespec t[2])
 {
-	t[0].tv_sec = archive_entry_atime_is_set(e) ? archive_entry_atime(e) : archive_entry_mtime(e);
+	t[0].tv_sec =
+	    archive_entry_atime_is_set(e) ? archive_entry_atime(e) : archive_entry_mtime(e);
 	t[0].tv_nsec = archive_entry_atime_is_set(e) ? archive_entry_atime_nsec(e) : 0;
 	t[1].tv_sec = archive_entry_mtime(e);
 	t[1].tv_nsec = archive_entry_mtime_nsec(e);
@@ -216,7 +217,7 @@ static int write_regular(struct extract *x, int pfd, const char *base, struct ar
 			 const char *shown, struct sk_err *err)
 {
 	cleanup_close int fd =
-		openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	    openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	struct timespec t[2];
 	const void *block;
 	size_t size;
@@ -300,15 +301,15 @@ static int write_special(struct extract *x, int pfd, const char *base, struct ar
 		if (errno != EPERM)
 			return err_set(err, errno, "cannot create device '%s'", shown);
 		if (!x->warned_device)
-			log_warn("device nodes cannot be created here: '%s' and any others are left "
-				 "out",
-				 shown);
+			log_warn(
+			    "device nodes cannot be created here: '%s' and any others are left "
+			    "out",
+			    shown);
 		x->warned_device = true;
 		return 0;
 	}
-	if (x->t->chown &&
-	    fchownat(pfd, base, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e),
-		     AT_SYMLINK_NOFOLLOW) < 0)
+	if (x->t->chown && fchownat(pfd, base, (uid_t)archive_entry_uid(e),
+				    (gid_t)archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) < 0)
 		log_debug("cp: cannot chown '%s': %s", shown, strerror(errno));
 	entry_times(e, t);
 	utimensat(pfd, base, t, AT_SYMLINK_NOFOLLOW);
@@ -366,7 +367,7 @@ static void apply_dir_times(struct extract *x)
 
 static int extract_stream(int in_fd, const struct extract_to *t, struct sk_err *err)
 {
-	struct extract x = { .t = t, .a = archive_read_new() };
+	struct extract x = {.t = t, .a = archive_read_new()};
 	struct archive_entry *e;
 	int r, ret = 0;
 
@@ -378,8 +379,8 @@ static int extract_stream(int in_fd, const struct extract_to *t, struct sk_err *
 		ret = err_set(err, 0, "cannot read the tar stream: %s", archive_error_string(x.a));
 		goto out;
 	}
-	while (ret == 0 && ((r = archive_read_next_header(x.a, &e)) == ARCHIVE_OK ||
-			    r == ARCHIVE_WARN))
+	while (ret == 0 &&
+	       ((r = archive_read_next_header(x.a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN))
 		ret = extract_one(&x, e, err);
 	if (ret == 0 && r != ARCHIVE_EOF)
 		ret = err_set(err, 0, "reading the tar stream: %s", archive_error_string(x.a));
@@ -403,7 +404,7 @@ struct producer {
 
 static int produce(struct producer *p)
 {
-	struct layer_write_opts o = { .tolerate_changes = true, .skip_kernel_fs = p->skip_kernel_fs };
+	struct layer_write_opts o = {.tolerate_changes = true, .skip_kernel_fs = p->skip_kernel_fs};
 	struct tar_writer w;
 	struct tar_result res;
 	int ret = tar_writer_init(&w, COMPRESSION_NONE, 0, tar_sink_fd, &p->out_fd, &p->err);
@@ -522,7 +523,8 @@ static int source_in_root(int root, const char *path, bool follow, struct source
 		return err_set(err, ENOTDIR, "'%s' is not a directory", path);
 	/* what the kernel makes up for the container (/proc, /sys) is not its files */
 	if (on_kernel_fs(src->fd))
-		return err_set(err, EPERM, "'%s' is on a kernel file system of the container", path);
+		return err_set(err, EPERM, "'%s' is on a kernel file system of the container",
+			       path);
 	return 0;
 }
 
@@ -590,8 +592,8 @@ static int dest_plan(const struct source *src, const char *dest, const char *des
 int cp_out_tar(struct ctr_fs *fs, const char *src_path, const struct cp_opts *o, int out_fd,
 	       struct sk_err *err)
 {
-	struct source src = { .fd = -1 };
-	struct producer p = { .out_fd = out_fd, .skip_kernel_fs = true };
+	struct source src = {.fd = -1};
+	struct producer p = {.out_fd = out_fd, .skip_kernel_fs = true};
 	int ret = source_in_root(fs->root_fd, src_path, o->follow_link, &src, err);
 
 	if (ret == 0) {
@@ -615,13 +617,13 @@ static bool host_is_dir(const char *path, bool *exists)
 	return *exists && S_ISDIR(st.st_mode);
 }
 
-int cp_out_host(struct ctr_fs *fs, const char *src_path, const char *dest,
-		const struct cp_opts *o, struct sk_err *err)
+int cp_out_host(struct ctr_fs *fs, const char *src_path, const char *dest, const struct cp_opts *o,
+		struct sk_err *err)
 {
-	struct source src = { .fd = -1 };
+	struct source src = {.fd = -1};
 	struct dest_plan plan;
-	struct producer p = { .skip_kernel_fs = true };
-	struct extract_to t = { .host = true, .prefix = "" };
+	struct producer p = {.skip_kernel_fs = true};
+	struct extract_to t = {.host = true, .prefix = ""};
 	cleanup_close int dirfd = -1;
 	char trimmed[NAME_CAP];
 	bool exists, is_dir = host_is_dir(dest, &exists);
@@ -681,13 +683,13 @@ static int container_dest_dir(int root, const char *dir, const char *shown, stru
 	return fd;
 }
 
-int cp_in_host(struct ctr_fs *fs, const char *src_path, const char *dest,
-	       const struct cp_opts *o, struct sk_err *err)
+int cp_in_host(struct ctr_fs *fs, const char *src_path, const char *dest, const struct cp_opts *o,
+	       struct sk_err *err)
 {
-	struct source src = { .fd = -1 };
+	struct source src = {.fd = -1};
 	struct dest_plan plan;
-	struct producer p = { 0 };
-	struct extract_to t = { .root = fs->root_fd, .chown = true };
+	struct producer p = {0};
+	struct extract_to t = {.root = fs->root_fd, .chown = true};
 	char clean[NAME_CAP], clean_abs[NAME_CAP];
 	cleanup_close int dirfd = -1;
 	bool exists, is_dir;
@@ -713,7 +715,7 @@ int cp_in_host(struct ctr_fs *fs, const char *src_path, const char *dest,
 int cp_in_tar(struct ctr_fs *fs, int in_fd, const char *dest, const struct cp_opts *o,
 	      struct sk_err *err)
 {
-	struct extract_to t = { .root = fs->root_fd, .chown = true };
+	struct extract_to t = {.root = fs->root_fd, .chown = true};
 	char clean[NAME_CAP], clean_abs[NAME_CAP];
 	cleanup_close int dirfd = -1;
 	bool exists, is_dir;

@@ -29,8 +29,8 @@ static char *dump(json_t *v)
 
 static int apply(json_t *cfg, const char *line)
 {
-	struct config_edit ed = { .config = cfg };
-	struct sk_err err = { 0 };
+	struct config_edit ed = {.config = cfg};
+	struct sk_err err = {0};
 
 	return config_edit_apply(&ed, line, &err);
 }
@@ -38,8 +38,8 @@ static int apply(json_t *cfg, const char *line)
 TEST(commands)
 {
 	json_t *cfg = base();
-	struct config_edit ed = { .config = cfg };
-	struct sk_err err = { 0 };
+	struct config_edit ed = {.config = cfg};
+	struct sk_err err = {0};
 	char *s;
 
 	CHECK(config_edit_apply(&ed, "CMD [\"echo\", \"a b\"]", &err) == 0);
@@ -110,8 +110,8 @@ TEST(ports_workdir_volume_user)
 TEST(refused)
 {
 	json_t *cfg = base();
-	struct config_edit ed = { .config = cfg };
-	struct sk_err err = { 0 };
+	struct config_edit ed = {.config = cfg};
+	struct sk_err err = {0};
 
 	CHECK(config_edit_apply(&ed, "RUN rm -rf /", &err) < 0);
 	CHECK(strstr(err.msg, "RUN is not one of") != NULL);

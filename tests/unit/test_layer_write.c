@@ -50,9 +50,9 @@ static int buf_sink(void *ctx, const void *data, size_t len, struct sk_err *err)
 static int write_tree(const char *dir, bool overlay, enum compression comp, struct buf *out,
 		      struct tar_result *res, struct layer_write_stats *st)
 {
-	struct layer_write_opts o = { .overlay = overlay };
+	struct layer_write_opts o = {.overlay = overlay};
 	struct tar_writer w;
-	struct sk_err err = { 0 };
+	struct sk_err err = {0};
 	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int ret;
 
@@ -166,7 +166,7 @@ static void put_file(const char *dir, const char *name, const char *data, mode_t
 static void set_time(const char *dir, const char *name, time_t t)
 {
 	char p[1024];
-	struct timespec ts[2] = { { t, 123 }, { t, 456789 } };
+	struct timespec ts[2] = {{t, 123}, {t, 456789}};
 
 	mkpath(p, sizeof(p), dir, name);
 	CHECK(utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW) == 0);
@@ -205,7 +205,7 @@ static void make_upper(const char *d)
 	put_file(p, "ping", "ELF\n", 04755);
 	mkpath(q, sizeof(q), p, "ping");
 	/* a v2 file capability: cap_net_raw permitted */
-	static const unsigned char cap[20] = { 0x00, 0x00, 0x00, 0x02, 0x00, 0x20 };
+	static const unsigned char cap[20] = {0x00, 0x00, 0x00, 0x02, 0x00, 0x20};
 	CHECK(setxattr(q, "security.capability", cap, sizeof(cap), 0) == 0);
 	CHECK(setxattr(q, "user.note", "hello", 5, 0) == 0);
 	CHECK(chmod(q, 04755) == 0);
@@ -237,10 +237,10 @@ TEST(entries_and_order)
 	CHECK(write_tree(d, true, COMPRESSION_NONE, &out, &res, &st) == 0);
 	n = read_tar(out.data, out.len, v, 64);
 	/* sorted, a directory before its contents, whiteouts and the opaque marker docker's */
-	const char *want[] = { "big-owner", "bin/",	    "bin/ping",		"bin/ping2",
-			       "bin/sh",    "etc/",	    "etc/.wh.gone",	"etc/hostname",
-			       "etc/shadow", "fifo",	    "null",		"opaque/",
-			       "opaque/.wh..wh..opq", "opaque/inside" };
+	const char *want[] = {
+	    "big-owner",	   "bin/",	   "bin/ping",	 "bin/ping2", "bin/sh", "etc/",
+	    "etc/.wh.gone",	   "etc/hostname", "etc/shadow", "fifo",      "null",	"opaque/",
+	    "opaque/.wh..wh..opq", "opaque/inside"};
 	CHECK(n == (int)ARRAY_SIZE(want));
 	for (int i = 0; i < n && i < (int)ARRAY_SIZE(want); i++)
 		CHECK_STR(v[i].name, want[i]);
@@ -331,7 +331,7 @@ TEST(long_names_and_targets)
 
 static void inflate_gzip(const struct buf *in, struct buf *out)
 {
-	z_stream z = { 0 };
+	z_stream z = {0};
 	unsigned char chunk[65536];
 	int r;
 
@@ -353,13 +353,13 @@ static void inflate_zstd(const struct buf *in, struct buf *out)
 {
 	unsigned long long size = ZSTD_getFrameContentSize(in->data, in->len);
 	ZSTD_DStream *z = ZSTD_createDStream();
-	ZSTD_inBuffer ib = { in->data, in->len, 0 };
+	ZSTD_inBuffer ib = {in->data, in->len, 0};
 	unsigned char chunk[65536];
 
 	(void)size;
 	*out = (struct buf)BUF_INIT(OUT_CAP);
 	while (ib.pos < ib.size) {
-		ZSTD_outBuffer ob = { chunk, sizeof(chunk), 0 };
+		ZSTD_outBuffer ob = {chunk, sizeof(chunk), 0};
 		size_t r = ZSTD_decompressStream(z, &ob, &ib);
 		CHECK(!ZSTD_isError(r));
 		if (ZSTD_isError(r))
@@ -419,9 +419,9 @@ TEST(measure_counts_the_same_bytes)
 	struct buf out;
 	struct tar_result res, mres;
 	struct layer_write_stats st;
-	struct layer_write_opts o = { .overlay = true };
+	struct layer_write_opts o = {.overlay = true};
 	struct tar_writer w;
-	struct sk_err err = { 0 };
+	struct sk_err err = {0};
 
 	new_dir(d, sizeof(d), "measure");
 	make_upper(d);
@@ -444,7 +444,7 @@ TEST(round_trip_through_unpack)
 	struct tar_result r1, r2;
 	struct layer_write_stats st;
 	struct unpack_result ur;
-	struct sk_err err = { 0 };
+	struct sk_err err = {0};
 	char path[300];
 
 	new_dir(d, sizeof(d), "rt-src");
@@ -492,7 +492,7 @@ TEST(hostile_tree_stays_inside)
 	mkpath(p, sizeof(p), d, "pipe");
 	CHECK(mkfifo(p, 0600) == 0); /* would block a reader forever */
 	/* a socket cannot be in a tar: skipped, counted, named */
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", d);
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
 	CHECK(bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0);
@@ -558,10 +558,10 @@ TEST(object_with_a_name)
 	char d[256], p[512];
 	struct buf out = BUF_INIT(OUT_CAP);
 	struct tar_result res;
-	struct layer_write_stats st = { 0 };
-	struct layer_write_opts o = { 0 };
+	struct layer_write_stats st = {0};
+	struct layer_write_opts o = {0};
 	struct tar_writer w;
-	struct sk_err err = { 0 };
+	struct sk_err err = {0};
 	struct seen v[8];
 
 	new_dir(d, sizeof(d), "obj");
