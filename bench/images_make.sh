@@ -5,7 +5,8 @@
 #     (the layers as pulled: gzip blobs from a registry on 127.0.0.1);
 #   - commit of a stopped container that changed 200 files (~8 MB);
 #   - save of the committed image (its new layer written again from the store).
-# hyperfine -N, medians. Root only; not part of CI. Results: stdout (markdown).
+# hyperfine -N (stdout to /dev/null: never `save -o /dev/null`, docker's CLI renames
+# its temporary file over the target and would replace the device), medians. Root only; not part of CI. Results: stdout (markdown).
 #   bench/images_make.sh [RUNS]     (default 10)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -54,14 +55,14 @@ main() {
 	docker commit bench-commit bench/committed:1 >/dev/null
 
 	hyperfine -N -w 2 -r "$RUNS" --export-json "$IMG/h.json" \
-		-n "skiff save 1 layer" "$s save -o /dev/null $REG/bench/save1:1" \
-		-n "docker save 1 layer" "docker save -o /dev/null $REG/bench/save1:1" \
-		-n "skiff save 20 layers" "$s save -o /dev/null $REG/bench/save20:1" \
-		-n "docker save 20 layers" "docker save -o /dev/null $REG/bench/save20:1" \
+		-n "skiff save 1 layer" "$s save $REG/bench/save1:1" \
+		-n "docker save 1 layer" "docker save $REG/bench/save1:1" \
+		-n "skiff save 20 layers" "$s save $REG/bench/save20:1" \
+		-n "docker save 20 layers" "docker save $REG/bench/save20:1" \
 		-n "skiff commit" "$s commit bench-commit bench/committed:1" \
 		-n "docker commit" "docker commit bench-commit bench/committed:1" \
-		-n "skiff save committed" "$s save -o /dev/null bench/committed:1" \
-		-n "docker save committed" "docker save -o /dev/null bench/committed:1" >&2
+		-n "skiff save committed" "$s save bench/committed:1" \
+		-n "docker save committed" "docker save bench/committed:1" >&2
 	echo "| what | skiff | docker | ratio |"
 	echo "|---|---|---|---|"
 	local names=("save, 1 layer" "save, 20 layers" "commit, 200 files / 8 MB" "save of that commit")

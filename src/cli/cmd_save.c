@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -23,12 +24,27 @@ static const char save_usage[] =
     "      --format string   docker (docker save's layout, the default) or oci\n"
     "  -o, --output string   write to a file, instead of STDOUT\n";
 
+/* Anything but a regular file (/dev/null, a fifo) is written in place: a
+ * rename would replace the device node itself. */
+static int save_in_place(struct store *s, char *const *names, size_t n, enum save_format f,
+			 const char *output, struct sk_err *err)
+{
+	cleanup_close int fd = open(output, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_set(err, errno, "cannot open '%s'", output);
+	return archive_save(s, names, n, f, fd, err);
+}
+
 static int save_to_file(struct store *s, char *const *names, size_t n, enum save_format f,
 			const char *output, struct sk_err *err)
 {
 	cleanup_free char *tmp = NULL;
 	cleanup_close int fd = -1;
+	struct stat st;
 
+	if (stat(output, &st) == 0 && !S_ISREG(st.st_mode))
+		return save_in_place(s, names, n, f, output, err);
 	if (asprintf(&tmp, "%s.skiff-save-%d", output, (int)getpid()) < 0)
 		return err_set(err, ENOMEM, "save");
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

@@ -638,8 +638,6 @@ int image_import(struct store *s, int fd, const char *source, const struct commi
 	if (hold < 0)
 		return -1;
 	ret = import_layer(s, fd, &nl, err);
-	if (ret < 0)
-		err_wrap(err, "%s", source);
 	if (ret == 0 && !(root = import_config(o, source, &nl, err)))
 		ret = -1;
 	if (ret == 0)

@@ -387,10 +387,29 @@ def test_import_from_stdin_gzip(skiff, tmp_path):
 def test_import_of_a_hostile_tar_stays_in_its_layer(skiff, tmp_path):
     escape = tmp_path / "escaped"
     evil = TarBuilder().symlink("x", str(tmp_path)).file("x/escaped", "no") \
-        .file("../../../../" + str(escape).lstrip("/"), "no").bytes()
+        .file("../../../../" + str(escape).lstrip("/") + "2", "no").bytes()
     path = tmp_path / "evil.tar"
     path.write_bytes(evil)
+    before = skiff.ok("images", "-q").stdout
 
-    skiff.run("import", str(path), "evil:1")
+    r = skiff.fails("import", str(path), "evil:1")
 
-    assert not escape.exists()
+    assert "entry 'x/escaped'" in r.stderr and r.stderr.count("\n") == 1
+    assert not escape.exists() and not (tmp_path / "escaped2").exists()
+    assert skiff.ok("images", "-q").stdout == before
+    assert not [n for n in os.listdir(os.path.join(str(skiff.root), "tmp"))
+                if n.startswith("import-")]
+
+
+def test_save_to_a_device_writes_through_it(skiff, tmp_path):
+    """-o names a device or fifo: written in place. A temporary file renamed
+    over it would replace the node (it once replaced the host's /dev/null)."""
+    name = image(skiff, tmp_path)
+    null = tmp_path / "null"
+    os.mknod(null, 0o666 | 0o020000, os.makedev(1, 3))
+
+    skiff.ok("save", "-o", str(null), name)
+
+    st = os.stat(null)
+    assert (st.st_mode & 0o170000) == 0o020000 and os.major(st.st_rdev) == 1
+    assert not [p for p in os.listdir(tmp_path) if "skiff-save" in p]
