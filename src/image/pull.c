@@ -355,7 +355,8 @@ static int fetch_layer_locked(struct pull_run *run, const struct layer_job *job,
 		store_layer_tmp_discard(run->s, &tmp);
 		return -1;
 	}
-	store_partial_remove(run->s, d->digest);
+	/* verified: kept for save and push (docs/STORE.md) */
+	store_keep_layer_blob(run->s, d->digest);
 	log_debug("layer %s: %" PRId64 " bytes -> %" PRIu64 " tar bytes, %" PRIu64
 		  " entries, diff_id %s",
 		  d->digest, d->size, res.tar_bytes, res.entries, res.diff_id);
