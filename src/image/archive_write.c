@@ -138,7 +138,7 @@ static bool plan_blob_layer(struct store *s, const struct manifest *man, size_t 
 	fd = store_layer_blob_open(s, d->digest);
 	if (fd < 0 || fstat(fd, &st) < 0 || (d->size >= 0 && st.st_size != d->size))
 		return false;
-	tar = store_layer_size(s, l->diff_id);
+	tar = store_layer_tar_size(s, l->diff_id);
 	if (tar < 0 && d->compression != COMPRESSION_NONE)
 		return false;
 	l->from_blob = true;

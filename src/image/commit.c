@@ -85,7 +85,7 @@ static int layer_from_fd(struct store *s, int fd, enum compression comp, struct 
 		store_layer_tmp_discard(s, &tmp);
 		return 0;
 	}
-	if (store_layer_tmp_commit(s, &tmp, res.diff_id, res.tar_bytes, err) < 0)
+	if (store_layer_tmp_commit(s, &tmp, res.diff_id, res.content_bytes, res.tar_bytes, err) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -371,7 +371,7 @@ static int build_manifest(struct store *s, const char *base_config, json_t *root
 		}
 		json_array_append_new(layers,
 				      descriptor(oci ? MT_OCI_LAYER_TAR : MT_DOCKER_LAYER_TAR, id,
-						 store_layer_size(s, id)));
+						 store_layer_tar_size(s, id)));
 	}
 	man = json_pack(
 	    "{s:i, s:s, s:o, s:o}", "schemaVersion", 2, "mediaType",

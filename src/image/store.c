@@ -185,18 +185,31 @@ void store_layer_path(struct store *s, const char *diff_id, char *out, size_t le
 	snprintf(out, len, "%s/layers/%s/diff", s->root, digest_hex(diff_id));
 }
 
-int64_t store_layer_size(struct store *s, const char *diff_id)
+static int64_t layer_number(struct store *s, const char *diff_id, const char *file)
 {
-	char name[128];
+	char name[160];
 	cleanup_buf struct buf b = BUF_INIT(64);
 	struct sk_err ignored;
 
 	if (!digest_is_valid(diff_id))
 		return -1;
-	snprintf(name, sizeof(name), "layers/%s/size", digest_hex(diff_id));
+	snprintf(name, sizeof(name), "layers/%s/%s", digest_hex(diff_id), file);
 	if (fs_read_file(s->root_fd, name, 64, &b, &ignored) < 0)
 		return -1;
 	return strtoll(b.data, NULL, 10);
+}
+
+int64_t store_layer_size(struct store *s, const char *diff_id)
+{
+	return layer_number(s, diff_id, "size");
+}
+
+int64_t store_layer_tar_size(struct store *s, const char *diff_id)
+{
+	int64_t n = layer_number(s, diff_id, "tar-size");
+
+	/* a layer stored before tar-size existed recorded its tar's size as "size" */
+	return n >= 0 ? n : layer_number(s, diff_id, "size");
 }
 
 int store_make_work_dir(struct store *s, const char *rel, struct sk_err *err)
@@ -260,15 +273,19 @@ static void layer_tmp_close(struct layer_tmp *t)
 }
 
 int store_layer_tmp_commit(struct store *s, struct layer_tmp *t, const char *diff_id,
-			   uint64_t size, struct sk_err *err)
+			   uint64_t content_size, uint64_t tar_size, struct sk_err *err)
 {
-	char final[128], size_name[128], size_str[32];
+	char final[128], size_name[160], size_str[32];
 	int lockfd, ret = 0;
 
 	if (!digest_is_valid(diff_id))
 		return err_set(err, 0, "invalid diff_id '%s'", diff_id);
 	snprintf(size_name, sizeof(size_name), "%s/size", t->name);
-	snprintf(size_str, sizeof(size_str), "%" PRIu64 "\n", size);
+	snprintf(size_str, sizeof(size_str), "%" PRIu64 "\n", content_size);
+	if (fs_write_atomic(s->root_fd, size_name, size_str, strlen(size_str), 0600, err) < 0)
+		return -1;
+	snprintf(size_name, sizeof(size_name), "%s/tar-size", t->name);
+	snprintf(size_str, sizeof(size_str), "%" PRIu64 "\n", tar_size);
 	if (fs_write_atomic(s->root_fd, size_name, size_str, strlen(size_str), 0600, err) < 0)
 		return -1;
 	/* No syncfs of the extracted files here: the rename is atomic against a
