@@ -894,6 +894,7 @@ static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
 		ret = monitor_start(&ctx->store, &c, &spec, &opts, &a->monitor, err);
 		if (ret == 0)
 			printf("%s\n", c.id);
+		container_hand_over(&c);
 		close(c.dirfd);
 		spec_release(&spec);
 		return ret;
@@ -1051,9 +1052,10 @@ int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err)
 		return -1;
 	ret = ctr_config_read(c.dirfd, &cc, err);
 	if (ret == 0) {
-		ret = container_claim_start(&c, err);
+		ret = container_claim_start(&ctx->store, &c, err);
 		if (ret == 0 && start_existing(ctx, &c, &cc, err) < 0) {
-			container_record_failure(&c, err->exit_code ? err->exit_code : EXIT_SKIFF,
+			container_record_failure(&ctx->store, &c,
+						 err->exit_code ? err->exit_code : EXIT_SKIFF,
 						 err->msg);
 			ret = -1;
 		} else if (ret == 1) {
@@ -1061,6 +1063,7 @@ int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err)
 		}
 		ctr_config_release(&cc);
 	}
+	container_hand_over(&c);
 	close(c.dirfd);
 	return ret;
 }
