@@ -801,12 +801,12 @@ static int image_stop_signal(const struct image_config *cfg)
 /* config.json: what ps, inspect, exec and start need to know later. */
 static int save_config(const struct run_args *a, const struct store_image *img,
 		       const struct image_config *icfg, const struct container *c,
-		       const struct rt_spec *spec, struct sk_err *err)
+		       const struct rt_spec *spec, int64_t created, struct sk_err *err)
 {
 	struct ctr_config cfg = {
 		.image = (char *)a->image,
 		.image_id = (char *)img->config_digest,
-		.created = ctr_now_ns(),
+		.created = created,
 		.hostname = spec->hostname,
 		.args = spec->process.args,
 		.env = spec->process.env,
@@ -849,13 +849,17 @@ struct records {
 static int write_records(void *arg, struct sk_err *err)
 {
 	struct records *r = arg;
-	int ret = container_register(&r->ctx->store, r->c, r->a->name, r->img->config_digest, err);
+	struct ctr_summary sum = { .image = r->a->image,
+				   .image_id = r->img->config_digest,
+				   .created = ctr_now_ns(),
+				   .args = &r->spec->process.args };
+	int ret = container_register(&r->ctx->store, r->c, r->a->name, &sum, err);
 
 	/* The container's "image" file keeps the image now. */
 	store_release(*r->hold);
 	*r->hold = -1;
 	if (ret == 0)
-		ret = save_config(r->a, r->img, r->cfg, r->c, r->spec, err);
+		ret = save_config(r->a, r->img, r->cfg, r->c, r->spec, sum.created, err);
 	if (ret == 0)
 		log_debug("run: container %s recorded", r->c->id);
 	return ret;

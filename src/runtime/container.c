@@ -288,16 +288,6 @@ static int new_id(char id[CONTAINER_ID_LEN + 1], struct sk_err *err)
 	return 0;
 }
 
-/* "created", owned by this process until it runs or removes the container:
- * container_gc removes it if this process dies first. */
-static int write_state_created(int dirfd, struct sk_err *err)
-{
-	struct ctr_state st = { .status = CTR_CREATED };
-
-	ctr_state_owned_by_me(&st);
-	return ctr_state_write(dirfd, &st, err);
-}
-
 static int make_container_dir(struct store *s, struct container *c, struct sk_err *err)
 {
 	char rel[CONTAINER_ID_LEN + 16];
@@ -340,15 +330,21 @@ void container_hand_over(struct container *c)
 }
 
 int container_register(struct store *s, struct container *c, const char *name,
-		       const char *image_id, struct sk_err *err)
+		       const struct ctr_summary *sum, struct sk_err *err)
 {
-	if (write_state_created(c->dirfd, err) < 0)
+	struct ctr_state st = { .status = CTR_CREATED };
+	struct ctr_summary named = *sum;
+
+	if (sum->image_id &&
+	    write_small(c->dirfd, "image", sum->image_id, strlen(sum->image_id), err) < 0)
 		return -1;
-	if (image_id && write_small(c->dirfd, "image", image_id, strlen(image_id), err) < 0)
+	if ((name && *name ? claim_name(s, c, name, err) : claim_generated_name(s, c, err)) < 0)
 		return -1;
-	if (name && *name)
-		return claim_name(s, c, name, err);
-	return claim_generated_name(s, c, err);
+	/* "created", owned by this process until it runs or removes the
+	 * container (its live file says so too); with what ps lists. */
+	named.name = c->name;
+	ctr_state_owned_by_me(&st);
+	return ctr_state_write_new(c->dirfd, &st, &named, err);
 }
 
 int container_open(struct store *s, const char *id, struct container *c, struct sk_err *err)

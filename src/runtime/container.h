@@ -56,12 +56,13 @@ struct run_opts {
  * container_register records it, possibly while the child sets up. */
 int container_create(struct store *s, struct container *c, struct sk_err *err);
 
-/* Record a created container: its state file ("created", owned by this
- * process), the image it uses (GC keeps the image), and its name (a name in
- * use by a live or exited container is a conflict; NULL or "": generated).
- * Until then, container_gc removes the directory once it is a minute old. */
+struct ctr_summary;
+/* Record a created container: the image it uses (GC keeps the image), its
+ * name (a name in use by a live or exited container is a conflict; NULL or
+ * "": generated), and its state file ("created", owned by this process,
+ * with sum for listings; sum->name is ignored). */
 int container_register(struct store *s, struct container *c, const char *name,
-		       const char *image_id, struct sk_err *err);
+		       const struct ctr_summary *sum, struct sk_err *err);
 
 /* Open an existing container's directory (id from ctr_resolve). */
 int container_open(struct store *s, const char *id, struct container *c, struct sk_err *err);

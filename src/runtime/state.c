@@ -32,6 +32,7 @@
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/jsonscan.h"
 #include "util/log.h"
 
 #define CONFIG_FILE "config.json"
@@ -151,9 +152,12 @@ int ctr_config_write(int dirfd, const struct ctr_config *c, struct sk_err *err)
 	return write_json(dirfd, CONFIG_FILE, j, err);
 }
 
-int ctr_state_write(int dirfd, const struct ctr_state *st, struct sk_err *err)
+/* The keys struct ctr_state owns, set into j: the listing summary
+ * (ctr_state_write_new) that the file may also hold stays. */
+static int state_write_into(int dirfd, json_t *j, const struct ctr_state *st,
+			    struct sk_err *err)
 {
-	cleanup_json json_t *j = json_pack(
+	cleanup_json json_t *keys = json_pack(
 		"{s:s, s:i, s:I, s:i, s:I, s:i, s:b, s:b, s:i, s:I, s:I, s:s}", "status",
 		ctr_status_name(st->status), "pid", (int)st->pid, "pid_start",
 		(json_int_t)st->pid_start, "monitor_pid", (int)st->monitor_pid, "monitor_start",
@@ -162,7 +166,20 @@ int ctr_state_write(int dirfd, const struct ctr_state *st, struct sk_err *err)
 		(int)st->restart_count, "started_at", (json_int_t)st->started_at, "finished_at",
 		(json_int_t)st->finished_at, "error", st->error);
 
+	if (!keys || !j || json_object_update(j, keys) < 0)
+		return err_set(err, ENOMEM, "cannot encode '" STATE_FILE "'");
 	return write_json(dirfd, STATE_FILE, j, err);
+}
+
+int ctr_state_write_new(int dirfd, const struct ctr_state *st, const struct ctr_summary *sum,
+			struct sk_err *err)
+{
+	cleanup_json json_t *j = json_pack("{s:s, s:o, s:o, s:I, s:o}", "name", sum->name,
+					   "image", str_or_null(sum->image), "image_id",
+					   str_or_null(sum->image_id), "created",
+					   (json_int_t)sum->created, "args", strv_to_json(sum->args));
+
+	return state_write_into(dirfd, j, st, err);
 }
 
 /* --- reading ---------------------------------------------------------- */
@@ -171,51 +188,72 @@ int ctr_state_write(int dirfd, const struct ctr_state *st, struct sk_err *err)
  * (a long command line or environment) go on into a heap buffer. */
 #define SMALL_READ 4096
 
-/* path relative to dirfd ("state.json" in a container's directory, or
- * "<id>/state.json" from the containers directory). A missing file gives -1
+/* The file at path (relative to dirfd: "state.json" in a container's
+ * directory, or "<id>/state.json" from the containers directory), whole:
+ * in small when it fits (one read), else in *b. A missing file gives -1
  * with err->errnum ENOENT. */
+static int read_text(int dirfd, const char *path, char small[SMALL_READ], struct buf *b,
+		     const char **data, size_t *len, struct sk_err *err)
+{
+	cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return err_set(err, errno, "cannot open '%s'", path);
+	while ((n = read(fd, small, SMALL_READ)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		return err_set(err, errno, "cannot read '%s'", path);
+	*data = small;
+	*len = (size_t)n;
+	/* A short read of a regular file is its end (these files are replaced
+	 * by rename, never written in place): no second read for EOF. */
+	if ((size_t)n < SMALL_READ)
+		return 0;
+	if (buf_append(b, small, SMALL_READ) < 0)
+		return err_set(err, E2BIG, "'%s' is too large", path);
+	for (;;) {
+		char chunk[16384];
+
+		while ((n = read(fd, chunk, sizeof(chunk))) < 0 && errno == EINTR)
+			;
+		if (n < 0)
+			return err_set(err, errno, "cannot read '%s'", path);
+		if (n == 0)
+			break;
+		if (buf_append(b, chunk, (size_t)n) < 0)
+			return err_set(err, E2BIG, "'%s' is too large (limit %zu bytes)", path, b->max);
+	}
+	*data = b->data;
+	*len = b->len;
+	return 0;
+}
+
+static json_t *parse_object(const char *data, size_t len, const char *path, struct sk_err *err)
+{
+	json_error_t je;
+	json_t *j = json_loadb(data, len, 0, &je);
+
+	if (j && json_is_object(j))
+		return j;
+	err_set(err, EINVAL, "'%s' is corrupt: %s", path, j ? "not an object" : je.text);
+	if (j)
+		json_decref(j);
+	return NULL;
+}
+
 static int read_json(int dirfd, const char *path, size_t max, json_t **out, struct sk_err *err)
 {
 	char small[SMALL_READ];
 	cleanup_buf struct buf b = BUF_INIT(max);
-	cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	const char *data = small;
-	json_error_t je;
-	ssize_t n;
+	const char *data;
+	size_t len;
 
 	*out = NULL;
-	if (fd < 0)
-		return err_set(err, errno, "cannot open '%s'", path);
-	while ((n = read(fd, small, sizeof(small))) < 0 && errno == EINTR)
-		;
-	if (n < 0)
-		return err_set(err, errno, "cannot read '%s'", path);
-	/* A short read of a regular file is its end (these files are replaced
-	 * by rename, never written in place): no second read for EOF. */
-	if ((size_t)n == sizeof(small)) {
-		if (buf_append(&b, small, sizeof(small)) < 0)
-			return err_set(err, E2BIG, "'%s' is too large", path);
-		for (;;) {
-			char chunk[16384];
-
-			while ((n = read(fd, chunk, sizeof(chunk))) < 0 && errno == EINTR)
-				;
-			if (n < 0)
-				return err_set(err, errno, "cannot read '%s'", path);
-			if (n == 0)
-				break;
-			if (buf_append(&b, chunk, (size_t)n) < 0)
-				return err_set(err, E2BIG, "'%s' is too large (limit %zu bytes)", path,
-					       max);
-		}
-		data = b.data;
-		n = (ssize_t)b.len;
-	}
-	*out = json_loadb(data, (size_t)n, 0, &je);
-	if (!*out || !json_is_object(*out))
-		return err_set(err, EINVAL, "'%s' is corrupt: %s", path,
-			       *out ? "not an object" : je.text);
-	return 0;
+	if (read_text(dirfd, path, small, &b, &data, &len, err) < 0)
+		return -1;
+	*out = parse_object(data, len, path, err);
+	return *out ? 0 : -1;
 }
 
 static int dup_json_string(json_t *obj, const char *key, char **out)
@@ -345,31 +383,213 @@ void ctr_config_release(struct ctr_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int state_read_path(int dirfd, const char *path, struct ctr_state *st,
-			   struct sk_err *err)
+/* state.json's members (jsonscan.h: ps reads one per container), into st
+ * and, when asked, the listing summary into sum. */
+struct state_reader {
+	struct ctr_state *st;
+	struct ctr_config *sum; /* NULL: the state's own keys only */
+	bool has_status, has_summary;
+};
+
+/* As jansson's json_integer_value: what is not an integer reads 0. */
+static int64_t member_int(const struct jscan_member *m)
+{
+	int64_t v = 0;
+
+	jscan_int(&m->v, &v);
+	return v;
+}
+
+static int member_dup(const struct jscan_member *m, char **out)
+{
+	free(*out);
+	*out = NULL;
+	if (m->v.type == JSCAN_NULL)
+		return 0;
+	if (!(*out = malloc(m->v.len + 1)))
+		return -1;
+	return jscan_string(&m->v, *out, m->v.len + 1) < 0 ? -1 : 0;
+}
+
+static int push_arg(const struct jscan_value *v, void *ctx)
+{
+	cleanup_free char *a = malloc(v->len + 1);
+	struct sk_err ignored;
+
+	if (!a || jscan_string(v, a, v->len + 1) < 0)
+		return -1;
+	return strv_push(ctx, a, &ignored);
+}
+
+static int summary_member(const struct jscan_member *m, struct state_reader *r)
+{
+	struct ctr_config *c = r->sum;
+
+	if (jscan_key_is(m, "name"))
+		return jscan_string(&m->v, c->name, sizeof(c->name)) < 0 ? -1 : 0;
+	if (jscan_key_is(m, "image"))
+		return member_dup(m, &c->image);
+	if (jscan_key_is(m, "image_id"))
+		return member_dup(m, &c->image_id);
+	if (jscan_key_is(m, "args")) {
+		strv_release(&c->args);
+		return jscan_strings(&m->v, push_arg, &c->args);
+	}
+	if (jscan_key_is(m, "created")) {
+		c->created = member_int(m);
+		r->has_summary = true;
+	}
+	return 0;
+}
+
+static int state_member(const struct jscan_member *m, void *ctx)
+{
+	struct state_reader *r = ctx;
+	struct ctr_state *st = r->st;
+	char status[16];
+
+	if (jscan_key_is(m, "status")) {
+		if (jscan_string(&m->v, status, sizeof(status)) < 0 ||
+		    status_from_name(status, &st->status) < 0)
+			return -1;
+		r->has_status = true;
+	} else if (jscan_key_is(m, "pid")) {
+		st->pid = (pid_t)member_int(m);
+	} else if (jscan_key_is(m, "pid_start")) {
+		st->pid_start = (unsigned long long)member_int(m);
+	} else if (jscan_key_is(m, "monitor_pid")) {
+		st->monitor_pid = (pid_t)member_int(m);
+	} else if (jscan_key_is(m, "monitor_start")) {
+		st->monitor_start = (unsigned long long)member_int(m);
+	} else if (jscan_key_is(m, "exit_code")) {
+		st->exit_code = (int)member_int(m);
+	} else if (jscan_key_is(m, "oom_killed")) {
+		st->oom_killed = m->v.type == JSCAN_TRUE;
+	} else if (jscan_key_is(m, "stopped_by_user")) {
+		st->stopped_by_user = m->v.type == JSCAN_TRUE;
+	} else if (jscan_key_is(m, "restart_count")) {
+		st->restart_count = (unsigned)member_int(m);
+	} else if (jscan_key_is(m, "started_at")) {
+		st->started_at = member_int(m);
+	} else if (jscan_key_is(m, "finished_at")) {
+		st->finished_at = member_int(m);
+	} else if (jscan_key_is(m, "error")) {
+		if (jscan_string(&m->v, st->error, sizeof(st->error)) < 0)
+			st->error[0] = '\0'; /* as jansson's reader: too long reads "" */
+	} else if (r->sum) {
+		return summary_member(m, r);
+	}
+	return 0;
+}
+
+static int scan_state(const char *text, size_t len, struct state_reader *r)
+{
+	memset(r->st, 0, sizeof(*r->st));
+	if (r->sum) {
+		ctr_config_release(r->sum);
+	}
+	r->has_status = r->has_summary = false;
+	return jscan_object(text, len, state_member, r) == 0 && r->has_status ? 0 : -1;
+}
+
+/* state.json's text -> r. A text the scanner does not take (edited by hand,
+ * a message with non-ASCII bytes) is taken through jansson, whose ASCII
+ * output the scanner does take. */
+static int state_parse(const char *text, size_t len, const char *path, struct state_reader *r,
+		       struct sk_err *err)
 {
 	cleanup_json json_t *j = NULL;
+	cleanup_free char *ascii = NULL;
+
+	if (scan_state(text, len, r) == 0)
+		return 0;
+	j = parse_object(text, len, path, err);
+	if (!j)
+		return -1;
+	ascii = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (!ascii || scan_state(ascii, strlen(ascii), r) < 0)
+		return err_set(err, EINVAL, "'%s' is corrupt: %s", path,
+			       r->has_status ? "unexpected values" : "bad status");
+	return 0;
+}
+
+/* state.json at path: *st, with j (when not NULL) the whole object for a
+ * read-modify-write that keeps the summary (an empty object when the file
+ * is missing: the state is CTR_CREATED). */
+static int state_load_path(int dirfd, const char *path, struct ctr_state *st, json_t **j,
+			   struct sk_err *err)
+{
+	char small[SMALL_READ];
+	cleanup_buf struct buf b = BUF_INIT(STATE_MAX);
+	struct state_reader r = { .st = st };
+	const char *data;
+	size_t len;
 
 	memset(st, 0, sizeof(*st));
-	if (read_json(dirfd, path, STATE_MAX, &j, err) < 0) {
+	if (j)
+		*j = NULL;
+	if (read_text(dirfd, path, small, &b, &data, &len, err) < 0) {
 		if (err->errnum != ENOENT)
 			return -1;
 		err_clear(err);
-		return 0; /* CTR_CREATED */
+		if (j && !(*j = json_object()))
+			return err_set(err, ENOMEM, "cannot read '%s'", path);
+		return 0;
 	}
-	if (status_from_name(json_string_value(json_object_get(j, "status")), &st->status) < 0)
-		return err_set(err, EINVAL, "'" STATE_FILE "' is corrupt: bad status");
-	st->pid = (pid_t)json_int_of(j, "pid");
-	st->pid_start = (unsigned long long)json_int_of(j, "pid_start");
-	st->monitor_pid = (pid_t)json_int_of(j, "monitor_pid");
-	st->monitor_start = (unsigned long long)json_int_of(j, "monitor_start");
-	st->exit_code = (int)json_int_of(j, "exit_code");
-	st->oom_killed = json_is_true(json_object_get(j, "oom_killed"));
-	st->stopped_by_user = json_is_true(json_object_get(j, "stopped_by_user"));
-	st->restart_count = (unsigned)json_int_of(j, "restart_count");
-	st->started_at = json_int_of(j, "started_at");
-	st->finished_at = json_int_of(j, "finished_at");
-	copy_json_string(j, "error", st->error, sizeof(st->error));
+	if (state_parse(data, len, path, &r, err) < 0)
+		return -1;
+	if (j && !(*j = parse_object(data, len, path, err)))
+		return -1;
+	return 0;
+}
+
+static int state_read_path(int dirfd, const char *path, struct ctr_state *st,
+			   struct sk_err *err)
+{
+	return state_load_path(dirfd, path, st, NULL, err);
+}
+
+int ctr_state_write(int dirfd, const struct ctr_state *st, struct sk_err *err)
+{
+	cleanup_json json_t *j = NULL;
+	struct ctr_state old;
+	struct sk_err ignored = { 0 };
+
+	/* over what the file holds (a corrupt one is replaced) */
+	if (state_load_path(dirfd, STATE_FILE, &old, &j, &ignored) < 0 || !j) {
+		if (j)
+			json_decref(j);
+		j = json_object();
+	}
+	return state_write_into(dirfd, j, st, err);
+}
+
+int ctr_listing_read_at(int containers_fd, const char *id, struct ctr_config *c,
+			struct ctr_state *st, struct sk_err *err)
+{
+	char path[CTR_ID_LEN + sizeof("/" STATE_FILE)], small[SMALL_READ];
+	cleanup_buf struct buf b = BUF_INIT(STATE_MAX);
+	struct state_reader r = { .st = st, .sum = c };
+	const char *data;
+	size_t len;
+
+	memset(c, 0, sizeof(*c));
+	memset(st, 0, sizeof(*st));
+	snprintf(path, sizeof(path), "%.64s/" STATE_FILE, id);
+	if (read_text(containers_fd, path, small, &b, &data, &len, err) < 0) {
+		if (err->errnum != ENOENT)
+			return -1;
+		err_clear(err); /* being made: created, as ctr_state_read */
+	} else if (state_parse(data, len, path, &r, err) < 0) {
+		ctr_config_release(c);
+		return -1;
+	}
+	/* A state written by an older skiff has no summary. */
+	if (!r.has_summary) {
+		ctr_config_release(c);
+		return ctr_config_read_at(containers_fd, id, c, err);
+	}
+	snprintf(c->id, sizeof(c->id), "%.64s", id);
 	return 0;
 }
 
@@ -472,15 +692,16 @@ int ctr_lock(int dirfd, struct sk_err *err)
 int ctr_state_update(int dirfd, ctr_state_fn fn, void *arg, struct sk_err *err)
 {
 	cleanup_close int lock = ctr_lock(dirfd, err);
+	cleanup_json json_t *j = NULL;
 	struct ctr_state st;
 	int r;
 
-	if (lock < 0 || ctr_state_read(dirfd, &st, err) < 0)
+	if (lock < 0 || state_load_path(dirfd, STATE_FILE, &st, &j, err) < 0)
 		return -1;
 	r = fn(&st, arg);
 	if (r != 0)
 		return r;
-	return ctr_state_write(dirfd, &st, err);
+	return state_write_into(dirfd, j, &st, err);
 }
 
 void ctr_state_exited(struct ctr_state *st, int exit_code)
@@ -547,6 +768,7 @@ static void release_network_of_dead(int dirfd)
 int ctr_state_load(int dirfd, struct ctr_state *st, struct sk_err *err)
 {
 	cleanup_close int lock = -1;
+	cleanup_json json_t *j = NULL;
 
 	if (ctr_state_read(dirfd, st, err) < 0)
 		return -1;
@@ -554,7 +776,7 @@ int ctr_state_load(int dirfd, struct ctr_state *st, struct sk_err *err)
 		return 0;
 	/* Re-check under the lock: the monitor may have just recorded the exit. */
 	lock = ctr_lock(dirfd, err);
-	if (lock < 0 || ctr_state_read(dirfd, st, err) < 0)
+	if (lock < 0 || state_load_path(dirfd, STATE_FILE, st, &j, err) < 0)
 		return -1;
 	if (!ctr_state_monitor_gone(st))
 		return 0;
@@ -566,7 +788,7 @@ int ctr_state_load(int dirfd, struct ctr_state *st, struct sk_err *err)
 	remove_cgroup_leftovers(dirfd);
 	release_network_of_dead(dirfd);
 	ctr_state_exited(st, CTR_EXIT_MONITOR_DIED);
-	if (ctr_state_write(dirfd, st, err) < 0)
+	if (state_write_into(dirfd, j, st, err) < 0)
 		return -1;
 	/* Its live file goes with the next sweep (container_gc): dropping it
 	 * needs the file's lock, and the container's is held here. */

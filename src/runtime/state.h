@@ -153,6 +153,26 @@ int ctr_state_read(int dirfd, struct ctr_state *st, struct sk_err *err);
 int ctr_state_read_at(int containers_fd, const char *id, struct ctr_state *st,
 		      struct sk_err *err);
 int ctr_state_write(int dirfd, const struct ctr_state *st, struct sk_err *err);
+
+/* What a listing shows of a container, kept in state.json besides the state
+ * (same keys as config.json's), so that ps reads one small file per
+ * container instead of two: written with the first state, kept by every
+ * later write (ctr_state_write and ctr_state_update change only the state's
+ * own keys). A change of these (a rename) must set them here too. */
+struct ctr_summary {
+	const char *name, *image, *image_id;
+	int64_t created;
+	const struct strv *args;
+};
+/* The first state.json of a container, with its summary. */
+int ctr_state_write_new(int dirfd, const struct ctr_state *st, const struct ctr_summary *sum,
+			struct sk_err *err);
+/* state.json alone for ps: *st, and of *c the summary's fields (id, name,
+ * image, image_id, created, args; release with ctr_config_release). A state
+ * written without a summary (an older skiff's) is completed from
+ * config.json. */
+int ctr_listing_read_at(int containers_fd, const char *id, struct ctr_config *c,
+			struct ctr_state *st, struct sk_err *err);
 /* Read, and when the state says running/restarting but its monitor is gone,
  * record it as exited (CTR_EXIT_MONITOR_DIED, error "monitor (pid N) died")
  * under the lock. What ps, inspect, stop, wait... use. */
