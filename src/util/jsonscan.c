@@ -46,13 +46,32 @@ static int hex4(const char *p, const char *end, unsigned *out)
 	return 0;
 }
 
+/* \uXXXX at p (after the backslash and 'u'), a surrogate pair taking the
+ * next one too: the code point, and p moved past it; -1 when invalid. */
+static long unicode_escape(const char **p, const char *end)
+{
+	unsigned hi, lo;
+
+	if (hex4(*p, end, &hi) < 0)
+		return -1;
+	*p += 4;
+	if (hi >= 0xdc00 && hi <= 0xdfff)
+		return -1;
+	if (hi < 0xd800 || hi > 0xdbff)
+		return hi;
+	if (end - *p < 6 || (*p)[0] != '\\' || (*p)[1] != 'u' || hex4(*p + 2, end, &lo) < 0 ||
+	    lo < 0xdc00 || lo > 0xdfff)
+		return -1;
+	*p += 6;
+	return 0x10000 + ((long)(hi - 0xd800) << 10) + (lo - 0xdc00);
+}
+
 /* A string whose opening quote is at p: the end (after the closing quote),
  * or NULL. Only printable ASCII and valid escapes. */
 static const char *scan_string(const char *p, const char *end, struct jscan_value *v,
 			       bool *escaped)
 {
 	static const char simple_escapes[] = "\"\\/bfnrt";
-	unsigned u;
 
 	*escaped = false;
 	if (p >= end || *p != '"')
@@ -69,9 +88,10 @@ static const char *scan_string(const char *p, const char *end, struct jscan_valu
 			if (++p >= end)
 				return NULL;
 			if (*p == 'u') {
-				if (hex4(p + 1, end, &u) < 0)
+				p++;
+				if (unicode_escape(&p, end) < 0)
 					return NULL;
-				p += 4;
+				continue;
 			} else if (!memchr(simple_escapes, *p, sizeof(simple_escapes) - 1)) {
 				return NULL;
 			}
@@ -91,9 +111,12 @@ static const char *scan_digits(const char *p, const char *end)
 	return p;
 }
 
+/* Integers only, in int64_t's range: skiff writes no others, and what this
+ * reader takes jansson takes too (it refuses integers out of its range). */
 static const char *scan_number(const char *p, const char *end, struct jscan_value *v)
 {
 	const char *start = p;
+	int64_t ignored;
 
 	if (p < end && *p == '-')
 		p++;
@@ -103,22 +126,12 @@ static const char *scan_number(const char *p, const char *end, struct jscan_valu
 		p = scan_digits(p, end);
 	else
 		return NULL;
-	if (p < end && *p == '.') {
-		if (!is_digit(++p, end))
-			return NULL;
-		p = scan_digits(p, end);
-	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		if (++p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (!is_digit(p, end))
-			return NULL;
-		p = scan_digits(p, end);
-	}
+	if (p < end && (*p == '.' || *p == 'e' || *p == 'E'))
+		return NULL;
 	v->type = JSCAN_NUMBER;
 	v->text = start;
 	v->len = (size_t)(p - start);
-	return p;
+	return jscan_int(v, &ignored) == 0 ? p : NULL;
 }
 
 static const char *scan_literal(const char *p, const char *end, struct jscan_value *v)
@@ -252,26 +265,6 @@ static size_t utf8_encode(unsigned u, char out[4])
 	out[2] = (char)(0x80 | (u >> 6 & 0x3f));
 	out[3] = (char)(0x80 | (u & 0x3f));
 	return 4;
-}
-
-/* \uXXXX at p (after the backslash and 'u'), a surrogate pair taking the
- * next one too: the code point, and p moved past it; -1 when invalid. */
-static long unicode_escape(const char **p, const char *end)
-{
-	unsigned hi, lo;
-
-	if (hex4(*p, end, &hi) < 0)
-		return -1;
-	*p += 4;
-	if (hi >= 0xdc00 && hi <= 0xdfff)
-		return -1;
-	if (hi < 0xd800 || hi > 0xdbff)
-		return hi;
-	if (end - *p < 6 || (*p)[0] != '\\' || (*p)[1] != 'u' || hex4(*p + 2, end, &lo) < 0 ||
-	    lo < 0xdc00 || lo > 0xdfff)
-		return -1;
-	*p += 6;
-	return 0x10000 + ((long)(hi - 0xd800) << 10) + (lo - 0xdc00);
 }
 
 ssize_t jscan_string(const struct jscan_value *v, char *out, size_t cap)

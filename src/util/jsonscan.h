@@ -1,9 +1,11 @@
 /*
  * A reader for the flat JSON objects skiff writes itself (a container's
  * state.json): one pass over the text, no allocation. It takes members whose
- * values are strings, numbers, true, false, null and arrays of strings, in
+ * values are strings, integers, true, false, null and arrays of strings, in
  * ASCII (escapes included), and refuses everything else (nested objects,
- * other arrays, bytes above 0x7f): its caller hands such a text to jansson
+ * other arrays, fractions, bytes above 0x7f): what it takes, jansson takes
+ * as the same object (tests/fuzz/fuzz_jsonscan.c). Its caller hands what it
+ * refuses to jansson
  * (json_dumps with JSON_ENSURE_ASCII gives a text this reader takes).
  *
  * Why not jansson alone: `ps` reads one state.json per container, and
@@ -21,7 +23,7 @@ enum jscan_type { JSCAN_STRING, JSCAN_NUMBER, JSCAN_TRUE, JSCAN_FALSE, JSCAN_NUL
 
 struct jscan_value {
 	enum jscan_type type;
-	/* STRING: between the quotes, escapes as written; NUMBER: its text;
+	/* STRING: between the quotes, escapes as written; NUMBER: its digits;
 	 * STRINGS: the array from '[' to ']' inclusive. */
 	const char *text;
 	size_t len;
@@ -45,7 +47,7 @@ int jscan_key_is(const struct jscan_member *m, const char *key);
 /* A STRING unescaped into out (NUL-terminated, \u0000 refused): its length,
  * or -1 when it is not a string or does not fit in cap. */
 ssize_t jscan_string(const struct jscan_value *v, char *out, size_t cap);
-/* A NUMBER that is an integer (no fraction or exponent) in int64_t's range. */
+/* A NUMBER's value (an integer in int64_t's range). */
 int jscan_int(const struct jscan_value *v, int64_t *out);
 /* Each string of a STRINGS value, in order, as a STRING value. */
 int jscan_strings(const struct jscan_value *v,
