@@ -1222,6 +1222,23 @@ int ctr_remove_files(struct store *s, const char *id, struct sk_err *err)
 	return lock < 0 ? 0 : fs_remove_tree(s->root_fd, gone, err);
 }
 
+bool ctr_restore_wanted(const struct ctr_config *c, const struct ctr_state *st)
+{
+	/* Only what ran before and runs no more (created ones stay created). */
+	if (st->status != CTR_EXITED || st->started_at == 0)
+		return false;
+	switch (c->restart) {
+	case RESTART_ALWAYS: return true; /* even after a stop, as docker */
+	case RESTART_UNLESS_STOPPED: return !st->stopped_by_user;
+	case RESTART_ON_FAILURE:
+		/* docker does not look at a stop here: a stopped container's
+		 * exit (137, 143) is a failure */
+		return st->exit_code != 0 && (c->restart_max == 0 || st->restart_count < c->restart_max);
+	case RESTART_NO:
+	default: return false;
+	}
+}
+
 int ctr_restart_parse(const char *s, enum ctr_restart *policy, unsigned *max, struct sk_err *err)
 {
 	const char *colon = strchr(s, ':');

@@ -268,6 +268,12 @@ int ctr_live_sweep(struct store *s, ctr_live_fn fn, void *ctx, struct sk_err *er
 /* Wall-clock time in ns since the epoch (created, started_at, finished_at). */
 int64_t ctr_now_ns(void);
 
+/* Should `skiff system restore` start this container: what dockerd starts
+ * when it starts (docs/LIFECYCLE.md)? Containers that ran before and are
+ * exited: always, unless-stopped unless stopped by a user, on-failure[:N]
+ * after a non-zero exit (a stop's too, as docker) within N restarts. */
+bool ctr_restore_wanted(const struct ctr_config *c, const struct ctr_state *st);
+
 /* "no", "always", "unless-stopped", "on-failure[:N]" */
 int ctr_restart_parse(const char *s, enum ctr_restart *policy, unsigned *max, struct sk_err *err);
 const char *ctr_status_name(enum ctr_status st); /* docker's: created running restarting exited */
