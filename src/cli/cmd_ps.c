@@ -296,12 +296,17 @@ static bool has_filter(const struct ps_opts *o, enum ps_filter_key key)
 	return false;
 }
 
-/* docker: values of one key are ORed (label's are ANDed), keys are ANDed.
- * Without -a only running containers, unless a status filter says otherwise. */
+/* Without -a only running containers, unless a status filter or -n/-l says
+ * otherwise. */
+static bool shows_running_only(const struct ps_opts *o)
+{
+	return !o->all && o->last < 0 && !has_filter(o, F_STATUS);
+}
+
+/* docker: values of one key are ORed (label's are ANDed), keys are ANDed. */
 static bool row_selected(const struct ps_row *r, json_t *labels, const struct ps_opts *o)
 {
-	if (!o->all && o->last < 0 && !has_filter(o, F_STATUS) && r->st.status != CTR_RUNNING &&
-	    r->st.status != CTR_RESTARTING)
+	if (shows_running_only(o) && r->st.status != CTR_RUNNING && r->st.status != CTR_RESTARTING)
 		return false;
 	for (size_t i = 0; i < o->n_filters; i++) {
 		enum ps_filter_key key = o->filters[i].key;
@@ -602,8 +607,11 @@ static int exec_ps(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *er
 		return r < 0 ? -1 : (fputs(ps_usage, stdout), 0);
 	}
 	r = resolve_filters(&ctx->store, &o, err);
+	/* Only running ones shown: those of the live index are enough (state.h),
+	 * however many stopped containers there are. */
 	if (r == 0)
-		r = ctr_for_each_id(&ctx->store, collect_one, &l, err);
+		r = (shows_running_only(&o) ? ctr_for_each_live_id : ctr_for_each_id)(
+			&ctx->store, collect_one, &l, err);
 	if (r < 0 && !err->msg[0])
 		err_set(err, ENOMEM, "cannot list containers");
 	if (r == 0)

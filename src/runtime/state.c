@@ -867,6 +867,29 @@ int ctr_for_each_id(struct store *s, ctr_id_fn fn, void *ctx, struct sk_err *err
 	return 0;
 }
 
+int ctr_for_each_live_id(struct store *s, ctr_id_fn fn, void *ctx, struct sk_err *err)
+{
+	cleanup_close int fd = openat(s->root_fd, CTR_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_closedir DIR *d = NULL;
+	struct dirent *de;
+	int live;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : err_set(err, errno, "cannot open '%s'", CTR_DIR);
+	live = openat(fd, "live", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (live < 0 && errno == ENOENT) /* a store made by an older skiff */
+		return ctr_for_each_id(s, fn, ctx, err);
+	if (live < 0 || !(d = fdopendir(live))) {
+		if (live >= 0)
+			close(live);
+		return err_set(err, errno, "cannot read '%s'", CTR_LIVE_DIR);
+	}
+	while ((de = readdir(d)))
+		if (is_container_id(de->d_name) && fn(s, de->d_name, fd, ctx) < 0)
+			return -1;
+	return 0;
+}
+
 static int resolve_name(struct store *s, const char *ref, char id[CTR_ID_LEN + 1])
 {
 	char link[CTR_NAME_MAX + 32];

@@ -217,6 +217,9 @@ int ctr_for_each(struct store *s, ctr_fn fn, void *ctx, struct sk_err *err);
  * directory's fd (for ctr_*_read_at). */
 typedef int (*ctr_id_fn)(struct store *s, const char *id, int containers_fd, void *ctx);
 int ctr_for_each_id(struct store *s, ctr_id_fn fn, void *ctx, struct sk_err *err);
+/* The same for the containers of the live index only: a superset of those
+ * created, running or restarting (a store without the index: all). */
+int ctr_for_each_live_id(struct store *s, ctr_id_fn fn, void *ctx, struct sk_err *err);
 
 /* Remove the container's directory and its name link. The caller has made sure
  * it is not running (or killed it). */

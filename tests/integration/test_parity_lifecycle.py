@@ -134,6 +134,15 @@ def test_ps_opens_one_file_per_container(skiff, image, tmp_path):
         cid, img, cmd, name = row.split(" ")
         assert cid in ids and img == image and cmd == '"true"'
         assert cid_of(skiff, name) == cid
+    # Without -a only running containers are shown, and only theirs are read
+    # (the live index lists them): its state, and its directory for the ports.
+    up = skiff.ok("run", "-d", "--network", "none", image, "sleep", "1000").stdout.strip()
+    opened = strace_opens(skiff, tmp_path, "ps")
+    assert sorted(p for p in opened if ID_RE.search(p) and not p.startswith("blobs/")) == \
+        sorted([f"{up}/state.json", f"containers/{up}"])
+    assert skiff.ok("ps", "-q", "--no-trunc").stdout == up + "\n"
+    assert len(skiff.ok("ps", "-q", "-f", "status=exited").stdout.split()) == 40
+    assert len(skiff.ok("ps", "-q", "-n", "3").stdout.split()) == 3
 
 
 @needs_strace
