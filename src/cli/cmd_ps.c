@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "image/ref.h"
 #include "image/store.h"
+#include "runtime/container.h"
 #include "runtime/state.h"
 #include "util/cleanup.h"
 #include "util/duration.h"
@@ -420,10 +421,7 @@ static int settle(struct store *s, const char *id, struct ctr_state *st)
 	if (dirfd < 0 || ctr_state_load(dirfd, st, &err) < 0)
 		return -1;
 	if (st->monitor_died_now && ctr_config_read(dirfd, &cfg, &err) == 0) {
-		if (cfg.restart != RESTART_NO && !cfg.auto_remove)
-			fprintf(stderr, "skiff: container %s: its monitor died; restart policy "
-					"\"%s\": `skiff system restore` starts it again\n",
-				cfg.name[0] ? cfg.name : cfg.id, ctr_restart_name(cfg.restart));
+		container_note_dead_monitor(&cfg);
 		ctr_config_release(&cfg);
 	}
 	return 0;

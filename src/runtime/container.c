@@ -137,12 +137,18 @@ static bool auto_remove_of(int dirfd, bool died)
 	if (ctr_config_read(dirfd, &cfg, &err) < 0)
 		return false;
 	rm = cfg.auto_remove;
-	if (died && !rm && cfg.restart != RESTART_NO)
-		log_warn("container %s: its monitor died; restart policy \"%s\": "
-			 "`skiff system restore` starts it again",
-			 cfg.name[0] ? cfg.name : cfg.id, ctr_restart_name(cfg.restart));
+	if (died)
+		container_note_dead_monitor(&cfg);
 	ctr_config_release(&cfg);
 	return rm;
+}
+
+void container_note_dead_monitor(const struct ctr_config *cfg)
+{
+	if (!cfg->auto_remove && cfg->restart != RESTART_NO)
+		log_warn("container %s: its monitor died; restart policy \"%s\": "
+			 "`skiff system restore` starts it again",
+			 cfg->name[0] ? cfg->name : cfg->id, ctr_restart_name(cfg->restart));
 }
 
 /* ctr_live_sweep's verdict on a container whose live file nobody holds. */

@@ -142,6 +142,13 @@ void container_finish(struct store *s, struct container *c, bool remove, int sta
  * live index only (state.h), so stopped containers cost nothing. */
 void container_gc(struct store *s);
 
+struct ctr_config;
+/* Whoever records a dead monitor (ctr_state_load said monitor_died_now)
+ * says so when the restart policy would have started the container again:
+ * the next command does not (docs/LIFECYCLE.md), `skiff system restore`
+ * does. */
+void container_note_dead_monitor(const struct ctr_config *cfg);
+
 /* This process stops owning the container (run -d's caller, once the
  * monitor has it): close its hold on the live file, leaving the file. */
 void container_hand_over(struct container *c);

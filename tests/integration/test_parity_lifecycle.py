@@ -341,7 +341,7 @@ def test_the_next_command_does_not_restart_it_but_says_so(skiff, image):
     kill_monitor(skiff, "web")
     r = skiff.ok("ps", "-a", "--format", "{{.Names}} {{.Status}}")
     assert re.match(r"^web Exited \(255\)", r.stdout), r.stdout
-    assert 'skiff: container web: its monitor died; restart policy "always": ' \
+    assert 'skiff: warning: container web: its monitor died; restart policy "always": ' \
            "`skiff system restore` starts it again" in r.stderr
     skiff.ok("run", "--rm", "--network", "none", image, "true")
     time.sleep(0.3)
