@@ -829,6 +829,10 @@ static int save_config(const struct run_args *a, const struct store_image *img,
 		.stop_signal = image_stop_signal(icfg),
 	};
 
+	char here[PATH_MAX];
+
+	/* where run_argv's relative paths are (start_existing) */
+	cfg.create_dir = getcwd(here, sizeof(here));
 	memcpy(cfg.id, c->id, sizeof(cfg.id));
 	snprintf(cfg.name, sizeof(cfg.name), "%s", c->name);
 	return ctr_config_write(c->dirfd, &cfg, err);
@@ -1013,10 +1017,17 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 	struct rt_spec spec = { 0 };
 	struct run_opts opts = { 0 };
 	cleanup_free char **argv = calloc(cc->run_argv.n + 2, sizeof(char *));
+	cleanup_close int here = -1;
 	int ret;
 
 	if (!argv)
 		return err_set(err, ENOMEM, "cannot start the container");
+	/* Its relative paths (-v ./dir, --env-file) are those of the directory
+	 * it was created in, until the spec is built; the monitor must not
+	 * keep that directory. Gone: they resolve from here, as before. */
+	if (cc->create_dir && (here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
+	    chdir(cc->create_dir) < 0)
+		close_and_reset(&here);
 	argv[0] = "run";
 	memcpy(argv + 1, cc->run_argv.v, cc->run_argv.n * sizeof(char *));
 	optind = 0;
@@ -1032,6 +1043,8 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 		ret = err_wrap(err, "the container's image");
 	if (ret == 0)
 		ret = build_spec(ctx, &a, c, &cfg, &spec, err);
+	if (here >= 0 && fchdir(here) < 0 && ret == 0)
+		ret = err_set(err, errno, "cannot return to the current directory");
 	if (ret == 0)
 		ret = container_reset_work(c, err);
 	opts.init = a.init;

@@ -116,6 +116,10 @@ static void detach(const struct store *s, const struct container *c, int report_
 
 	sort_fds(keep, ARRAY_SIZE(keep));
 	setsid();
+	/* Not holding the caller's directory for the container's lifetime
+	 * (an unmount of it would fail): every path is absolute by now. */
+	if (chdir("/") < 0)
+		log_debug("monitor: cannot chdir to /");
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
 		dup2(null, STDOUT_FILENO);

@@ -149,6 +149,8 @@ int ctr_config_write(int dirfd, const struct ctr_config *c, struct sk_err *err)
 		(json_int_t)c->cap_bounding, "cap_effective", (json_int_t)c->cap_effective,
 		"seccomp", str_or_null(c->seccomp), "stop_signal", c->stop_signal);
 
+	if (j && c->create_dir && json_object_set_new(j, "create_dir", json_string(c->create_dir)))
+		return err_set(err, ENOMEM, "cannot encode '" CONFIG_FILE "'");
 	return write_json(dirfd, CONFIG_FILE, j, err);
 }
 
@@ -319,6 +321,7 @@ static int config_from_json(json_t *j, struct ctr_config *c, struct sk_err *err)
 	    dup_json_string(j, "hostname", &c->hostname) < 0 ||
 	    dup_json_string(j, "cwd", &c->cwd) < 0 || dup_json_string(j, "user", &c->user) < 0 ||
 	    dup_json_string(j, "seccomp", &c->seccomp) < 0 ||
+	    dup_json_string(j, "create_dir", &c->create_dir) < 0 ||
 	    restart_from_name(json_string_value(json_object_get(j, "restart")), &c->restart) < 0)
 		return err_set(err, EINVAL, "'" CONFIG_FILE "' is corrupt");
 	if (json_to_strv(j, "args", &c->args, err) < 0 || json_to_strv(j, "env", &c->env, err) < 0 ||
@@ -377,6 +380,7 @@ void ctr_config_release(struct ctr_config *c)
 	free(c->cwd);
 	free(c->user);
 	free(c->seccomp);
+	free(c->create_dir);
 	strv_release(&c->args);
 	strv_release(&c->env);
 	strv_release(&c->run_argv);

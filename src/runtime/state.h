@@ -76,8 +76,12 @@ struct ctr_config {
 	bool tty, interactive;
 
 	/* For start/restart: skiff run's options and operands as given (without
-	 * -d), re-parsed to build the spec again for the same container. */
+	 * -d), re-parsed to build the spec again for the same container, in
+	 * create_dir, the directory the run was in (relative paths in run_argv,
+	 * -v ./dir or --env-file, are its: docker's client makes them absolute
+	 * at create; `system restore` runs from / at boot). */
 	struct strv run_argv;
+	char *create_dir; /* NULL in a container made by an older skiff */
 
 	bool detached, auto_remove;
 	enum ctr_restart restart;

@@ -381,3 +381,46 @@ def test_make_install_puts_the_boot_unit_in_place(tmp_path):
         r = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True,
                            text=True, timeout=60)
         assert "skiff-restart.service" not in r.stderr, r.stderr
+
+
+def test_relative_paths_stay_those_of_the_directory_it_was_created_in(skiff, image, tmp_path):
+    """`-v ./data:/data` and `--env-file` are resolved where the container was
+    created, as docker's client resolves them: restore runs from / at boot.
+    The monitor keeps no directory of its caller."""
+    made_in = tmp_path / "project"
+    (made_in / "data").mkdir(parents=True)
+    (made_in / "data" / "marker").write_text("project data\n")
+    (made_in / "env").write_text("FROM_FILE=project\n")
+    skiff_cmd = skiff.cmd("run", "-d", "--network", "none", "--name", "rel", "--restart",
+                          "always", "-v", "./data:/data", "--env-file", "env", image, "sh", "-c",
+                          "cat /data/marker; echo $FROM_FILE; sleep 1000")
+    subprocess.run(skiff_cmd, cwd=made_in, env=skiff.env, check=True, capture_output=True)
+    runlib.wait_for(lambda: running(skiff, "rel"), what="rel running")
+    mon = state(skiff, "rel")["monitor_pid"]
+    assert os.readlink(f"/proc/{mon}/cwd") == "/"
+    kill_monitor(skiff, "rel")
+    r = subprocess.run(skiff.cmd("system", "restore"), cwd="/", env=skiff.env,
+                       capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout == "rel\n", r.stderr
+    runlib.wait_for(lambda: skiff.ok("logs", "rel").stdout.count("project data\n") == 2,
+                    what="the second start's output")
+    assert skiff.ok("logs", "rel").stdout.count("project\n") == 2
+    assert not os.path.exists("/data/marker")
+
+
+def test_start_from_another_directory_uses_the_creation_directory(skiff, image, tmp_path):
+    made_in, elsewhere = tmp_path / "a", tmp_path / "b"
+    (made_in / "data").mkdir(parents=True)
+    (made_in / "data" / "marker").write_text("from a\n")
+    elsewhere.mkdir()
+    run = skiff.cmd("run", "--network", "none", "--name", "once", "-v", "./data:/data", image,
+                    "cat", "/data/marker")
+    r = subprocess.run(run, cwd=made_in, env=skiff.env, capture_output=True, text=True)
+    assert r.stdout == "from a\n", r.stderr
+    subprocess.run(skiff.cmd("start", "once"), cwd=elsewhere, env=skiff.env, check=True,
+                   capture_output=True)
+    # (the foreground run's output is in the log too once it keeps one: item 12)
+    runlib.wait_for(lambda: state(skiff, "once")["status"] == "exited"
+                    and "from a\n" in skiff.ok("logs", "once").stdout,
+                    what="the start's output")
+    assert not (elsewhere / "data").exists()
