@@ -49,6 +49,11 @@ void cli_print_usage(const struct command *cmd);
  * the options it was created with), as `skiff start` and `restart` do. */
 int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err);
 
+/* cmd_network.c: `network inspect NAME`'s object, for inspect --type network;
+ * NULL with err (errnum ENOENT: "network NAME not found"). */
+struct json_t;
+struct json_t *network_inspect_json(struct cli_ctx *ctx, const char *name, struct sk_err *err);
+
 /* docker's prune prompt on stdout: warning, then "Are you sure you want to
  * continue? [y/N]"; anything but y/yes (any case) is no. */
 bool cli_confirm(const char *warning);

@@ -583,7 +583,7 @@ static int unpack_into_store(struct store *s, int fd, enum compression comp, con
 			res.diff_id);
 		goto fail;
 	}
-	if (store_layer_tmp_commit(s, &tmp, diff_id, res.tar_bytes, err) < 0)
+	if (store_layer_tmp_commit(s, &tmp, diff_id, res.content_bytes, err) < 0)
 		goto fail;
 	log_debug("load: layer %s: %" PRIu64 " bytes, %" PRIu64 " entries", diff_id, res.tar_bytes,
 		  res.entries);

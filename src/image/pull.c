@@ -351,7 +351,7 @@ static int fetch_layer_locked(struct pull_run *run, const struct layer_job *job,
 			store_partial_remove(run->s, d->digest);
 		return -1;
 	}
-	if (store_layer_tmp_commit(run->s, &tmp, job->diff_id, res.tar_bytes, err) < 0) {
+	if (store_layer_tmp_commit(run->s, &tmp, job->diff_id, res.content_bytes, err) < 0) {
 		store_layer_tmp_discard(run->s, &tmp);
 		return -1;
 	}

@@ -53,6 +53,8 @@ bool store_blob_exists(struct store *s, const char *digest);
 bool store_layer_exists(struct store *s, const char *diff_id);
 /* Absolute path of the layer's overlay-ready directory: <root>/layers/<hex>/diff */
 void store_layer_path(struct store *s, const char *diff_id, char *out, size_t len);
+/* The layer's size as docker counts it (unpack_result.content_bytes; layers
+ * stored before skiff counted so have their tar's size); -1 when unknown. */
 int64_t store_layer_size(struct store *s, const char *diff_id);
 
 struct layer_tmp {
