@@ -116,7 +116,7 @@ static int exec_restore(struct cli_ctx *ctx, int argc, char **argv, struct sk_er
 	if (optind < argc)
 		return cli_usage_error(err, "system restore",
 				       "\"skiff system restore\" accepts no arguments");
-	container_gc(&ctx->store);
+	container_sweep(&ctx->store, false);
 	if (ctr_for_each_id(&ctx->store, consider, &p, err) < 0) {
 		free(p.v);
 		return p.failed ? err_set(err, ENOMEM, "cannot list containers") : -1;

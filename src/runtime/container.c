@@ -95,6 +95,7 @@ static int write_small(int dirfd, const char *name, const char *data, size_t len
  * docker keeps stopped containers. */
 struct sweep {
 	bool removed;
+	bool note_dead; /* say so of a dead monitor whose policy would restart it */
 };
 
 static int remove_dead(struct store *s, const char *id, struct sweep *sw)
@@ -177,7 +178,7 @@ static int sweep_one(struct store *s, const char *id, void *ctx)
 	case CTR_RESTARTING:
 		if (ctr_state_load(dirfd, &st, &err) < 0 || st.status != CTR_EXITED)
 			return 0; /* a live monitor that holds no live file (an older skiff) */
-		if (auto_remove_of(dirfd, st.monitor_died_now))
+		if (auto_remove_of(dirfd, st.monitor_died_now && sw->note_dead))
 			remove_dead(s, id, sw);
 		return 1;
 	case CTR_EXITED:
@@ -192,8 +193,13 @@ static int sweep_one(struct store *s, const char *id, void *ctx)
 
 void container_gc(struct store *s)
 {
+	container_sweep(s, true);
+}
+
+void container_sweep(struct store *s, bool note_dead)
+{
 	struct sk_err err = { 0 };
-	struct sweep sw = { false };
+	struct sweep sw = { .note_dead = note_dead };
 
 	if (ctr_live_sweep(s, sweep_one, &sw, &err) < 0)
 		log_debug("container gc: %s", err.msg);

@@ -141,6 +141,9 @@ void container_finish(struct store *s, struct container *c, bool remove, int sta
  * (and removed with --rm), removals killed midway are finished. It reads the
  * live index only (state.h), so stopped containers cost nothing. */
 void container_gc(struct store *s);
+/* The same; without note_dead, a dead monitor is recorded without a word
+ * (`system restore`, which starts those containers next). */
+void container_sweep(struct store *s, bool note_dead);
 
 struct ctr_config;
 /* Whoever records a dead monitor (ctr_state_load said monitor_died_now)

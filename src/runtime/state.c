@@ -681,9 +681,8 @@ static int state_member(const struct jscan_member *m, void *ctx)
 static int scan_state(const char *text, size_t len, struct state_reader *r)
 {
 	memset(r->st, 0, sizeof(*r->st));
-	if (r->sum) {
+	if (r->sum)
 		ctr_config_release(r->sum);
-	}
 	r->has_status = r->has_summary = false;
 	return jscan_object(text, len, state_member, r) == 0 && r->has_status ? 0 : -1;
 }

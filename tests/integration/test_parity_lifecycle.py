@@ -268,7 +268,7 @@ def test_always_comes_back_after_its_monitor_is_killed(skiff, image):
     detached(skiff, image, "svc", "always", network=None)
     before = kill_monitor(skiff, "svc")
     r = skiff.ok("system", "restore")
-    assert r.stdout == "svc\n"
+    assert r.stdout == "svc\n" and r.stderr == ""
     assert running(skiff, "svc")
     after = state(skiff, "svc")
     assert after["pid"] != before["pid"] and after["monitor_pid"] != before["monitor_pid"]
@@ -395,7 +395,9 @@ def test_relative_paths_stay_those_of_the_directory_it_was_created_in(skiff, ima
                           "always", "-v", "./data:/data", "--env-file", "env", image, "sh", "-c",
                           "cat /data/marker; echo $FROM_FILE; sleep 1000")
     subprocess.run(skiff_cmd, cwd=made_in, env=skiff.env, check=True, capture_output=True)
-    runlib.wait_for(lambda: running(skiff, "rel"), what="rel running")
+    # the monitor copies the output into the log: it must have before its death
+    runlib.wait_for(lambda: skiff.ok("logs", "rel").stdout == "project data\nproject\n",
+                    what="the first start's output")
     mon = state(skiff, "rel")["monitor_pid"]
     assert os.readlink(f"/proc/{mon}/cwd") == "/"
     kill_monitor(skiff, "rel")
