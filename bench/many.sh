@@ -164,10 +164,11 @@ main() {
 	trap cleanup EXIT
 	prepare
 	LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-	local run_cmds=(-n "skiff run, empty store" "$SKIFF --root $EMPTY run --rm --network none $IMAGE /bin/true"
-		-n "skiff run, $N stopped" "$SKIFF --root $MANY run --rm --network none $IMAGE /bin/true")
-	[ "$RUNNING" -gt 0 ] && run_cmds+=(-n "skiff run, $RUNNING running" "$SKIFF --root $LIVE run --rm --network none $IMAGE /bin/true")
-	[ -n "$HAVE_DOCKER" ] && run_cmds+=(-n "docker run, $N stopped" "$DOCKER run --rm --network none $IMAGE /bin/true")
+	local run="run --rm --network none $IMAGE /bin/true"
+	local run_cmds=(-n "skiff run, empty store" "$SKIFF --root $EMPTY $run"
+		-n "skiff run, $N stopped" "$SKIFF --root $MANY $run")
+	[ "$RUNNING" -gt 0 ] && run_cmds+=(-n "skiff run, $RUNNING running" "$SKIFF --root $LIVE $run")
+	[ -n "$HAVE_DOCKER" ] && run_cmds+=(-n "docker run, $N stopped" "$DOCKER $run")
 	interleaved "$WORK/many-run" "${run_cmds[@]}"
 	local ps_cmds=(-n "skiff ps -a" "$SKIFF --root $MANY ps -a" -n "skiff ps" "$SKIFF --root $MANY ps")
 	[ -n "$HAVE_DOCKER" ] && ps_cmds+=(-n "docker ps -a" "$DOCKER ps -a" -n "docker ps" "$DOCKER ps")

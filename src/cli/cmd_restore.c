@@ -64,7 +64,8 @@ static int consider(struct store *s, const char *id, int containers_fd, void *ct
 	if (wanted && (grown = realloc(p->v, (p->n + 1) * sizeof(*grown)))) {
 		p->v = grown;
 		snprintf(p->v[p->n].id, sizeof(p->v[p->n].id), "%s", id);
-		snprintf(p->v[p->n].name, sizeof(p->v[p->n].name), "%s", cfg.name[0] ? cfg.name : id);
+		snprintf(p->v[p->n].name, sizeof(p->v[p->n].name), "%s",
+			 cfg.name[0] ? cfg.name : id);
 		p->n++;
 	} else if (wanted) {
 		p->failed = true;

@@ -170,7 +170,8 @@ static int sweep_one(struct store *s, const char *id, void *ctx)
 		/* No state yet: being made by a maker that holds no live file
 		 * (an older skiff), or its maker died at once. */
 		if (st.monitor_pid == 0)
-			return fstat(dirfd, &sb) == 0 && sb.st_mtime < time(NULL) - STALE_SETUP_SECONDS
+			return fstat(dirfd, &sb) == 0 &&
+					       sb.st_mtime < time(NULL) - STALE_SETUP_SECONDS
 				       ? remove_dead(s, id, sw)
 				       : 0;
 		return remove_if_abandoned(s, id, dirfd, sw);

@@ -272,10 +272,10 @@ static int state_write_into(int dirfd, json_t *j, const struct ctr_state *st,
 int ctr_state_write_new(int dirfd, const struct ctr_state *st, const struct ctr_summary *sum,
 			struct sk_err *err)
 {
-	cleanup_json json_t *j = json_pack("{s:s, s:o, s:o, s:I, s:o}", "name", sum->name,
-					   "image", str_or_null(sum->image), "image_id",
-					   str_or_null(sum->image_id), "created",
-					   (json_int_t)sum->created, "args", strv_to_json(sum->args));
+	cleanup_json json_t *j =
+		json_pack("{s:s, s:o, s:o, s:I, s:o}", "name", sum->name, "image",
+			  str_or_null(sum->image), "image_id", str_or_null(sum->image_id), "created",
+			  (json_int_t)sum->created, "args", strv_to_json(sum->args));
 
 	return state_write_into(dirfd, j, st, err);
 }
@@ -320,7 +320,8 @@ static int read_text(int dirfd, const char *path, char small[SMALL_READ], struct
 		if (n == 0)
 			break;
 		if (buf_append(b, chunk, (size_t)n) < 0)
-			return err_set(err, E2BIG, "'%s' is too large (limit %zu bytes)", path, b->max);
+			return err_set(err, E2BIG, "'%s' is too large (limit %zu bytes)", path,
+				       b->max);
 	}
 	*data = b->data;
 	*len = b->len;
@@ -1299,7 +1300,8 @@ void ctr_live_forget(struct store *s, const char *id)
 
 int ctr_live_sweep(struct store *s, ctr_live_fn fn, void *ctx, struct sk_err *err)
 {
-	cleanup_close int dfd = openat(s->root_fd, CTR_LIVE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int dfd =
+		openat(s->root_fd, CTR_LIVE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	cleanup_closedir DIR *d = NULL;
 	struct dirent *de;
 

@@ -37,7 +37,8 @@ TEST(takes_what_state_json_holds)
 	int64_t i;
 
 	CHECK(scan("{\"status\":\"exited\",\"pid\":-12,\"ok\":true,\"no\":false,\"x\":null,"
-		   "\"args\":[\"sh\",\"-c\",\"echo \\\"hi\\\"\"],\"empty\":[],\"t\":1796640218961478275}",
+		   "\"args\":[\"sh\",\"-c\",\"echo \\\"hi\\\"\"],\"empty\":[],"
+		   "\"t\":1796640218961478275}",
 		   &s) == 0);
 	CHECK(s.n == 8);
 	CHECK_STR(s.keys[0], "status");
@@ -82,7 +83,8 @@ TEST(escapes)
 	CHECK(jscan_string(&s.v[0], out, sizeof(out)) == 11);
 	CHECK_STR(out, "a\n\t/\\\xc3\xa9\xf0\x9f\x98\x80");
 	/* \u0000 would cut the C string short */
-	CHECK(scan("{\"e\":\"a\\u0000b\"}", &s) == 0 && jscan_string(&s.v[0], out, sizeof(out)) < 0);
+	CHECK(scan("{\"e\":\"a\\u0000b\"}", &s) == 0 &&
+	      jscan_string(&s.v[0], out, sizeof(out)) < 0);
 	/* a lone surrogate is not JSON (jansson refuses it too) */
 	CHECK(scan("{\"e\":\"\\udc00\"}", &s) < 0);
 	CHECK(scan("{\"e\":\"\\ud83dx\"}", &s) < 0);

@@ -382,8 +382,10 @@ TEST(names_left_pointing_nowhere)
 
 	close(make_container(id3, "db"));
 	/* a removal killed after its rename leaves the name */
-	CHECK(renameat(st.root_fd, CTR_DIR "/def0000000000000000000000000000000000000000000000000000000000003",
-		       st.root_fd, "tmp/rm-x") == 0);
+	char dir[128];
+
+	snprintf(dir, sizeof(dir), CTR_DIR "/%s", id3);
+	CHECK(renameat(st.root_fd, dir, st.root_fd, "tmp/rm-x") == 0);
 	CHECK(ctr_resolve(&st, "db", id, &err) < 0);
 	CHECK(ctr_name_reclaim_dead(&st, "db"));
 	CHECK(faccessat(st.root_fd, CTR_NAMES_DIR "/db", F_OK, AT_SYMLINK_NOFOLLOW) < 0);
