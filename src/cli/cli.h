@@ -99,5 +99,7 @@ extern const struct command cmd_pull, cmd_images, cmd_rmi, cmd_inspect, cmd_load
 /* Making and sharing images (issue 12). */
 extern const struct command cmd_tag, cmd_history, cmd_diff, cmd_export, cmd_commit, cmd_save,
 	cmd_import, cmd_cp;
+/* cmd_restore.c: `skiff system restore` (cmd_system.c dispatches to it) */
+extern const struct command cmd_system_restore;
 
 #endif
