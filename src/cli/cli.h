@@ -79,6 +79,11 @@ int cli_prune_images(struct store *s, bool all, int64_t until_ns, uint64_t *free
 		     size_t *deleted, struct sk_err *err);
 int cli_prune_networks(struct store *s, int64_t until_ns, size_t *deleted, struct sk_err *err);
 
+/* cmd_network.c: `network inspect NAME`'s object, for inspect --type network;
+ * NULL with err (errnum ENOENT: "network NAME not found"). */
+struct json_t;
+struct json_t *network_inspect_json(struct cli_ctx *ctx, const char *name, struct sk_err *err);
+
 /* docker's prune prompt on stdout: warning, then "Are you sure you want to
  * continue? [y/N]"; anything but y/yes (any case) is no. */
 bool cli_confirm(const char *warning);
@@ -123,5 +128,10 @@ extern const struct command cmd_pull, cmd_images, cmd_rmi, cmd_inspect, cmd_load
 	cmd_start, cmd_restart, cmd_container, cmd_image, cmd_system, cmd_port, cmd_network,
 	cmd_create, cmd_version, cmd_info, cmd_top, cmd_stats, cmd_rename, cmd_pause, cmd_unpause,
 	cmd_update, cmd_events;
+/* Making and sharing images (issue 12). */
+extern const struct command cmd_tag, cmd_history, cmd_diff, cmd_export, cmd_commit, cmd_save,
+	cmd_import, cmd_cp;
+/* cmd_restore.c: `skiff system restore` (cmd_system.c dispatches to it) */
+extern const struct command cmd_system_restore;
 
 #endif

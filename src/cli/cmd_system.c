@@ -35,7 +35,9 @@ static const char system_usage[] = "Usage:  skiff system COMMAND\n\n"
 				   "  df          show disk usage\n"
 				   "  events      get real time events from the store\n"
 				   "  info        display system-wide information\n"
-				   "  prune       remove unused data\n";
+				   "  prune       remove unused data\n"
+				   "  restore     start the containers whose restart policy says they\n"
+				   "              should run (after a reboot: skiff-restart.service)\n";
 
 static const char df_usage[] = "Usage:  skiff system df [OPTIONS]\n\n"
 			       "Show skiff disk usage\n\n"
@@ -696,12 +698,14 @@ static int exec_system(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 		optind = 0;
 		return cmd->exec(ctx, argc - 1, argv + 1, err);
 	}
+	if (!strcmp(sub, "restore"))
+		return cmd_system_restore.exec(ctx, argc - 1, argv + 1, err);
 	return cli_usage_error(err, "system", "unknown command \"%s\" for \"skiff system\"", sub);
 }
 
 const struct command cmd_system = {
 	.name = "system",
-	.summary = "Manage skiff (df, prune, events, info)",
+	.summary = "Manage skiff (df, prune, events, info, restore)",
 	.usage = system_usage,
 	.flags = CMD_NEED_STORE,
 	.exec = exec_system,
