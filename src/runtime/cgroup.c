@@ -966,17 +966,24 @@ static int open_existing(struct cgroup *cg, const char *root, const char *hier,
 
 int cgroup_open(const char *root, const char *name, struct cgroup *cg, struct sk_err *err)
 {
-	static const char *const v1[] = { "memory", "cpu",     "cpuacct", "pids",
-					  "freezer", "cpuset", "devices", "blkio" };
-	ino_t seen[CGROUP_MAX_DIRS][2];
 	enum cgroup_mode mode;
 
 	*cg = (struct cgroup){ .unified = -1, .memory = -1, .freezer = -1 };
-	if (!name[0] || name[0] == '/' || strstr(name, ".."))
-		return err_set(err, EINVAL, "bad cgroup name '%s'", name);
 	if (cgroup_detect(root, &mode, err) < 0)
 		return -1;
-	cg->mode = mode;
+	return cgroup_open_mode(mode, root, name, cg, err);
+}
+
+int cgroup_open_mode(enum cgroup_mode mode, const char *root, const char *name, struct cgroup *cg,
+		     struct sk_err *err)
+{
+	static const char *const v1[] = { "memory", "cpu",     "cpuacct", "pids",
+					  "freezer", "cpuset", "devices", "blkio" };
+	ino_t seen[CGROUP_MAX_DIRS][2];
+
+	*cg = (struct cgroup){ .mode = mode, .unified = -1, .memory = -1, .freezer = -1 };
+	if (!name[0] || name[0] == '/' || strstr(name, ".."))
+		return err_set(err, EINVAL, "bad cgroup name '%s'", name);
 	if (mode == CGROUP_V2) {
 		cg->unified = open_existing(cg, root, "", "", name, seen);
 		cg->memory = cg->unified;

@@ -141,6 +141,9 @@ size_t cgroup_devices_program(struct bpf_insn *out, size_t cap);
  * creating nothing (pause, stats, update, top of a running container).
  * ENOENT when no hierarchy has it. */
 int cgroup_open(const char *root, const char *name, struct cgroup *cg, struct sk_err *err);
+/* The same for a mode already known (tests use a fake tree of plain files). */
+int cgroup_open_mode(enum cgroup_mode mode, const char *root, const char *name, struct cgroup *cg,
+		     struct sk_err *err);
 /* The index of controller's directory in cg ("" for the v2/unified one), or -1. */
 int cgroup_find(const struct cgroup *cg, const char *controller);
 /* The directory listing every process of the container (cgroup.procs). */

@@ -265,22 +265,30 @@ static void read_net(pid_t pid, struct ctr_stats *s)
 	}
 }
 
+void stats_read_cgroup(const struct cgroup *cg, pid_t pid, struct ctr_stats *out)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(out, 0, sizeof(*out));
+	out->system_ns = system_cpu_ns();
+	out->online_cpus = cpus > 0 ? (unsigned)cpus : 1;
+	read_cpu(cg, out);
+	read_memory(cg, out);
+	read_blkio(cg, out);
+	read_pids(cg, out);
+	if (pid > 0)
+		read_net(pid, out);
+}
+
 int stats_read(const char *id, pid_t pid, struct ctr_stats *out, struct sk_err *err)
 {
 	struct cgroup cg;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	memset(out, 0, sizeof(*out));
 	if (container_cgroup_open(id, &cg, err) < 0)
 		return -1;
-	out->system_ns = system_cpu_ns();
-	out->online_cpus = cpus > 0 ? (unsigned)cpus : 1;
-	read_cpu(&cg, out);
-	read_memory(&cg, out);
-	read_blkio(&cg, out);
-	read_pids(&cg, out);
+	stats_read_cgroup(&cg, pid, out);
 	cgroup_release(&cg);
-	read_net(pid, out);
 	return 0;
 }
 

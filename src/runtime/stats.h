@@ -28,6 +28,9 @@ struct ctr_stats {
 /* id: a full container id; pid: its first process on the host (its
  * network namespace). */
 int stats_read(const char *id, pid_t pid, struct ctr_stats *out, struct sk_err *err);
+/* The same from an open cgroup (unit tests: a fake tree); pid 0: no network. */
+struct cgroup;
+void stats_read_cgroup(const struct cgroup *cg, pid_t pid, struct ctr_stats *out);
 
 /* docker's CPU %: container CPU over host CPU between two reads, times the
  * CPU count; 0 when either did not move. */
