@@ -181,6 +181,9 @@ static int update_locked(struct store *s, const char *id, int dirfd, const struc
 		amended = (struct strv){0};
 		cc.restart = after.restart;
 		cc.restart_max = after.restart_max;
+		/* inspect's HostConfig: the limits as now asked */
+		if (cc.has_docker)
+			cc.docker.limits = after.limits;
 		ret = ctr_config_write(dirfd, &cc, err);
 	}
 	strv_release(&unchanged);

@@ -400,6 +400,9 @@ def test_update_is_applied_live_and_kept_by_a_restart(skiff, image, cg):
                     assert int(f.read()) == 300 * MiB
 
     check()
+    hc = json.loads(skiff.ok("inspect", "-f", "{{json .HostConfig}}", "u").stdout)
+    assert (hc["Memory"], hc["MemorySwap"], hc["NanoCpus"], hc["PidsLimit"], hc["CpuShares"]) \
+        == (100 * MiB, 300 * MiB, 500000000, 50, 512)
     skiff.ok("restart", "-t", "0", "u")
     assert state(skiff, "u")["restart_count"] == 0
     check()
