@@ -95,6 +95,7 @@ int cli_getopt(int argc, char **argv, const char *shorts, const struct option *l
 
 extern const struct command cmd_pull, cmd_images, cmd_rmi, cmd_inspect, cmd_load, cmd_login,
 	cmd_logout, cmd_run, cmd_ps, cmd_rm, cmd_stop, cmd_kill, cmd_wait, cmd_logs, cmd_exec,
-	cmd_start, cmd_restart, cmd_container, cmd_image, cmd_system, cmd_port, cmd_network;
+	cmd_start, cmd_restart, cmd_container, cmd_image, cmd_system, cmd_port, cmd_network,
+	cmd_volume;
 
 #endif

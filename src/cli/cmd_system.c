@@ -3,7 +3,8 @@
  * df`. Image sizes are the uncompressed sizes of their layers (as `skiff
  * images`), a layer shared by several images counted once; containers are
  * the sizes of their writable layers (upper/). Reclaimable: what removing the
- * images no container uses, and the containers not running, would free.
+ * images no container uses, the containers not running, and the volumes no
+ * container uses would free.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "cli/cli.h"
 #include "image/image_config.h"
 #include "runtime/state.h"
+#include "runtime/volume.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/gotemplate.h"
@@ -164,6 +166,20 @@ static int add_container(struct store *s, const char *id, int dirfd, void *ctx)
 	return 0;
 }
 
+/* Local volumes without driver options; active: used by a container. */
+static int volumes_usage(struct store *s, struct usage_line *u, struct sk_err *err)
+{
+	struct volume_usage v;
+
+	if (volume_usage(s, &v, err) < 0)
+		return -1;
+	u->total = v.total;
+	u->active = v.active;
+	u->size = v.size;
+	u->reclaimable = v.reclaimable;
+	return 0;
+}
+
 /* "1.2MB (70%)" as docker; no percentage when there is nothing at all. */
 static void reclaimable_text(const struct usage_line *u, char *out, size_t len)
 {
@@ -242,7 +258,8 @@ static int system_df(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 			return cli_usage_error(err, "system df", "unknown flag: %s", argv[optind - 1]);
 	}
 	if (images_usage(&ctx->store, &lines[0], err) < 0 ||
-	    ctr_for_each(&ctx->store, add_container, &lines[1], err) < 0)
+	    ctr_for_each(&ctx->store, add_container, &lines[1], err) < 0 ||
+	    volumes_usage(&ctx->store, &lines[2], err) < 0)
 		return -1;
 	return print_usage_lines(lines, 4, format, err) < 0 ? -1 : 0;
 }
