@@ -595,7 +595,11 @@ def test_hostile_fifo_in_the_volume_does_not_hang_the_copy(skiff, tmp_path):
             ti.mode = 0o644
             tar.addfile(ti)
     img = load_image(skiff, tmp_path, volumes=["/data"], extra_layers=[layer.getvalue()])
-    assert sh(skiff, img, "stat -c %F /data/fifo") == "fifo\n"
+    assert skiff.ok("run", "--name", "f", img, "/bin/sh", "-c", "stat -c %F /data/fifo",
+                    timeout=60).stdout == "fifo\n"
+    [name] = anonymous_volumes(skiff)
+    assert stat.S_ISFIFO(os.lstat(os.path.join(volume_dir(skiff, name), "fifo")).st_mode)
+    skiff.ok("rm", "-v", "f")
 
 
 def test_hostile_volume_over_a_file(skiff, tmp_path):
