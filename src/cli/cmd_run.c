@@ -1249,6 +1249,10 @@ const struct command cmd_run = {
 		 "      --log-opt list         log driver options: max-size=SIZE, max-file=N\n"
 		 "  -m, --memory bytes         memory limit\n"
 		 "      --memory-swap bytes    memory plus swap limit; -1: unlimited swap\n"
+		 "      --mount mount          attach a filesystem mount: type=bind|volume|tmpfs,\n"
+		 "                             source=,target=,readonly,volume-nocopy,\n"
+		 "                             volume-label=,volume-opt=,volume-subpath=,\n"
+		 "                             tmpfs-size=,tmpfs-mode=,bind-propagation=\n"
 		 "      --name string          assign a name to the container\n"
 		 "      --network string       bridge (default as root), none (default rootless),\n"
 		 "                             host, container:NAME, slirp4netns (default rootless\n"
@@ -1282,8 +1286,13 @@ const struct command cmd_run = {
 		 "  -t, --tty                  allocate a pseudo-TTY\n"
 		 "      --ulimit list          ulimit options: NAME=SOFT[:HARD]\n"
 		 "  -u, --user string          username or UID (format: <name|uid>[:<group|gid>])\n"
-		 "  -v, --volume list          bind mount a host path: SRC:/DST[:ro] (SRC absolute\n"
-		 "                             or ./relative; made when missing)\n"
+		 "  -v, --volume list          bind mount a volume: /HOST:/DST[:MODE] (a host\n"
+		 "                             path, absolute or ./relative, made when missing),\n"
+		 "                             NAME:/DST[:MODE] (a named volume, made when\n"
+		 "                             missing), or /DST (an anonymous volume); MODE:\n"
+		 "                             ro, rw, nocopy, z, propagation (ignored)\n"
+		 "      --volumes-from list    mount the volumes of the given container(s)\n"
+		 "                             (CONTAINER[:ro|:rw])\n"
 		 "  -w, --workdir string       working directory inside the container\n",
 	.flags = CMD_NEED_STORE,
 	.exec = exec_run,
