@@ -1207,11 +1207,30 @@ static json_t *mount_json(const struct volume_mount *m)
 	return o;
 }
 
+/* A plain write, as the container's other files: private to it until it is
+ * registered, worthless after a crash (container_gc removes the directory). */
+static int write_record(int dirfd, const char *text, struct sk_err *err)
+{
+	cleanup_close int fd = openat(dirfd, VOLUME_PLAN_FILE,
+				      O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0 || fs_write_all(fd, text, strlen(text)) < 0)
+		return err_set(err, errno, "cannot record the container's mounts");
+	return 0;
+}
+
 int volume_plan_save(int ctr_dirfd, const struct volume_plan *p, struct sk_err *err)
 {
-	json_t *rec = json_object(), *mounts = json_array(), *vols = json_array(),
-	       *from = json_array();
+	json_t *rec, *mounts, *vols, *from;
 	cleanup_free char *text = NULL;
+
+	/* nothing to keep: no file (run's hot path; start rebuilds an empty plan) */
+	if (!p->n && !p->config_volumes.n && !p->volumes_from.n && !p->host_mounts)
+		return 0;
+	rec = json_object();
+	mounts = json_array();
+	vols = json_array();
+	from = json_array();
 
 	for (size_t i = 0; i < p->n; i++)
 		json_array_append_new(mounts, mount_json(&p->m[i]));
@@ -1228,7 +1247,7 @@ int volume_plan_save(int ctr_dirfd, const struct volume_plan *p, struct sk_err *
 	json_decref(rec);
 	if (!text)
 		return out_of_memory(err);
-	return fs_write_atomic(ctr_dirfd, VOLUME_PLAN_FILE, text, strlen(text), 0600, err);
+	return write_record(ctr_dirfd, text, err);
 }
 
 /* 0 with *out, 1 when there is no record. */
