@@ -75,6 +75,14 @@ static int daemon_error(struct sk_err *err)
 	return -1;
 }
 
+/* A wrong number of arguments or an unknown subcommand: docker exits 1. */
+static int arg_error(struct sk_err *err, const char *cmd, const char *msg)
+{
+	cli_usage_error(err, cmd, "%s", msg);
+	err->exit_code = 1;
+	return -1;
+}
+
 static int flag_error(struct sk_err *err, const char *cmd, char **argv, int c)
 {
 	if (c == ':')
@@ -128,8 +136,7 @@ static int volume_create_cmd(struct cli_ctx *ctx, int argc, char **argv, struct 
 		}
 	}
 	if (argc - optind > 1) {
-		cli_usage_error(err, "volume create",
-				"\"skiff volume create\" requires at most 1 argument");
+		arg_error(err, "volume create", "\"skiff volume create\" requires at most 1 argument");
 		goto out;
 	}
 	if (optind < argc && o.name) {
@@ -346,7 +353,7 @@ static int volume_ls(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 		}
 	}
 	if (optind < argc) {
-		cli_usage_error(err, "volume ls", "\"skiff volume ls\" accepts no arguments");
+		arg_error(err, "volume ls", "\"skiff volume ls\" accepts no arguments");
 		goto out;
 	}
 	/* docker: -q wins over a table format, not over a template */
@@ -383,8 +390,8 @@ static int volume_inspect(struct cli_ctx *ctx, int argc, char **argv, struct sk_
 			return flag_error(err, "volume inspect", argv, c);
 	}
 	if (optind >= argc)
-		return cli_usage_error(err, "volume inspect",
-				       "\"skiff volume inspect\" requires at least 1 argument");
+		return arg_error(err, "volume inspect",
+				 "\"skiff volume inspect\" requires at least 1 argument");
 	all = json_array();
 	for (int i = optind; i < argc; i++) {
 		struct sk_err one = { 0 };
@@ -443,8 +450,7 @@ static int volume_rm(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 			return flag_error(err, "volume rm", argv, c);
 	}
 	if (optind >= argc)
-		return cli_usage_error(err, "volume rm",
-				       "\"skiff volume rm\" requires at least 1 argument");
+		return arg_error(err, "volume rm", "\"skiff volume rm\" requires at least 1 argument");
 	for (int i = optind; i < argc; i++) {
 		struct sk_err one = { 0 };
 
@@ -540,7 +546,7 @@ static int volume_prune_cmd(struct cli_ctx *ctx, int argc, char **argv, struct s
 		}
 	}
 	if (optind < argc) {
-		cli_usage_error(err, "volume prune", "\"skiff volume prune\" accepts no arguments");
+		arg_error(err, "volume prune", "\"skiff volume prune\" accepts no arguments");
 		goto out;
 	}
 	if (all && all_filter >= 0) {
@@ -585,14 +591,15 @@ static int exec_volume(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 	};
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(volume_group_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? cli_usage_error(err, "volume", "a subcommand is required") : 0;
+		fputs(volume_group_usage, stdout);
+		return 0;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
 		if (!strcmp(argv[1], subs[i].name))
 			return subs[i].fn(ctx, argc - 1, argv + 1, err);
-	return cli_usage_error(err, "volume", "unknown command \"%s\" for \"skiff volume\"",
-			       argv[1]);
+	cli_usage_error(err, "volume", "unknown command \"%s\" for \"skiff volume\"", argv[1]);
+	err->exit_code = 1;
+	return -1;
 }
 
 const struct command cmd_volume = {

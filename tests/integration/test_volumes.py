@@ -672,3 +672,17 @@ def test_rootless_volumes_live_in_the_users_store(subids, tmp_path):
         assert sorted(os.listdir(vols)) == [".lock"]
     finally:
         u.close()
+
+
+def test_volume_command_exit_codes_are_dockers(skiff):
+    """docker: usage on stdout and 0 without a subcommand; a wrong argument
+    count or subcommand exits 1; an unknown flag 125."""
+    r = skiff.ok("volume")
+    assert "Manage volumes" in r.stdout and r.stderr == ""
+    skiff.fails("volume", "bogus", code=1)
+    r = skiff.fails("volume", "rm", code=1)
+    assert error_line(r) == 'skiff: "skiff volume rm" requires at least 1 argument'
+    skiff.fails("volume", "create", "a1", "b1", code=1)
+    skiff.fails("volume", "ls", "--bogus", code=125)
+    skiff.fails("volume", "ls", "--quie", code=125)  # never a prefix of --quiet
+    assert volume_names(skiff) == []
