@@ -406,6 +406,23 @@ static int parse_stop_signal(const char *v, struct run_args *a, struct sk_err *e
 	return 0;
 }
 
+/* --mount: the client's checks now, in docker's words (the value quoted as
+ * Go's %q quotes it); the daemon's when the container is made. */
+static int parse_mount(const char *v, struct run_args *a, struct sk_err *err)
+{
+	struct buf quoted = BUF_INIT(8192);
+	int r;
+
+	if (volume_plan_check_mount(v, err) == 0)
+		return strv_push(&a->mounts, v, err);
+	for (const char *c = v; *c; c++)
+		buf_appendf(&quoted, "%s%c", *c == '"' || *c == '\\' ? "\\" : "", *c);
+	r = cli_usage_error(err, "run", "invalid argument \"%s\" for \"--mount\" flag: %s",
+			    quoted.data ? quoted.data : "", err->msg);
+	buf_release(&quoted);
+	return r;
+}
+
 /* One option; returns 1 for --help, 0 to go on, -1 on error. */
 static int apply_option(int c, const char *arg, const char *word, struct run_args *a,
 			struct sk_err *err)
@@ -424,11 +441,7 @@ static int apply_option(int c, const char *arg, const char *word, struct run_arg
 		if (volume_plan_check_bind(arg, err) < 0)
 			return cli_usage_error(err, "run", "%s", err->msg);
 		return strv_push(&a->volumes, arg, err);
-	case OPT_MOUNT:
-		if (volume_plan_check_mount(arg, err) < 0)
-			return cli_usage_error(err, "run", "invalid argument \"%s\" for \"--mount\" "
-							   "flag: %s", arg, err->msg);
-		return strv_push(&a->mounts, arg, err);
+	case OPT_MOUNT: return parse_mount(arg, a, err);
 	case OPT_VOLUMES_FROM: return strv_push(&a->volumes_from, arg, err);
 	case OPT_TMPFS: return strv_push(&a->tmpfs, arg, err);
 	case OPT_NETWORK: return parse_network(arg, a, err);

@@ -396,73 +396,65 @@ static void mount_flag_release(struct mount_flag *f)
 	strv_release(&f->opts);
 }
 
+static int csv_error(const char *s, const char *at, const char *what, struct sk_err *err)
+{
+	return err_set(err, 0, "parse error on line 1, column %d: %s", (int)(at - s) + 1, what);
+}
+
+/* A field that starts with '"' (at *pp): up to its closing quote ("" is a
+ * quote), which must end the field. */
+static int csv_quoted(const char *s, const char **pp, struct buf *f, struct sk_err *err)
+{
+	const char *p = *pp + 1;
+
+	for (; *p != '"' || p[1] == '"'; p++) {
+		if (!*p)
+			return csv_error(s, p, "extraneous or missing \" in quoted-field", err);
+		if (*p == '"')
+			p++; /* "" */
+		if (buf_append(f, p, 1) < 0)
+			return out_of_memory(err);
+	}
+	p++;
+	if (*p && *p != ',' && *p != '\n' && *p != '\r')
+		return csv_error(s, p - 1, "extraneous or missing \" in quoted-field", err);
+	*pp = p;
+	return 0;
+}
+
+static int csv_plain(const char *s, const char **pp, struct buf *f, struct sk_err *err)
+{
+	size_t len = strcspn(*pp, ",\n\r");
+	const char *quote = memchr(*pp, '"', len);
+
+	if (quote)
+		return csv_error(s, quote, "bare \" in non-quoted-field", err);
+	if (buf_append(f, *pp, len) < 0)
+		return out_of_memory(err);
+	*pp += len;
+	return 0;
+}
+
 /* One record of Go's encoding/csv: fields split at ',', a field that starts
- * with '"' is quoted ("" is a quote). */
+ * with '"' is quoted. */
 static int csv_fields(const char *s, struct strv *out, struct sk_err *err)
 {
-	struct buf f = BUF_INIT(1 << 16);
+	cleanup_buf struct buf f = BUF_INIT(1 << 16);
 	const char *p = s;
-	int ret = 0;
 
 	if (!*s || *s == '\n' || !strcmp(s, "\r\n"))
 		return err_set(err, 0, "EOF");
 	for (;;) {
 		buf_reset(&f);
-		buf_append(&f, "", 0);
-		if (*p == '"') {
-			for (p++;;) {
-				if (*p == '"' && p[1] == '"') {
-					buf_append(&f, "\"", 1);
-					p += 2;
-					continue;
-				}
-				if (*p == '"') {
-					p++;
-					break;
-				}
-				if (!*p || buf_append(&f, p, 1) < 0) {
-					ret = *p ? out_of_memory(err) : -1;
-					if (!*p)
-						err_set(err, 0, "parse error on line 1, column %d: "
-								"extraneous or missing \" in quoted-field",
-							(int)(p - s) + 1);
-					goto out;
-				}
-				p++;
-			}
-			if (*p && *p != ',' && *p != '\n' && *p != '\r') {
-				ret = err_set(err, 0, "parse error on line 1, column %d: extraneous or "
-						      "missing \" in quoted-field",
-					      (int)(p - s) + 1);
-				goto out;
-			}
-		} else {
-			size_t len = strcspn(p, ",\n\r");
-			const char *q = memchr(p, '"', len);
-
-			if (q) {
-				ret = err_set(err, 0, "parse error on line 1, column %d: bare \" in "
-						      "non-quoted-field",
-					      (int)(q - s) + 1);
-				goto out;
-			}
-			if (buf_append(&f, p, len) < 0) {
-				ret = out_of_memory(err);
-				goto out;
-			}
-			p += len;
-		}
-		if (strv_push(out, f.data, err) < 0) {
-			ret = -1;
-			goto out;
-		}
+		if (buf_append(&f, "", 0) < 0)
+			return out_of_memory(err);
+		if ((*p == '"' ? csv_quoted(s, &p, &f, err) : csv_plain(s, &p, &f, err)) < 0 ||
+		    strv_push(out, f.data, err) < 0)
+			return -1;
 		if (*p != ',')
-			break;
+			return 0;
 		p++;
 	}
-out:
-	buf_release(&f);
-	return ret;
 }
 
 /* Go's strconv.ParseBool */
@@ -992,7 +984,6 @@ static int add_volumes_from(struct store *s, const char *arg, struct volume_plan
 	for (size_t i = 0; ret == 0 && i < theirs.n; i++) {
 		theirs.m[i].rw = theirs.m[i].rw && !mode_has(mode, "ro");
 		theirs.m[i].copy = false;
-		theirs.m[i].make_source = false;
 		ret = plan_set(p, &theirs.m[i], err);
 	}
 	volume_plan_release(&theirs);

@@ -241,6 +241,10 @@ def test_mount_flag_errors_are_dockers(skiff, image):
         ("type=volume,dst=/x,foo=bar", 'invalid argument "type=volume,dst=/x,foo=bar" for '
                                        "\"--mount\" flag: unexpected key 'foo' in 'foo=bar'\n"
                                        "See 'skiff run --help'."),
+        ('type=bind,"src=/tmp"x,dst=/x', 'invalid argument "type=bind,\\"src=/tmp\\"x,dst=/x" '
+                                         'for "--mount" flag: parse error on line 1, column 20: '
+                                         'extraneous or missing " in quoted-field\n'
+                                         "See 'skiff run --help'."),
         ("type=bind,src=/nonexistent-skiff-src,dst=/x",
          'invalid mount config for type "bind": bind source path does not exist: '
          "/nonexistent-skiff-src"),
