@@ -79,6 +79,7 @@ struct run_args {
 	struct strv volumes_from; /* --volumes-from */
 	struct volume_plan plan;  /* the mounts of -v, --mount, --volumes-from, the image's VOLUME */
 	bool existing;	       /* start of a container made before: its recorded mounts */
+	bool started_before;   /* ... that ran already: its new volumes were filled then */
 	/* kept for inspect (state.h: struct ctr_docker) */
 	struct strv labels;	  /* -l, in order */
 	struct strv publish;	  /* -p as given */
@@ -648,7 +649,7 @@ static int set_mounts(struct cli_ctx *ctx, struct run_args *a, const struct cont
 			volume_plan_resolve(&ctx->store, c->id, &a->plan, err) < 0 ||
 			volume_plan_save(c->dirfd, &a->plan, err) < 0))
 		return -1;
-	return volume_plan_apply(&ctx->store, &a->plan, &a->tmpfs, !a->existing, spec, err);
+	return volume_plan_apply(&ctx->store, &a->plan, &a->tmpfs, !a->started_before, spec, err);
 }
 
 /* A removed container's anonymous volumes go with it (--rm, as docker). */
@@ -1321,6 +1322,8 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 	struct image_config cfg = { 0 };
 	struct rt_spec spec = { 0 };
 	struct run_opts opts = { 0 };
+	struct ctr_state st = { 0 };
+	struct sk_err ignored = { 0 };
 	cleanup_free char **argv = calloc(cc->run_argv.n + 2, sizeof(char *));
 	int ret;
 
@@ -1340,6 +1343,7 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 	if (ret == 0 && store_image_config(&ctx->store, &img, &cfg, err) < 0)
 		ret = err_wrap(err, "the container's image");
 	a.existing = true;
+	a.started_before = ctr_state_read(c->dirfd, &st, &ignored) < 0 || st.started_at != 0;
 	if (ret == 0)
 		ret = build_spec(ctx, &a, c, &cfg, &spec, err);
 	if (ret == 0)
