@@ -5,7 +5,7 @@
 #   make asan       build ./skiff-asan with ASan+UBSan into build-asan/
 #   make fuzz       build libFuzzer targets (clang) into build-fuzz/
 #   make bench      run bench/*.sh (not part of CI)
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (skiff, and the boot unit contrib/systemd/skiff-restart.service)
 # O=DIR puts objects in DIR (default build/), so parallel builds do not collide.
 
 PREFIX  ?= /usr/local
@@ -124,8 +124,14 @@ demo: skiff
 bench: skiff
 	./bench/pull.sh; ./bench/run.sh
 
+# systemd looks in $(PREFIX)/lib/systemd/system for /usr and /usr/local.
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 install: skiff
 	install -D -m 0755 skiff $(DESTDIR)$(PREFIX)/bin/skiff
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	sed 's|@BINDIR@|$(PREFIX)/bin|' contrib/systemd/skiff-restart.service \
+		>$(DESTDIR)$(SYSTEMD_UNIT_DIR)/skiff-restart.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/skiff-restart.service
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -97,5 +97,10 @@ extern const struct command cmd_pull, cmd_images, cmd_rmi, cmd_inspect, cmd_load
 	cmd_logout, cmd_run, cmd_ps, cmd_rm, cmd_stop, cmd_kill, cmd_wait, cmd_logs, cmd_exec,
 	cmd_start, cmd_restart, cmd_container, cmd_image, cmd_system, cmd_port, cmd_network,
 	cmd_volume;
+/* Making and sharing images (issue 12). */
+extern const struct command cmd_tag, cmd_history, cmd_diff, cmd_export, cmd_commit, cmd_save,
+	cmd_import, cmd_cp;
+/* cmd_restore.c: `skiff system restore` (cmd_system.c dispatches to it) */
+extern const struct command cmd_system_restore;
 
 #endif

@@ -1095,12 +1095,12 @@ static int docker_view(const struct run_args *a, const struct image_config *icfg
 /* config.json: what ps, inspect, exec and start need to know later. */
 static int save_config(const struct run_args *a, const struct store_image *img,
 		       const struct image_config *icfg, const struct container *c,
-		       const struct rt_spec *spec, struct sk_err *err)
+		       const struct rt_spec *spec, int64_t created, struct sk_err *err)
 {
 	struct ctr_config cfg = {
 		.image = (char *)a->image,
 		.image_id = (char *)img->config_digest,
-		.created = ctr_now_ns(),
+		.created = created,
 		.hostname = spec->hostname,
 		.args = spec->process.args,
 		.env = spec->process.env,
@@ -1125,6 +1125,10 @@ static int save_config(const struct run_args *a, const struct store_image *img,
 	};
 	int ret;
 
+	char here[PATH_MAX];
+
+	/* where run_argv's relative paths are (start_existing) */
+	cfg.create_dir = getcwd(here, sizeof(here));
 	memcpy(cfg.id, c->id, sizeof(cfg.id));
 	snprintf(cfg.name, sizeof(cfg.name), "%s", c->name);
 	ret = docker_view(a, icfg, &cfg.docker, err);
@@ -1149,13 +1153,17 @@ struct records {
 static int write_records(void *arg, struct sk_err *err)
 {
 	struct records *r = arg;
-	int ret = container_register(&r->ctx->store, r->c, r->a->name, r->img->config_digest, err);
+	struct ctr_summary sum = { .image = r->a->image,
+				   .image_id = r->img->config_digest,
+				   .created = ctr_now_ns(),
+				   .args = &r->spec->process.args };
+	int ret = container_register(&r->ctx->store, r->c, r->a->name, &sum, err);
 
 	/* The container's "image" file keeps the image now. */
 	store_release(*r->hold);
 	*r->hold = -1;
 	if (ret == 0)
-		ret = save_config(r->a, r->img, r->cfg, r->c, r->spec, err);
+		ret = save_config(r->a, r->img, r->cfg, r->c, r->spec, sum.created, err);
 	if (ret == 0)
 		log_debug("run: container %s recorded", r->c->id);
 	return ret;
@@ -1195,6 +1203,7 @@ static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
 		ret = monitor_start(&ctx->store, &c, &spec, &opts, &a->monitor, err);
 		if (ret == 0)
 			printf("%s\n", c.id);
+		container_hand_over(&c);
 		close(c.dirfd);
 		spec_release(&spec);
 		return ret;
@@ -1325,14 +1334,32 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 	struct ctr_state st = { 0 };
 	struct sk_err ignored = { 0 };
 	cleanup_free char **argv = calloc(cc->run_argv.n + 2, sizeof(char *));
+	cleanup_close int here = -1;
 	int ret;
 
 	if (!argv)
 		return err_set(err, ENOMEM, "cannot start the container");
+	/* Its relative paths (-v ./dir; --env-file of a record without the
+	 * docker view) are those of the directory it was created in, until the
+	 * spec is built; the monitor must not keep that directory. Gone: they
+	 * resolve from here, as before. */
+	if (cc->create_dir && (here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
+	    chdir(cc->create_dir) < 0)
+		close_and_reset(&here);
 	argv[0] = "run";
 	memcpy(argv + 1, cc->run_argv.v, cc->run_argv.n * sizeof(char *));
 	optind = 0;
 	ret = parse_run_args((int)cc->run_argv.n + 1, argv, &a, err);
+	/* docker starts a container with the environment it was created with:
+	 * --env-file files are not read again, nor `-e K` taken from the
+	 * environment of whoever starts it now (a record from before the
+	 * docker view was kept has no such list: its options are read again). */
+	if (ret == 0 && cc->has_docker) {
+		strv_release(&a.env);
+		strv_release(&a.env_files);
+		for (size_t i = 0; ret == 0 && i < cc->docker.env.n; i++)
+			ret = strv_push(&a.env, cc->docker.env.v[i], err);
+	}
 	/* `rmi -f` may have removed its record: its config and layers stay
 	 * while a container records the image (store_gc), as docker keeps them. */
 	if (ret == 0 && store_image_lookup(&ctx->store, cc->image_id, &img, err) < 0) {
@@ -1346,6 +1373,8 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 	a.started_before = ctr_state_read(c->dirfd, &st, &ignored) < 0 || st.started_at != 0;
 	if (ret == 0)
 		ret = build_spec(ctx, &a, c, &cfg, &spec, err);
+	if (here >= 0 && fchdir(here) < 0 && ret == 0)
+		ret = err_set(err, errno, "cannot return to the current directory");
 	if (ret == 0)
 		ret = container_reset_work(c, err);
 	opts.init = a.init;
@@ -1370,9 +1399,10 @@ int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err)
 		return -1;
 	ret = ctr_config_read(c.dirfd, &cc, err);
 	if (ret == 0) {
-		ret = container_claim_start(&c, err);
+		ret = container_claim_start(&ctx->store, &c, err);
 		if (ret == 0 && start_existing(ctx, &c, &cc, err) < 0) {
-			container_record_failure(&c, err->exit_code ? err->exit_code : EXIT_SKIFF,
+			container_record_failure(&ctx->store, &c,
+						 err->exit_code ? err->exit_code : EXIT_SKIFF,
 						 err->msg);
 			ret = -1;
 		} else if (ret == 1) {
@@ -1380,6 +1410,7 @@ int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err)
 		}
 		ctr_config_release(&cc);
 	}
+	container_hand_over(&c);
 	close(c.dirfd);
 	return ret;
 }

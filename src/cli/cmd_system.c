@@ -26,7 +26,9 @@
 static const char system_usage[] = "Usage:  skiff system COMMAND\n\n"
 				   "Manage skiff\n\n"
 				   "Commands:\n"
-				   "  df          show disk usage\n";
+				   "  df          show disk usage\n"
+				   "  restore     start the containers whose restart policy says they\n"
+				   "              should run (after a reboot: skiff-restart.service)\n";
 
 static const char df_usage[] = "Usage:  skiff system df [OPTIONS]\n\n"
 			       "Show skiff disk usage\n\n"
@@ -274,12 +276,14 @@ static int exec_system(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 	}
 	if (!strcmp(sub, "df"))
 		return system_df(ctx, argc - 1, argv + 1, err);
+	if (!strcmp(sub, "restore"))
+		return cmd_system_restore.exec(ctx, argc - 1, argv + 1, err);
 	return cli_usage_error(err, "system", "unknown command \"%s\" for \"skiff system\"", sub);
 }
 
 const struct command cmd_system = {
 	.name = "system",
-	.summary = "Manage skiff (df)",
+	.summary = "Manage skiff (df, restore)",
 	.usage = system_usage,
 	.flags = CMD_NEED_STORE,
 	.exec = exec_system,

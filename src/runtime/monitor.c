@@ -112,11 +112,16 @@ static void sort_fds(int *fds, size_t n)
 static void detach(const struct store *s, const struct container *c, int report_fd,
 		   int netns_fd)
 {
-	int keep[] = { s->root_fd, c->dirfd, report_fd, netns_fd };
+	/* live_fd: the caller's hold on the live file, now this process's */
+	int keep[] = { s->root_fd, c->dirfd, c->live_fd, report_fd, netns_fd };
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	sort_fds(keep, ARRAY_SIZE(keep));
 	setsid();
+	/* Not holding the caller's directory for the container's lifetime
+	 * (an unmount of it would fail): every path is absolute by now. */
+	if (chdir("/") < 0)
+		log_debug("monitor: cannot chdir to /");
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
 		dup2(null, STDOUT_FILENO);
@@ -258,6 +263,7 @@ static __attribute__((noreturn)) void monitor_main(struct store *s, struct conta
 	logfile_close(log);
 	if (mo->auto_remove)
 		remove_container(s, c);
+	ctr_live_release(s, c->id, &c->live_fd);
 	_exit(0);
 }
 

@@ -37,3 +37,24 @@ def test_dev_has_docker_entries_and_no_kcore_link(skiff, image):
     for name in ("fd", "full", "mqueue", "null", "ptmx", "pts", "random", "shm",
                  "stderr", "stdin", "stdout", "tty", "urandom", "zero"):
         assert name in out
+
+
+def test_start_keeps_the_environment_the_container_was_created_with(skiff, image, tmp_path):
+    """docker records the environment at create time: a later `start` reads
+    no --env-file again and takes no `-e K` from the starting shell."""
+    env_file = tmp_path / "env"
+    env_file.write_text("FROM_FILE=one\n")
+    cid = skiff.ok("run", "-d", "--network", "none", "--env-file", str(env_file),
+                   "-e", "FROM_SHELL", image, "sh", "-c",
+                   "echo $FROM_FILE $FROM_SHELL; sleep 300",
+                   env={"FROM_SHELL": "first"}).stdout.strip()
+    try:
+        runlib.wait_for(lambda: "one first" in skiff.ok("logs", cid).stdout, what="first output")
+        skiff.ok("stop", "-t", "0", cid)
+        env_file.write_text("FROM_FILE=two\n")
+        skiff.ok("start", cid, env={"FROM_SHELL": "second"})
+        runlib.wait_for(lambda: skiff.ok("logs", cid).stdout.count("\n") >= 2,
+                        what="second output")
+        assert skiff.ok("logs", cid).stdout.splitlines() == ["one first", "one first"]
+    finally:
+        skiff.run("rm", "-f", cid)
