@@ -127,7 +127,7 @@ extern const struct command cmd_pull, cmd_images, cmd_rmi, cmd_inspect, cmd_load
 	cmd_logout, cmd_run, cmd_ps, cmd_rm, cmd_stop, cmd_kill, cmd_wait, cmd_logs, cmd_exec,
 	cmd_start, cmd_restart, cmd_container, cmd_image, cmd_system, cmd_port, cmd_network,
 	cmd_create, cmd_version, cmd_info, cmd_top, cmd_stats, cmd_rename, cmd_pause, cmd_unpause,
-	cmd_update, cmd_events;
+	cmd_update, cmd_events, cmd_volume;
 /* Making and sharing images (issue 12). */
 extern const struct command cmd_tag, cmd_history, cmd_diff, cmd_export, cmd_commit, cmd_save,
 	cmd_import, cmd_cp;

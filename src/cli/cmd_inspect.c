@@ -25,6 +25,8 @@
 #include "runtime/container.h"
 #include "runtime/spec.h"
 #include "runtime/state.h"
+#include "runtime/volume.h"
+#include "runtime/volume_plan.h"
 #include "util/cleanup.h"
 #include "util/duration.h"
 #include "util/fs.h"
@@ -874,7 +876,38 @@ struct container_view {
 	struct ctr_net *net;	     /* NULL unless it runs with a network record */
 	struct image_config image;   /* its image's config, when readable */
 	bool have_image;
+	json_t *volumes;	     /* its mounts' record (volume_plan_inspect), or NULL */
 };
+
+/* object with key inserted before the key `before` (docker's field order). */
+static json_t *insert_before(json_t *object, const char *before, const char *key, json_t *value)
+{
+	json_t *out = json_object(), *v;
+	const char *k;
+
+	json_object_foreach (object, k, v) {
+		if (!strcmp(k, before))
+			json_object_set(out, key, value);
+		json_object_set(out, k, v);
+	}
+	if (!json_object_get(out, key))
+		json_object_set(out, key, value);
+	json_decref(object);
+	return out;
+}
+
+/* What the mounts' record says: Mounts, Config.Volumes, HostConfig.Mounts
+ * and HostConfig.VolumesFrom. */
+static void put_volumes(json_t *o, json_t *rec)
+{
+	json_t *host = json_object_get(o, "HostConfig"), *mounts = json_object_get(rec, "HostMounts");
+
+	put(o, "Mounts", json_incref(json_object_get(rec, "Mounts")));
+	put(json_object_get(o, "Config"), "Volumes", json_incref(json_object_get(rec, "Volumes")));
+	put(host, "VolumesFrom", json_incref(json_object_get(rec, "VolumesFrom")));
+	if (json_is_array(mounts))
+		put(o, "HostConfig", insert_before(json_incref(host), "MaskedPaths", "Mounts", mounts));
+}
 
 static json_t *container_json(struct cli_ctx *ctx, const struct container_view *v, bool sizes)
 {
@@ -912,6 +945,8 @@ static json_t *container_json(struct cli_ctx *ctx, const struct container_view *
 	put(o, "Mounts", mounts_json(&c->docker.binds));
 	put(o, "Config", config_json(c));
 	put(o, "NetworkSettings", network_settings_json(ctx, c, &v->st, v->net));
+	if (v->volumes)
+		put_volumes(o, v->volumes);
 	return o;
 }
 
@@ -974,12 +1009,14 @@ static json_t *find_container(struct cli_ctx *ctx, const char *ref, bool sizes, 
 		v.net = NULL;
 	}
 	v.have_image = read_image_config(ctx, v.c.image_id, &v.image);
+	v.volumes = volume_plan_inspect(dirfd);
 	if (!v.c.has_docker && v.have_image)
 		legacy_docker_view(&v.c, &v.image);
 	out = container_json(ctx, &v, sizes);
 	if (v.have_image)
 		image_config_release(&v.image);
 	free(v.net);
+	json_decref(v.volumes);
 	ctr_config_release(&v.c);
 	if (!out)
 		err_set(err, ENOMEM, "cannot build inspect output for '%s'", ref);
@@ -1008,6 +1045,18 @@ static const char *const type_names[] = {
 	[TYPE_NETWORK] = "network", [TYPE_VOLUME] = "volume",
 };
 
+static json_t *volume_inspect_json(struct cli_ctx *ctx, const char *ref, struct sk_err *err)
+{
+	struct volume_info info;
+	json_t *o;
+
+	if (volume_get(&ctx->store, ref, &info, err) < 0)
+		return NULL;
+	o = volume_info_json(&info);
+	volume_info_release(&info);
+	return o;
+}
+
 /* One lookup; NULL with errnum ENOENT when there is no such object. */
 static json_t *find_as(struct cli_ctx *ctx, const char *ref, enum inspect_type type, bool sizes,
 		       struct sk_err *err)
@@ -1016,11 +1065,7 @@ static json_t *find_as(struct cli_ctx *ctx, const char *ref, enum inspect_type t
 	case TYPE_CONTAINER: return find_container(ctx, ref, sizes, err);
 	case TYPE_IMAGE: return find_image(ctx, ref, err);
 	case TYPE_NETWORK: return network_inspect_json(ctx, ref, err);
-	default:
-		/* skiff has no volumes yet: every name is unknown */
-		err_set(err, 0, "No such volume: %s", ref);
-		err->errnum = ENOENT;
-		return NULL;
+	default: return volume_inspect_json(ctx, ref, err);
 	}
 }
 

@@ -36,6 +36,8 @@
 #include "runtime/spec.h"
 #include "runtime/state.h"
 #include "runtime/userns.h"
+#include "runtime/volume.h"
+#include "runtime/volume_plan.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -74,6 +76,11 @@ struct run_args {
 	struct strv env_files; /* --env-file, in order */
 	struct strv volumes;   /* -v */
 	struct strv tmpfs;     /* --tmpfs */
+	struct strv mounts;    /* --mount */
+	struct strv volumes_from; /* --volumes-from */
+	struct volume_plan plan;  /* the mounts of -v, --mount, --volumes-from, the image's VOLUME */
+	bool existing;	       /* start of a container made before: its recorded mounts */
+	bool started_before;   /* ... that ran already: its new volumes were filled then */
 	/* kept for inspect (state.h: struct ctr_docker) */
 	struct strv labels;	  /* -l, in order */
 	struct strv publish;	  /* -p as given */
@@ -96,6 +103,9 @@ static void run_args_release(struct run_args *a)
 	strv_release(&a->env_files);
 	strv_release(&a->volumes);
 	strv_release(&a->tmpfs);
+	strv_release(&a->mounts);
+	strv_release(&a->volumes_from);
+	volume_plan_release(&a->plan);
 	strv_release(&a->labels);
 	strv_release(&a->publish);
 	strv_release(&a->security_opt);
@@ -143,6 +153,8 @@ enum {
 	OPT_LOG_DRIVER,
 	OPT_LOG_OPT,
 	OPT_STOP_SIGNAL,
+	OPT_MOUNT,
+	OPT_VOLUMES_FROM,
 	OPT_HELP,
 };
 
@@ -158,6 +170,8 @@ static const struct option run_options[] = {
 	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
 	{ "volume", required_argument, NULL, 'v' },
 	{ "tmpfs", required_argument, NULL, OPT_TMPFS },
+	{ "mount", required_argument, NULL, OPT_MOUNT },
+	{ "volumes-from", required_argument, NULL, OPT_VOLUMES_FROM },
 	{ "network", required_argument, NULL, OPT_NETWORK },
 	{ "publish", required_argument, NULL, 'p' },
 	{ "publish-all", no_argument, NULL, 'P' },
@@ -401,6 +415,23 @@ static int parse_stop_signal(const char *v, struct run_args *a, struct sk_err *e
 	return 0;
 }
 
+/* --mount: the client's checks now, in docker's words (the value quoted as
+ * Go's %q quotes it); the daemon's when the container is made. */
+static int parse_mount(const char *v, struct run_args *a, struct sk_err *err)
+{
+	struct buf quoted = BUF_INIT(8192);
+	int r;
+
+	if (volume_plan_check_mount(v, err) == 0)
+		return strv_push(&a->mounts, v, err);
+	for (const char *c = v; *c; c++)
+		buf_appendf(&quoted, "%s%c", *c == '"' || *c == '\\' ? "\\" : "", *c);
+	r = cli_usage_error(err, "run", "invalid argument \"%s\" for \"--mount\" flag: %s",
+			    quoted.data ? quoted.data : "", err->msg);
+	buf_release(&quoted);
+	return r;
+}
+
 /* One option; returns 1 for --help, 0 to go on, -1 on error. */
 static int apply_option(int c, const char *arg, const char *word, struct run_args *a,
 			struct sk_err *err)
@@ -415,7 +446,12 @@ static int apply_option(int c, const char *arg, const char *word, struct run_arg
 	case OPT_ENTRYPOINT: a->entrypoint = arg; return 0;
 	case 'h': a->hostname = arg; return 0;
 	case OPT_READ_ONLY: a->read_only = true; return 0;
-	case 'v': return strv_push(&a->volumes, arg, err);
+	case 'v':
+		if (volume_plan_check_bind(arg, err) < 0)
+			return cli_usage_error(err, "run", "%s", err->msg);
+		return strv_push(&a->volumes, arg, err);
+	case OPT_MOUNT: return parse_mount(arg, a, err);
+	case OPT_VOLUMES_FROM: return strv_push(&a->volumes_from, arg, err);
 	case OPT_TMPFS: return strv_push(&a->tmpfs, arg, err);
 	case OPT_NETWORK: return parse_network(arg, a, err);
 	case 'p': return parse_publish(arg, a, err);
@@ -605,15 +641,34 @@ static int set_layers(struct store *s, const struct image_config *cfg, struct rt
 	return 0;
 }
 
-static int set_mounts(struct rt_spec *spec, const struct run_args *a, struct sk_err *err)
+/* -v, --mount, --volumes-from, --tmpfs and the image's VOLUME entries. A
+ * new container makes its volumes and records its mounts; a container
+ * started again mounts what it recorded (docker keeps them at create). */
+static int set_mounts(struct cli_ctx *ctx, struct run_args *a, const struct container *c,
+		      const struct image_config *cfg, struct rt_spec *spec, struct sk_err *err)
 {
-	for (size_t i = 0; i < a->tmpfs.n; i++)
-		if (spec_parse_tmpfs(a->tmpfs.v[i], spec, err) < 0)
-			return -1;
-	for (size_t i = 0; i < a->volumes.n; i++)
-		if (spec_parse_volume(a->volumes.v[i], spec, err) < 0)
-			return -1;
-	return 0;
+	struct volume_request r = { &a->volumes, &a->mounts, &a->volumes_from, &a->tmpfs,
+				    cfg->volumes };
+	int missing = 1;
+
+	if (a->existing && (missing = volume_plan_load(c->dirfd, &a->plan, err)) < 0)
+		return -1;
+	if (missing && (volume_plan_build(&ctx->store, &r, &a->plan, err) < 0 ||
+			volume_plan_resolve(&ctx->store, c->id, &a->plan, err) < 0 ||
+			volume_plan_save(c->dirfd, &a->plan, err) < 0))
+		return -1;
+	return volume_plan_apply(&ctx->store, &a->plan, &a->tmpfs, !a->started_before, spec, err);
+}
+
+/* A removed container's anonymous volumes go with it (--rm, as docker). */
+static void remove_anonymous_volumes(struct cli_ctx *ctx, const struct run_args *a)
+{
+	struct strv names = { 0 };
+	struct sk_err ignored = { 0 };
+
+	if (volume_plan_anonymous(&a->plan, &names, &ignored) == 0)
+		volume_remove_unused(&ctx->store, &names);
+	strv_release(&names);
 }
 
 /* Capabilities, no_new_privs, seccomp and ulimits (docs/SECURITY.md). */
@@ -838,7 +893,7 @@ static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct cont
 							.dns_options = &a->dns_options,
 							.add_hosts = &a->add_hosts },
 				    err) < 0) ||
-	    set_mounts(spec, a, err) < 0 || set_security(ctx, a, spec, err) < 0)
+	    set_mounts(ctx, a, c, cfg, spec, err) < 0 || set_security(ctx, a, spec, err) < 0)
 		return -1;
 	return 0;
 }
@@ -965,13 +1020,30 @@ static char *clean_path(const char *path)
 	return out;
 }
 
+/* HostConfig.Binds: -v's binds and named volumes as docker's client sends
+ * them (relative sources made absolute, each once); anonymous volumes are
+ * in Config.Volumes instead. */
+static int docker_binds(const struct run_args *a, struct ctr_docker *d, struct sk_err *err)
+{
+	for (size_t i = 0; i < a->volumes.n; i++) {
+		cleanup_free char *entry = volume_plan_bind_entry(a->volumes.v[i]);
+		bool seen = false;
+
+		for (size_t j = 0; entry && j < d->binds.n && !seen; j++)
+			seen = !strcmp(d->binds.v[j], entry);
+		if (entry && !seen && strv_push(&d->binds, entry, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int docker_host_config(const struct run_args *a, struct ctr_docker *d, struct sk_err *err)
 {
 	const struct {
 		struct strv *dst;
 		const struct strv *src;
 	} lists[] = {
-		{ &d->binds, &a->volumes },	       { &d->tmpfs, &a->tmpfs },
+		{ &d->tmpfs, &a->tmpfs },
 		{ &d->publish, &a->publish },	       { &d->cap_add, &a->cap_add },
 		{ &d->cap_drop, &a->cap_drop },	       { &d->security_opt, &a->security_opt },
 		{ &d->dns, &a->dns },		       { &d->dns_search, &a->dns_search },
@@ -981,6 +1053,8 @@ static int docker_host_config(const struct run_args *a, struct ctr_docker *d, st
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		if (copy_strv(lists[i].dst, lists[i].src->v, lists[i].src->n, err) < 0)
 			return -1;
+	if (docker_binds(a, d, err) < 0)
+		return -1;
 	d->limits = a->limits;
 	d->ulimits = a->rlimits;
 	d->read_only = a->read_only;
@@ -1131,6 +1205,7 @@ static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
 	if (ret == 0 && a->detach) {
 		if (write_records(&rec, err) < 0) {
 			container_finish(&ctx->store, &c, true, -1);
+			remove_anonymous_volumes(ctx, a);
 			spec_release(&spec);
 			return -1;
 		}
@@ -1153,6 +1228,8 @@ static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
 	if (ret == 0)
 		ret = container_run(&c, &spec, &opts, &status, err);
 	container_finish(&ctx->store, &c, a->rm || ret < 0, status);
+	if (a->rm || ret < 0)
+		remove_anonymous_volumes(ctx, a);
 	spec_release(&spec);
 	return ret < 0 ? -1 : status;
 }
@@ -1261,6 +1338,10 @@ const struct command cmd_run = {
 		 "      --log-opt list         log driver options: max-size=SIZE, max-file=N\n"
 		 "  -m, --memory bytes         memory limit\n"
 		 "      --memory-swap bytes    memory plus swap limit; -1: unlimited swap\n"
+		 "      --mount mount          attach a filesystem mount: type=bind|volume|tmpfs,\n"
+		 "                             source=,target=,readonly,volume-nocopy,\n"
+		 "                             volume-label=,volume-opt=,volume-subpath=,\n"
+		 "                             tmpfs-size=,tmpfs-mode=,bind-propagation=\n"
 		 "      --name string          assign a name to the container\n"
 		 "      --network string       bridge (default as root), none (default rootless),\n"
 		 "                             host, container:NAME, slirp4netns (default rootless\n"
@@ -1294,8 +1375,13 @@ const struct command cmd_run = {
 		 "  -t, --tty                  allocate a pseudo-TTY\n"
 		 "      --ulimit list          ulimit options: NAME=SOFT[:HARD]\n"
 		 "  -u, --user string          username or UID (format: <name|uid>[:<group|gid>])\n"
-		 "  -v, --volume list          bind mount a host path: SRC:/DST[:ro] (SRC absolute\n"
-		 "                             or ./relative; made when missing)\n"
+		 "  -v, --volume list          bind mount a volume: /HOST:/DST[:MODE] (a host\n"
+		 "                             path, absolute or ./relative, made when missing),\n"
+		 "                             NAME:/DST[:MODE] (a named volume, made when\n"
+		 "                             missing), or /DST (an anonymous volume); MODE:\n"
+		 "                             ro, rw, nocopy, z, propagation (ignored)\n"
+		 "      --volumes-from list    mount the volumes of the given container(s)\n"
+		 "                             (CONTAINER[:ro|:rw])\n"
 		 "  -w, --workdir string       working directory inside the container\n",
 	.flags = CMD_NEED_STORE,
 	.exec = exec_run,
@@ -1311,6 +1397,8 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 	struct image_config cfg = { 0 };
 	struct rt_spec spec = { 0 };
 	struct run_opts opts = { 0 };
+	struct ctr_state st = { 0 };
+	struct sk_err ignored = { 0 };
 	cleanup_free char **argv = calloc(cc->run_argv.n + 2, sizeof(char *));
 	cleanup_close int here = -1;
 	int ret;
@@ -1350,6 +1438,8 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 	}
 	if (ret == 0 && store_image_config(&ctx->store, &img, &cfg, err) < 0)
 		ret = err_wrap(err, "the container's image");
+	a.existing = true;
+	a.started_before = ctr_state_read(c->dirfd, &st, &ignored) < 0 || st.started_at != 0;
 	if (ret == 0)
 		ret = build_spec(ctx, &a, c, &cfg, &spec, err);
 	if (here >= 0 && fchdir(here) < 0 && ret == 0)

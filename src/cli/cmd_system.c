@@ -3,7 +3,8 @@
  * df`. Image sizes are the uncompressed sizes of their layers (as `skiff
  * images`), a layer shared by several images counted once; containers are
  * the sizes of their writable layers (upper/). Reclaimable: what removing the
- * images no container uses, and the containers not running, would free.
+ * images no container uses, the containers not running, and the volumes no
+ * container uses would free.
  * -v lists every image (with the size it shares with other images and its
  * own) and every container, as docker's verbose tables.
  *
@@ -11,6 +12,7 @@
  * their own commands, in docker's order, with one total.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #include "image/image_config.h"
 #include "image/ref.h"
 #include "runtime/state.h"
+#include "runtime/volume.h"
 #include "util/cleanup.h"
 #include "util/duration.h"
 #include "util/fs.h"
@@ -184,6 +187,20 @@ static int add_container(struct store *s, const char *id, int dirfd, void *ctx)
 	u->size += size > 0 ? size : 0;
 	if (!running)
 		u->reclaimable += size > 0 ? size : 0;
+	return 0;
+}
+
+/* Local volumes without driver options; active: used by a container. */
+static int volumes_usage(struct store *s, struct usage_line *u, struct sk_err *err)
+{
+	struct volume_usage v;
+
+	if (volume_usage(s, &v, err) < 0)
+		return -1;
+	u->total = v.total;
+	u->active = v.active;
+	u->size = v.size;
+	u->reclaimable = v.reclaimable;
 	return 0;
 }
 
@@ -476,7 +493,66 @@ static int newer_container_first(const void *a, const void *b)
 	return x->created < y->created ? 1 : x->created > y->created ? -1 : 0;
 }
 
-static int df_print_containers(struct store *s, struct sk_err *err)
+/* The store's volumes and the containers that use each (docker's LINKS). */
+struct df_volumes {
+	struct volume_info *v;
+	size_t n;
+	struct strv *users;
+};
+
+static void df_volumes_release(struct df_volumes *d)
+{
+	for (size_t i = 0; d->users && i < d->n; i++)
+		strv_release(&d->users[i]);
+	free(d->users);
+	volume_list_free(d->v, d->n);
+}
+
+static int df_volumes_load(struct store *s, struct df_volumes *d, struct sk_err *err)
+{
+	memset(d, 0, sizeof(*d));
+	if (volume_list(s, &d->v, &d->n, err) < 0)
+		return -1;
+	d->users = calloc(d->n + 1, sizeof(*d->users));
+	if (!d->users)
+		return err_set(err, ENOMEM, "cannot list the volumes");
+	for (size_t i = 0; i < d->n; i++)
+		if (volume_users(s, d->v[i].name, &d->users[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+/* How many volumes the container uses. */
+static size_t df_volume_count(const struct df_volumes *d, const char *id)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		for (size_t j = 0; j < d->users[i].n; j++)
+			n += !strcmp(d->users[i].v[j], id);
+	return n;
+}
+
+static void df_print_volumes(const struct df_volumes *d, struct sk_err *err)
+{
+	struct tabwriter t;
+
+	tabwriter_init(&t, 3);
+	tabwriter_add(&t, (const char *const[]){ "VOLUME NAME", "LINKS", "SIZE" }, err);
+	for (size_t i = 0; i < d->n; i++) {
+		char links[16], size[32];
+
+		snprintf(links, sizeof(links), "%zu", d->users[i].n);
+		human_size4((double)fs_disk_usage(AT_FDCWD, d->v[i].mountpoint), size, sizeof(size));
+		tabwriter_add(&t, (const char *const[]){ d->v[i].name, links, size }, err);
+	}
+	printf("\nLocal Volumes space usage:\n\n");
+	tabwriter_print(&t, stdout);
+	tabwriter_release(&t);
+}
+
+static int df_print_containers(struct store *s, const struct df_volumes *vols,
+			       struct sk_err *err)
 {
 	struct df_containers d = { 0 };
 	struct tabwriter t;
@@ -493,11 +569,12 @@ static int df_print_containers(struct store *s, struct sk_err *err)
 						 "SIZE", "CREATED", "STATUS", "NAMES" },
 		      err);
 	for (size_t i = 0; i < d.n; i++) {
-		char id[16], created[64];
+		char id[16], created[64], volumes[16];
 
 		snprintf(id, sizeof(id), "%.12s", d.v[i].id);
+		snprintf(volumes, sizeof(volumes), "%zu", df_volume_count(vols, d.v[i].id));
 		duration_ago(d.v[i].created, now, created, sizeof(created));
-		tabwriter_add(&t, (const char *const[]){ id, d.v[i].image, d.v[i].command, "0",
+		tabwriter_add(&t, (const char *const[]){ id, d.v[i].image, d.v[i].command, volumes,
 							 d.v[i].size, created, d.v[i].status,
 							 d.v[i].name },
 			      err);
@@ -509,16 +586,24 @@ static int df_print_containers(struct store *s, struct sk_err *err)
 	return 0;
 }
 
-/* docker's verbose tables; skiff has no volumes of its own and no builder
- * yet: their sections are docker's empty ones. */
+/* docker's verbose tables; skiff has no builder yet: its section is
+ * docker's empty one. */
 static int df_verbose(struct store *s, struct sk_err *err)
 {
-	if (df_print_images(s, err) < 0 || df_print_containers(s, err) < 0)
-		return -1;
-	printf("\nLocal Volumes space usage:\n\nVOLUME NAME   LINKS     SIZE\n");
-	printf("\nBuild cache usage: 0B\n\n"
-	       "CACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED\n");
-	return 0;
+	struct df_volumes vols;
+	int ret = df_volumes_load(s, &vols, err);
+
+	if (ret == 0)
+		ret = df_print_images(s, err);
+	if (ret == 0)
+		ret = df_print_containers(s, &vols, err);
+	if (ret == 0) {
+		df_print_volumes(&vols, err);
+		printf("\nBuild cache usage: 0B\n\n"
+		       "CACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED\n");
+	}
+	df_volumes_release(&vols);
+	return ret;
 }
 
 /* --- prune ------------------------------------------------------------------- */
@@ -587,6 +672,21 @@ static bool prune_confirmed(const struct prune_opts *o)
 	return cli_confirm(warning);
 }
 
+struct pruned_volumes {
+	size_t n;
+	uint64_t bytes;
+};
+
+static void pruned_volume(const char *name, long long size, void *arg)
+{
+	struct pruned_volumes *p = arg;
+
+	if (p->n++ == 0)
+		printf("Deleted Volumes:\n");
+	printf("%s\n", name);
+	p->bytes += size > 0 ? (uint64_t)size : 0;
+}
+
 static int system_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
 	enum { OPT_VOLUMES = 256, OPT_FILTER };
@@ -596,6 +696,7 @@ static int system_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk_er
 		{ "help", no_argument, NULL, 'h' },	       { 0 },
 	};
 	struct prune_opts o = { 0 };
+	struct pruned_volumes vols = { 0 };
 	uint64_t containers_freed = 0, images_freed = 0;
 	size_t deleted = 0;
 	char total[32];
@@ -635,11 +736,17 @@ static int system_prune(struct cli_ctx *ctx, int argc, char **argv, struct sk_er
 		return -1;
 	if (deleted)
 		putchar('\n');
+	/* docker: the anonymous volumes no container uses */
+	if (o.volumes &&
+	    volume_prune(&ctx->store, &(struct volume_prune_filter){ 0 }, pruned_volume, &vols, err) < 0)
+		return -1;
+	if (vols.n)
+		putchar('\n');
 	if (cli_prune_images(&ctx->store, o.all, o.until, &images_freed, &deleted, err) < 0)
 		return -1;
 	if (deleted)
 		putchar('\n');
-	human_size4((double)(containers_freed + images_freed), total, sizeof(total));
+	human_size4((double)(containers_freed + images_freed + vols.bytes), total, sizeof(total));
 	printf("Total reclaimed space: %s\n", total);
 	return 0;
 }
@@ -675,7 +782,8 @@ static int system_df(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 	if (verbose)
 		return df_verbose(&ctx->store, err) < 0 ? -1 : 0;
 	if (images_usage(&ctx->store, &lines[0], err) < 0 ||
-	    ctr_for_each(&ctx->store, add_container, &lines[1], err) < 0)
+	    ctr_for_each(&ctx->store, add_container, &lines[1], err) < 0 ||
+	    volumes_usage(&ctx->store, &lines[2], err) < 0)
 		return -1;
 	return print_usage_lines(lines, 4, format, err) < 0 ? -1 : 0;
 }

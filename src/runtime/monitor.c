@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "runtime/logfile.h"
+#include "runtime/volume.h"
+#include "runtime/volume_plan.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/memtrim.h"
@@ -235,6 +237,20 @@ static void run_loop(struct container *c, const struct rt_spec *spec, struct run
 	}
 }
 
+/* --rm: the container and its anonymous volumes (docker's run --rm). */
+static void remove_container(struct store *s, struct container *c)
+{
+	struct strv anonymous = { 0 };
+	struct sk_err err = { 0 };
+
+	volume_plan_anonymous_of(c->dirfd, &anonymous);
+	if (ctr_remove_files(s, c->id, &err) < 0)
+		log_debug("cannot remove container %s: %s", c->id, err.msg);
+	else
+		volume_remove_unused(s, &anonymous);
+	strv_release(&anonymous);
+}
+
 static __attribute__((noreturn)) void monitor_main(struct store *s, struct container *c,
 						   const struct rt_spec *spec,
 						   const struct run_opts *caller_opts,
@@ -264,8 +280,8 @@ static __attribute__((noreturn)) void monitor_main(struct store *s, struct conta
 	opts.interactive = false; /* nobody is attached */
 	run_loop(c, spec, &opts, &policy, &report_fd);
 	logfile_close(log);
-	if (mo->auto_remove && ctr_remove_files(s, c->id, &err) < 0)
-		log_debug("cannot remove container %s: %s", c->id, err.msg);
+	if (mo->auto_remove)
+		remove_container(s, c);
 	ctr_live_release(s, c->id, &c->live_fd);
 	_exit(0);
 }

@@ -669,3 +669,30 @@ def test_system_df_verbose(skiff, image):
     assert '"echo a long command…"' in rows[0] and rows[0].rstrip().endswith("dfc")
     assert rows[1].rstrip().endswith("dfv")
     assert "Local Volumes space usage:" in lines and "Build cache usage: 0B" in lines
+
+
+def test_system_prune_volumes_and_df_verbose_volumes(skiff, image):
+    """--volumes: the anonymous volumes no container uses (docker 23+);
+    named ones and used ones stay. df -v counts a container's volumes."""
+    skiff.ok("create", "--name", "named", "-v", "keepme:/data", image, "true")
+    skiff.ok("run", "-d", "--name", "user", "-v", "/inuse", image, "sleep", "1000")
+    skiff.ok("run", "--name", "gone", "-v", "/unused", image, "true")
+    anon = [l.split()[1] for l in skiff.ok("volume", "ls").stdout.splitlines()[1:]
+            if l.split()[1] != "keepme"]
+    assert len(anon) == 2
+    lines = skiff.ok("system", "df", "-v").stdout.split("\n")
+    i = lines.index("Local Volumes space usage:")
+    assert re.split(r"  +", lines[i + 2].strip()) == ["VOLUME NAME", "LINKS", "SIZE"]
+    rows = {l.split()[0]: l.split()[1:] for l in lines[i + 3:] if l.strip() and
+            not l.startswith("Build")}
+    assert rows["keepme"] == ["1", "0B"]
+    j = lines.index("Containers space usage:")
+    by_name = {l.split()[-1]: l for l in lines[j + 3:i] if l.strip()}
+    assert re.search(r'"sleep 1000"\s+1\s+', by_name["user"])
+    out = skiff.ok("system", "prune", "-f", "--volumes").stdout
+    sections = out.split("\n\n")
+    assert sections[0].startswith("Deleted Containers:\n")
+    vol = [s for s in sections if s.startswith("Deleted Volumes:\n")]
+    assert len(vol) == 1 and len(vol[0].splitlines()) == 2
+    left = [l.split()[1] for l in skiff.ok("volume", "ls").stdout.splitlines()[1:]]
+    assert "keepme" in left and len(left) == 2  # keepme and the one "user" uses
