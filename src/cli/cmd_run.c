@@ -64,6 +64,7 @@ struct run_args {
 	struct rlimits rlimits;
 	struct strv cap_add, cap_drop;
 	bool privileged, no_new_privileges;
+	bool nnp_given; /* no-new-privileges given; else daemon.json's (docker: off) */
 	const char *seccomp; /* NULL: default profile */
 	bool seccomp_set;
 	/* issue 5: detached containers */
@@ -289,8 +290,10 @@ static int parse_security_opt(const char *v, struct run_args *a, struct sk_err *
 		return 0;
 	}
 	if (klen == 17 && !strncmp(v, "no-new-privileges", 17) &&
-	    parse_yes_no(val, &a->no_new_privileges) == 0)
+	    parse_yes_no(val, &a->no_new_privileges) == 0) {
+		a->nnp_given = true;
 		return 0;
+	}
 	if ((klen == 8 && !strncmp(v, "apparmor", 8)) || (klen == 5 && !strncmp(v, "label", 5))) {
 		log_warn("--security-opt %s: not supported by skiff, ignored", v);
 		return 0;
@@ -418,7 +421,6 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_e
 	int c, r;
 
 	a->sig_proxy = true;
-	a->no_new_privileges = true; /* skiff's default, see docs/SECURITY.md */
 	a->monitor.log = true;
 	a->monitor.log_max_file = 1;
 	a->bridge = container_bridge_by_default();
@@ -580,7 +582,8 @@ static int set_security(struct cli_ctx *ctx, struct run_args *a, struct rt_spec 
 	if (caps_read_bounding(&req.available, err) < 0 ||
 	    caps_build(&req, &spec->process.capabilities, err) < 0)
 		return -1;
-	spec->process.no_new_privileges = a->no_new_privileges;
+	spec->process.no_new_privileges =
+		a->nnp_given ? a->no_new_privileges : ctx->cfg.no_new_privileges;
 	/* docker: --privileged runs without a filter unless a profile is named. */
 	if (a->privileged && (!a->seccomp_set || !strcmp(a->seccomp, "unconfined")))
 		seccomp = "unconfined";
@@ -984,7 +987,8 @@ const struct command cmd_run = {
 		 "                             unless-stopped (default \"no\")\n"
 		 "      --rm                   remove the container when it exits\n"
 		 "      --security-opt list    seccomp=unconfined|PROFILE.json,\n"
-		 "                             no-new-privileges[=true|false] (default true)\n"
+		 "                             no-new-privileges[=true|false] (default false,\n"
+		 "                             or daemon.json's \"no-new-privileges\")\n"
 		 "      --sig-proxy            proxy received signals to the process (default true)\n"
 		 "      --tmpfs list           mount a tmpfs: PATH[:OPTIONS]\n"
 		 "  -t, --tty                  allocate a pseudo-TTY\n"
