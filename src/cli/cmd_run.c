@@ -65,6 +65,7 @@ struct run_args {
 	struct strv cap_add, cap_drop;
 	bool privileged, no_new_privileges;
 	bool nnp_given; /* no-new-privileges given; else daemon.json's (docker: off) */
+	const char *cgroupns; /* --cgroupns host|private; NULL: daemon.json's, else private */
 	const char *seccomp; /* NULL: default profile */
 	bool seccomp_set;
 	/* issue 5: detached containers */
@@ -129,6 +130,7 @@ enum {
 	OPT_RESTART,
 	OPT_LOG_DRIVER,
 	OPT_LOG_OPT,
+	OPT_CGROUPNS,
 	OPT_HELP,
 };
 
@@ -177,6 +179,7 @@ static const struct option run_options[] = {
 	{ "restart", required_argument, NULL, OPT_RESTART },
 	{ "log-driver", required_argument, NULL, OPT_LOG_DRIVER },
 	{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
+	{ "cgroupns", required_argument, NULL, OPT_CGROUPNS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 },
 };
@@ -318,6 +321,11 @@ static int apply_limit_option(int c, const char *arg, struct run_args *a, struct
 	case OPT_PRIVILEGED: a->privileged = true; return 0;
 	case OPT_SECURITY_OPT: return parse_security_opt(arg, a, err);
 	case OPT_ULIMIT: return parse_ulimit(arg, a, err);
+	case OPT_CGROUPNS:
+		if (strcmp(arg, "host") != 0 && strcmp(arg, "private") != 0)
+			return cli_usage_error(err, "run", "--cgroupns: invalid CGROUP mode");
+		a->cgroupns = arg;
+		return 0;
 	default: return 1;
 	}
 }
@@ -772,8 +780,12 @@ static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct cont
 	if ((a->ip || a->aliases.n) && !a->bridge)
 		return cli_usage_error(err, "run", "%s is supported on user defined networks only",
 				       a->ip ? "user specified IP address" : "network-scoped alias");
-	if (spec_set_docker_defaults(spec, a->host_network, a->privileged, err) < 0 ||
-	    (a->container_net && join_container_network(ctx, a, spec, err) < 0) ||
+	if (spec_set_docker_defaults(spec, a->host_network, a->privileged, err) < 0)
+		return -1;
+	/* skiff's default is private on every host; docker's is host on v1 */
+	if (a->cgroupns ? !strcmp(a->cgroupns, "host") : ctx->cfg.cgroupns_host)
+		spec->namespaces &= ~(unsigned long)CLONE_NEWCGROUP;
+	if ((a->container_net && join_container_network(ctx, a, spec, err) < 0) ||
 	    set_process(spec, a, cfg, err) < 0 || set_layers(&ctx->store, cfg, spec, err) < 0 ||
 	    container_set_root(c, spec, err) < 0 ||
 	    (a->bridge && set_bridge(ctx, a, c, cfg, spec, err) < 0) ||
@@ -948,6 +960,8 @@ const struct command cmd_run = {
 		 "Options:\n"
 		 "      --cap-add list         add Linux capabilities (or ALL)\n"
 		 "      --cap-drop list        drop Linux capabilities (or ALL)\n"
+		 "      --cgroupns string      cgroup namespace: private (default on every\n"
+		 "                             host, unlike docker's host on cgroup v1) or host\n"
 		 "  -c, --cpu-shares int       CPU shares (relative weight)\n"
 		 "      --cpus decimal         number of CPUs\n"
 		 "      --cpuset-cpus string   CPUs in which to allow execution (0-3, 0,1)\n"

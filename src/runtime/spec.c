@@ -140,6 +140,8 @@ static const struct {
 	{ "/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k" },
 	{ "/dev/pts", "devpts", "devpts", "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5" },
 	{ "/sys", "sysfs", "sysfs", "nosuid,noexec,nodev,ro" },
+	/* the container's own cgroups (mounts.c), read-only as docker's */
+	{ "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid,noexec,nodev,relatime,ro" },
 	{ "/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev" },
 	{ "/dev/shm", "tmpfs", "shm", "nosuid,noexec,nodev,mode=1777,size=65536k" },
 };
@@ -164,8 +166,8 @@ int spec_set_docker_defaults(struct rt_spec *spec, bool host_network, bool privi
 	for (size_t i = 0; i < ARRAY_SIZE(default_mounts); i++) {
 		const char *opts = default_mounts[i].options;
 
-		/* docker --privileged: /sys read-write */
-		if (privileged && !strcmp(default_mounts[i].dst, "/sys"))
+		/* docker --privileged: /sys and the cgroups read-write */
+		if (privileged && !strncmp(default_mounts[i].dst, "/sys", 4))
 			opts = "nosuid,noexec,nodev,rw";
 		if (spec_add_mount(spec, default_mounts[i].dst, default_mounts[i].type,
 				   default_mounts[i].src, opts, err) < 0)
