@@ -526,34 +526,60 @@ static int mkdir_chain(int hierfd, const char *name, bool is_cpuset, const char 
 	return steal_fd(&cur);
 }
 
+/* The common case, every run: the levels above the container's exist, so
+ * one mkdir of the whole path and one open (the chain costs five system
+ * calls more per hierarchy). -2 when they do not, or when a new cpuset has
+ * no cpus yet (skiff's level sets clone_children, so only the first time),
+ * for mkdir_chain. */
+static int mkdir_leaf(const char *path, bool is_cpuset, struct sk_err *err)
+{
+	cleanup_close int fd = -1;
+	char cpus[8];
+
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return errno == ENOENT ? -2 : err_set(err, errno, "cannot create cgroup '%s'", path);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, errno, "cannot open cgroup '%s'", path);
+	if (is_cpuset && (read_at(fd, "cpuset.cpus", cpus, sizeof(cpus)) <= 0 || cpus[0] == '\n'))
+		return -2;
+	return steal_fd(&fd);
+}
+
 /* Add root/<hier>/name to cg and return its index; -2 when that hierarchy is
- * missing or already there (cpu and cpuacct are often one hierarchy behind
- * two symlinks); -1 on error. */
+ * missing or already there (two mount points of one hierarchy); -1 on error. */
 static int add_dir(struct cgroup *cg, const char *root, const char *hier, const char *controller,
 		   const char *name, const char *subtree, ino_t seen[][2], struct sk_err *err)
 {
 	char hpath[CGROUP_PATH_MAX];
-	cleanup_close int hfd = -1;
 	struct cgroup_dir *d = &cg->dirs[cg->n];
+	bool is_cpuset = cgroup_has_controller(controller, "cpuset");
 	struct stat st;
 	int i;
 
-	snprintf(hpath, sizeof(hpath), "%s%s%s", root, *hier ? "/" : "", hier);
-	hfd = open(hpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (hfd < 0 || fstat(hfd, &st) < 0)
-		return -2; /* no such hierarchy: the caller warns if a limit needed it */
-	for (i = 0; i < cg->n; i++)
-		if (seen[i][0] == (ino_t)st.st_dev && seen[i][1] == st.st_ino)
-			return -2;
 	if (cg->n >= CGROUP_MAX_DIRS)
 		return err_set(err, 0, "too many cgroup hierarchies");
+	snprintf(hpath, sizeof(hpath), "%s%s%s", root, *hier ? "/" : "", hier);
 	if ((size_t)snprintf(d->path, sizeof(d->path), "%s/%s", hpath, name) >= sizeof(d->path))
 		return err_set(err, ENAMETOOLONG, "cgroup path '%s/%s'", hpath, name);
-	snprintf(d->controller, sizeof(d->controller), "%s", controller);
-	d->fd = mkdir_chain(hfd, name, cgroup_has_controller(controller, "cpuset"), subtree, d->path,
-			    err);
+	d->fd = subtree && *subtree ? -2 : mkdir_leaf(d->path, is_cpuset, err);
+	if (d->fd == -2) {
+		cleanup_close int hfd = open(hpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (hfd < 0)
+			return -2; /* no such hierarchy: the caller warns if a limit needed it */
+		d->fd = mkdir_chain(hfd, name, is_cpuset, subtree, d->path, err);
+	}
 	if (d->fd < 0)
 		return -1;
+	if (fstat(d->fd, &st) < 0)
+		return err_set(err, errno, "cannot use cgroup '%s'", d->path);
+	for (i = 0; i < cg->n; i++)
+		if (seen[i][0] == (ino_t)st.st_dev && seen[i][1] == st.st_ino) {
+			close(d->fd);
+			return -2;
+		}
+	snprintf(d->controller, sizeof(d->controller), "%s", controller);
 	seen[cg->n][0] = (ino_t)st.st_dev;
 	seen[cg->n][1] = st.st_ino;
 	return cg->n++;
