@@ -1,5 +1,6 @@
 # skiff — plain Make + pkg-config.
 #   make            build ./skiff (developer build: -Werror)
+#   make test-deps  install the test suite's Debian packages (root)
 #   make check      unit tests + integration tests (needs root, real kernel, docker-registry)
 #   make asan       build ./skiff-asan with ASan+UBSan into build-asan/
 #   make fuzz       build libFuzzer targets (clang) into build-fuzz/
@@ -32,8 +33,6 @@ LDLIBS  += -pthread $(shell pkg-config --libs $(LINKED)) -ldl
 LDFLAGS += -Wl,-z,now -Wl,-z,relro
 
 # Tests may use libarchive's writer directly (to build hostile tars).
-# src/net/ (issue 15) is not on the run path yet: its libraries are linked
-# into the unit tests only, until it is wired in (and then measured).
 TEST_LIBS := $(shell pkg-config --libs libarchive libmnl libnftnl)
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/image/*.c src/runtime/*.c src/net/*.c))
@@ -44,7 +43,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all check unit integration asan fuzz fuzz-run bench install clean demo format
+.PHONY: all test-deps check unit integration asan fuzz fuzz-run bench install clean demo format
 all: skiff
 
 skiff: $(O)/skiff
@@ -88,6 +87,10 @@ unit: $(UNIT_BIN)
 
 integration: skiff
 	cd tests/integration && SKIFF_BIN=$(CURDIR)/skiff /usr/bin/python3 -m pytest -q -ra $(PYTEST_ARGS)
+
+# The Debian packages of the test suite (.ci/packages-test; needs root).
+test-deps:
+	./tests/install-test-deps.sh
 
 # Sequential even under -j: unit tests make real cgroups and fork bombs.
 check:

@@ -49,6 +49,11 @@ void cli_print_usage(const struct command *cmd);
  * the options it was created with), as `skiff start` and `restart` do. */
 int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err);
 
+/* cmd_network.c: `network inspect NAME`'s object, for inspect --type network;
+ * NULL with err (errnum ENOENT: "network NAME not found"). */
+struct json_t;
+struct json_t *network_inspect_json(struct cli_ctx *ctx, const char *name, struct sk_err *err);
+
 /* docker's prune prompt on stdout: warning, then "Are you sure you want to
  * continue? [y/N]"; anything but y/yes (any case) is no. */
 bool cli_confirm(const char *warning);
@@ -91,5 +96,8 @@ int cli_getopt(int argc, char **argv, const char *shorts, const struct option *l
 extern const struct command cmd_pull, cmd_images, cmd_rmi, cmd_inspect, cmd_load, cmd_login,
 	cmd_logout, cmd_run, cmd_ps, cmd_rm, cmd_stop, cmd_kill, cmd_wait, cmd_logs, cmd_exec,
 	cmd_start, cmd_restart, cmd_container, cmd_image, cmd_system, cmd_port, cmd_network;
+/* Making and sharing images (issue 12). */
+extern const struct command cmd_tag, cmd_history, cmd_diff, cmd_export, cmd_commit, cmd_save,
+	cmd_import, cmd_cp;
 
 #endif

@@ -75,6 +75,13 @@ struct run_args {
 	struct strv env_files; /* --env-file, in order */
 	struct strv volumes;   /* -v */
 	struct strv tmpfs;     /* --tmpfs */
+	/* kept for inspect (state.h: struct ctr_docker) */
+	struct strv labels;	  /* -l, in order */
+	struct strv publish;	  /* -p as given */
+	struct strv security_opt; /* --security-opt as given */
+	struct strv user_env;	  /* --env-file and -e, resolved (build_env) */
+	const char *stop_signal;  /* --stop-signal */
+	const char *log_driver;	  /* --log-driver */
 	const char *image;
 	char **cmd; /* user's COMMAND [ARG...] */
 	size_t n_cmd;
@@ -90,6 +97,10 @@ static void run_args_release(struct run_args *a)
 	strv_release(&a->env_files);
 	strv_release(&a->volumes);
 	strv_release(&a->tmpfs);
+	strv_release(&a->labels);
+	strv_release(&a->publish);
+	strv_release(&a->security_opt);
+	strv_release(&a->user_env);
 	strv_release(&a->cap_add);
 	strv_release(&a->cap_drop);
 	free(a->ports);
@@ -130,6 +141,7 @@ enum {
 	OPT_RESTART,
 	OPT_LOG_DRIVER,
 	OPT_LOG_OPT,
+	OPT_STOP_SIGNAL,
 	OPT_CGROUPNS,
 	OPT_HELP,
 };
@@ -179,6 +191,8 @@ static const struct option run_options[] = {
 	{ "restart", required_argument, NULL, OPT_RESTART },
 	{ "log-driver", required_argument, NULL, OPT_LOG_DRIVER },
 	{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
+	{ "label", required_argument, NULL, 'l' },
+	{ "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
 	{ "cgroupns", required_argument, NULL, OPT_CGROUPNS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 },
@@ -237,7 +251,7 @@ static int parse_publish(const char *v, struct run_args *a, struct sk_err *err)
 	char why[ERR_MSG_MAX];
 
 	if (ports_parse(v, &a->ports, &a->n_ports, err) == 0)
-		return 0;
+		return strv_push(&a->publish, v, err);
 	snprintf(why, sizeof(why), "%s", err->msg);
 	return cli_usage_error(err, "run", "invalid argument \"%s\" for \"-p, --publish\" flag: %s",
 			       v, why);
@@ -319,7 +333,10 @@ static int apply_limit_option(int c, const char *arg, struct run_args *a, struct
 	case OPT_CAP_ADD: return strv_push(&a->cap_add, arg, err);
 	case OPT_CAP_DROP: return strv_push(&a->cap_drop, arg, err);
 	case OPT_PRIVILEGED: a->privileged = true; return 0;
-	case OPT_SECURITY_OPT: return parse_security_opt(arg, a, err);
+	case OPT_SECURITY_OPT:
+		if (parse_security_opt(arg, a, err) < 0)
+			return -1;
+		return strv_push(&a->security_opt, arg, err);
 	case OPT_ULIMIT: return parse_ulimit(arg, a, err);
 	case OPT_CGROUPNS:
 		if (strcmp(arg, "host") != 0 && strcmp(arg, "private") != 0)
@@ -339,6 +356,7 @@ static int parse_restart(const char *v, struct run_args *a, struct sk_err *err)
 
 static int parse_log_driver(const char *v, struct run_args *a, struct sk_err *err)
 {
+	a->log_driver = v;
 	if (!strcmp(v, "json-file") || !strcmp(v, "local"))
 		a->monitor.log = true;
 	else if (!strcmp(v, "none"))
@@ -373,6 +391,17 @@ static int parse_log_opt(const char *v, struct run_args *a, struct sk_err *err)
 	}
 	return cli_usage_error(err, "run", "invalid --log-opt \"%s\" (max-size=SIZE, max-file=N)",
 			       v);
+}
+
+static int parse_stop_signal(const char *v, struct run_args *a, struct sk_err *err)
+{
+	int sig;
+
+	if (ctl_signal_parse(v, &sig, err) < 0)
+		return cli_usage_error(err, "run", "invalid argument \"%s\" for \"--stop-signal\" "
+						   "flag: %s", v, err->msg);
+	a->stop_signal = v;
+	return 0;
 }
 
 /* One option; returns 1 for --help, 0 to go on, -1 on error. */
@@ -416,6 +445,8 @@ static int apply_option(int c, const char *arg, const char *word, struct run_arg
 	case OPT_RESTART: return parse_restart(arg, a, err);
 	case OPT_LOG_DRIVER: return parse_log_driver(arg, a, err);
 	case OPT_LOG_OPT: return parse_log_opt(arg, a, err);
+	case 'l': return strv_push(&a->labels, arg, err);
+	case OPT_STOP_SIGNAL: return parse_stop_signal(arg, a, err);
 	case OPT_HELP: return 1;
 	case ':': return cli_usage_error(err, "run", "flag needs an argument: %s", word);
 	}
@@ -433,7 +464,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_e
 	a->monitor.log_max_file = 1;
 	a->bridge = container_bridge_by_default();
 	opterr = 0;
-	while ((c = cli_getopt(argc, argv, "+:e:w:u:h:v:p:Pitm:c:d", run_options)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+:e:w:u:h:v:p:Pitm:c:dl:", run_options)) != -1) {
 		r = apply_option(c, optarg, argv[optind - 1], a, err);
 		if (r != 0)
 			return r;
@@ -489,8 +520,29 @@ static int find_image(struct cli_ctx *ctx, const struct run_args *a, struct stor
 	return pull_into_store(ctx, a->image, img, err);
 }
 
+/* The user's variables, --env-file then -e, each "K" taken from skiff's own
+ * environment (dropped when unset there); read once (a file may be a pipe). */
+static int load_user_env(struct run_args *a, struct sk_err *err)
+{
+	strv_release(&a->user_env);
+	for (size_t f = 0; f < a->env_files.n; f++) {
+		struct strv lines = { 0 };
+		int r = env_file_load(a->env_files.v[f], &lines, err);
+
+		for (size_t i = 0; r == 0 && i < lines.n; i++)
+			r = env_set(&a->user_env, lines.v[i], getenv, err);
+		strv_release(&lines);
+		if (r < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < a->env.n; i++)
+		if (env_set(&a->user_env, a->env.v[i], getenv, err) < 0)
+			return -1;
+	return 0;
+}
+
 /* Docker's order: defaults, then the image's env, then --env-file, then -e. */
-static int build_env(const struct run_args *a, const struct image_config *cfg,
+static int build_env(struct run_args *a, const struct image_config *cfg,
 		     const char *hostname, struct strv *env, struct sk_err *err)
 {
 	char line[320];
@@ -503,23 +555,15 @@ static int build_env(const struct run_args *a, const struct image_config *cfg,
 	for (size_t i = 0; cfg->env && cfg->env[i]; i++)
 		if (env_set(env, cfg->env[i], NULL, err) < 0)
 			return -1;
-	for (size_t f = 0; f < a->env_files.n; f++) {
-		struct strv lines = { 0 };
-		int r = env_file_load(a->env_files.v[f], &lines, err);
-
-		for (size_t i = 0; r == 0 && i < lines.n; i++)
-			r = env_set(env, lines.v[i], getenv, err);
-		strv_release(&lines);
-		if (r < 0)
-			return -1;
-	}
-	for (size_t i = 0; i < a->env.n; i++)
-		if (env_set(env, a->env.v[i], getenv, err) < 0)
+	if (load_user_env(a, err) < 0)
+		return -1;
+	for (size_t i = 0; i < a->user_env.n; i++)
+		if (env_set(env, a->user_env.v[i], NULL, err) < 0)
 			return -1;
 	return 0;
 }
 
-static int set_process(struct rt_spec *spec, const struct run_args *a,
+static int set_process(struct rt_spec *spec, struct run_args *a,
 		       const struct image_config *cfg, struct sk_err *err)
 {
 	const char *user = a->user ? a->user : cfg->user;
@@ -802,15 +846,191 @@ static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct cont
 	return 0;
 }
 
-/* The image's StopSignal ("SIGQUIT", "3"), for stop; SIGTERM otherwise. */
-static int image_stop_signal(const struct image_config *cfg)
+/* --stop-signal, or the image's StopSignal ("SIGQUIT", "3"), for stop;
+ * SIGTERM otherwise. */
+static int stop_signal(const struct run_args *a, const struct image_config *cfg)
 {
 	struct sk_err ignored = { 0 };
+	const char *name = a->stop_signal ? a->stop_signal : cfg->stop_signal;
 	int sig = SIGTERM;
 
-	if (cfg->stop_signal && ctl_signal_parse(cfg->stop_signal, &sig, &ignored) < 0)
+	if (name && ctl_signal_parse(name, &sig, &ignored) < 0)
 		sig = SIGTERM;
 	return sig;
+}
+
+/* --- what inspect shows (state.h: struct ctr_docker) ---------------------- */
+
+static int copy_strv(struct strv *dst, char *const *v, size_t n, struct sk_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strv_push(dst, v[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Does v hold an entry with kv's key ("K=..." or a bare "K")? */
+static bool has_key(const struct strv *v, const char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+
+	for (size_t i = 0; i < v->n; i++)
+		if (strcspn(v->v[i], "=") == klen && !strncmp(v->v[i], kv, klen))
+			return true;
+	return false;
+}
+
+/* docker's merge of a user list with the image's: the user's entries in
+ * order, then the image's whose keys the user did not set (Env, Labels). */
+static int merge_keyed(struct strv *out, const struct strv *user, char *const *image,
+		       struct sk_err *err)
+{
+	if (copy_strv(out, user->v, user->n, err) < 0)
+		return -1;
+	for (char *const *e = image; e && *e; e++)
+		if (!has_key(user, *e) && strv_push(out, *e, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Config.Entrypoint and Config.Cmd, kept apart as docker keeps them. */
+static int docker_args(const struct run_args *a, const struct image_config *icfg,
+		       struct ctr_docker *d, struct sk_err *err)
+{
+	if (a->entrypoint) {
+		d->has_entrypoint = true;
+		if (strv_push(&d->entrypoint, a->entrypoint, err) < 0)
+			return -1;
+	} else if (icfg->entrypoint) {
+		d->has_entrypoint = true;
+		size_t n = strv_len(icfg->entrypoint);
+
+		if (copy_strv(&d->entrypoint, icfg->entrypoint, n, err) < 0)
+			return -1;
+	}
+	/* --entrypoint drops the image's Cmd (spec_build_args) */
+	if (a->n_cmd) {
+		d->has_cmd = true;
+		return copy_strv(&d->cmd, a->cmd, a->n_cmd, err);
+	}
+	if (!a->entrypoint && icfg->cmd) {
+		d->has_cmd = true;
+		return copy_strv(&d->cmd, icfg->cmd, strv_len(icfg->cmd), err);
+	}
+	return 0;
+}
+
+/* Config.ExposedPorts: the image's, then -p's container ports. */
+static int docker_exposed_ports(const struct run_args *a, const struct image_config *icfg,
+				struct ctr_docker *d, struct sk_err *err)
+{
+	for (char **p = icfg->exposed_ports; p && *p; p++)
+		if (!has_key(&d->exposed_ports, *p) && strv_push(&d->exposed_ports, *p, err) < 0)
+			return -1;
+	for (size_t i = 0; i < a->n_ports; i++) {
+		char port[32];
+
+		snprintf(port, sizeof(port), "%u/%s", (unsigned)a->ports[i].container_port,
+			 ports_proto_name(a->ports[i].proto));
+		if (has_key(&d->exposed_ports, port))
+			continue;
+		if (strv_push(&d->exposed_ports, port, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* An absolute path without "//", "." and ".." (Go's filepath.Clean, as
+ * docker cleans WorkingDir); a relative one is taken from "/". */
+static char *clean_path(const char *path)
+{
+	char *out = malloc(strlen(path) + 2);
+	size_t n = 0;
+
+	if (!out)
+		return NULL;
+	for (const char *p = path; *p;) {
+		size_t len = strcspn(p, "/");
+
+		if (len == 2 && !strncmp(p, "..", 2)) {
+			while (n > 0 && out[--n] != '/')
+				;
+		} else if (len && !(len == 1 && *p == '.')) {
+			out[n++] = '/';
+			memcpy(out + n, p, len);
+			n += len;
+		}
+		p += len + (p[len] == '/');
+	}
+	if (n == 0)
+		out[n++] = '/';
+	out[n] = '\0';
+	return out;
+}
+
+static int docker_host_config(const struct run_args *a, struct ctr_docker *d, struct sk_err *err)
+{
+	const struct {
+		struct strv *dst;
+		const struct strv *src;
+	} lists[] = {
+		{ &d->binds, &a->volumes },	       { &d->tmpfs, &a->tmpfs },
+		{ &d->publish, &a->publish },	       { &d->cap_add, &a->cap_add },
+		{ &d->cap_drop, &a->cap_drop },	       { &d->security_opt, &a->security_opt },
+		{ &d->dns, &a->dns },		       { &d->dns_search, &a->dns_search },
+		{ &d->dns_options, &a->dns_options }, { &d->extra_hosts, &a->add_hosts },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		if (copy_strv(lists[i].dst, lists[i].src->v, lists[i].src->n, err) < 0)
+			return -1;
+	d->limits = a->limits;
+	d->ulimits = a->rlimits;
+	d->read_only = a->read_only;
+	d->init = a->init;
+	d->publish_all = a->publish_all;
+	if (a->log_driver && !(d->log_driver = strdup(a->log_driver)))
+		return err_set(err, ENOMEM, "cannot record the container");
+	return 0;
+}
+
+/* -l K=V, or a bare K: docker's K="". */
+static int push_label(struct strv *out, const char *label, struct sk_err *err)
+{
+	cleanup_free char *kv = NULL;
+
+	if (strchr(label, '='))
+		return strv_push(out, label, err);
+	if (asprintf(&kv, "%s=", label) < 0) {
+		kv = NULL;
+		return err_set(err, ENOMEM, "cannot record the container");
+	}
+	return strv_push(out, kv, err);
+}
+
+/* Everything docker's inspect shows that the runtime does not keep. */
+static int docker_view(const struct run_args *a, const struct image_config *icfg,
+		       struct ctr_docker *d, struct sk_err *err)
+{
+	const char *workdir = a->workdir ? a->workdir : icfg->working_dir;
+	const char *stop_signal = a->stop_signal ? a->stop_signal : icfg->stop_signal;
+	struct strv labels = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < a->labels.n; i++)
+		r = push_label(&labels, a->labels.v[i], err);
+	if (r == 0)
+		r = merge_keyed(&d->labels, &labels, icfg->labels, err);
+	strv_release(&labels);
+	if (r < 0 || docker_args(a, icfg, d, err) < 0 ||
+	    merge_keyed(&d->env, &a->user_env, icfg->env, err) < 0 ||
+	    docker_exposed_ports(a, icfg, d, err) < 0 || docker_host_config(a, d, err) < 0)
+		return -1;
+	if ((workdir && *workdir && !(d->workdir = clean_path(workdir))) ||
+	    (stop_signal && !(d->stop_signal = strdup(stop_signal))) ||
+	    (a->domainname && !(d->domainname = strdup(a->domainname))))
+		return err_set(err, ENOMEM, "cannot record the container");
+	return 0;
 }
 
 /* config.json: what ps, inspect, exec and start need to know later. */
@@ -841,12 +1061,18 @@ static int save_config(const struct run_args *a, const struct store_image *img,
 		.cap_bounding = spec->process.capabilities.bounding,
 		.cap_effective = spec->process.capabilities.effective,
 		.seccomp = spec->seccomp.len ? (char *)a->seccomp : "unconfined",
-		.stop_signal = image_stop_signal(icfg),
+		.stop_signal = stop_signal(a, icfg),
+		.has_docker = true,
 	};
+	int ret;
 
 	memcpy(cfg.id, c->id, sizeof(cfg.id));
 	snprintf(cfg.name, sizeof(cfg.name), "%s", c->name);
-	return ctr_config_write(c->dirfd, &cfg, err);
+	ret = docker_view(a, icfg, &cfg.docker, err);
+	if (ret == 0)
+		ret = ctr_config_write(c->dirfd, &cfg, err);
+	ctr_docker_release(&cfg.docker);
+	return ret;
 }
 
 /* What a foreground run records while the child sets up (run_opts.prepare):
@@ -972,6 +1198,7 @@ const struct command cmd_run = {
 		 "  -h, --hostname string      container host name (default: the short id)\n"
 		 "      --init                 run skiff-init as PID 1 (signals, zombies)\n"
 		 "  -i, --interactive          keep STDIN open\n"
+		 "  -l, --label list           set meta data on a container (KEY=VALUE)\n"
 		 "      --log-driver string    json-file (default) or none\n"
 		 "      --log-opt list         log driver options: max-size=SIZE, max-file=N\n"
 		 "  -m, --memory bytes         memory limit\n"
@@ -1004,6 +1231,8 @@ const struct command cmd_run = {
 		 "                             no-new-privileges[=true|false] (default false,\n"
 		 "                             or daemon.json's \"no-new-privileges\")\n"
 		 "      --sig-proxy            proxy received signals to the process (default true)\n"
+		 "      --stop-signal string   signal to stop the container (default: the image's,\n"
+		 "                             or SIGTERM)\n"
 		 "      --tmpfs list           mount a tmpfs: PATH[:OPTIONS]\n"
 		 "  -t, --tty                  allocate a pseudo-TTY\n"
 		 "      --ulimit list          ulimit options: NAME=SOFT[:HARD]\n"
@@ -1034,6 +1263,16 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 	memcpy(argv + 1, cc->run_argv.v, cc->run_argv.n * sizeof(char *));
 	optind = 0;
 	ret = parse_run_args((int)cc->run_argv.n + 1, argv, &a, err);
+	/* docker starts a container with the environment it was created with:
+	 * --env-file files are not read again, nor `-e K` taken from the
+	 * environment of whoever starts it now (a record from before the
+	 * docker view was kept has no such list: its options are read again). */
+	if (ret == 0 && cc->has_docker) {
+		strv_release(&a.env);
+		strv_release(&a.env_files);
+		for (size_t i = 0; ret == 0 && i < cc->docker.env.n; i++)
+			ret = strv_push(&a.env, cc->docker.env.v[i], err);
+	}
 	/* `rmi -f` may have removed its record: its config and layers stay
 	 * while a container records the image (store_gc), as docker keeps them. */
 	if (ret == 0 && store_image_lookup(&ctx->store, cc->image_id, &img, err) < 0) {

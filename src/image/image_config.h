@@ -30,6 +30,7 @@ struct image_config {
 	size_t n_diff_ids;
 	char **exposed_ports; /* NULL-terminated or NULL */
 	char *stop_signal;    /* NULL when absent */
+	char **labels;	      /* "K=V", NULL-terminated or NULL; non-string values left out */
 };
 
 /* Parse; diff_ids must all be valid sha256 digests (they become file names) and

@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
@@ -126,6 +127,99 @@ static const char *const restart_names[] = {
 	[RESTART_UNLESS_STOPPED] = "unless-stopped",
 };
 
+/* --- the docker view (state.h: struct ctr_docker) ----------------------- */
+
+static void put_strv(json_t *o, const char *key, const struct strv *v)
+{
+	if (v->n)
+		json_object_set_new(o, key, strv_to_json(v));
+}
+
+static void put_string(json_t *o, const char *key, const char *s)
+{
+	if (s && *s)
+		json_object_set_new(o, key, json_string(s));
+}
+
+static void put_int(json_t *o, const char *key, int64_t v)
+{
+	if (v)
+		json_object_set_new(o, key, json_integer((json_int_t)v));
+}
+
+static void put_true(json_t *o, const char *key, bool b)
+{
+	if (b)
+		json_object_set_new(o, key, json_true());
+}
+
+/* RLIM_INFINITY as docker writes it: -1. */
+static json_int_t rlim_json(rlim_t v)
+{
+	return v == RLIM_INFINITY ? -1 : (json_int_t)v;
+}
+
+static json_t *ulimits_to_json(const struct rlimits *rl)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < rl->n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I}", "name",
+						   rlimit_name(rl->v[i].resource), "soft",
+						   rlim_json(rl->v[i].lim.rlim_cur), "hard",
+						   rlim_json(rl->v[i].lim.rlim_max)));
+	return a;
+}
+
+static void put_limits(json_t *o, const struct cgroup_limits *l)
+{
+	put_int(o, "memory", l->memory);
+	put_int(o, "memory_swap", l->memory_swap);
+	put_int(o, "nano_cpus", l->nano_cpus);
+	put_int(o, "cpu_quota", l->cpu_quota);
+	put_int(o, "cpu_period", l->cpu_period);
+	put_int(o, "cpu_shares", (int64_t)l->cpu_shares);
+	put_string(o, "cpuset_cpus", l->cpuset_cpus);
+	if (!l->pids_default)
+		put_int(o, "pids_limit", l->pids_limit);
+}
+
+static json_t *docker_to_json(const struct ctr_docker *d)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	if (d->has_entrypoint)
+		json_object_set_new(o, "entrypoint", strv_to_json(&d->entrypoint));
+	if (d->has_cmd)
+		json_object_set_new(o, "cmd", strv_to_json(&d->cmd));
+	put_strv(o, "env", &d->env);
+	put_strv(o, "labels", &d->labels);
+	put_string(o, "workdir", d->workdir);
+	put_string(o, "stop_signal", d->stop_signal);
+	put_string(o, "domainname", d->domainname);
+	put_strv(o, "exposed_ports", &d->exposed_ports);
+	put_limits(o, &d->limits);
+	if (d->ulimits.n)
+		json_object_set_new(o, "ulimits", ulimits_to_json(&d->ulimits));
+	put_strv(o, "binds", &d->binds);
+	put_strv(o, "tmpfs", &d->tmpfs);
+	put_strv(o, "publish", &d->publish);
+	put_strv(o, "cap_add", &d->cap_add);
+	put_strv(o, "cap_drop", &d->cap_drop);
+	put_strv(o, "security_opt", &d->security_opt);
+	put_strv(o, "dns", &d->dns);
+	put_strv(o, "dns_search", &d->dns_search);
+	put_strv(o, "dns_options", &d->dns_options);
+	put_strv(o, "extra_hosts", &d->extra_hosts);
+	put_true(o, "read_only", d->read_only);
+	put_true(o, "init", d->init);
+	put_true(o, "publish_all", d->publish_all);
+	put_string(o, "log_driver", d->log_driver);
+	return o;
+}
+
 int ctr_config_write(int dirfd, const struct ctr_config *c, struct sk_err *err)
 {
 	cleanup_json json_t *j = json_pack(
@@ -143,6 +237,8 @@ int ctr_config_write(int dirfd, const struct ctr_config *c, struct sk_err *err)
 		(json_int_t)c->cap_bounding, "cap_effective", (json_int_t)c->cap_effective,
 		"seccomp", str_or_null(c->seccomp), "stop_signal", c->stop_signal);
 
+	if (j && c->has_docker && json_object_set_new(j, "docker", docker_to_json(&c->docker)) < 0)
+		return err_set(err, ENOMEM, "cannot encode '" CONFIG_FILE "'");
 	return write_json(dirfd, CONFIG_FILE, j, err);
 }
 
@@ -229,8 +325,102 @@ static int restart_from_name(const char *s, enum ctr_restart *out)
 	return -1;
 }
 
+static int ulimits_from_json(json_t *a, struct rlimits *rl)
+{
+	size_t i;
+	json_t *v;
+
+	if (a && !json_is_array(a))
+		return -1;
+	json_array_foreach (a, i, v) {
+		int res = rlimit_resource_by_name(json_string_value(json_object_get(v, "name")));
+		json_int_t soft = json_integer_value(json_object_get(v, "soft"));
+		json_int_t hard = json_integer_value(json_object_get(v, "hard"));
+
+		if (res < 0 || rl->n >= RLIMIT_MAX_ENTRIES)
+			continue; /* a name this build does not know: not shown */
+		rl->v[rl->n].resource = res;
+		rl->v[rl->n].lim.rlim_cur = soft < 0 ? RLIM_INFINITY : (rlim_t)soft;
+		rl->v[rl->n].lim.rlim_max = hard < 0 ? RLIM_INFINITY : (rlim_t)hard;
+		rl->n++;
+	}
+	return 0;
+}
+
+static void limits_from_json(json_t *o, struct cgroup_limits *l)
+{
+	l->memory = json_int_of(o, "memory");
+	l->memory_swap = json_int_of(o, "memory_swap");
+	l->nano_cpus = json_int_of(o, "nano_cpus");
+	l->cpu_quota = json_int_of(o, "cpu_quota");
+	l->cpu_period = json_int_of(o, "cpu_period");
+	l->cpu_shares = (uint64_t)json_int_of(o, "cpu_shares");
+	l->pids_limit = json_int_of(o, "pids_limit");
+	copy_json_string(o, "cpuset_cpus", l->cpuset_cpus, sizeof(l->cpuset_cpus));
+}
+
+/* Every key is optional (see struct ctr_docker). */
+static int docker_from_json(json_t *o, struct ctr_docker *d, struct sk_err *err)
+{
+	static const struct {
+		const char *key;
+		size_t offset;
+	} lists[] = {
+		{ "env", offsetof(struct ctr_docker, env) },
+		{ "labels", offsetof(struct ctr_docker, labels) },
+		{ "exposed_ports", offsetof(struct ctr_docker, exposed_ports) },
+		{ "binds", offsetof(struct ctr_docker, binds) },
+		{ "tmpfs", offsetof(struct ctr_docker, tmpfs) },
+		{ "publish", offsetof(struct ctr_docker, publish) },
+		{ "cap_add", offsetof(struct ctr_docker, cap_add) },
+		{ "cap_drop", offsetof(struct ctr_docker, cap_drop) },
+		{ "security_opt", offsetof(struct ctr_docker, security_opt) },
+		{ "dns", offsetof(struct ctr_docker, dns) },
+		{ "dns_search", offsetof(struct ctr_docker, dns_search) },
+		{ "dns_options", offsetof(struct ctr_docker, dns_options) },
+		{ "extra_hosts", offsetof(struct ctr_docker, extra_hosts) },
+		{ "entrypoint", offsetof(struct ctr_docker, entrypoint) },
+		{ "cmd", offsetof(struct ctr_docker, cmd) },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		if (json_to_strv(o, lists[i].key, (struct strv *)((char *)d + lists[i].offset),
+				 err) < 0)
+			return err_wrap(err, "'" CONFIG_FILE "' docker");
+	d->has_entrypoint = json_is_array(json_object_get(o, "entrypoint"));
+	d->has_cmd = json_is_array(json_object_get(o, "cmd"));
+	if (dup_json_string(o, "workdir", &d->workdir) < 0 ||
+	    dup_json_string(o, "stop_signal", &d->stop_signal) < 0 ||
+	    dup_json_string(o, "domainname", &d->domainname) < 0 ||
+	    dup_json_string(o, "log_driver", &d->log_driver) < 0 ||
+	    ulimits_from_json(json_object_get(o, "ulimits"), &d->ulimits) < 0)
+		return err_set(err, EINVAL, "'" CONFIG_FILE "' is corrupt: docker");
+	limits_from_json(o, &d->limits);
+	d->read_only = json_is_true(json_object_get(o, "read_only"));
+	d->init = json_is_true(json_object_get(o, "init"));
+	d->publish_all = json_is_true(json_object_get(o, "publish_all"));
+	return 0;
+}
+
+void ctr_docker_release(struct ctr_docker *d)
+{
+	struct strv *lists[] = { &d->entrypoint, &d->cmd,	  &d->env,	    &d->labels,
+				 &d->exposed_ports, &d->binds,	  &d->tmpfs,	    &d->publish,
+				 &d->cap_add,	 &d->cap_drop,	  &d->security_opt, &d->dns,
+				 &d->dns_search, &d->dns_options, &d->extra_hosts };
+
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		strv_release(lists[i]);
+	free(d->workdir);
+	free(d->stop_signal);
+	free(d->domainname);
+	free(d->log_driver);
+}
+
 static int config_from_json(json_t *j, struct ctr_config *c, struct sk_err *err)
 {
+	json_t *docker = json_object_get(j, "docker");
+
 	if (copy_json_string(j, "id", c->id, sizeof(c->id)) < 0 ||
 	    copy_json_string(j, "name", c->name, sizeof(c->name)) < 0 ||
 	    dup_json_string(j, "image", &c->image) < 0 ||
@@ -258,7 +448,8 @@ static int config_from_json(json_t *j, struct ctr_config *c, struct sk_err *err)
 	c->stop_signal = (int)json_int_of(j, "stop_signal");
 	if (c->stop_signal <= 0 || c->stop_signal >= NSIG)
 		c->stop_signal = SIGTERM;
-	return 0;
+	c->has_docker = json_is_object(docker);
+	return c->has_docker ? docker_from_json(docker, &c->docker, err) : 0;
 }
 
 int ctr_config_read(int dirfd, struct ctr_config *c, struct sk_err *err)
@@ -285,6 +476,7 @@ void ctr_config_release(struct ctr_config *c)
 	strv_release(&c->args);
 	strv_release(&c->env);
 	strv_release(&c->run_argv);
+	ctr_docker_release(&c->docker);
 	memset(c, 0, sizeof(*c));
 }
 

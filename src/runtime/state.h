@@ -52,6 +52,31 @@ enum ctr_restart {
 	RESTART_UNLESS_STOPPED,
 };
 
+/* What docker's inspect shows of a container's Config and HostConfig that
+ * the runtime itself does not need: the options as asked at create time,
+ * merged with the image's as docker merges them. config.json keeps them
+ * under "docker", each key only when it is not empty; a record written
+ * before they were kept has none (ctr_config.has_docker false). */
+struct ctr_docker {
+	/* Config */
+	struct strv entrypoint, cmd;	/* as docker reports them, not merged */
+	bool has_entrypoint, has_cmd;	/* false: null */
+	struct strv env;		/* the user's (--env-file, -e), then the image's others */
+	struct strv labels;		/* "K=V": -l, then the image's others */
+	char *workdir;			/* -w or the image's, cleaned; NULL: "" */
+	char *stop_signal;		/* --stop-signal or the image's, as given; NULL: none */
+	char *domainname;		/* NULL: "" */
+	struct strv exposed_ports;	/* "80/tcp": the image's and -p's */
+	/* HostConfig */
+	struct cgroup_limits limits;	/* as asked (never the store's default pids limit) */
+	struct rlimits ulimits;		/* --ulimit */
+	struct strv binds, tmpfs, publish; /* -v, --tmpfs, -p as given */
+	struct strv cap_add, cap_drop, security_opt;
+	struct strv dns, dns_search, dns_options, extra_hosts;
+	bool read_only, init, publish_all;
+	char *log_driver; /* --log-driver; NULL: json-file */
+};
+
 /* What the container is: fixed when it is created. */
 struct ctr_config {
 	char id[CTR_ID_LEN + 1];
@@ -83,6 +108,9 @@ struct ctr_config {
 	uint64_t cap_bounding, cap_effective; /* effective = permitted */
 	char *seccomp;			      /* NULL = default, "unconfined", or a file */
 	int stop_signal;		      /* SIGTERM unless the image says otherwise */
+
+	bool has_docker; /* docker below was recorded */
+	struct ctr_docker docker;
 };
 
 /* What the container is doing. */
@@ -132,6 +160,8 @@ int ctr_net_write(int dirfd, const struct ctr_net *n, struct sk_err *err);
 int ctr_net_read(int dirfd, struct ctr_net *n, struct sk_err *err);
 void ctr_net_remove(int dirfd);
 void ctr_config_release(struct ctr_config *c);
+/* Free what ctr_docker owns (ctr_config_release does it for a read config). */
+void ctr_docker_release(struct ctr_docker *d);
 
 /* state.json. ctr_state_write needs the lock (ctr_lock). A missing state file
  * reads as CTR_CREATED. */

@@ -120,13 +120,14 @@ TEST(user_resolution)
 	struct sk_err err = { 0 };
 
 	CHECK(user_resolve("app", passwd, group, &u, &err) == 0);
-	CHECK(u.uid == 1000 && u.gid == 1000 && u.n_groups == 2);
-	CHECK(u.groups[0] == 10 && u.groups[1] == 50);
+	/* groups listing the user, then the primary group (docker's set) */
+	CHECK(u.uid == 1000 && u.gid == 1000 && u.n_groups == 3);
+	CHECK(u.groups[0] == 10 && u.groups[1] == 50 && u.groups[2] == 1000);
 	CHECK_STR(u.home, "/home/app");
 	CHECK(user_resolve("1000:staff", passwd, group, &u, &err) == 0);
-	CHECK(u.uid == 1000 && u.gid == 50 && u.n_groups == 0);
+	CHECK(u.uid == 1000 && u.gid == 50 && u.n_groups == 1 && u.groups[0] == 50);
 	CHECK(user_resolve("4242", passwd, group, &u, &err) == 0);
-	CHECK(u.uid == 4242 && u.gid == 0);
+	CHECK(u.uid == 4242 && u.gid == 0 && u.n_groups == 1 && u.groups[0] == 0);
 	CHECK_STR(u.home, "/");
 	CHECK(user_resolve("7:8", NULL, NULL, &u, &err) == 0);
 	CHECK(u.uid == 7 && u.gid == 8);

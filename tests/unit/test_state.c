@@ -62,7 +62,62 @@ TEST(config_round_trip)
 	CHECK_STR(c.args.v[2], "echo \"hi\"");
 	CHECK(c.restart == RESTART_ON_FAILURE && c.restart_max == 3);
 	CHECK(c.stop_signal == SIGTERM);
+	/* written without the docker view, as records before it were */
+	CHECK(!c.has_docker && !c.docker.has_cmd && c.docker.labels.n == 0);
 	ctr_config_release(&c);
+	close(fd);
+}
+
+/* The docker view (inspect's Config and HostConfig) as written, read back;
+ * empty parts are not written and read back empty. */
+TEST(docker_view_round_trip)
+{
+	static const char id[] = "abc7890000000000000000000000000000000000000000000000000000000003";
+	struct sk_err err = { 0 };
+	struct ctr_config c = { .has_docker = true }, r;
+	struct ctr_docker *d = &c.docker;
+	int fd = make_container(id, "");
+
+	snprintf(c.id, sizeof(c.id), "%s", id);
+	d->has_entrypoint = true;
+	strv_push(&d->entrypoint, "", &err); /* --entrypoint "" */
+	strv_push(&d->env, "B=3", &err);
+	strv_push(&d->labels, "app=web", &err);
+	strv_push(&d->binds, "/srv:/data:ro", &err);
+	strv_push(&d->cap_add, "NET_ADMIN", &err);
+	d->workdir = "/srv";
+	d->stop_signal = "SIGUSR1";
+	d->limits.memory = 64 << 20;
+	d->limits.nano_cpus = 1500000000;
+	d->limits.pids_limit = 100;
+	snprintf(d->limits.cpuset_cpus, sizeof(d->limits.cpuset_cpus), "0-1");
+	d->ulimits.v[0] = (struct rlimit_entry){ RLIMIT_NOFILE, { 100, 200 } };
+	d->ulimits.v[1] = (struct rlimit_entry){ RLIMIT_CORE, { RLIM_INFINITY, RLIM_INFINITY } };
+	d->ulimits.n = 2;
+	d->read_only = d->init = true;
+	CHECK(ctr_config_write(fd, &c, &err) == 0);
+	d->workdir = d->stop_signal = NULL; /* not owned here */
+	ctr_docker_release(d);
+
+	CHECK(ctr_config_read(fd, &r, &err) == 0);
+	CHECK(r.has_docker);
+	d = &r.docker;
+	CHECK(d->has_entrypoint && d->entrypoint.n == 1 && !d->entrypoint.v[0][0]);
+	CHECK(!d->has_cmd && d->cmd.n == 0);
+	CHECK(d->env.n == 1 && d->labels.n == 1 && d->binds.n == 1 && d->cap_add.n == 1);
+	CHECK_STR(d->labels.v[0], "app=web");
+	CHECK_STR(d->binds.v[0], "/srv:/data:ro");
+	CHECK_STR(d->workdir, "/srv");
+	CHECK_STR(d->stop_signal, "SIGUSR1");
+	CHECK(d->domainname == NULL && d->log_driver == NULL && d->tmpfs.n == 0);
+	CHECK(d->limits.memory == 64 << 20 && d->limits.nano_cpus == 1500000000);
+	CHECK(d->limits.pids_limit == 100 && d->limits.memory_swap == 0);
+	CHECK_STR(d->limits.cpuset_cpus, "0-1");
+	CHECK(d->ulimits.n == 2 && d->ulimits.v[0].resource == RLIMIT_NOFILE);
+	CHECK(d->ulimits.v[0].lim.rlim_cur == 100 && d->ulimits.v[0].lim.rlim_max == 200);
+	CHECK(d->ulimits.v[1].lim.rlim_cur == RLIM_INFINITY);
+	CHECK(d->read_only && d->init && !d->publish_all);
+	ctr_config_release(&r);
 	close(fd);
 }
 
@@ -186,6 +241,7 @@ int main(void)
 		return 1;
 	}
 	RUN(config_round_trip);
+	RUN(docker_view_round_trip);
 	RUN(state_missing_is_created_and_round_trips);
 	RUN(dead_monitor_becomes_exited);
 	RUN(resolve);
