@@ -184,6 +184,24 @@ int spec_set_docker_defaults(struct rt_spec *spec, bool host_network, bool privi
 	return 0;
 }
 
+int spec_set_shm_size(struct rt_spec *spec, int64_t bytes, struct sk_err *err)
+{
+	char *options;
+
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		struct rt_mount *m = &spec->mounts[i];
+
+		if (strcmp(m->destination, "/dev/shm") != 0 || strcmp(m->type, "tmpfs") != 0)
+			continue;
+		if (asprintf(&options, "nosuid,noexec,nodev,mode=1777,size=%lld", (long long)bytes) < 0)
+			return err_set(err, ENOMEM, "cannot set the size of /dev/shm");
+		free(m->options);
+		m->options = options;
+		return 0;
+	}
+	return 0;
+}
+
 static int push_all(struct strv *out, char *const *v, size_t n, struct sk_err *err)
 {
 	for (size_t i = 0; i < n; i++)

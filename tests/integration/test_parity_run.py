@@ -223,3 +223,131 @@ def test_exec_sees_the_same_view(skiff, image):
         assert out == "50331648\n"
     finally:
         skiff.run("rm", "-f", "cgv")
+
+
+# --- --label, --shm-size, --platform (item 21) ------------------------------
+
+def test_labels_are_recorded_merged_and_filterable(skiff, tmp_path):
+    img = install(skiff, tmp_path, labels={"from": "image", "over": "image"})
+    skiff.ok("run", "--name", "l1", "-l", "a=1", "--label", "b", "-l", "c=x=y",
+             "-l", "over=flag", img, "true")
+    skiff.ok("run", "--name", "l2", "-l", "a=2", img, "true")
+    labels = json.loads(skiff.ok("inspect", "-f", "{{json .Config.Labels}}", "l1").stdout)
+    assert labels == {"a": "1", "b": "", "c": "x=y", "from": "image", "over": "flag"}
+
+    def names(*filters):
+        argv = ["ps", "-a", "--format", "{{.Names}}"]
+        for f in filters:
+            argv += ["--filter", "label=" + f]
+        return sorted(skiff.ok(*argv).stdout.split())
+
+    assert names("a=1") == ["l1"]
+    assert names("a") == ["l1", "l2"]
+    assert names("b") == ["l1"]
+    assert names("over=flag") == ["l1"]
+    assert names("over=image") == ["l2"]  # the image's, where -l did not replace it
+    assert names("c=x=y") == ["l1"]
+    assert names("a", "b") == ["l1"]  # label filters are ANDed
+    assert names("nope") == []
+
+
+@pytest.mark.parametrize("label", ["=x", " =x"])
+def test_label_with_an_empty_name_is_refused(skiff, image, label):
+    r = skiff.fails("run", "--rm", "-l", label, image, "true", code=125)
+    assert error_line(r) == (f"skiff: invalid argument \"{label}\" for \"-l, --label\" flag: "
+                             f"invalid label '{label}': empty name")
+
+
+@pytest.mark.parametrize("flags, want_kib", [
+    ([], 65536),  # docker's default
+    (["--shm-size", "128m"], 131072),
+    (["--shm-size", "1000"], 4),  # bytes, rounded up to a page by the kernel
+    (["--shm-size", "0"], 65536),  # docker: 0 is the default
+])
+def test_shm_size(skiff, image, flags, want_kib):
+    out = sh(skiff, image, "grep ' /dev/shm ' /proc/mounts", *flags)
+    assert f"size={want_kib}k" in out.split()[3].split(","), out
+
+
+def test_shm_size_is_shown_by_inspect(skiff, image):
+    skiff.ok("run", "--name", "s1", "--shm-size", "96m", image, "true")
+    skiff.ok("run", "--name", "s2", image, "true")
+    fmt = "{{.HostConfig.ShmSize}}"
+    assert skiff.ok("inspect", "-f", fmt, "s1").stdout == "100663296\n"
+    assert skiff.ok("inspect", "-f", fmt, "s2").stdout == "67108864\n"
+
+
+@pytest.mark.parametrize("size", ["foo", "-1", "12q"])
+def test_bad_shm_size_is_docker_s_error(skiff, image, size):
+    r = skiff.fails("run", "--rm", "--shm-size", size, image, "true", code=125)
+    assert error_line(r) == (f"skiff: invalid argument \"{size}\" for \"--shm-size\" flag: "
+                             f"invalid size: '{size}'")
+
+
+@pytest.fixture
+def multi(registry):
+    """An index of amd64 and arm64/v8 busybox images (each with /platform
+    naming it) and a single-platform amd64 image."""
+    from regkit import Image, Index, Layer, TarBuilder, busybox_tar
+    base = Layer(busybox_tar())
+
+    def image(arch, variant=None):
+        name = arch + (f"/{variant}" if variant else "")
+        return Image([base, Layer(TarBuilder().file("platform", name + "\n").bytes())],
+                     arch=arch, variant=variant)
+
+    registry.client.push_index("multi/app", Index([image("amd64"), image("arm64", "v8")],
+                                                  attestations=False), tag="latest")
+    registry.client.push_image("single/amd", image("amd64"), tag="latest")
+    return f"{registry.hostport}/multi/app:latest", f"{registry.hostport}/single/amd:latest"
+
+
+def run_platform(skiff, ref, *flags):
+    return skiff.run("run", "--rm", "--network", "none", *flags, ref, "cat", "/platform")
+
+
+def test_platform_of_another_image_in_the_store_is_pulled(skiff, multi):
+    ref, _ = multi
+    skiff.ok("pull", "-q", ref)
+    assert run_platform(skiff, ref).stdout == "amd64\n"
+    r = run_platform(skiff, ref, "--platform", "linux/arm64")
+    assert (r.returncode, r.stdout) == (0, "arm64/v8\n"), r.stderr
+    assert r.stderr.startswith(f"Unable to find image '{ref}' locally\n")
+    # the tag moved to it, as docker's does; asked again, nothing is pulled
+    r = run_platform(skiff, ref, "--platform", "linux/arm64/v8", "--pull", "never")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "arm64/v8\n", "")
+    assert run_platform(skiff, ref).stdout == "arm64/v8\n"
+
+
+def test_platform_mismatch_with_pull_never_is_docker_s_error(skiff, multi):
+    ref, _ = multi
+    skiff.ok("pull", "-q", "--platform", "linux/arm64", ref)
+    r = run_platform(skiff, ref, "--platform", "linux/amd64", "--pull", "never")
+    assert r.returncode == 125 and r.stdout == ""
+    assert error_line(r) == (f"skiff: image with reference {ref} was found but does not match "
+                             "the specified platform: wanted linux/amd64, actual: linux/arm64/v8")
+
+
+def test_platform_a_single_platform_image_lacks_is_refused(skiff, multi):
+    _, single = multi
+    r = run_platform(skiff, single, "--platform", "linux/arm64")
+    assert r.returncode == 125 and r.stdout == ""
+    # docker too warns at the pull, then refuses
+    assert "skiff: warning: image platform (linux/amd64) does not match" in r.stderr
+    assert r.stderr.splitlines()[-1] == (
+        f"skiff: image with reference {single} was found but does not match the specified "
+        "platform: wanted linux/arm64, actual: linux/amd64")
+
+
+def test_platform_an_index_lacks_is_refused(skiff, multi):
+    ref, _ = multi
+    r = run_platform(skiff, ref, "--platform", "linux/s390x")
+    assert r.returncode == 125
+    assert "no matching manifest for linux/s390x in the manifest list entries" in error_line(r)
+
+
+def test_bad_platform_is_refused(skiff, multi):
+    ref, _ = multi
+    r = run_platform(skiff, ref, "--platform", "bogus")
+    assert r.returncode == 125
+    assert error_line(r).startswith('skiff: error parsing specified platform: "bogus": ')
