@@ -351,3 +351,36 @@ def test_bad_platform_is_refused(skiff, multi):
     r = run_platform(skiff, ref, "--platform", "bogus")
     assert r.returncode == 125
     assert error_line(r).startswith('skiff: error parsing specified platform: "bogus": ')
+
+
+@pytest.fixture
+def rootless_user():
+    from test_rootless import User  # its user, subordinate ids and clean-up
+    u = User(subids=True)
+    yield u
+    u.close()
+
+
+@pytest.mark.parametrize("flags", [[], ["--cgroupns", "host"]])
+def test_rootless_view(rootless_user, flags):
+    """Without a delegated cgroup (this host) the container has none of its
+    own: its view is the cgroup skiff runs in, read-only, as every v1
+    hierarchy mounts in a user namespace that owns the cgroup namespace."""
+    from test_rootless import image_archive
+    img = image_archive(rootless_user)
+    rootless_user.ok("load", "-i", os.path.join(rootless_user.dir, "img.tar"))
+    r = rootless_user.ok("run", "--rm", *flags, img, "/bin/sh", "-c",
+                         "ls /sys/fs/cgroup; echo --; cat /proc/self/cgroup; echo --;"
+                         " mkdir /sys/fs/cgroup/x 2>&1 || true")
+    listing, own, mkdir = r.stdout.split("--\n")
+    if V1:
+        assert set(listing.split()) == host_v1_hierarchies()
+    else:
+        assert "cgroup.procs" in listing.split()
+    with open("/proc/self/cgroup") as f:
+        host = f.read()
+    if flags:  # the host's namespace: skiff's own paths, as the host sees them
+        assert own == host
+    else:
+        assert all(line.endswith(":/") for line in own.split())
+    assert "Read-only file system" in mkdir

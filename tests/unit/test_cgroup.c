@@ -14,7 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+
 #include "runtime/cgroup.h"
+#include "runtime/internal.h"
 #include "util/fs.h"
 #include <sys/sysmacros.h>
 #include <linux/bpf.h>
@@ -695,6 +700,66 @@ TEST(real_device_bpf_program)
 	cleanup_parent(mode);
 }
 
+/* The child's half of the view (mounts.c), on the real kernel in a mount and
+ * cgroup namespace of a process of our own: cgroup2 alone as on a v2 host
+ * (this hybrid host has it at unified/), and v1 hierarchies into a tmpfs
+ * made as the child makes it; read-only, rooted at the namespace's cgroup. */
+static void view_mounts_in_child(const char *v2dir, const char *v1dir)
+{
+	struct cgroup_view v = CGROUP_VIEW_INIT;
+	struct sk_err err = { 0 };
+	struct statfs st;
+	char path[128];
+
+	CHECK(unshare(CLONE_NEWNS | CLONE_NEWCGROUP) == 0);
+	CHECK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+	v.plan.v2 = true;
+	v.mnt = open(v2dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	v.attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	CHECK(mounts_cgroup_view_finish(&v, &err) == 0);
+	CHECK(v.mnt == -1);
+	CHECK(statfs(v2dir, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", v2dir);
+	CHECK(open(path, O_WRONLY) < 0 && errno == EROFS);
+
+	CHECK(mount("tmpfs", v1dir, "tmpfs", 0, "mode=755") == 0);
+	snprintf(path, sizeof(path), "%s/memory", v1dir);
+	CHECK(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/systemd", v1dir);
+	CHECK(mkdir(path, 0755) == 0);
+	v = (struct cgroup_view)CGROUP_VIEW_INIT;
+	cgroup_view_plan("9:name=systemd:/\n4:memory:/x\n0::/\n", &v.plan);
+	v.mnt = open(v1dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	v.attrs = MOUNT_ATTR_RDONLY;
+	CHECK(mounts_cgroup_view_finish(&v, &err) == 0);
+	snprintf(path, sizeof(path), "%s/memory/memory.limit_in_bytes", v1dir);
+	CHECK(access(path, R_OK) == 0);
+	snprintf(path, sizeof(path), "%s/systemd/cgroup.procs", v1dir);
+	CHECK(access(path, R_OK) == 0 && open(path, O_WRONLY) < 0 && errno == EROFS);
+	/* the tmpfs went read-only once filled */
+	snprintf(path, sizeof(path), "%s/more", v1dir);
+	CHECK(mkdir(path, 0755) < 0 && errno == EROFS);
+	_exit(unit_cur_failed);
+}
+
+TEST(real_view_mounts)
+{
+	char v2dir[] = "/tmp/skiff-view2-XXXXXX", v1dir[] = "/tmp/skiff-view1-XXXXXX";
+	enum cgroup_mode mode;
+	int status = -1;
+	pid_t pid;
+
+	if (!real_cgroups(&mode) || !mkdtemp(v2dir) || !mkdtemp(v1dir))
+		return;
+	pid = fork();
+	if (pid == 0)
+		view_mounts_in_child(v2dir, v1dir);
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	rmdir(v2dir);
+	rmdir(v1dir);
+}
+
 TEST(device_program_shape)
 {
 	struct bpf_insn prog[256];
@@ -728,6 +793,7 @@ int main(void)
 	RUN(real_fork_bomb_contained_and_killed);
 	RUN(real_device_access_restricted);
 	RUN(real_device_bpf_program);
+	RUN(real_view_mounts);
 	RUN(device_program_shape);
 	return UNIT_DONE();
 }
