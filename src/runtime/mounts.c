@@ -534,12 +534,24 @@ static int mount_one(int rootfd, const struct rt_spec *spec, const struct rt_mou
 	return err_wrap(err, "cannot mount '%s'", m->destination);
 }
 
+/* A later mount on the same place (-v /sys/fs/cgroup:/sys/fs/cgroup for
+ * systemd in a container): docker's replaces the default one. */
+static bool covered_later(const struct rt_spec *spec, size_t i)
+{
+	for (size_t j = i + 1; j < spec->n_mounts; j++)
+		if (!strcmp(spec->mounts[j].destination, spec->mounts[i].destination))
+			return true;
+	return false;
+}
+
 int mounts_apply(int rootfd, const struct rt_spec *spec, int init_layer, struct cgroup_view *view,
 		 struct sk_err *err)
 {
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct rt_mount *m = &spec->mounts[i];
 
+		if (!strcmp(m->type, "cgroup") && covered_later(spec, i))
+			continue;
 		if (mount_one(rootfd, spec, m, init_layer, view, err) < 0)
 			return -1;
 		if (!strcmp(m->destination, "/dev") && !strcmp(m->type, "tmpfs") &&

@@ -190,6 +190,18 @@ def test_privileged_view_is_writable_and_its_sub_cgroups_go_with_it(skiff, image
     assert left == []
 
 
+def test_a_bind_on_sys_fs_cgroup_replaces_the_view(skiff, image):
+    """-v /sys/fs/cgroup:/sys/fs/cgroup (systemd in a container): the host's
+    tree, as docker gives it, and no view mounted under it."""
+    out = sh(skiff, image, "ls /sys/fs/cgroup; grep -c ' /sys/fs/cgroup' /proc/self/mountinfo",
+             "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro")
+    *listing, count = out.split()
+    assert set(listing) == set(os.listdir("/sys/fs/cgroup"))
+    with open("/proc/self/mountinfo") as f:
+        host = sum(1 for l in f if l.split()[4].startswith("/sys/fs/cgroup"))
+    assert int(count) == host
+
+
 def test_cgroupns_host_shows_the_host_paths_and_the_own_cgroup(skiff, image):
     out = sh(skiff, image, "cat /proc/self/cgroup; echo --; cat /sys/fs/cgroup/" + MEMORY_LIMIT +
              "; grep ' /sys/fs/cgroup' /proc/self/mountinfo", "--cgroupns", "host", "-m", "32m")
