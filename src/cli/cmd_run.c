@@ -1324,7 +1324,7 @@ const struct command cmd_run = {
 		 "      --rm                   remove the container when it exits\n"
 		 "      --security-opt list    seccomp=unconfined|PROFILE.json,\n"
 		 "                             no-new-privileges[=true|false] (default false,\n"
-		 "                             or daemon.json's \"no-new-privileges\")\n"
+		 "                             or config.json's \"no-new-privileges\")\n"
 		 "      --shm-size bytes       size of /dev/shm (default 64m)\n"
 		 "      --sig-proxy            proxy received signals to the process (default true)\n"
 		 "      --stop-signal string   signal to stop the container (default: the image's,\n"
