@@ -366,8 +366,9 @@ static int apply_limit_option(int c, const char *arg, struct run_args *a, struct
 		return 0;
 	case OPT_SHM_SIZE:
 		if (arg[0] == '-' || cgroup_parse_bytes(arg, &a->shm_size, err) < 0)
-			return cli_usage_error(err, "run", "invalid argument \"%s\" for \"--shm-size\" "
-							   "flag: invalid size: '%s'",
+			return cli_usage_error(err, "run",
+					       "invalid argument \"%s\" for \"--shm-size\" flag: "
+					       "invalid size: '%s'",
 					       arg, arg);
 		return 0;
 	case OPT_PLATFORM: return parse_platform(arg, a, err);
@@ -1313,8 +1314,9 @@ const struct command cmd_run = {
 		 "                             [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]\n"
 		 "      --pids-limit int       tune the container's pids limit (-1: unlimited;\n"
 		 "                             default 2048, \"default-pids-limit\" in config.json)\n"
-		 "      --platform string      run this platform of the image (os/arch[/variant]);\n"
-		 "                             another one in the store is pulled again\n"
+		 "      --platform string      run this platform of the image\n"
+		 "                             (os/arch[/variant]); another one in the store\n"
+		 "                             is pulled again\n"
 		 "      --privileged           give extended privileges to this container\n"
 		 "      --pull string          pull image before running: missing, always, never\n"
 		 "                             (default \"missing\")\n"

@@ -538,7 +538,8 @@ static int mkdir_leaf(const char *path, bool is_cpuset, struct sk_err *err)
 	char cpus[8];
 
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return errno == ENOENT ? -2 : err_set(err, errno, "cannot create cgroup '%s'", path);
+		return errno == ENOENT ? -2
+				       : err_set(err, errno, "cannot create cgroup '%s'", path);
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(err, errno, "cannot open cgroup '%s'", path);
@@ -655,7 +656,8 @@ static int join_v1_hierarchies(struct cgroup *cg, const char *root, const char *
 	while (rc == 0 && (de = readdir(d))) {
 		int idx;
 
-		if (de->d_name[0] == '.' || de->d_type != DT_DIR || !strcmp(de->d_name, "unified") ||
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR ||
+		    !strcmp(de->d_name, "unified") ||
 		    strlen(de->d_name) >= sizeof(cg->dirs[0].controller))
 			continue;
 		idx = add_dir(cg, root, de->d_name, de->d_name, name, NULL, seen, err);

@@ -429,12 +429,14 @@ static int cgroup_view_mount_here(const struct cgroup_view *v, struct sk_err *er
 			return err_set(err, errno, "cannot mount cgroup2 on /sys/fs/cgroup");
 		return 0;
 	}
-	for (int i = 0; i < v->plan.n; i++)
-		if (mount("cgroup", v->plan.hier[i].dir, "cgroup", flags, v->plan.hier[i].options) < 0 &&
-		    !view_refused(errno))
-			return err_set(err, errno, "cannot mount cgroup hierarchy '%s' on "
-						   "/sys/fs/cgroup/%s",
-				       v->plan.hier[i].options, v->plan.hier[i].dir);
+	for (int i = 0; i < v->plan.n; i++) {
+		const char *dir = v->plan.hier[i].dir, *options = v->plan.hier[i].options;
+
+		if (mount("cgroup", dir, "cgroup", flags, options) < 0 && !view_refused(errno))
+			return err_set(err, errno,
+				       "cannot mount cgroup hierarchy '%s' on /sys/fs/cgroup/%s",
+				       options, dir);
+	}
 	/* the tmpfs too, once it is filled (rw when the hierarchies are) */
 	if ((v->attrs & MOUNT_ATTR_RDONLY) &&
 	    mount_setattr(v->mnt, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)

@@ -193,7 +193,8 @@ int spec_set_shm_size(struct rt_spec *spec, int64_t bytes, struct sk_err *err)
 
 		if (strcmp(m->destination, "/dev/shm") != 0 || strcmp(m->type, "tmpfs") != 0)
 			continue;
-		if (asprintf(&options, "nosuid,noexec,nodev,mode=1777,size=%lld", (long long)bytes) < 0)
+		if (asprintf(&options, "nosuid,noexec,nodev,mode=1777,size=%lld",
+			     (long long)bytes) < 0)
 			return err_set(err, ENOMEM, "cannot set the size of /dev/shm");
 		free(m->options);
 		m->options = options;

@@ -316,8 +316,8 @@ static int load_no_new_privileges(struct sk_config *cfg, json_t *root, const cha
 	if (!v)
 		return 0;
 	if (!json_is_boolean(v))
-		return err_set(err, 0, "malformed '%s': \"no-new-privileges\" must be true or false",
-			       path);
+		return err_set(err, 0,
+			       "malformed '%s': \"no-new-privileges\" must be true or false", path);
 	cfg->no_new_privileges = json_is_true(v);
 	return 0;
 }
