@@ -68,6 +68,20 @@ def test_no_new_privileges_option_keeps_setuid_inert(skiff, suid_image, opt):
     assert r.stdout == ""
 
 
+def test_exec_without_no_new_privs_is_filtered_too(skiff, suid_image):
+    """exec's process loads the filter before it drops its capabilities."""
+    skiff.ok("run", "-d", "--name", "nnp", suid_image, "sleep", "30")
+    try:
+        for user in ("0", "1000"):
+            r = skiff.ok("exec", "-u", user, "nnp", "grep", "-E", "^(NoNewPrivs|Seccomp):",
+                         "/proc/self/status")
+            assert r.stdout.split() == ["NoNewPrivs:", "0", "Seccomp:", "2"], (user, r.stdout)
+        r = skiff.run("exec", "-u", "1000", "nnp", "/opt/suid/busybox", "su", "-c", "id -u", "root")
+        assert (r.returncode, r.stdout) == (0, "0\n"), r.stderr
+    finally:
+        skiff.run("rm", "-f", "nnp")
+
+
 def test_daemon_json_no_new_privileges(skiff, suid_image):
     set_daemon_json(skiff, {"no-new-privileges": True})
     r = su_as_app(skiff, suid_image)
