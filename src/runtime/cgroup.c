@@ -1018,11 +1018,15 @@ static bool view_dir_name(const char *list, size_t len, char *dir, size_t size)
 	return used > 0 && dir[0] != '.';
 }
 
-void cgroup_view_plan(const char *text, struct cgroup_view_plan *plan)
+void cgroup_view_plan(const char *text, int host_mode, struct cgroup_view_plan *plan)
 {
 	bool unified = false;
 
 	memset(plan, 0, sizeof(*plan));
+	if (host_mode == CGROUP_V2) {
+		plan->v2 = true;
+		return;
+	}
 	for (const char *line = text; line && *line;) {
 		const char *nl = strchr(line, '\n');
 		const char *c1 = strchr(line, ':');

@@ -155,8 +155,10 @@ struct cgroup_view_plan {
 		char options[48]; /* the file system's: "cpu,cpuacct", "name=systemd" */
 	} hier[CGROUP_VIEW_MAX];
 };
-/* From the text of /proc/self/cgroup ("4:memory:/x", "0::/x"). Hierarchies
- * beyond CGROUP_VIEW_MAX or with odd names are left out. */
-void cgroup_view_plan(const char *proc_self_cgroup, struct cgroup_view_plan *plan);
+/* From the text of /proc/self/cgroup ("4:memory:/x", "0::/x") and the host's
+ * mode (cgroup_detect; 0 when unknown): a v2 host's view is its cgroup2 even
+ * when a leftover v1 hierarchy (name=systemd) is listed. Hierarchies beyond
+ * CGROUP_VIEW_MAX or with odd names are left out. */
+void cgroup_view_plan(const char *proc_self_cgroup, int host_mode, struct cgroup_view_plan *plan);
 
 #endif

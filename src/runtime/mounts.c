@@ -372,11 +372,17 @@ static int cgroup_view_prepare(int rootfd, const struct rt_spec *spec, const str
 {
 	cleanup_close int target = -1;
 	cleanup_close int fs = -1;
+	enum cgroup_mode mode;
 	char text[2048];
 
-	if (read_own_cgroups(text, sizeof(text), err) < 0)
+	/* the host's, before pivot_root */
+	if (cgroup_detect(CGROUP_ROOT, &mode, err) < 0) {
+		err_clear(err);
+		mode = 0;
+	}
+	if (mode != CGROUP_V2 && read_own_cgroups(text, sizeof(text), err) < 0)
 		return -1;
-	cgroup_view_plan(text, &v->plan);
+	cgroup_view_plan(mode == CGROUP_V2 ? "" : text, (int)mode, &v->plan);
 	if (!v->plan.v2 && v->plan.n == 0)
 		return 0; /* no cgroups on this host: an empty directory, as before */
 	v->attrs = mo->attrs;

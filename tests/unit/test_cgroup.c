@@ -361,7 +361,7 @@ TEST(view_plan_hybrid_host)
 
 	cgroup_view_plan("12:net_cls,net_prio:/\n9:name=systemd:/user.slice\n"
 			 "4:memory:/x\n2:cpu,cpuacct:/\n0::/user.slice/session-1.scope\n",
-			 &p);
+			 CGROUP_HYBRID, &p);
 	CHECK(!p.v2 && p.n == 4);
 	CHECK_STR(p.hier[0].dir, "net_cls,net_prio");
 	CHECK_STR(p.hier[0].options, "net_cls,net_prio");
@@ -375,10 +375,14 @@ TEST(view_plan_v2_only_host)
 {
 	struct cgroup_view_plan p;
 
-	cgroup_view_plan("0::/user.slice/user-1000.slice/session-2.scope\n", &p);
+	cgroup_view_plan("0::/user.slice/user-1000.slice/session-2.scope\n", 0, &p);
+	CHECK(p.v2 && p.n == 0);
+	/* a leftover v1 hierarchy on a v2 host (name=systemd for old
+	 * containers): the view is still the host's cgroup2 */
+	cgroup_view_plan("1:name=systemd:/\n0::/user.slice\n", CGROUP_V2, &p);
 	CHECK(p.v2 && p.n == 0);
 	/* no cgroups at all (or an unreadable file): no view */
-	cgroup_view_plan("", &p);
+	cgroup_view_plan("", 0, &p);
 	CHECK(!p.v2 && p.n == 0);
 }
 
@@ -388,7 +392,7 @@ TEST(view_plan_odd_lines_left_out)
 
 	cgroup_view_plan("3:name=../../etc:/\n4::/\n5:name=:/\n6:pids\n7:"
 			 "a-controller-list-longer-than-the-space-for-it:/\n8:pids:/",
-			 &p);
+			 CGROUP_V1, &p);
 	CHECK(!p.v2 && p.n == 1);
 	CHECK_STR(p.hier[0].dir, "pids");
 }
@@ -728,7 +732,7 @@ static void view_mounts_in_child(const char *v2dir, const char *v1dir)
 	snprintf(path, sizeof(path), "%s/systemd", v1dir);
 	CHECK(mkdir(path, 0755) == 0);
 	v = (struct cgroup_view)CGROUP_VIEW_INIT;
-	cgroup_view_plan("9:name=systemd:/\n4:memory:/x\n0::/\n", &v.plan);
+	cgroup_view_plan("9:name=systemd:/\n4:memory:/x\n0::/\n", CGROUP_HYBRID, &v.plan);
 	v.mnt = open(v1dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	v.attrs = MOUNT_ATTR_RDONLY;
 	CHECK(mounts_cgroup_view_finish(&v, &err) == 0);
