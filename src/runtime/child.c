@@ -251,10 +251,8 @@ static int finish_process(struct child_ctx *c, const struct user_resolved *user,
 	return -1;
 }
 
-/* Then the container's view of its cgroups, which needs them made and
- * joined (and its own cgroup namespace, unless --cgroupns host). */
-static int wait_for_cgroup(int sync_fd, bool cgroup_ns, struct cgroup_view *view,
-			   struct sk_err *err)
+/* One byte from the parent: 0, or -1 with err saying what did not happen. */
+static int wait_for_parent(int sync_fd, const char *what, struct sk_err *err)
 {
 	char go;
 	ssize_t n;
@@ -262,10 +260,23 @@ static int wait_for_cgroup(int sync_fd, bool cgroup_ns, struct cgroup_view *view
 	while ((n = recv(sync_fd, &go, 1, 0)) < 0 && errno == EINTR)
 		;
 	if (n != 1)
-		return err_set(err, n < 0 ? errno : 0, "skiff did not place the container in its cgroup");
+		return err_set(err, n < 0 ? errno : 0, "skiff did not %s", what);
+	return 0;
+}
+
+/* The parent's first byte: the process is in its cgroups. Then its cgroup
+ * namespace and its view of them (while the parent makes the network), then
+ * the second byte: its network is there. */
+static int wait_for_cgroup(int sync_fd, bool cgroup_ns, struct cgroup_view *view,
+			   struct sk_err *err)
+{
+	if (wait_for_parent(sync_fd, "place the container in its cgroup", err) < 0)
+		return -1;
 	if (cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
 		return err_set(err, errno, "cannot create the cgroup namespace");
-	return mounts_cgroup_view_finish(view, err);
+	if (mounts_cgroup_view_finish(view, err) < 0)
+		return -1;
+	return wait_for_parent(sync_fd, "set up the container's network", err);
 }
 
 void child_main(struct child_ctx *c)
