@@ -613,9 +613,8 @@ static json_t *host_config_json(const struct ctr_config *c)
 	put(o, "VolumesFrom", NULL);
 	put(o, "CapAdd", caps_json(&d->cap_add));
 	put(o, "CapDrop", caps_json(&d->cap_drop));
-	/* skiff gives every container its own cgroup namespace (docker: "host"
-	 * on cgroup v1) */
-	put(o, "CgroupnsMode", str("private"));
+	/* skiff's default is private on every host (docker's: "host" on v1) */
+	put(o, "CgroupnsMode", str(d->cgroupns_host ? "host" : "private"));
 	put(o, "Dns", strv_array(&d->dns, 0));
 	put(o, "DnsOptions", strv_array(&d->dns_options, 0));
 	put(o, "DnsSearch", strv_array(&d->dns_search, 0));
@@ -634,7 +633,7 @@ static json_t *host_config_json(const struct ctr_config *c)
 		put(o, "Tmpfs", tmpfs_json(&d->tmpfs));
 	put(o, "UTSMode", str(""));
 	put(o, "UsernsMode", str(""));
-	put(o, "ShmSize", json_integer(SHM_SIZE_DEFAULT));
+	put(o, "ShmSize", json_integer(d->shm_size > 0 ? d->shm_size : SHM_SIZE_DEFAULT));
 	/* skiff starts containers itself: no OCI runtime to name */
 	put(o, "Runtime", str("skiff"));
 	put(o, "ConsoleSize", json_pack("[i, i]", 0, 0));

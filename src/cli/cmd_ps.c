@@ -77,6 +77,7 @@ struct ps_row {
 	struct ctr_config cfg;
 	struct ctr_state st;
 	json_t *obj; /* docker's keys, for --format */
+	json_t *labels; /* the container's recorded labels (run -l and the image's) */
 };
 
 /* Image labels by image id: containers of one image read its config once. */
@@ -167,9 +168,24 @@ static void ports_text(struct store *s, const struct ps_row *r, char *out, size_
 		ports_format(n->ports, n->n_ports, out, len);
 }
 
-/* The container's labels. skiff has no `run --label` yet, so they are its
- * image's (docker's containers inherit those too). */
-static json_t *row_labels(struct store *s, struct ps_list *l, const struct ps_row *r)
+/* run -l K=V merged with the image's, as recorded (state.h: ctr_docker). */
+static json_t *recorded_labels(struct ps_row *r)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < r->cfg.docker.labels.n; i++) {
+		const char *kv = r->cfg.docker.labels.v[i], *eq = strchr(kv, '=');
+
+		json_object_setn_new(o, kv, eq ? (size_t)(eq - kv) : strlen(kv),
+				     json_string(eq ? eq + 1 : ""));
+	}
+	r->labels = o;
+	return o;
+}
+
+/* The container's labels: as recorded, or for a record older than that, its
+ * image's (docker's containers inherit those). */
+static json_t *row_labels(struct store *s, struct ps_list *l, struct ps_row *r)
 {
 	const char *id = r->cfg.image_id ? r->cfg.image_id : "";
 	struct label_cache *grown, *c;
@@ -177,6 +193,30 @@ static json_t *row_labels(struct store *s, struct ps_list *l, const struct ps_ro
 	struct sk_err ignored = { 0 };
 	json_t *cfg, *labels;
 
+	if (r->cfg.has_docker)
+		return recorded_labels(r);
+	/* A row read from state.json's summary has no labels: the record has
+	 * them (read only when labels are asked for: a filter or a column). */
+	if (!r->labels) {
+		struct ctr_config full = { 0 };
+		cleanup_close int dirfd = ctr_open_dir(s, r->cfg.id, &ignored);
+
+		if (dirfd >= 0 && ctr_config_read(dirfd, &full, &ignored) == 0 && full.has_docker) {
+			json_t *o = json_object();
+
+			for (size_t i = 0; o && i < full.docker.labels.n; i++) {
+				const char *kv = full.docker.labels.v[i], *eq = strchr(kv, '=');
+
+				json_object_setn_new(o, kv, eq ? (size_t)(eq - kv) : strlen(kv),
+						     json_string(eq ? eq + 1 : ""));
+			}
+			ctr_config_release(&full);
+			r->labels = o;
+			return o;
+		}
+		ctr_config_release(&full);
+		err_clear(&ignored);
+	}
 	for (size_t i = 0; i < l->n_labels; i++)
 		if (!strcmp(l->labels[i].image_id, id))
 			return l->labels[i].labels;
@@ -470,6 +510,8 @@ static void ps_list_release(struct ps_list *l)
 		ctr_config_release(&l->rows[i].cfg);
 		if (l->rows[i].obj)
 			json_decref(l->rows[i].obj);
+		if (l->rows[i].labels)
+			json_decref(l->rows[i].labels);
 	}
 	free(l->rows);
 	for (size_t i = 0; i < l->n_labels; i++)

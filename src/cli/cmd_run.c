@@ -67,6 +67,11 @@ struct run_args {
 	struct rlimits rlimits;
 	struct strv cap_add, cap_drop;
 	bool privileged, no_new_privileges;
+	bool nnp_given; /* no-new-privileges given; else daemon.json's (docker: off) */
+	const char *cgroupns; /* --cgroupns host|private; NULL: daemon.json's, else private */
+	int64_t shm_size;     /* --shm-size; 0: docker's 64m */
+	struct platform platform; /* --platform, when platform_given */
+	bool platform_given;
 	const char *seccomp; /* NULL: default profile */
 	bool seccomp_set;
 	/* issue 5: detached containers */
@@ -155,6 +160,9 @@ enum {
 	OPT_STOP_SIGNAL,
 	OPT_MOUNT,
 	OPT_VOLUMES_FROM,
+	OPT_CGROUPNS,
+	OPT_SHM_SIZE,
+	OPT_PLATFORM,
 	OPT_HELP,
 };
 
@@ -209,6 +217,9 @@ static const struct option run_options[] = {
 	{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
 	{ "label", required_argument, NULL, 'l' },
 	{ "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
+	{ "cgroupns", required_argument, NULL, OPT_CGROUPNS },
+	{ "shm-size", required_argument, NULL, OPT_SHM_SIZE },
+	{ "platform", required_argument, NULL, OPT_PLATFORM },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 },
 };
@@ -322,13 +333,29 @@ static int parse_security_opt(const char *v, struct run_args *a, struct sk_err *
 		return 0;
 	}
 	if (klen == 17 && !strncmp(v, "no-new-privileges", 17) &&
-	    parse_yes_no(val, &a->no_new_privileges) == 0)
+	    parse_yes_no(val, &a->no_new_privileges) == 0) {
+		a->nnp_given = true;
 		return 0;
+	}
 	if ((klen == 8 && !strncmp(v, "apparmor", 8)) || (klen == 5 && !strncmp(v, "label", 5))) {
 		log_warn("--security-opt %s: not supported by skiff, ignored", v);
 		return 0;
 	}
 	return cli_usage_error(err, "run", "invalid --security-opt: \"%s\"", v);
+}
+
+/* docker: not a usage error, in its own words */
+static int parse_platform(const char *v, struct run_args *a, struct sk_err *err)
+{
+	char why[ERR_MSG_MAX];
+
+	if (platform_parse(v, &a->platform, err) == 0) {
+		a->platform_given = true;
+		return 0;
+	}
+	snprintf(why, sizeof(why), "%s", err->msg);
+	err_clear(err);
+	return err_set(err, 0, "error parsing specified platform: \"%s\": %s", v, why);
 }
 
 static int apply_limit_option(int c, const char *arg, struct run_args *a, struct sk_err *err)
@@ -354,6 +381,19 @@ static int apply_limit_option(int c, const char *arg, struct run_args *a, struct
 			return -1;
 		return strv_push(&a->security_opt, arg, err);
 	case OPT_ULIMIT: return parse_ulimit(arg, a, err);
+	case OPT_CGROUPNS:
+		if (strcmp(arg, "host") != 0 && strcmp(arg, "private") != 0)
+			return cli_usage_error(err, "run", "--cgroupns: invalid CGROUP mode");
+		a->cgroupns = arg;
+		return 0;
+	case OPT_SHM_SIZE:
+		if (arg[0] == '-' || cgroup_parse_bytes(arg, &a->shm_size, err) < 0)
+			return cli_usage_error(err, "run",
+					       "invalid argument \"%s\" for \"--shm-size\" flag: "
+					       "invalid size: '%s'",
+					       arg, arg);
+		return 0;
+	case OPT_PLATFORM: return parse_platform(arg, a, err);
 	default: return 1;
 	}
 }
@@ -432,6 +472,20 @@ static int parse_mount(const char *v, struct run_args *a, struct sk_err *err)
 	return r;
 }
 
+/* -l K=V or a bare K; docker refuses an empty name. */
+static int parse_label(const char *v, struct run_args *a, struct sk_err *err)
+{
+	size_t klen = strcspn(v, "=");
+
+	while (klen > 0 && (v[klen - 1] == ' ' || v[klen - 1] == '\t'))
+		klen--;
+	if (strspn(v, " \t") >= klen)
+		return cli_usage_error(err, "run", "invalid argument \"%s\" for \"-l, --label\" "
+						   "flag: invalid label '%s': empty name",
+				       v, v);
+	return strv_push(&a->labels, v, err);
+}
+
 /* One option; returns 1 for --help, 0 to go on, -1 on error. */
 static int apply_option(int c, const char *arg, const char *word, struct run_args *a,
 			struct sk_err *err)
@@ -478,7 +532,7 @@ static int apply_option(int c, const char *arg, const char *word, struct run_arg
 	case OPT_RESTART: return parse_restart(arg, a, err);
 	case OPT_LOG_DRIVER: return parse_log_driver(arg, a, err);
 	case OPT_LOG_OPT: return parse_log_opt(arg, a, err);
-	case 'l': return strv_push(&a->labels, arg, err);
+	case 'l': return parse_label(arg, a, err);
 	case OPT_STOP_SIGNAL: return parse_stop_signal(arg, a, err);
 	case OPT_HELP: return 1;
 	case ':': return cli_usage_error(err, "run", "flag needs an argument: %s", word);
@@ -493,7 +547,6 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_e
 	int c, r;
 
 	a->sig_proxy = true;
-	a->no_new_privileges = true; /* skiff's default, see docs/SECURITY.md */
 	a->monitor.log = true;
 	a->monitor.log_max_file = 1;
 	a->bridge = container_bridge_by_default();
@@ -525,33 +578,82 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_e
 	return 0;
 }
 
-static int pull_into_store(struct cli_ctx *ctx, const char *name, struct store_image *img,
-			   struct sk_err *err)
+static int pull_into_store(struct cli_ctx *ctx, const struct run_args *a,
+			   struct store_image *img, struct sk_err *err)
 {
 	struct image_ref ref;
 	struct pull_opts po = { .max_concurrent = ctx->cfg.max_concurrent_downloads,
 				.progress = PROGRESS_AUTO };
 
-	if (ref_parse(name, &ref, err) < 0)
+	if (ref_parse(a->image, &ref, err) < 0)
 		return -1;
-	platform_host(&po.platform);
+	if (a->platform_given)
+		po.platform = a->platform;
+	else
+		platform_host(&po.platform);
 	return pull_image(&ctx->store, &ctx->cfg, &ref, &po, img, err);
 }
 
-static int find_image(struct cli_ctx *ctx, const struct run_args *a, struct store_image *img,
-		      struct sk_err *err)
+/* As containerd matches: os and arch, and the variant when one is asked
+ * for (arm64's "v8" is its default); an image that names none matches. */
+static bool platform_matches(const struct platform *want, const struct platform *have)
 {
-	if (a->pull == PULL_ALWAYS)
-		return pull_into_store(ctx, a->image, img, err);
-	if (store_image_lookup(&ctx->store, a->image, img, err) == 0)
-		return 0;
-	if (err->errnum != ENOENT)
+	bool arm64 = !strcmp(want->arch, "arm64");
+
+	if (!have->os[0] || !have->arch[0])
+		return true;
+	if (strcmp(want->os, have->os) != 0 || strcmp(want->arch, have->arch) != 0)
+		return false;
+	if (!want->variant[0] || (arm64 && !strcmp(want->variant, "v8") && !have->variant[0]))
+		return true;
+	return !strcmp(want->variant, have->variant);
+}
+
+static int platform_mismatch(const struct run_args *a, const struct image_config *cfg,
+			     struct sk_err *err)
+{
+	char want[96], have[96];
+
+	platform_format(&a->platform, want, sizeof(want));
+	platform_format(&cfg->platform, have, sizeof(have));
+	return err_set(err, 0, "image with reference %s was found but does not match the specified "
+			       "platform: wanted %s, actual: %s",
+		       a->image, want, have);
+}
+
+/* The image and its config. --platform as docker: a local image of another
+ * platform counts as missing (the one asked for is pulled, and the tag moves
+ * to it), and nothing but that platform runs. */
+static int find_image(struct cli_ctx *ctx, const struct run_args *a, struct store_image *img,
+		      struct image_config *cfg, struct sk_err *err)
+{
+	bool pulled = a->pull == PULL_ALWAYS;
+	int r = pulled ? pull_into_store(ctx, a, img, err)
+		       : store_image_lookup(&ctx->store, a->image, img, err);
+
+	if (r < 0 && !pulled && err->errnum == ENOENT) {
+		if (a->pull == PULL_NEVER)
+			return err_set(err, 0, "No such image: %s", a->image);
+		fprintf(stderr, "Unable to find image '%s' locally\n", a->image);
+		err_clear(err);
+		pulled = true;
+		r = pull_into_store(ctx, a, img, err);
+	}
+	if (r < 0 || store_image_config(&ctx->store, img, cfg, err) < 0)
 		return -1;
-	if (a->pull == PULL_NEVER)
-		return err_set(err, 0, "No such image: %s", a->image);
-	fprintf(stderr, "Unable to find image '%s' locally\n", a->image);
-	err_clear(err);
-	return pull_into_store(ctx, a->image, img, err);
+	if (!a->platform_given || platform_matches(&a->platform, &cfg->platform))
+		return 0;
+	if (!pulled && a->pull != PULL_NEVER) {
+		fprintf(stderr, "Unable to find image '%s' locally\n", a->image);
+		image_config_release(cfg);
+		memset(cfg, 0, sizeof(*cfg));
+		if (pull_into_store(ctx, a, img, err) < 0 ||
+		    store_image_config(&ctx->store, img, cfg, err) < 0)
+			return -1;
+		if (platform_matches(&a->platform, &cfg->platform))
+			return 0;
+	}
+	return platform_mismatch(a, cfg, err);
 }
 
 /* The user's variables, --env-file then -e, each "K" taken from skiff's own
@@ -647,6 +749,8 @@ static int set_layers(struct store *s, const struct image_config *cfg, struct rt
 static int set_mounts(struct cli_ctx *ctx, struct run_args *a, const struct container *c,
 		      const struct image_config *cfg, struct rt_spec *spec, struct sk_err *err)
 {
+	if (a->shm_size > 0 && spec_set_shm_size(spec, a->shm_size, err) < 0)
+		return -1;
 	struct volume_request r = { &a->volumes, &a->mounts, &a->volumes_from, &a->tmpfs,
 				    cfg->volumes };
 	int missing = 1;
@@ -687,7 +791,8 @@ static int set_security(struct cli_ctx *ctx, struct run_args *a, struct rt_spec 
 	if (caps_read_bounding(&req.available, err) < 0 ||
 	    caps_build(&req, &spec->process.capabilities, err) < 0)
 		return -1;
-	spec->process.no_new_privileges = a->no_new_privileges;
+	spec->process.no_new_privileges =
+		a->nnp_given ? a->no_new_privileges : ctx->cfg.no_new_privileges;
 	/* docker: --privileged runs without a filter unless a profile is named. */
 	if (a->privileged && (!a->seccomp_set || !strcmp(a->seccomp, "unconfined")))
 		seccomp = "unconfined";
@@ -880,8 +985,12 @@ static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct cont
 	 * and its /etc files are made when it starts. */
 	bool net = !a->create_only;
 
-	if (spec_set_docker_defaults(spec, a->host_network, a->privileged, err) < 0 ||
-	    (net && a->container_net && join_container_network(ctx, a, spec, err) < 0) ||
+	if (spec_set_docker_defaults(spec, a->host_network, a->privileged, err) < 0)
+		return -1;
+	/* skiff's default is private on every host; docker's is host on v1 */
+	if (a->cgroupns ? !strcmp(a->cgroupns, "host") : ctx->cfg.cgroupns_host)
+		spec->namespaces &= ~(unsigned long)CLONE_NEWCGROUP;
+	if ((net && a->container_net && join_container_network(ctx, a, spec, err) < 0) ||
 	    set_process(spec, a, cfg, err) < 0 || set_layers(&ctx->store, cfg, spec, err) < 0 ||
 	    container_set_root(c, spec, err) < 0 ||
 	    (net && a->bridge && set_bridge(ctx, a, c, cfg, spec, err) < 0) ||
@@ -1144,6 +1253,8 @@ static int save_config(const struct run_args *a, const struct store_image *img,
 	memcpy(cfg.id, c->id, sizeof(cfg.id));
 	snprintf(cfg.name, sizeof(cfg.name), "%s", c->name);
 	ret = docker_view(a, icfg, &cfg.docker, err);
+	cfg.docker.shm_size = a->shm_size;
+	cfg.docker.cgroupns_host = !(spec->namespaces & CLONE_NEWCGROUP);
 	if (ret == 0)
 		ret = ctr_config_write(c->dirfd, &cfg, err);
 	ctr_docker_release(&cfg.docker);
@@ -1291,9 +1402,7 @@ static int run_or_create(struct cli_ctx *ctx, int argc, char **argv, bool create
 	/* Held until the container has recorded its image: a concurrent rmi,
 	 * prune or gc must not free the layers in between. */
 	hold = store_hold(&ctx->store, err);
-	ret = hold < 0 ? -1 : find_image(ctx, &a, &img, err);
-	if (ret == 0)
-		ret = store_image_config(&ctx->store, &img, &cfg, err);
+	ret = hold < 0 ? -1 : find_image(ctx, &a, &img, &cfg, err);
 	if (ret == 0)
 		ret = create ? create_container(ctx, &a, &img, &cfg, &hold, err)
 			     : run_in_container(ctx, &a, &img, &cfg, &hold, err);
@@ -1321,6 +1430,8 @@ const struct command cmd_run = {
 		 "Options:\n"
 		 "      --cap-add list         add Linux capabilities (or ALL)\n"
 		 "      --cap-drop list        drop Linux capabilities (or ALL)\n"
+		 "      --cgroupns string      cgroup namespace: private (default on every\n"
+		 "                             host, unlike docker's host on cgroup v1) or host\n"
 		 "  -c, --cpu-shares int       CPU shares (relative weight)\n"
 		 "      --cpu-period int       limit CPU CFS (Completely Fair Scheduler) period\n"
 		 "      --cpu-quota int        limit CPU CFS (Completely Fair Scheduler) quota\n"
@@ -1359,6 +1470,9 @@ const struct command cmd_run = {
 		 "                             [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]\n"
 		 "      --pids-limit int       tune the container's pids limit (-1: unlimited;\n"
 		 "                             default 2048, \"default-pids-limit\" in config.json)\n"
+		 "      --platform string      run this platform of the image\n"
+		 "                             (os/arch[/variant]); another one in the store\n"
+		 "                             is pulled again\n"
 		 "      --privileged           give extended privileges to this container\n"
 		 "      --pull string          pull image before running: missing, always, never\n"
 		 "                             (default \"missing\")\n"
@@ -1367,7 +1481,9 @@ const struct command cmd_run = {
 		 "                             unless-stopped (default \"no\")\n"
 		 "      --rm                   remove the container when it exits\n"
 		 "      --security-opt list    seccomp=unconfined|PROFILE.json,\n"
-		 "                             no-new-privileges[=true|false] (default true)\n"
+		 "                             no-new-privileges[=true|false] (default false,\n"
+		 "                             or config.json's \"no-new-privileges\")\n"
+		 "      --shm-size bytes       size of /dev/shm (default 64m)\n"
 		 "      --sig-proxy            proxy received signals to the process (default true)\n"
 		 "      --stop-signal string   signal to stop the container (default: the image's,\n"
 		 "                             or SIGTERM)\n"

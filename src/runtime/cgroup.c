@@ -445,29 +445,46 @@ static int limits_v1_cpu(const struct cgroup_dir *d, const struct cgroup_limits 
 	return 0;
 }
 
+bool cgroup_has_controller(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = list; *p; p += strcspn(p, ","), p += *p == ',')
+		if (!strncmp(p, name, len) && (p[len] == ',' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
+/* Every controller of the hierarchy (co-mounted ones share a directory). */
 static int limits_v1(const struct cgroup_dir *d, const struct cgroup_limits *lim,
 		     struct sk_err *err)
 {
-		if (strcmp(d->controller, "memory") == 0)
-		return limits_v1_memory(d, lim, err);
-	if (strcmp(d->controller, "cpu") == 0)
-		return limits_v1_cpu(d, lim, err);
-	if (strcmp(d->controller, "cpuset") == 0 && lim->cpuset_cpus[0])
-		return set_limit(d, "cpuset.cpus", lim->cpuset_cpus, "no cpuset controller", err);
-	if (strcmp(d->controller, "devices") == 0)
-		return cgroup_devices_v1(d->fd, lim->devices_allow_all, err);
-	if (strcmp(d->controller, "pids") == 0)
+	const char *c = d->controller;
+
+	if (cgroup_has_controller(c, "memory") && limits_v1_memory(d, lim, err) < 0)
+		return -1;
+	if (cgroup_has_controller(c, "cpu") && limits_v1_cpu(d, lim, err) < 0)
+		return -1;
+	if (cgroup_has_controller(c, "cpuset") && lim->cpuset_cpus[0] &&
+	    set_limit(d, "cpuset.cpus", lim->cpuset_cpus, "no cpuset controller", err) < 0)
+		return -1;
+	if (cgroup_has_controller(c, "devices") &&
+	    cgroup_devices_v1(d->fd, lim->devices_allow_all, err) < 0)
+		return -1;
+	if (cgroup_has_controller(c, "pids"))
 		return limit_pids(d, lim, err);
 	return 0;
 }
 
 /* ---- creating ----------------------------------------------------------- */
 
-/* A new v1 cpuset cgroup starts with no cpus and no mems, and no task can
- * join it: inherit the parent's. */
+/* A new v1 cpuset cgroup starts with no cpus and no mems (unless its parent
+ * has cgroup.clone_children), and no task can join it: inherit the parent's.
+ * Returns 1 when something was copied. */
 static int cpuset_inherit(int parentfd, int dirfd, const char *path, struct sk_err *err)
 {
 	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+	int copied = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		char cur[4096], parent[4096];
@@ -480,8 +497,9 @@ static int cpuset_inherit(int parentfd, int dirfd, const char *path, struct sk_e
 		rc = write_at(dirfd, files[i], parent);
 		if (rc < 0)
 			return err_set(err, -rc, "cannot initialise '%s/%s'", path, files[i]);
+		copied = 1;
 	}
-	return 0;
+	return copied;
 }
 
 static void enable_subtree(int dirfd, const char *subtree, const char *path)
@@ -508,7 +526,7 @@ static int mkdir_chain(int hierfd, const char *name, bool is_cpuset, const char 
 	while (*p) {
 		char comp[256];
 		size_t len = strcspn(p, "/");
-		int next;
+		int next, copied;
 
 		if (len == 0 || len >= sizeof(comp))
 			return err_set(err, EINVAL, "bad cgroup name '%s'", name);
@@ -521,10 +539,15 @@ static int mkdir_chain(int hierfd, const char *name, bool is_cpuset, const char 
 		next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (next < 0)
 			return err_set(err, errno, "cannot open cgroup '%s'", path);
-		if (is_cpuset && cpuset_inherit(cur, next, path, err) < 0) {
+		copied = is_cpuset ? cpuset_inherit(cur, next, path, err) : 0;
+		if (copied < 0) {
 			close(next);
 			return -1;
 		}
+		/* skiff's own level (not the host's root): the next container
+		 * gets its cpus and mems from the kernel when made. */
+		if (copied > 0 && p != name)
+			write_at(cur, "cgroup.clone_children", "1");
 		close(cur);
 		cur = next;
 		p += len;
@@ -533,33 +556,61 @@ static int mkdir_chain(int hierfd, const char *name, bool is_cpuset, const char 
 	return steal_fd(&cur);
 }
 
+/* The common case, every run: the levels above the container's exist, so
+ * one mkdir of the whole path and one open (the chain costs five system
+ * calls more per hierarchy). -2 when they do not, or when a new cpuset has
+ * no cpus yet (skiff's level sets clone_children, so only the first time),
+ * for mkdir_chain. */
+static int mkdir_leaf(const char *path, bool is_cpuset, struct sk_err *err)
+{
+	cleanup_close int fd = -1;
+	char cpus[8];
+
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return errno == ENOENT ? -2
+				       : err_set(err, errno, "cannot create cgroup '%s'", path);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(err, errno, "cannot open cgroup '%s'", path);
+	if (is_cpuset && (read_at(fd, "cpuset.cpus", cpus, sizeof(cpus)) <= 0 || cpus[0] == '\n'))
+		return -2;
+	return steal_fd(&fd);
+}
+
 /* Add root/<hier>/name to cg and return its index; -2 when that hierarchy is
- * missing or already there (cpu and cpuacct are often one hierarchy behind
- * two symlinks); -1 on error. */
+ * missing or already there (two mount points of one hierarchy); -1 on error. */
 static int add_dir(struct cgroup *cg, const char *root, const char *hier, const char *controller,
 		   const char *name, const char *subtree, ino_t seen[][2], struct sk_err *err)
 {
 	char hpath[CGROUP_PATH_MAX];
-	cleanup_close int hfd = -1;
 	struct cgroup_dir *d = &cg->dirs[cg->n];
+	bool is_cpuset = cgroup_has_controller(controller, "cpuset");
 	struct stat st;
 	int i;
 
-	snprintf(hpath, sizeof(hpath), "%s%s%s", root, *hier ? "/" : "", hier);
-	hfd = open(hpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (hfd < 0 || fstat(hfd, &st) < 0)
-		return -2; /* no such hierarchy: the caller warns if a limit needed it */
-	for (i = 0; i < cg->n; i++)
-		if (seen[i][0] == (ino_t)st.st_dev && seen[i][1] == st.st_ino)
-			return -2;
 	if (cg->n >= CGROUP_MAX_DIRS)
 		return err_set(err, 0, "too many cgroup hierarchies");
+	snprintf(hpath, sizeof(hpath), "%s%s%s", root, *hier ? "/" : "", hier);
 	if ((size_t)snprintf(d->path, sizeof(d->path), "%s/%s", hpath, name) >= sizeof(d->path))
 		return err_set(err, ENAMETOOLONG, "cgroup path '%s/%s'", hpath, name);
-	snprintf(d->controller, sizeof(d->controller), "%s", controller);
-	d->fd = mkdir_chain(hfd, name, strcmp(controller, "cpuset") == 0, subtree, d->path, err);
+	d->fd = subtree && *subtree ? -2 : mkdir_leaf(d->path, is_cpuset, err);
+	if (d->fd == -2) {
+		cleanup_close int hfd = open(hpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (hfd < 0)
+			return -2; /* no such hierarchy: the caller warns if a limit needed it */
+		d->fd = mkdir_chain(hfd, name, is_cpuset, subtree, d->path, err);
+	}
 	if (d->fd < 0)
 		return -1;
+	if (fstat(d->fd, &st) < 0)
+		return err_set(err, errno, "cannot use cgroup '%s'", d->path);
+	for (i = 0; i < cg->n; i++)
+		if (seen[i][0] == (ino_t)st.st_dev && seen[i][1] == st.st_ino) {
+			close(d->fd);
+			return -2;
+		}
+	snprintf(d->controller, sizeof(d->controller), "%s", controller);
 	seen[cg->n][0] = (ino_t)st.st_dev;
 	seen[cg->n][1] = st.st_ino;
 	return cg->n++;
@@ -593,15 +644,6 @@ static void v2_wanted_controllers(int rootfd, const struct cgroup_limits *lim, c
 	}
 }
 
-static const struct {
-	const char *name;
-	bool needed_only_for_limit; /* joined only when a limit needs it */
-} v1_controllers[] = {
-    {"memory", false}, {"cpu", false},	   {"cpuacct", false},
-    {"pids", false},   {"freezer", false}, {"cpuset", true},
-    {"devices", false},
-};
-
 static void warn_missing_v1(const struct cgroup *cg, const struct cgroup_limits *lim)
 {
 	static const struct {
@@ -619,30 +661,51 @@ static void warn_missing_v1(const struct cgroup *cg, const struct cgroup_limits 
 		bool have = false;
 
 		for (int j = 0; j < cg->n; j++)
-			have |= strcmp(cg->dirs[j].controller, needs[i].ctrl) == 0;
+			have |= cgroup_has_controller(cg->dirs[j].controller, needs[i].ctrl);
 		if (wanted[i] && !have)
 			log_warn("cgroup: no '%s' controller on this host, %s not applied",
 				 needs[i].ctrl, needs[i].flag);
 	}
 }
 
+/* Every v1 hierarchy under root, as docker (runc) joins them all: the
+ * container's view of /sys/fs/cgroup (mounts.c) then shows only its own
+ * cgroups. Each mount point is a directory named after its controllers
+ * ("memory", "cpu,cpuacct", "systemd" for name=systemd); the symlinks next
+ * to co-mounted ones ("cpu" -> "cpu,cpuacct") and "unified" are skipped. */
+static int join_v1_hierarchies(struct cgroup *cg, const char *root, const char *name,
+			       ino_t seen[][2], struct sk_err *err)
+{
+	DIR *d = opendir(root);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!d)
+		return err_set(err, errno, "cannot read '%s'", root);
+	while (rc == 0 && (de = readdir(d))) {
+		int idx;
+
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR ||
+		    !strcmp(de->d_name, "unified") ||
+		    strlen(de->d_name) >= sizeof(cg->dirs[0].controller))
+			continue;
+		idx = add_dir(cg, root, de->d_name, de->d_name, name, NULL, seen, err);
+		if (idx == -1)
+			rc = -1;
+		if (idx >= 0 && cgroup_has_controller(de->d_name, "memory"))
+			cg->memory = idx;
+		if (idx >= 0 && cgroup_has_controller(de->d_name, "freezer"))
+			cg->freezer = idx;
+	}
+	closedir(d);
+	return rc;
+}
+
 static int create_v1(struct cgroup *cg, const char *root, const char *name,
 		     const struct cgroup_limits *lim, ino_t seen[][2], struct sk_err *err)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(v1_controllers); i++) {
-		const char *c = v1_controllers[i].name;
-		int idx;
-
-		if (v1_controllers[i].needed_only_for_limit && !lim->cpuset_cpus[0])
-			continue;
-		idx = add_dir(cg, root, c, c, name, NULL, seen, err);
-		if (idx < 0 && idx != -2)
-			return -1;
-		if (idx >= 0 && strcmp(c, "memory") == 0)
-			cg->memory = idx;
-		if (idx >= 0 && strcmp(c, "freezer") == 0)
-			cg->freezer = idx;
-	}
+	if (join_v1_hierarchies(cg, root, name, seen, err) < 0)
+		return -1;
 	if (cg->mode == CGROUP_HYBRID) {
 		cg->unified = add_dir(cg, root, "unified", "", name, NULL, seen, err);
 		if (cg->unified == -1)
@@ -860,6 +923,31 @@ void cgroup_release(struct cgroup *cg)
 }
 
 #define CGROUP_RMDIR_TIMEOUT_MS 1000
+#define CGROUP_MAX_DEPTH 32
+
+static int remove_leftover(const char *path, struct sk_err *err);
+
+/* The cgroups a container made inside its own (--privileged, whose view is
+ * writable, or a delegated v2 tree): deepest first, or its own cannot go. */
+static void remove_children(const char *path, int depth)
+{
+	struct sk_err ignored;
+	struct dirent *de;
+	DIR *d;
+
+	if (depth > CGROUP_MAX_DEPTH || !(d = opendir(path)))
+		return;
+	while ((de = readdir(d))) {
+		char sub[CGROUP_PATH_MAX];
+
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR ||
+		    (size_t)snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) >= sizeof(sub))
+			continue;
+		remove_children(sub, depth + 1);
+		remove_leftover(sub, &ignored);
+	}
+	closedir(d);
+}
 
 int cgroup_destroy(struct cgroup *cg, struct sk_err *err)
 {
@@ -868,12 +956,19 @@ int cgroup_destroy(struct cgroup *cg, struct sk_err *err)
 	for (int i = cg->n - 1; i >= 0; i--) {
 		const char *path = cg->dirs[i].path;
 		int64_t deadline = now_ms() + CGROUP_RMDIR_TIMEOUT_MS;
-
+		bool children_removed = false;
 		int e;
 
-		/* Exited processes leave their cgroup a moment after wait() returns. */
-		while ((e = rmdir(path) < 0 ? errno : 0) == EBUSY && now_ms() < deadline)
+		/* Exited processes leave their cgroup a moment after wait()
+		 * returns; sub-cgroups stay until removed. */
+		while ((e = rmdir(path) < 0 ? errno : 0) == EBUSY && now_ms() < deadline) {
+			if (!children_removed) {
+				remove_children(path, 0);
+				children_removed = true;
+				continue;
+			}
 			sleep_ms(1);
+		}
 		if (e && e != ENOENT && rc == 0)
 			rc = err_set(err, e, "cannot remove cgroup '%s'", path);
 	}
@@ -892,8 +987,10 @@ static int remove_leftover(const char *path, struct sk_err *err)
 			return 0;
 		if (errno != EBUSY || now_ms() > deadline)
 			return err_set(err, errno, "cannot remove cgroup '%s'", path);
-		if (fd < 0)
+		if (fd < 0) {
+			remove_children(path, 0);
 			fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		}
 		if (fd >= 0) {
 			struct cgroup_dir d = { .fd = fd };
 
@@ -1107,4 +1204,55 @@ int cgroup_freeze(const struct cgroup *cg, bool frozen, struct sk_err *err)
 		sleep_ms(1);
 	}
 	return 0;
+}
+
+/* ---- the container's view ----------------------------------------------- */
+
+/* "name=systemd" -> "systemd"; controllers as they are. */
+static bool view_dir_name(const char *list, size_t len, char *dir, size_t size)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if ((i == 0 || list[i - 1] == ',') && !strncmp(list + i, "name=", 5))
+			i += 5;
+		if (i >= len || list[i] == '/' || used + 1 >= size)
+			return false;
+		dir[used++] = list[i];
+	}
+	dir[used] = '\0';
+	return used > 0 && dir[0] != '.';
+}
+
+void cgroup_view_plan(const char *text, int host_mode, struct cgroup_view_plan *plan)
+{
+	bool unified = false;
+
+	memset(plan, 0, sizeof(*plan));
+	if (host_mode == CGROUP_V2) {
+		plan->v2 = true;
+		return;
+	}
+	for (const char *line = text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		const char *c1 = strchr(line, ':');
+		const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		size_t len = c2 ? (size_t)(c2 - c1 - 1) : 0;
+
+		if (c2 && (!nl || c2 < nl)) {
+			if (!strncmp(line, "0::", 3))
+				unified = true;
+			else if (len > 0 && len < sizeof(plan->hier[0].options) &&
+				 plan->n < CGROUP_VIEW_MAX &&
+				 view_dir_name(c1 + 1, len, plan->hier[plan->n].dir,
+					       sizeof(plan->hier[0].dir))) {
+				memcpy(plan->hier[plan->n].options, c1 + 1, len);
+				plan->hier[plan->n].options[len] = '\0';
+				plan->n++;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	/* docker on hybrid hosts: the v1 hierarchies only */
+	plan->v2 = plan->n == 0 && unified;
 }

@@ -80,11 +80,15 @@ bool cgroup_limits_any(const struct cgroup_limits *lim);
 /* shares -> cpu.weight, as crun: 1 + ((shares - 2) * 9999) / 262142 */
 uint64_t cgroup_shares_to_weight(uint64_t shares);
 
-#define CGROUP_MAX_DIRS 12
+#define CGROUP_MAX_DIRS 16 /* v1: one per hierarchy (13 controllers, named ones) */
 #define CGROUP_PATH_MAX 512
 
+/* Whether a comma-separated controller list ("cpu,cpuacct") has name. */
+bool cgroup_has_controller(const char *list, const char *name);
+
 struct cgroup_dir {
-	char controller[16];	    /* "memory", ...; "" for the v2/unified directory */
+	/* "memory", "cpu,cpuacct", "systemd"...; "" for the v2/unified directory */
+	char controller[32];
 	char path[CGROUP_PATH_MAX]; /* absolute */
 	int fd;			    /* O_DIRECTORY */
 };
@@ -161,5 +165,27 @@ int cgroup_freeze(const struct cgroup *cg, bool frozen, struct sk_err *err);
 
 /* Close the fds without removing anything. */
 void cgroup_release(struct cgroup *cg);
+
+/* ---- the container's view of its cgroups -------------------------------- */
+/* What the container sees at /sys/fs/cgroup, as docker: on v1 and hybrid
+ * hosts a tmpfs with one read-only mount per v1 hierarchy ("cpu,cpuacct",
+ * with the symlinks "cpu" and "cpuacct"; "systemd" for name=systemd) and no
+ * "unified"; on v2 one cgroup2 mount. The child mounts them fresh in its
+ * cgroup namespace (runtime/mounts.c), so each shows the container's own
+ * cgroup as its root. */
+#define CGROUP_VIEW_MAX 16
+struct cgroup_view_plan {
+	bool v2; /* one cgroup2 mount */
+	int n;	 /* else n v1 hierarchies (0 and !v2: no view) */
+	struct {
+		char dir[32];	  /* "memory", "cpu,cpuacct", "systemd" */
+		char options[48]; /* the file system's: "cpu,cpuacct", "name=systemd" */
+	} hier[CGROUP_VIEW_MAX];
+};
+/* From the text of /proc/self/cgroup ("4:memory:/x", "0::/x") and the host's
+ * mode (cgroup_detect; 0 when unknown): a v2 host's view is its cgroup2 even
+ * when a leftover v1 hierarchy (name=systemd) is listed. Hierarchies beyond
+ * CGROUP_VIEW_MAX or with odd names are left out. */
+void cgroup_view_plan(const char *proc_self_cgroup, int host_mode, struct cgroup_view_plan *plan);
 
 #endif

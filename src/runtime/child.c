@@ -86,11 +86,12 @@ int child_open_null(int rootfd, int fd, int flags, struct sk_err *err)
 	return 0;
 }
 
-static int setup_mounts(const struct child_ctx *c, int rootfd, int init_layer, struct sk_err *err)
+static int setup_mounts(const struct child_ctx *c, int rootfd, int init_layer,
+			struct cgroup_view *view, struct sk_err *err)
 {
 	const struct rt_spec *spec = c->spec;
 
-	if (mounts_apply(rootfd, spec, init_layer, err) < 0)
+	if (mounts_apply(rootfd, spec, init_layer, view, err) < 0)
 		return -1;
 	/* docker without -i: stdin is /dev/null, the container's own. */
 	if (c->stdio[0] < 0 && !spec->process.terminal &&
@@ -106,7 +107,8 @@ static int setup_mounts(const struct child_ctx *c, int rootfd, int init_layer, s
 	return 0;
 }
 
-static int setup_root(const struct child_ctx *c, struct user_resolved *user, struct sk_err *err)
+static int setup_root(const struct child_ctx *c, struct user_resolved *user,
+		      struct cgroup_view *view, struct sk_err *err)
 {
 	const struct rt_spec *spec = c->spec;
 	cleanup_close int rootfd = -1;
@@ -121,7 +123,7 @@ static int setup_root(const struct child_ctx *c, struct user_resolved *user, str
 	rootfd = open(spec->root.path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return err_set(err, errno, "cannot open '%s'", spec->root.path);
-	if (setup_mounts(c, rootfd, init_layer, err) < 0)
+	if (setup_mounts(c, rootfd, init_layer, view, err) < 0)
 		return -1;
 	/* Resolved before pivot_root, confined to the root with openat2. */
 	if (user_resolve_in_root(rootfd, spec->process.user.spec, user, err) < 0)
@@ -249,7 +251,8 @@ static int finish_process(struct child_ctx *c, const struct user_resolved *user,
 	return -1;
 }
 
-static int wait_for_cgroup(int sync_fd, bool cgroup_ns, struct sk_err *err)
+/* One byte from the parent: 0, or -1 with err saying what did not happen. */
+static int wait_for_parent(int sync_fd, const char *what, struct sk_err *err)
 {
 	char go;
 	ssize_t n;
@@ -257,16 +260,30 @@ static int wait_for_cgroup(int sync_fd, bool cgroup_ns, struct sk_err *err)
 	while ((n = recv(sync_fd, &go, 1, 0)) < 0 && errno == EINTR)
 		;
 	if (n != 1)
-		return err_set(err, n < 0 ? errno : 0, "skiff did not place the container in its cgroup");
+		return err_set(err, n < 0 ? errno : 0, "skiff did not %s", what);
+	return 0;
+}
+
+/* The parent's first byte: the process is in its cgroups. Then its cgroup
+ * namespace and its view of them (while the parent makes the network), then
+ * the second byte: its network is there. */
+static int wait_for_cgroup(int sync_fd, bool cgroup_ns, struct cgroup_view *view,
+			   struct sk_err *err)
+{
+	if (wait_for_parent(sync_fd, "place the container in its cgroup", err) < 0)
+		return -1;
 	if (cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
 		return err_set(err, errno, "cannot create the cgroup namespace");
-	return 0;
+	if (mounts_cgroup_view_finish(view, err) < 0)
+		return -1;
+	return wait_for_parent(sync_fd, "set up the container's network", err);
 }
 
 void child_main(struct child_ctx *c)
 {
 	struct sk_err err = { 0 };
 	struct user_resolved user;
+	struct cgroup_view view = CGROUP_VIEW_INIT;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* --network container:NAME or slirp4netns's: that namespace, before
@@ -285,10 +302,10 @@ void child_main(struct child_ctx *c)
 		child_fail(c->sync_fd, &err);
 	if ((c->spec->namespaces & CLONE_NEWNET) && ns_loopback_up(&err) < 0)
 		child_fail(c->sync_fd, &err);
-	if (setup_root(c, &user, &err) < 0)
+	if (setup_root(c, &user, &view, &err) < 0)
 		child_fail(c->sync_fd, &err);
 	/* Nothing of the container has run yet; from here on it is limited. */
-	if (wait_for_cgroup(c->sync_fd, c->cgroup_ns, &err) < 0)
+	if (wait_for_cgroup(c->sync_fd, c->cgroup_ns, &view, &err) < 0)
 		child_fail(c->sync_fd, &err);
 	finish_process(c, &user, &err);
 	child_fail(c->sync_fd, &err);

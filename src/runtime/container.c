@@ -786,9 +786,9 @@ static int set_running(struct ctr_state *st, void *arg)
 	return 0;
 }
 
-/* Into the cgroup, then let the child go on (it creates its cgroup namespace
- * only now, so the namespace is rooted at the container's own cgroup). */
-/* The child may go on: it is in its cgroup, its network is there. */
+/* One byte once the child is in its cgroups (it creates its cgroup namespace
+ * only now, so the namespace is rooted at the container's own cgroup, and
+ * mounts its view of them), another once its network is there (it runs). */
 static int go_ahead(int sock, struct sk_err *err)
 {
 	if (send(sock, "g", 1, MSG_NOSIGNAL) != 1)
@@ -909,6 +909,8 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 	if ((opts->prepare && opts->prepare(opts->prepare_arg, err) < 0) ||
 	    cgroup_setup(c, spec, cg, have_cg, err) < 0 ||
 	    (*have_cg && cgroup_enter(cg, pid, err) < 0) ||
+	    /* in its cgroups: it mounts its view of them while the veth is made */
+	    go_ahead(st.sock, err) < 0 ||
 	    (spec->net.bridge && attach_network(c, spec, pid, err) < 0) ||
 	    (spec->net.slirp && record_network(c, spec, err) < 0) ||
 	    go_ahead(st.sock, err) < 0) {

@@ -109,9 +109,23 @@ int rootfs_copy_layers(const struct rt_root *root, struct sk_err *err);
  * without creating anything on the store's disk; it is also where the binds
  * come from. Returns its fd. */
 int mounts_init_layer(const struct rt_spec *spec, struct sk_err *err);
+/* The container's cgroup view (cgroup.h), between the two steps below. */
+struct cgroup_view {
+	struct cgroup_view_plan plan;
+	int mnt;	/* v1: the tmpfs on /sys/fs/cgroup; v2: that directory; -1: none */
+	bool host_cgroupns; /* --cgroupns host: mounted from a helper's namespace */
+	unsigned attrs; /* of the hierarchies' mounts: read-only unless --privileged */
+};
+#define CGROUP_VIEW_INIT { .mnt = -1 }
 /* The spec's mounts, in order, inside rootfd; /dev gets its device nodes.
- * init_layer: from mounts_init_layer(). */
-int mounts_apply(int rootfd, const struct rt_spec *spec, int init_layer, struct sk_err *err);
+ * init_layer: from mounts_init_layer(). A "cgroup" mount (/sys/fs/cgroup)
+ * is only prepared into view: its hierarchies are mounted by
+ * mounts_cgroup_view_finish once the process is in its cgroups and (unless
+ * --cgroupns host) its own cgroup namespace. */
+int mounts_apply(int rootfd, const struct rt_spec *spec, int init_layer, struct cgroup_view *view,
+		 struct sk_err *err);
+int mounts_cgroup_view_finish(struct cgroup_view *view, struct sk_err *err);
+void mounts_cgroup_view_release(struct cgroup_view *view);
 /* Masks are bind mounts of the container's own /dev/null (files) or empty
  * read-only tmpfs (directories): nothing a root process could chmod on the host. */
 int mounts_mask_paths(int rootfd, const struct strv *paths, struct sk_err *err);

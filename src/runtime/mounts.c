@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "runtime/internal.h"
@@ -142,12 +144,12 @@ static int fs_configure(int fsfd, const char *type, const char *data, struct sk_
 	return 0;
 }
 
-/* A new file system of type, attached on target_fd. */
-static int mount_new_fs(const char *type, const char *source, const char *data, unsigned attrs,
-			int target_fd, struct sk_err *err)
+/* A new file system of type, not attached anywhere yet: its mount fd. */
+static int new_fs_detached(const char *type, const char *source, const char *data,
+			   unsigned attrs, struct sk_err *err)
 {
 	cleanup_close int fsfd = fsopen(type, FSOPEN_CLOEXEC);
-	cleanup_close int mfd = -1;
+	int mfd;
 
 	if (fsfd < 0)
 		return err_set(err, errno, "cannot open file system '%s'", type);
@@ -160,6 +162,17 @@ static int mount_new_fs(const char *type, const char *source, const char *data, 
 	mfd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
 	if (mfd < 0)
 		return err_set(err, errno, "cannot mount the %s file system", type);
+	return mfd;
+}
+
+/* A new file system of type, attached on target_fd. */
+static int mount_new_fs(const char *type, const char *source, const char *data, unsigned attrs,
+			int target_fd, struct sk_err *err)
+{
+	cleanup_close int mfd = new_fs_detached(type, source, data, attrs, err);
+
+	if (mfd < 0)
+		return -1;
 	if (move_mount(mfd, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return err_set(err, errno, "cannot attach the %s file system", type);
 	return 0;
@@ -353,7 +366,202 @@ static int mount_content(int rootfd, const struct rt_mount *m, const struct moun
 	return 0;
 }
 
-static int mount_one(int rootfd, const struct rt_mount *m, int init_layer, struct sk_err *err)
+/* ---- the container's view of its cgroups (cgroup.h) --------------------- */
+
+static int read_own_cgroups(char *text, size_t size, struct sk_err *err)
+{
+	cleanup_close int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+	size_t used = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return err_set(err, errno, "cannot read /proc/self/cgroup");
+	while (used + 1 < size && (n = read(fd, text + used, size - used - 1)) > 0)
+		used += (size_t)n;
+	text[used] = '\0';
+	return 0;
+}
+
+/* v1: a directory per hierarchy, and docker's symlinks next to co-mounted
+ * ones ("cpu" -> "cpu,cpuacct"), in a tmpfs not yet attached. */
+static int cgroup_view_dirs(int fs, const struct cgroup_view_plan *plan, struct sk_err *err)
+{
+	for (int i = 0; i < plan->n; i++) {
+		const char *dir = plan->hier[i].dir;
+		size_t len;
+
+		if (mkdirat(fs, dir, 0755) < 0)
+			return err_set(err, errno, "cannot create /sys/fs/cgroup/%s", dir);
+		if (!strchr(dir, ','))
+			continue;
+		for (const char *o = dir; (o = spec_opt_next(o, &len)); o += len) {
+			char link[sizeof(plan->hier[0].dir)];
+
+			snprintf(link, sizeof(link), "%.*s", (int)len, o);
+			if (symlinkat(dir, fs, link) < 0 && errno != EEXIST)
+				return err_set(err, errno, "cannot create /sys/fs/cgroup/%s", link);
+		}
+	}
+	return 0;
+}
+
+/* Before the go-ahead, while the container's cgroup may not exist yet: the
+ * plan, and on v1 the tmpfs with its directories on /sys/fs/cgroup. The
+ * hierarchies are mounted by mounts_cgroup_view_finish. */
+static int cgroup_view_prepare(int rootfd, const struct rt_spec *spec, const struct rt_mount *m,
+			       const struct mount_opts *mo, struct cgroup_view *v,
+			       struct sk_err *err)
+{
+	cleanup_close int target = -1;
+	cleanup_close int fs = -1;
+	enum cgroup_mode mode;
+	char text[2048];
+
+	/* the host's, before pivot_root */
+	if (cgroup_detect(CGROUP_ROOT, &mode, err) < 0) {
+		err_clear(err);
+		mode = 0;
+	}
+	if (mode != CGROUP_V2 && read_own_cgroups(text, sizeof(text), err) < 0)
+		return -1;
+	cgroup_view_plan(mode == CGROUP_V2 ? "" : text, (int)mode, &v->plan);
+	if (!v->plan.v2 && v->plan.n == 0)
+		return 0; /* no cgroups on this host: an empty directory, as before */
+	v->attrs = mo->attrs;
+	target = rootfs_open_target(rootfd, m->destination, true, err);
+	if (target < 0)
+		return -1;
+	v->host_cgroupns = !(spec->namespaces & CLONE_NEWCGROUP);
+	if (v->plan.v2) {
+		v->mnt = steal_fd(&target);
+		return 0;
+	}
+	fs = new_fs_detached("tmpfs", "tmpfs", "mode=755,size=64k",
+			     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
+	if (fs < 0 || cgroup_view_dirs(fs, &v->plan, err) < 0)
+		return err_wrap(err, "cannot mount '%s'", m->destination);
+	if (move_mount(fs, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return err_set(err, errno, "cannot attach '%s'", m->destination);
+	v->mnt = steal_fd(&fs);
+	return 0;
+}
+
+/* A kernel that refuses a cgroup mount in this namespace (a user
+ * namespace's, where some do): that directory stays empty, as it was before
+ * there was a view; the container runs. */
+static bool view_refused(int e)
+{
+	return e == EPERM || e == EACCES;
+}
+
+static unsigned long ms_flags(unsigned attrs)
+{
+	return (attrs & MOUNT_ATTR_RDONLY ? MS_RDONLY : 0) |
+	       (attrs & MOUNT_ATTR_NOSUID ? MS_NOSUID : 0) |
+	       (attrs & MOUNT_ATTR_NODEV ? MS_NODEV : 0) |
+	       (attrs & MOUNT_ATTR_NOEXEC ? MS_NOEXEC : 0);
+}
+
+/* On the run's critical path (after the go-ahead): mount(2) with a path
+ * relative to the view costs one system call per hierarchy where
+ * fsopen/fsconfig/fsmount/move_mount cost five (84 against 112 us for nine
+ * hierarchies, measured). The names are the kernel's (cgroup_view_plan),
+ * the directories our own tmpfs's, which nothing of the container has seen. */
+static int cgroup_view_mount_here(const struct cgroup_view *v, struct sk_err *err)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	unsigned long flags = ms_flags(v->attrs);
+
+	if (v->plan.v2) {
+		if (mount("cgroup", ".", "cgroup2", flags, NULL) < 0 && !view_refused(errno))
+			return err_set(err, errno, "cannot mount cgroup2 on /sys/fs/cgroup");
+		return 0;
+	}
+	for (int i = 0; i < v->plan.n; i++) {
+		const char *dir = v->plan.hier[i].dir, *options = v->plan.hier[i].options;
+
+		if (mount("cgroup", dir, "cgroup", flags, options) < 0 && !view_refused(errno))
+			return err_set(err, errno,
+				       "cannot mount cgroup hierarchy '%s' on /sys/fs/cgroup/%s",
+				       options, dir);
+	}
+	/* the tmpfs too, once it is filled (rw when the hierarchies are) */
+	if ((v->attrs & MOUNT_ATTR_RDONLY) &&
+	    mount_setattr(v->mnt, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
+		return err_set(err, errno, "cannot make /sys/fs/cgroup read-only");
+	return 0;
+}
+
+static int cgroup_view_mount_all(const struct cgroup_view *v, struct sk_err *err)
+{
+	int rc;
+
+	if (fchdir(v->mnt) < 0)
+		return err_set(err, errno, "cannot enter /sys/fs/cgroup");
+	rc = cgroup_view_mount_here(v, err);
+	/* back where pivot_root left us: the root */
+	if (chdir("/") < 0 && rc == 0)
+		rc = err_set(err, errno, "cannot return to /");
+	return rc;
+}
+
+void mounts_cgroup_view_release(struct cgroup_view *v)
+{
+	if (v->mnt >= 0)
+		close(v->mnt);
+	v->mnt = -1;
+}
+
+/* --cgroupns host: a short-lived child of ours, in our mount namespace,
+ * mounts the view from a cgroup namespace of its own (rooted at the
+ * container's cgroups, where we are now) while we stay in the host's. A
+ * rootless process could not setns back to the host's. */
+static int cgroup_view_mount_aside(const struct cgroup_view *v, struct sk_err *err)
+{
+	char why[ERR_MSG_MAX] = "";
+	int pipefd[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return err_set(err, errno, "cannot mount /sys/fs/cgroup");
+	pid = fork();
+	if (pid == 0) {
+		if (unshare(CLONE_NEWCGROUP) < 0)
+			err_set(err, errno, "cannot create a cgroup namespace");
+		else if (cgroup_view_mount_all(v, err) == 0)
+			_exit(0);
+		n = write(pipefd[1], err->msg, strlen(err->msg));
+		_exit(1);
+	}
+	close(pipefd[1]);
+	n = pid < 0 ? -1 : read(pipefd[0], why, sizeof(why) - 1);
+	close(pipefd[0]);
+	if (pid < 0)
+		return err_set(err, errno, "cannot mount /sys/fs/cgroup");
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return err_set(err, 0, "cannot mount /sys/fs/cgroup: %s",
+			       n > 0 ? why : "the helper process failed");
+	return 0;
+}
+
+int mounts_cgroup_view_finish(struct cgroup_view *v, struct sk_err *err)
+{
+	int rc;
+
+	if (v->mnt < 0)
+		return 0;
+	/* A fresh mount of a hierarchy is rooted at the cgroup namespace's
+	 * root: the container's own cgroup. */
+	rc = v->host_cgroupns ? cgroup_view_mount_aside(v, err) : cgroup_view_mount_all(v, err);
+	mounts_cgroup_view_release(v);
+	return rc;
+}
+
+static int mount_one(int rootfd, const struct rt_spec *spec, const struct rt_mount *m,
+		     int init_layer, struct cgroup_view *view, struct sk_err *err)
 {
 	cleanup_close int target = -1;
 	struct mount_opts mo;
@@ -362,6 +570,8 @@ static int mount_one(int rootfd, const struct rt_mount *m, int init_layer, struc
 		return -1;
 	if (m->content)
 		return mount_content(rootfd, m, &mo, init_layer, err);
+	if (!strcmp(m->type, "cgroup"))
+		return view->mnt < 0 ? cgroup_view_prepare(rootfd, spec, m, &mo, view, err) : 0;
 	if (mo.bind)
 		return mount_bind(rootfd, m, &mo, err);
 	target = rootfs_open_target(rootfd, m->destination, true, err);
@@ -392,14 +602,27 @@ static int populate_volumes(int rootfd, const struct rt_spec *spec, struct sk_er
 	return 0;
 }
 
-int mounts_apply(int rootfd, const struct rt_spec *spec, int init_layer, struct sk_err *err)
+/* A later mount on the same place (-v /sys/fs/cgroup:/sys/fs/cgroup for
+ * systemd in a container): docker's replaces the default one. */
+static bool covered_later(const struct rt_spec *spec, size_t i)
+{
+	for (size_t j = i + 1; j < spec->n_mounts; j++)
+		if (!strcmp(spec->mounts[j].destination, spec->mounts[i].destination))
+			return true;
+	return false;
+}
+
+int mounts_apply(int rootfd, const struct rt_spec *spec, int init_layer, struct cgroup_view *view,
+		 struct sk_err *err)
 {
 	if (populate_volumes(rootfd, spec, err) < 0)
 		return -1;
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct rt_mount *m = &spec->mounts[i];
 
-		if (mount_one(rootfd, m, init_layer, err) < 0)
+		if (!strcmp(m->type, "cgroup") && covered_later(spec, i))
+			continue;
+		if (mount_one(rootfd, spec, m, init_layer, view, err) < 0)
 			return -1;
 		if (!strcmp(m->destination, "/dev") && !strcmp(m->type, "tmpfs") &&
 		    devices_create(rootfd, spec->privileged, err) < 0)

@@ -140,6 +140,8 @@ static const struct {
 	{ "/dev", "tmpfs", "tmpfs", "nosuid,strictatime,mode=755,size=65536k" },
 	{ "/dev/pts", "devpts", "devpts", "nosuid,noexec,newinstance,ptmxmode=0666,mode=0620,gid=5" },
 	{ "/sys", "sysfs", "sysfs", "nosuid,noexec,nodev,ro" },
+	/* the container's own cgroups (mounts.c), read-only as docker's */
+	{ "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid,noexec,nodev,relatime,ro" },
 	{ "/dev/mqueue", "mqueue", "mqueue", "nosuid,noexec,nodev" },
 	{ "/dev/shm", "tmpfs", "shm", "nosuid,noexec,nodev,mode=1777,size=65536k" },
 };
@@ -164,8 +166,8 @@ int spec_set_docker_defaults(struct rt_spec *spec, bool host_network, bool privi
 	for (size_t i = 0; i < ARRAY_SIZE(default_mounts); i++) {
 		const char *opts = default_mounts[i].options;
 
-		/* docker --privileged: /sys read-write */
-		if (privileged && !strcmp(default_mounts[i].dst, "/sys"))
+		/* docker --privileged: /sys and the cgroups read-write */
+		if (privileged && !strncmp(default_mounts[i].dst, "/sys", 4))
 			opts = "nosuid,noexec,nodev,rw";
 		if (spec_add_mount(spec, default_mounts[i].dst, default_mounts[i].type,
 				   default_mounts[i].src, opts, err) < 0)
@@ -179,6 +181,25 @@ int spec_set_docker_defaults(struct rt_spec *spec, bool host_network, bool privi
 	for (size_t i = 0; i < ARRAY_SIZE(docker_readonly_paths); i++)
 		if (strv_push(&spec->readonly_paths, docker_readonly_paths[i], err) < 0)
 			return -1;
+	return 0;
+}
+
+int spec_set_shm_size(struct rt_spec *spec, int64_t bytes, struct sk_err *err)
+{
+	char *options;
+
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		struct rt_mount *m = &spec->mounts[i];
+
+		if (strcmp(m->destination, "/dev/shm") != 0 || strcmp(m->type, "tmpfs") != 0)
+			continue;
+		if (asprintf(&options, "nosuid,noexec,nodev,mode=1777,size=%lld",
+			     (long long)bytes) < 0)
+			return err_set(err, ENOMEM, "cannot set the size of /dev/shm");
+		free(m->options);
+		m->options = options;
+		return 0;
+	}
 	return 0;
 }
 

@@ -140,6 +140,10 @@ int spec_add_mount(struct rt_spec *spec, const char *dst, const char *type, cons
 int spec_set_docker_defaults(struct rt_spec *spec, bool host_network, bool privileged,
 			     struct sk_err *err);
 
+/* --shm-size: the size of the default /dev/shm tmpfs (docker's 64m), in
+ * bytes (the kernel rounds up to pages). */
+int spec_set_shm_size(struct rt_spec *spec, int64_t bytes, struct sk_err *err);
+
 /* process.args as docker builds them: entrypoint + cmd. flag_entrypoint is
  * --entrypoint (NULL when not given; "" resets the entrypoint); it clears the
  * image's Cmd. user_args (n_user may be 0) replace the Cmd. An empty result is

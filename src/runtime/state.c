@@ -229,6 +229,8 @@ static json_t *docker_to_json(const struct ctr_docker *d)
 	put_true(o, "init", d->init);
 	put_true(o, "publish_all", d->publish_all);
 	put_string(o, "log_driver", d->log_driver);
+	put_int(o, "shm_size", d->shm_size);
+	put_true(o, "cgroupns_host", d->cgroupns_host);
 	return o;
 }
 
@@ -490,6 +492,8 @@ static int docker_from_json(json_t *o, struct ctr_docker *d, struct sk_err *err)
 	d->read_only = json_is_true(json_object_get(o, "read_only"));
 	d->init = json_is_true(json_object_get(o, "init"));
 	d->publish_all = json_is_true(json_object_get(o, "publish_all"));
+	d->shm_size = json_int_of(o, "shm_size");
+	d->cgroupns_host = json_is_true(json_object_get(o, "cgroupns_host"));
 	return 0;
 }
 

@@ -82,6 +82,8 @@ struct ctr_docker {
 	struct strv dns, dns_search, dns_options, extra_hosts;
 	bool read_only, init, publish_all;
 	char *log_driver; /* --log-driver; NULL: json-file */
+	int64_t shm_size; /* --shm-size; 0: docker's 64m */
+	bool cgroupns_host; /* --cgroupns host (or daemon.json's) */
 };
 
 /* What the container is: fixed when it is created. */

@@ -306,6 +306,38 @@ static int load_storage_driver(struct sk_config *cfg, json_t *root, const char *
 	return set_storage_driver(cfg, json_string_value(v), path, err);
 }
 
+/* docker's "no-new-privileges": every container as with --security-opt
+ * no-new-privileges (setuid binaries then raise nothing); off by default. */
+static int load_no_new_privileges(struct sk_config *cfg, json_t *root, const char *path,
+				  struct sk_err *err)
+{
+	json_t *v = json_object_get(root, "no-new-privileges");
+
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return err_set(err, 0,
+			       "malformed '%s': \"no-new-privileges\" must be true or false", path);
+	cfg->no_new_privileges = json_is_true(v);
+	return 0;
+}
+
+/* docker's "default-cgroupns-mode": "private" or "host" (--cgroupns). */
+static int load_cgroupns_mode(struct sk_config *cfg, json_t *root, const char *path,
+			      struct sk_err *err)
+{
+	const char *v = json_string_value(json_object_get(root, "default-cgroupns-mode"));
+
+	if (!json_object_get(root, "default-cgroupns-mode"))
+		return 0;
+	if (!v || (strcmp(v, "host") != 0 && strcmp(v, "private") != 0))
+		return err_set(err, 0, "malformed '%s': \"default-cgroupns-mode\" must be "
+				       "\"private\" or \"host\"",
+			       path);
+	cfg->cgroupns_host = !strcmp(v, "host");
+	return 0;
+}
+
 static int apply_json(struct sk_config *cfg, json_t *root, const char *path, struct sk_err *err)
 {
 	if (!json_is_object(root))
@@ -313,7 +345,9 @@ static int apply_json(struct sk_config *cfg, json_t *root, const char *path, str
 	if (load_root(cfg, root, path, err) < 0 || load_max_downloads(cfg, root, path, err) < 0 ||
 	    load_default_pids_limit(cfg, root, path, err) < 0 || load_bip(cfg, root, path, err) < 0 ||
 	    load_mtu(cfg, root, path, err) < 0 || load_address_pools(cfg, root, path, err) < 0 ||
-	    load_storage_driver(cfg, root, path, err) < 0)
+	    load_storage_driver(cfg, root, path, err) < 0 ||
+	    load_no_new_privileges(cfg, root, path, err) < 0 ||
+	    load_cgroupns_mode(cfg, root, path, err) < 0)
 		return -1;
 	if (load_string_list(cfg, root, "registry-mirrors", path, cfg->registry_mirrors,
 			     &cfg->n_registry_mirrors, config_add_mirror, err) < 0)

@@ -37,6 +37,8 @@ struct sk_config {
 	char docker_config_dir[4096];             /* $DOCKER_CONFIG or ~/.docker */
 	bool rootless;                            /* euid != 0 */
 	bool storage_vfs; /* "storage-driver": "vfs": copy layers, no overlay */
+	bool no_new_privileges; /* "no-new-privileges": the run default (docker's: false) */
+	bool cgroupns_host; /* "default-cgroupns-mode": "host" (skiff's default: private) */
 };
 
 /* Defaults, then files, then environment (SKIFF_ROOT, SKIFF_REGISTRY_MIRROR,

@@ -99,11 +99,12 @@ def test_capability_the_host_lacks_is_left_out_with_a_warning(skiff, image):
 # --- no_new_privs ----------------------------------------------------------
 
 @pytest.mark.parametrize("flags, want", [
-    ([], "1"),  # docs/SECURITY.md: on by default
+    ([], "0"),  # off by default, as docker (docs/SECURITY.md)
     (["--security-opt", "no-new-privileges"], "1"),
     (["--security-opt", "no-new-privileges=true"], "1"),
     (["--security-opt", "no-new-privileges=false"], "0"),
-    (["--privileged"], "1"),  # --privileged leaves it alone
+    (["--privileged"], "0"),
+    (["--privileged", "--security-opt", "no-new-privileges"], "1"),  # as asked
 ])
 def test_no_new_privs(skiff, image, flags, want):
     assert status(skiff, image, *flags)["NoNewPrivs"].strip() == want

@@ -14,7 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
+
 #include "runtime/cgroup.h"
+#include "runtime/internal.h"
 #include "util/fs.h"
 #include <sys/sysmacros.h>
 #include <linux/bpf.h>
@@ -240,21 +245,58 @@ TEST(fake_v1_tree)
 	remove_tmp(dir);
 }
 
-TEST(fake_v1_without_cpuset_request_skips_cpuset)
+/* Every hierarchy is joined, as docker's: the container's view of
+ * /sys/fs/cgroup then shows only its own cgroups. Co-mounted controllers
+ * share a directory (their symlinks are not joined twice), named
+ * hierarchies too, and cpuset without --cpuset-cpus inherits its parent's. */
+TEST(fake_v1_every_hierarchy_joined)
 {
 	char dir[] = "/tmp/skiff-cg-v1b-XXXXXX";
-	struct cgroup_limits lim = {.pids_limit = -1};
+	char link[64];
+	struct cgroup_limits lim = {.pids_limit = -1, .cpu_shares = 512};
 	struct cgroup cg;
 	struct sk_err err;
 
 	CHECK(mkdtemp(dir) != NULL);
-	touch(dir, "pids/x/pids.max", "");
+	touch(dir, "pids/x/y/pids.max", "");
+	touch(dir, "cpu,cpuacct/x/y/cpu.shares", "");
+	touch(dir, "systemd/x/y/cgroup.procs", "");
+	touch(dir, "blkio/x/y/cgroup.procs", "");
+	touch(dir, "net_cls,net_prio/x/y/cgroup.procs", "");
 	touch(dir, "cpuset/cpuset.cpus", "0-1\n");
-	touch(dir, "unified/x/cgroup.procs", "");
-	CHECK(cgroup_create(CGROUP_HYBRID, dir, "x", &lim, &cg, &err) == 0);
-	CHECK(cg.n == 2 && cg.unified == 1 && cg.memory == -1);
-	CHECK_STR(slurp(dir, "pids/x/pids.max"), "max");
-	CHECK_STR(slurp(dir, "cpuset/x/cpuset.cpus"), "(missing)");
+	touch(dir, "cpuset/cpuset.mems", "0\n");
+	touch(dir, "cpuset/cgroup.clone_children", "0");
+	touch(dir, "cpuset/x/cpuset.cpus", "");
+	touch(dir, "cpuset/x/cpuset.mems", "");
+	touch(dir, "cpuset/x/cgroup.clone_children", "0");
+	touch(dir, "cpuset/x/y/cpuset.cpus", "");
+	touch(dir, "cpuset/x/y/cpuset.mems", "");
+	touch(dir, "unified/x/y/cgroup.procs", "");
+	touch(dir, "pids/x/y/cgroup.procs", "");
+	touch(dir, "cpu,cpuacct/x/y/cgroup.procs", "");
+	touch(dir, "cpuset/x/y/cgroup.procs", "");
+	snprintf(link, sizeof(link), "%s/cpu", dir);
+	CHECK(symlink("cpu,cpuacct", link) == 0);
+	snprintf(link, sizeof(link), "%s/cpuacct", dir);
+	CHECK(symlink("cpu,cpuacct", link) == 0);
+	CHECK(cgroup_create(CGROUP_HYBRID, dir, "x/y", &lim, &cg, &err) == 0);
+	CHECK(cg.n == 7 && cg.unified >= 0 && cg.memory == -1 && cg.freezer == -1);
+	CHECK_STR(cg.dirs[cg.unified].controller, "");
+	CHECK_STR(slurp(dir, "pids/x/y/pids.max"), "max");
+	CHECK_STR(slurp(dir, "cpu,cpuacct/x/y/cpu.shares"), "512");
+	CHECK_STR(slurp(dir, "cpuset/x/y/cpuset.cpus"), "0-1\n");
+	CHECK_STR(slurp(dir, "cpuset/x/y/cpuset.mems"), "0\n");
+	/* skiff's level clones for its next children; the host's root stays */
+	CHECK_STR(slurp(dir, "cpuset/x/cgroup.clone_children"), "1");
+	CHECK_STR(slurp(dir, "cpuset/cgroup.clone_children"), "0");
+	CHECK(cgroup_enter(&cg, 99, &err) == 0);
+	CHECK_STR(slurp(dir, "systemd/x/y/cgroup.procs"), "99");
+	CHECK_STR(slurp(dir, "blkio/x/y/cgroup.procs"), "99");
+	CHECK_STR(slurp(dir, "net_cls,net_prio/x/y/cgroup.procs"), "99");
+	CHECK(cgroup_has_controller("cpu,cpuacct", "cpu"));
+	CHECK(cgroup_has_controller("cpu,cpuacct", "cpuacct"));
+	CHECK(!cgroup_has_controller("cpuacct", "cpu"));
+	CHECK(!cgroup_has_controller("net_cls,net_prio", "net"));
 	cgroup_release(&cg);
 	remove_tmp(dir);
 }
@@ -309,6 +351,50 @@ TEST(fake_v2_tree)
 	CHECK_STR(slurp(dir, "skiff/t2/memory.swap.max"), "max");
 	cgroup_release(&cg);
 	remove_tmp(dir);
+}
+
+/* The container's view (mounted by the child): docker's v1 hierarchies on
+ * v1 and hybrid hosts, one cgroup2 on v2 hosts, from /proc/self/cgroup. */
+TEST(view_plan_hybrid_host)
+{
+	struct cgroup_view_plan p;
+
+	cgroup_view_plan("12:net_cls,net_prio:/\n9:name=systemd:/user.slice\n"
+			 "4:memory:/x\n2:cpu,cpuacct:/\n0::/user.slice/session-1.scope\n",
+			 CGROUP_HYBRID, &p);
+	CHECK(!p.v2 && p.n == 4);
+	CHECK_STR(p.hier[0].dir, "net_cls,net_prio");
+	CHECK_STR(p.hier[0].options, "net_cls,net_prio");
+	CHECK_STR(p.hier[1].dir, "systemd");
+	CHECK_STR(p.hier[1].options, "name=systemd");
+	CHECK_STR(p.hier[2].dir, "memory");
+	CHECK_STR(p.hier[3].dir, "cpu,cpuacct");
+}
+
+TEST(view_plan_v2_only_host)
+{
+	struct cgroup_view_plan p;
+
+	cgroup_view_plan("0::/user.slice/user-1000.slice/session-2.scope\n", 0, &p);
+	CHECK(p.v2 && p.n == 0);
+	/* a leftover v1 hierarchy on a v2 host (name=systemd for old
+	 * containers): the view is still the host's cgroup2 */
+	cgroup_view_plan("1:name=systemd:/\n0::/user.slice\n", CGROUP_V2, &p);
+	CHECK(p.v2 && p.n == 0);
+	/* no cgroups at all (or an unreadable file): no view */
+	cgroup_view_plan("", 0, &p);
+	CHECK(!p.v2 && p.n == 0);
+}
+
+TEST(view_plan_odd_lines_left_out)
+{
+	struct cgroup_view_plan p;
+
+	cgroup_view_plan("3:name=../../etc:/\n4::/\n5:name=:/\n6:pids\n7:"
+			 "a-controller-list-longer-than-the-space-for-it:/\n8:pids:/",
+			 CGROUP_V1, &p);
+	CHECK(!p.v2 && p.n == 1);
+	CHECK_STR(p.hier[0].dir, "pids");
 }
 
 TEST(bad_names_refused)
@@ -618,6 +704,66 @@ TEST(real_device_bpf_program)
 	cleanup_parent(mode);
 }
 
+/* The child's half of the view (mounts.c), on the real kernel in a mount and
+ * cgroup namespace of a process of our own: cgroup2 alone as on a v2 host
+ * (this hybrid host has it at unified/), and v1 hierarchies into a tmpfs
+ * made as the child makes it; read-only, rooted at the namespace's cgroup. */
+static void view_mounts_in_child(const char *v2dir, const char *v1dir)
+{
+	struct cgroup_view v = CGROUP_VIEW_INIT;
+	struct sk_err err = { 0 };
+	struct statfs st;
+	char path[128];
+
+	CHECK(unshare(CLONE_NEWNS | CLONE_NEWCGROUP) == 0);
+	CHECK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+	v.plan.v2 = true;
+	v.mnt = open(v2dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	v.attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	CHECK(mounts_cgroup_view_finish(&v, &err) == 0);
+	CHECK(v.mnt == -1);
+	CHECK(statfs(v2dir, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", v2dir);
+	CHECK(open(path, O_WRONLY) < 0 && errno == EROFS);
+
+	CHECK(mount("tmpfs", v1dir, "tmpfs", 0, "mode=755") == 0);
+	snprintf(path, sizeof(path), "%s/memory", v1dir);
+	CHECK(mkdir(path, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/systemd", v1dir);
+	CHECK(mkdir(path, 0755) == 0);
+	v = (struct cgroup_view)CGROUP_VIEW_INIT;
+	cgroup_view_plan("9:name=systemd:/\n4:memory:/x\n0::/\n", CGROUP_HYBRID, &v.plan);
+	v.mnt = open(v1dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	v.attrs = MOUNT_ATTR_RDONLY;
+	CHECK(mounts_cgroup_view_finish(&v, &err) == 0);
+	snprintf(path, sizeof(path), "%s/memory/memory.limit_in_bytes", v1dir);
+	CHECK(access(path, R_OK) == 0);
+	snprintf(path, sizeof(path), "%s/systemd/cgroup.procs", v1dir);
+	CHECK(access(path, R_OK) == 0 && open(path, O_WRONLY) < 0 && errno == EROFS);
+	/* the tmpfs went read-only once filled */
+	snprintf(path, sizeof(path), "%s/more", v1dir);
+	CHECK(mkdir(path, 0755) < 0 && errno == EROFS);
+	_exit(unit_cur_failed);
+}
+
+TEST(real_view_mounts)
+{
+	char v2dir[] = "/tmp/skiff-view2-XXXXXX", v1dir[] = "/tmp/skiff-view1-XXXXXX";
+	enum cgroup_mode mode;
+	int status = -1;
+	pid_t pid;
+
+	if (!real_cgroups(&mode) || !mkdtemp(v2dir) || !mkdtemp(v1dir))
+		return;
+	pid = fork();
+	if (pid == 0)
+		view_mounts_in_child(v2dir, v1dir);
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	rmdir(v2dir);
+	rmdir(v1dir);
+}
+
 TEST(device_program_shape)
 {
 	struct bpf_insn prog[256];
@@ -640,14 +786,18 @@ int main(void)
 	RUN(shares_and_weight);
 	RUN(parse_cpuset_and_pids);
 	RUN(fake_v1_tree);
-	RUN(fake_v1_without_cpuset_request_skips_cpuset);
+	RUN(fake_v1_every_hierarchy_joined);
 	RUN(fake_v2_tree);
+	RUN(view_plan_hybrid_host);
+	RUN(view_plan_v2_only_host);
+	RUN(view_plan_odd_lines_left_out);
 	RUN(bad_names_refused);
 	RUN(real_limits_kill_destroy);
 	RUN(real_oom_kill_detected);
 	RUN(real_fork_bomb_contained_and_killed);
 	RUN(real_device_access_restricted);
 	RUN(real_device_bpf_program);
+	RUN(real_view_mounts);
 	RUN(device_program_shape);
 	return UNIT_DONE();
 }
