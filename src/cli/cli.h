@@ -40,6 +40,9 @@ struct command {
 /* For the commands: "skiff: <cmd>: <msg>" style usage error, exit 125 with hint. */
 int cli_usage_error(struct sk_err *err, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same for a wrong number of arguments, which docker exits 1 for. */
+int cli_args_error(struct sk_err *err, const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* True if argv contains -h/--help before "--" or the first non-option (commands
  * handle it by printing usage to stdout and returning 0). */
@@ -48,6 +51,10 @@ void cli_print_usage(const struct command *cmd);
 /* cmd_run.c: start an existing, not running container again (detached, with
  * the options it was created with), as `skiff start` and `restart` do. */
 int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err);
+
+/* docker's refusal of -i -t (not detached) when stdin is not a terminal:
+ * "the input device is not a TTY", exit 1. Returns -1. */
+int cli_not_a_tty(struct sk_err *err);
 
 /* docker's prune prompt on stdout: warning, then "Are you sure you want to
  * continue? [y/N]"; anything but y/yes (any case) is no. */

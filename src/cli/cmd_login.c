@@ -86,14 +86,15 @@ static int parse_login_args(int argc, char **argv, struct login_opts *o, struct 
 		}
 	}
 	if (argc - optind > 1)
-		return cli_usage_error(err, "login", "\"login\" accepts at most 1 argument");
+		return cli_args_error(err, "login", "\"skiff login\" requires at most 1 argument");
 	o->server = optind < argc ? argv[optind] : "docker.io";
+	/* docker's words, and its status: 1, as for any failed login */
 	if (o->pass && o->pass_stdin)
-		return cli_usage_error(err, "login",
-				       "--password and --password-stdin are mutually exclusive");
+		return err_set(err, 0,
+			       "conflicting options: cannot specify both --password and "
+			       "--password-stdin");
 	if (o->pass_stdin && !o->user)
-		return cli_usage_error(err, "login",
-				       "must provide --username with --password-stdin");
+		return err_set(err, 0, "the --password-stdin option requires --username to be set");
 	return 1;
 }
 
@@ -168,7 +169,7 @@ static int gather_credentials(const struct login_opts *o, struct secret *user,
 	if (o->user)
 		snprintf(user->data, sizeof(user->data), "%s", o->user);
 	else if (!tty)
-		return err_set(err, 0, "cannot perform an interactive login from a non TTY device");
+		return err_set(err, 0, "Cannot perform an interactive login from a non TTY device");
 	else if (prompt_line("Username: ", false, user, err) < 0)
 		return -1;
 	if (!user->data[0])
@@ -179,7 +180,7 @@ static int gather_credentials(const struct login_opts *o, struct secret *user,
 	if (o->pass) {
 		snprintf(pass->data, sizeof(pass->data), "%s", o->pass);
 	} else if (!tty) {
-		return err_set(err, 0, "cannot perform an interactive login from a non TTY device");
+		return err_set(err, 0, "Cannot perform an interactive login from a non TTY device");
 	} else if (prompt_line("Password: ", true, pass, err) < 0) {
 		return -1;
 	}
@@ -237,7 +238,7 @@ static int exec_login(struct cli_ctx *ctx, int argc, char **argv, struct sk_err 
 		return 0;
 	}
 	if (gather_credentials(&o, &user, &pass, err) < 0)
-		return err_wrap(err, "login to '%s'", host);
+		return -1;
 	if (check_and_store(ctx, host, user.data, pass.data, err) < 0)
 		return -1;
 	printf("Login Succeeded\n");

@@ -31,7 +31,7 @@ static int parse_logout_args(int argc, char **argv, const char **server, struct 
 		return cli_usage_error(err, "logout", "unknown flag '%s'", argv[optind - 1]);
 	}
 	if (argc - optind > 1)
-		return cli_usage_error(err, "logout", "\"logout\" accepts at most 1 argument");
+		return cli_args_error(err, "logout", "\"skiff logout\" requires at most 1 argument");
 	*server = optind < argc ? argv[optind] : "docker.io";
 	return 1;
 }

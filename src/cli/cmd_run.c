@@ -917,6 +917,8 @@ static int exec_run(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *e
 	int hold = -1, ret;
 
 	ret = parse_run_args(argc, argv, &a, err);
+	if (ret == 0 && a.tty && a.interactive && !a.detach && !isatty(STDIN_FILENO))
+		ret = cli_not_a_tty(err);
 	if (ret == 1)
 		cli_print_usage(&cmd_run);
 	if (ret != 0) {

@@ -144,6 +144,7 @@ __attribute__((format(printf, 3, 4))) static int fail(struct sk_err *err, int er
 struct reply {
 	CURLcode cc;
 	char curl_msg[CURL_ERROR_SIZE];
+	long os_errno; /* the system's word for a failed connect */
 	long status;
 	char www_auth[2048];
 	char content_type[256];
@@ -518,6 +519,7 @@ static int perform_once(struct registry *reg, CURL *h, const char *url, struct c
 		return -1;
 	x->reply.cc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &x->reply.status);
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &x->reply.os_errno);
 	trace(url, trace_query, &x->reply);
 	return 0;
 }
@@ -594,11 +596,15 @@ static int fetch_redirecting(struct registry *reg, CURL *h, const struct target 
 
 /* ---------- retries ---------- */
 
-static bool curl_error_is_transient(CURLcode cc)
+/* Only what a second attempt can fix: a connection that broke or stalled
+ * once it was answering. A refused connection or a name that does not
+ * resolve fails the same way again (docker does not retry them either), and
+ * a timeout before any answer already cost its CONNECT_TIMEOUT_S. */
+static bool curl_error_is_transient(CURLcode cc, bool answered)
 {
 	switch (cc) {
-	case CURLE_COULDNT_CONNECT:
 	case CURLE_OPERATION_TIMEDOUT:
+		return answered;
 	case CURLE_PARTIAL_FILE:
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
@@ -627,7 +633,7 @@ static bool exchange_is_transient(const struct xfer *x)
 	if (x->sink_failed || x->too_many || x->range_bad || x->body_too_big)
 		return false;
 	if (r->cc != CURLE_OK)
-		return curl_error_is_transient(r->cc);
+		return curl_error_is_transient(r->cc, r->status != 0 || x->body_started);
 	if (registry_status_is_retryable(r->status))
 		return true;
 	/* A stream that ended cleanly but short of the expected size. */
@@ -656,7 +662,9 @@ static void describe_failure(const struct xfer *x, char *out, size_t len)
 
 	int n;
 
-	if (r->cc != CURLE_OK)
+	if (r->cc == CURLE_COULDNT_CONNECT && r->os_errno > 0)
+		n = snprintf(out, len, "%s", strerror((int)r->os_errno));
+	else if (r->cc != CURLE_OK)
 		n = snprintf(out, len, "%s",
 			     r->curl_msg[0] ? r->curl_msg : curl_easy_strerror(r->cc));
 	else if (is_success(r->status) && x->sink)

@@ -598,8 +598,12 @@ int store_image_lookup(struct store *s, const char *name, struct store_image *ou
 		r = lookup_by_id(list, n, name, out, err);
 	if (r < 0)
 		return -1;
-	if (r == 0)
-		return err_set(err, ENOENT, "no such image: %s", name);
+	if (r == 0) {
+		/* ENOENT for callers, without strerror's tail: the words say it. */
+		err_set(err, 0, "No such image: %s", name);
+		err->errnum = ENOENT;
+		return -1;
+	}
 	return 0;
 }
 
