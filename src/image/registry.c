@@ -42,6 +42,7 @@
 #include <curl/curl.h>
 
 #include "image/auth.h"
+#include "image/credstore.h"
 #include "image/manifest.h"
 #include "image/registry_http.h"
 #include "util/base64.h"
@@ -87,7 +88,7 @@ struct endpoint {
 	struct sk_err dead_err;
 	struct auth_challenge challenge; /* from the /v2/ ping; AUTH_NONE when open */
 	bool creds_loaded;
-	char *user, *pass;
+	struct auth_creds creds; /* credentials.h: helper, config.json or login's */
 };
 
 struct tls_host {
@@ -491,7 +492,7 @@ static void xfer_begin_exchange(struct xfer *x)
 		buf_reset(x->body);
 }
 
-static void trace(const char *url, bool keep_query, const struct reply *r)
+static void trace(const char *method, const char *url, bool keep_query, const struct reply *r)
 {
 	char shown[1024];
 
@@ -499,28 +500,33 @@ static void trace(const char *url, bool keep_query, const struct reply *r)
 		return;
 	registry_redact_url(url, keep_query, shown, sizeof(shown));
 	if (r->cc == CURLE_OK || r->status)
-		log_debug("GET %s -> %ld", shown, r->status);
+		log_debug("%s %s -> %ld", method, shown, r->status);
 	else
-		log_debug("GET %s -> error: %s", shown,
+		log_debug("%s %s -> error: %s", method, shown,
 			  r->curl_msg[0] ? r->curl_msg : curl_easy_strerror(r->cc));
 }
 
-/* One GET of url. Returns -1 only for local failures (err set); HTTP and
- * transfer outcomes are in x->reply. */
+/* One GET of url, or a POST of a form when post is set. Returns -1 only for
+ * local failures (err set); HTTP and transfer outcomes are in x->reply. */
 static int perform_once(struct registry *reg, CURL *h, const char *url, struct curl_slist *hdrs,
-			bool skip_verify, bool trace_query, struct xfer *x, struct sk_err *err)
+			const char *post, bool skip_verify, bool trace_query, struct xfer *x,
+			struct sk_err *err)
 {
 	curl_easy_reset(h);
 	xfer_begin_exchange(x);
 	set_common_options(reg, h, x);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	if (post) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(post));
+	}
 	if (apply_tls(reg, h, url, skip_verify, err) < 0)
 		return -1;
 	x->reply.cc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &x->reply.status);
 	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &x->reply.os_errno);
-	trace(url, trace_query, &x->reply);
+	trace(post ? "POST" : "GET", url, trace_query, &x->reply);
 	return 0;
 }
 
@@ -530,6 +536,7 @@ struct target {
 	const char *url;    /* absolute, where the request starts */
 	const char *auth;   /* "Authorization: ..." or NULL; only sent to url's origin */
 	const char *accept; /* Accept value or NULL */
+	const char *post;   /* a form to POST (OAuth2 token requests); NULL: GET */
 	bool skip_verify;   /* only for url's origin */
 	bool trace_query;   /* log the query string (token requests) */
 	int max_attempts;   /* 0: MAX_ATTEMPTS */
@@ -574,13 +581,14 @@ static int fetch_redirecting(struct registry *reg, CURL *h, const struct target 
 	for (int hops = 0;; hops++) {
 		bool same = registry_same_origin(url, t->url);
 		struct curl_slist *hdrs = build_headers(t, x, same);
-		int r = perform_once(reg, h, url, hdrs, same && t->skip_verify,
+		int r = perform_once(reg, h, url, hdrs, t->post, same && t->skip_verify,
 				     same && t->trace_query, x, err);
 
 		curl_slist_free_all(hdrs);
 		if (r < 0)
 			return -1;
-		if (x->reply.cc != CURLE_OK || !is_redirect(x->reply.status))
+		/* A form is never replayed elsewhere: its refresh token stays home. */
+		if (x->reply.cc != CURLE_OK || !is_redirect(x->reply.status) || t->post)
 			return 0;
 		if (hops >= MAX_REDIRECTS)
 			return err_set(err, 0, "too many redirects fetching '%s'", t->url);
@@ -740,20 +748,20 @@ static int fetch_retrying(struct registry *reg, CURL *h, const struct target *t,
 
 /* ---------- credentials and tokens (callers hold auth_lock) ---------- */
 
-static int endpoint_credentials(struct registry *reg, struct endpoint *ep, const char **user,
-				const char **pass, struct sk_err *err)
+/* The endpoint's credentials, looked up once (a helper runs at most once
+ * per endpoint and process, and only when the registry asks for them). */
+static int endpoint_credentials(struct registry *reg, struct endpoint *ep,
+				const struct auth_creds **creds, struct sk_err *err)
 {
 	/* The origin answers to the ref's host name in config.json; a mirror to its own. */
 	const char *key = ep->is_mirror ? ep->hostport : reg->host;
 
 	if (!ep->creds_loaded) {
-		if (auth_lookup_credentials(reg->docker_config_dir, key, &ep->user, &ep->pass,
-					    err) < 0)
+		if (credstore_get(reg->docker_config_dir, key, &ep->creds, err) < 0)
 			return err_wrap(err, "cannot read credentials for '%s'", key);
 		ep->creds_loaded = true;
 	}
-	*user = ep->user;
-	*pass = ep->pass;
+	*creds = &ep->creds;
 	return 0;
 }
 
@@ -857,7 +865,7 @@ static int token_url(const struct auth_challenge *ch, const char *scope, const c
 	return 0;
 }
 
-static int token_refused(const struct xfer *x, const char *host, const char *user,
+static int token_refused(const struct xfer *x, const char *host, bool had_credentials,
 			 struct sk_err *err)
 {
 	char msg[256];
@@ -865,35 +873,71 @@ static int token_refused(const struct xfer *x, const char *host, const char *use
 	if (registry_error_message(x->reply.err_body.data, x->reply.err_body.len, msg,
 				   sizeof(msg)) < 0)
 		snprintf(msg, sizeof(msg), "%s",
-			 user ? "incorrect username or password" : "authentication required");
+			 had_credentials ? "incorrect username or password"
+					 : "authentication required");
 	if (x->reply.status == 401 || x->reply.status == 403)
 		return fail(err, EACCES, "unauthorized: %s for '%s'", msg, host);
 	return err_set(err, 0, "cannot get a token for '%s': token server said status %ld (%s)",
 		       host, x->reply.status, msg);
 }
 
-/* GET realm?service=..&scope=.. (with Basic credentials when there are some). */
+/* docker's OAuth2 form for an identity token (distribution's
+ * fetchTokenWithOAuth): a refresh_token grant for the service and scope. */
+static int oauth_form(const struct auth_challenge *ch, const char *scope, const char *refresh,
+		      struct buf *form, struct sk_err *err)
+{
+	const char *keys[] = { "grant_type", "refresh_token", "service", "scope", "client_id" };
+	const char *values[] = { "refresh_token", refresh, ch->service, scope, "docker" };
+
+	if (strncasecmp(ch->realm, "https://", 8) != 0 && strncasecmp(ch->realm, "http://", 7) != 0)
+		return err_set(err, 0, "unsupported token realm '%s'", ch->realm);
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		char *esc = curl_easy_escape(NULL, values[i], 0);
+		int r;
+
+		if (!esc)
+			return err_set(err, ENOMEM, "out of memory");
+		r = buf_appendf(form, "%s%s=%s", i ? "&" : "", keys[i], esc);
+		explicit_bzero(esc, strlen(esc));
+		curl_free(esc);
+		if (r < 0)
+			return err_set(err, E2BIG, "identity token is too long");
+	}
+	return 0;
+}
+
+/* The token: GET realm?service=..&scope=.. (with Basic credentials when there
+ * are some), or, with an identity token, docker's OAuth2 POST to the realm. */
 static int fetch_token(struct registry *reg, CURL *h, size_t epi, const struct auth_challenge *ch,
 		       const char *scope, char **token, long *expires_in, struct sk_err *err)
 {
 	struct endpoint *ep = &reg->eps[epi];
 	cleanup_buf struct buf url = BUF_INIT(URL_MAX);
 	cleanup_buf struct buf auth = BUF_INIT(AUTH_HEADER_MAX);
+	cleanup_buf struct buf form = BUF_INIT(AUTH_HEADER_MAX);
 	cleanup_buf struct buf body = BUF_INIT(TOKEN_REPLY_MAX);
 	struct xfer x = {.body = &body, .limit = -1};
-	const char *user, *pass;
+	const struct auth_creds *c = NULL;
+	const char *user;
 	int ret = -1;
 
 	x.reply.err_body = (struct buf)BUF_INIT(ERROR_BODY_MAX);
-	if (endpoint_credentials(reg, ep, &user, &pass, err) < 0 ||
-	    token_url(ch, scope, user, &url, err) < 0 ||
-	    (user && basic_header(user, pass, &auth, err) < 0))
+	if (endpoint_credentials(reg, ep, &c, err) < 0)
 		goto out;
-	struct target t = {.url = url.data, .auth = user ? auth.data : NULL, .trace_query = true};
+	user = c->identity_token ? NULL : c->user;
+	if (c->identity_token ? oauth_form(ch, scope, c->identity_token, &form, err) < 0 ||
+				    buf_appendf(&url, "%s", ch->realm) < 0
+			      : token_url(ch, scope, user, &url, err) < 0 ||
+				    (user && basic_header(user, c->pass, &auth, err) < 0))
+		goto out;
+	struct target t = {.url = url.data,
+			   .auth = user ? auth.data : NULL,
+			   .post = c->identity_token ? form.data : NULL,
+			   .trace_query = true};
 	if (fetch_retrying(reg, h, &t, "token request", &x, err) < 0)
 		goto out;
 	if (x.reply.status != 200) {
-		token_refused(&x, ep->hostport, user, err);
+		token_refused(&x, ep->hostport, user || c->identity_token, err);
 		goto out;
 	}
 	ret = auth_parse_token_response(body.data, body.len, token, expires_in, err);
@@ -902,6 +946,8 @@ static int fetch_token(struct registry *reg, CURL *h, size_t epi, const struct a
 out:
 	if (auth.data)
 		explicit_bzero(auth.data, auth.len);
+	if (form.data)
+		explicit_bzero(form.data, form.len);
 	buf_release(&x.reply.err_body);
 	return ret;
 }
@@ -912,16 +958,17 @@ static int authorization(struct registry *reg, CURL *h, size_t epi, const struct
 			 const char *scope, bool fresh, struct buf *out, struct sk_err *err)
 {
 	struct endpoint *ep = &reg->eps[epi];
-	const char *user, *pass;
+	const struct auth_creds *c = NULL;
 	struct token *tok;
 	char *value = NULL;
 	long expires_in = 60;
 
 	buf_reset(out);
 	if (ch->scheme == AUTH_BASIC) {
-		if (endpoint_credentials(reg, ep, &user, &pass, err) < 0)
+		/* an identity token is for token servers only, as docker */
+		if (endpoint_credentials(reg, ep, &c, err) < 0)
 			return -1;
-		return user ? basic_header(user, pass, out, err) : 0;
+		return c->user ? basic_header(c->user, c->pass, out, err) : 0;
 	}
 	if (ch->scheme != AUTH_BEARER)
 		return 0;
@@ -1264,10 +1311,8 @@ void registry_free(struct registry *reg)
 		curl_share_cleanup(reg->share);
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_destroy(&reg->share_locks[i]);
-	for (size_t i = 0; i < reg->n_eps; i++) {
-		free_secret(reg->eps[i].user);
-		free_secret(reg->eps[i].pass);
-	}
+	for (size_t i = 0; i < reg->n_eps; i++)
+		auth_creds_release(&reg->eps[i].creds);
 	for (size_t i = 0; i < reg->n_tokens; i++)
 		free_secret(reg->tokens[i].value);
 	for (size_t i = 0; i < reg->n_tls; i++)
@@ -1463,40 +1508,48 @@ static int login_on_endpoint(struct registry *reg, CURL *h, size_t epi, struct s
 	x.reply.err_body = (struct buf)BUF_INIT(ERROR_BODY_MAX);
 	r = fetch_retrying(reg, h, &t, url, &x, err);
 	if (r == 0 && !is_success(x.reply.status))
-		r = token_refused(&x, reg->host, "", err);
+		r = token_refused(&x, reg->host, true, err);
 	buf_release(&x.reply.err_body);
 	explicit_bzero(auth.data, auth.len);
 	return r;
 }
 
-static int set_login_credentials(struct registry *reg, const char *user, const char *pass,
+static char *dup_or_null(const char *s, bool *failed)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	*failed |= s && !d;
+	return d;
+}
+
+static int set_login_credentials(struct registry *reg, const struct auth_creds *creds,
 				 struct sk_err *err)
 {
 	for (size_t i = 0; i < reg->n_eps; i++) {
 		struct endpoint *ep = &reg->eps[i];
+		bool failed = false;
 
 		if (ep->is_mirror)
 			continue;
-		free_secret(ep->user);
-		free_secret(ep->pass);
-		ep->user = strdup(user);
-		ep->pass = strdup(pass ? pass : "");
+		auth_creds_release(&ep->creds);
+		ep->creds.user = dup_or_null(creds->user, &failed);
+		ep->creds.pass = dup_or_null(creds->user && !creds->pass ? "" : creds->pass, &failed);
+		ep->creds.identity_token = dup_or_null(creds->identity_token, &failed);
 		ep->creds_loaded = true;
-		if (!ep->user || !ep->pass)
+		if (failed)
 			return err_set(err, ENOMEM, "out of memory");
 	}
 	return 0;
 }
 
-int registry_check_login(struct registry *reg, const char *user, const char *pass,
-			 struct sk_err *err)
+int registry_check_login(struct registry *reg, const struct auth_creds *creds, struct sk_err *err)
 {
 	CURL *h;
 	int ret = -1;
 
-	if (user) {
+	if (creds) {
 		pthread_mutex_lock(&reg->auth_lock);
-		ret = set_login_credentials(reg, user, pass, err);
+		ret = set_login_credentials(reg, creds, err);
 		pthread_mutex_unlock(&reg->auth_lock);
 		if (ret < 0)
 			return -1;

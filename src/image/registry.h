@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "image/auth.h"
 #include "image/image_config.h"
 #include "util/buf.h"
 #include "util/config.h"
@@ -42,9 +43,8 @@ void registry_free(struct registry *reg);
 
 /* Check credentials against the registry (for `skiff login`): ping /v2/, and when
  * challenged get a token (Bearer) or retry with Basic. Wrong credentials -> -1 with
- * "unauthorized: ..." in err. user/pass may be NULL to use the stored ones. */
-int registry_check_login(struct registry *reg, const char *user, const char *pass,
-			 struct sk_err *err);
+ * "unauthorized: ..." in err. creds NULL: the stored ones (credstore.h). */
+int registry_check_login(struct registry *reg, const struct auth_creds *creds, struct sk_err *err);
 
 struct registry_manifest {
 	struct buf body;	     /* at most MANIFEST_MAX_BYTES */

@@ -1,0 +1,396 @@
+"""Registry parity with docker 28 (issue 11, items 18, 21, 23): credential
+helpers (credsStore, credHelpers, docker-credential-NAME get/store/erase,
+"<token>" identity tokens), HTTP(S)_PROXY/NO_PROXY as docker reads them,
+`pull --platform ARCH`, config.json's data-root, a loopback registry's plain
+HTTP remembered per store, and no invented RepoDigests for loaded images.
+
+The credential helper is a shell script the test writes (docker-credential-test
+on a PATH the test sets): it logs each call and its stdin, and answers from
+files the test controls. The proxy is a small CONNECT proxy written here.
+"""
+
+import base64
+import json
+import os
+import re
+import select
+import socket
+import socketserver
+import stat
+import threading
+import time
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+import regkit
+
+HELPER = """#!/bin/sh
+state='{state}'
+in=$(cat)
+printf '%s %s\\n' "$1" "$in" >> "$state/calls"
+case "$(cat "$state/mode" 2>/dev/null)" in
+fail) echo "boom from helper"; exit 1;;
+notfound) echo "credentials not found in native keychain"; exit 1;;
+esac
+case "$1" in
+get) cat "$state/reply";;
+store) printf '%s' "$in" > "$state/stored";;
+esac
+exit 0
+"""
+
+
+class Helper:
+    """docker-credential-test in its own bin directory, and what it saw."""
+
+    def __init__(self, tmp_path, skiff):
+        self.state = tmp_path / "helper-state"
+        self.bin = tmp_path / "helper-bin"
+        self.state.mkdir()
+        self.bin.mkdir()
+        path = self.bin / "docker-credential-test"
+        path.write_text(HELPER.format(state=self.state))
+        path.chmod(0o755)
+        self.env = {"PATH": f"{self.bin}:{os.environ['PATH']}"}
+        self.skiff = skiff
+
+    def answer(self, user, secret):
+        (self.state / "reply").write_text(
+            json.dumps({"ServerURL": "ignored", "Username": user, "Secret": secret}) + "\n")
+
+    def mode(self, mode):
+        (self.state / "mode").write_text(mode)
+
+    def calls(self):
+        p = self.state / "calls"
+        return p.read_text().splitlines() if p.exists() else []
+
+    def config(self, doc):
+        os.makedirs(self.skiff.docker_config, exist_ok=True)
+        with open(os.path.join(self.skiff.docker_config, "config.json"), "w") as f:
+            json.dump(doc, f)
+
+    def read_config(self):
+        with open(os.path.join(self.skiff.docker_config, "config.json")) as f:
+            return json.load(f)
+
+    def run(self, *args, **kw):
+        env = dict(self.env)
+        env.update(kw.pop("env", {}))
+        return self.skiff.run(*args, env=env, **kw)
+
+
+class OAuthTokenServer(regkit.TokenServer):
+    """The suite's token server, also answering docker's OAuth2 POST
+    (grant_type=refresh_token) for the identity tokens it knows."""
+
+    def __init__(self, *a, refresh_tokens=None, **kw):
+        super().__init__(*a, **kw)
+        self.refresh_tokens = dict(refresh_tokens or {})
+        self.posts = []
+
+    def _handler(self):
+        base, ts = super()._handler(), self
+
+        class Handler(base):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(n).decode())
+                with ts.lock:
+                    ts.posts.append({"path": urlparse(self.path).path, "form": form,
+                                     "authorization": self.headers.get("Authorization"),
+                                     "content_type": self.headers.get("Content-Type")})
+                user = ts.refresh_tokens.get(form.get("refresh_token", [""])[0])
+                if form.get("grant_type") != ["refresh_token"] or user is None:
+                    status, body = 401, {"error": "invalid_grant"}
+                else:
+                    scopes = form.get("scope", [""])[0].split(" ")
+                    tok = ts.issue(user, scopes, form.get("service", [""])[0])
+                    status, body = 200, {"access_token": tok, "expires_in": 300}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+
+@pytest.fixture
+def oauth_registry(tmp_path):
+    ts = OAuthTokenServer(tmp_path / "tokens", users={"alice": "wonderland"},
+                          anonymous_repos={"public/busybox"},
+                          refresh_tokens={"refresh-xyz": "alice"})
+    ts.start()
+    try:
+        with regkit.Registry(tmp_path / "reg", token=ts.registry_auth()) as reg:
+            reg.client = regkit.RegistryClient(reg.url, credentials=ts.admin)
+            reg.tokens = ts
+            yield reg
+    finally:
+        ts.stop()
+
+
+@pytest.fixture
+def helper(tmp_path, skiff):
+    return Helper(tmp_path, skiff)
+
+
+def basic(user, password):
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def warnings(r):
+    return [l for l in r.stderr.splitlines() if l.startswith("skiff: warning:")]
+
+
+# ---- credential helpers: pull ---------------------------------------------
+
+
+def test_creds_store_helper_gives_pull_credentials(helper, oauth_registry, busybox):
+    oauth_registry.client.push_image("private/busybox", busybox, tag="latest")
+    helper.config({"credsStore": "test"})
+    helper.answer("alice", "wonderland")
+    host = oauth_registry.hostport
+
+    r = helper.run("pull", f"{host}/private/busybox")
+
+    assert r.returncode == 0, r.stderr
+    assert f"get {host}" in helper.calls()
+    sent = [q["authorization"] for q in oauth_registry.tokens.requests()]
+    assert basic("alice", "wonderland") in sent
+    assert "wonderland" not in r.stderr + r.stdout
+    assert not warnings(r)
+
+
+def test_cred_helpers_entry_wins_over_creds_store(helper, oauth_registry, busybox):
+    oauth_registry.client.push_image("private/busybox", busybox, tag="latest")
+    host = oauth_registry.hostport
+    helper.config({"credsStore": "nosuch", "credHelpers": {host: "test"},
+                   "auths": {host: {"auth": base64.b64encode(b"alice:wrong").decode()}}})
+    helper.answer("alice", "wonderland")
+
+    r = helper.run("pull", f"{host}/private/busybox")
+
+    assert r.returncode == 0, r.stderr
+    assert helper.calls() == [f"get {host}"]
+    assert not warnings(r)
+
+
+def test_docker_config_env_is_where_the_helper_is_named(tmp_path, helper, oauth_registry,
+                                                        busybox):
+    """DOCKER_CONFIG wins over ~/.docker, as in docker."""
+    oauth_registry.client.push_image("private/busybox", busybox, tag="latest")
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "config.json").write_text(json.dumps({"credsStore": "test"}))
+    helper.config({})  # ~/.docker/config.json (HOME's) names no helper
+    helper.answer("alice", "wonderland")
+
+    r = helper.run("pull", f"{oauth_registry.hostport}/private/busybox",
+                   env={"DOCKER_CONFIG": str(other)})
+
+    assert r.returncode == 0, r.stderr
+    assert helper.calls() == [f"get {oauth_registry.hostport}"]
+
+
+def test_identity_token_from_helper_is_an_oauth_refresh_token(helper, oauth_registry, busybox):
+    oauth_registry.client.push_image("private/busybox", busybox, tag="latest")
+    helper.config({"credsStore": "test"})
+    helper.answer("<token>", "refresh-xyz")
+    host = oauth_registry.hostport
+
+    r = helper.run("pull", f"{host}/private/busybox")
+
+    assert r.returncode == 0, r.stderr
+    posts = oauth_registry.tokens.posts
+    assert posts, "no OAuth2 POST to the token server"
+    form = posts[-1]["form"]
+    assert form["grant_type"] == ["refresh_token"]
+    assert form["refresh_token"] == ["refresh-xyz"]
+    assert form["client_id"] == ["docker"]
+    assert form["service"] == [regkit.tokens.SERVICE]
+    assert "repository:private/busybox:pull" in form["scope"][0].split(" ")
+    assert posts[-1]["content_type"].startswith("application/x-www-form-urlencoded")
+    # The refresh token is never sent as Basic, nor in a URL.
+    for q in oauth_registry.tokens.requests():
+        assert "refresh-xyz" not in json.dumps(q)
+
+
+def test_identity_token_in_config_file(helper, oauth_registry, busybox):
+    oauth_registry.client.push_image("private/busybox", busybox, tag="latest")
+    helper.config({"auths": {oauth_registry.hostport: {"identitytoken": "refresh-xyz"}}})
+
+    r = helper.run("pull", f"{oauth_registry.hostport}/private/busybox")
+
+    assert r.returncode == 0, r.stderr
+    assert oauth_registry.tokens.posts[-1]["form"]["refresh_token"] == ["refresh-xyz"]
+
+
+def test_refused_identity_token_is_unauthorized(helper, oauth_registry, busybox):
+    oauth_registry.client.push_image("private/busybox", busybox, tag="latest")
+    helper.config({"credsStore": "test"})
+    helper.answer("<token>", "revoked-one")
+
+    r = helper.run("pull", f"{oauth_registry.hostport}/private/busybox")
+
+    assert r.returncode == 1
+    assert "unauthorized" in regkit.error_line(r)
+    assert "revoked-one" not in r.stderr
+
+
+def test_helper_without_credentials_means_anonymous(helper, oauth_registry, busybox):
+    oauth_registry.client.push_image("public/busybox", busybox, tag="latest")
+    helper.config({"credsStore": "test"})
+    helper.mode("notfound")
+    before = len(oauth_registry.tokens.requests())
+
+    r = helper.run("pull", f"{oauth_registry.hostport}/public/busybox")
+
+    assert r.returncode == 0, r.stderr
+    assert helper.calls() == [f"get {oauth_registry.hostport}"]
+    assert not warnings(r)
+    sent = oauth_registry.tokens.requests()[before:]
+    assert sent and all(q["authorization"] is None for q in sent)
+
+
+@pytest.mark.parametrize("store_name,mode,words", [
+    ("test", "fail", "error getting credentials - err: exit status 1, out: `boom from helper`"),
+    ("nosuch", None, 'exec: "docker-credential-nosuch": executable file not found in $PATH'),
+])
+def test_failing_or_missing_helper_is_one_warning_then_anonymous(helper, oauth_registry, busybox,
+                                                                  store_name, mode, words):
+    """docker goes on without credentials; skiff says why in one line."""
+    oauth_registry.client.push_image("public/busybox", busybox, tag="latest")
+    helper.config({"credsStore": store_name})
+    if mode:
+        helper.mode(mode)
+
+    r = helper.run("pull", f"{oauth_registry.hostport}/public/busybox")
+
+    assert r.returncode == 0, r.stderr
+    w = warnings(r)
+    assert len(w) == 1, r.stderr
+    assert words in w[0], w[0]
+    assert f"docker-credential-{store_name}" in w[0]
+
+
+def test_malformed_helper_reply_is_one_warning(helper, oauth_registry, busybox):
+    oauth_registry.client.push_image("public/busybox", busybox, tag="latest")
+    helper.config({"credsStore": "test"})
+    (helper.state / "reply").write_text('{"Username": "alice", "Secret": 42}')
+
+    r = helper.run("pull", f"{oauth_registry.hostport}/public/busybox")
+
+    assert r.returncode == 0, r.stderr
+    assert len(warnings(r)) == 1 and "Secret" in warnings(r)[0], r.stderr
+
+
+def test_helper_name_with_a_slash_is_refused(helper, oauth_registry, busybox):
+    oauth_registry.client.push_image("private/busybox", busybox, tag="latest")
+    helper.config({"credsStore": "../../tmp/evil"})
+
+    r = helper.run("pull", f"{oauth_registry.hostport}/private/busybox")
+
+    assert r.returncode == 1
+    assert "invalid credential helper name" in regkit.error_line(r)
+
+
+# ---- credential helpers: login and logout ---------------------------------
+
+
+def test_login_stores_through_the_helper(helper, oauth_registry):
+    host = oauth_registry.hostport
+    helper.config({"credsStore": "test", "auths": {host: {"auth": "eDp5"}}, "psFormat": "x"})
+
+    r = helper.run("login", "-u", "alice", "--password-stdin", host, input="wonderland\n")
+
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "Login Succeeded\n"
+    assert "unencrypted" not in r.stderr
+    stored = json.loads((helper.state / "stored").read_text())
+    assert stored == {"ServerURL": host, "Username": "alice", "Secret": "wonderland"}
+    doc = helper.read_config()
+    assert doc["auths"][host] == {}  # docker's empty entry: the secret is the helper's
+    assert doc["psFormat"] == "x" and doc["credsStore"] == "test"
+
+
+def test_login_without_helper_warns_like_docker(helper, oauth_registry):
+    host = oauth_registry.hostport
+
+    r = helper.run("login", "-u", "alice", "--password-stdin", host, input="wonderland")
+
+    assert r.returncode == 0, r.stderr
+    assert "WARNING! Your credentials are stored unencrypted in " \
+           f"'{helper.skiff.docker_config}/config.json'." in r.stderr
+    assert helper.read_config()["auths"][host]["auth"] == \
+        base64.b64encode(b"alice:wonderland").decode()
+
+
+@pytest.mark.parametrize("store_name,mode,out", [
+    ("test", "fail", "err: exit status 1, out: `boom from helper`"),
+    ("nosuch", None, 'err: exec: "docker-credential-nosuch": executable file not found in '
+                     "$PATH, out: ``"),
+])
+def test_login_with_a_failing_helper_is_docker_error(helper, oauth_registry, store_name, mode, out):
+    host = oauth_registry.hostport
+    helper.config({"credsStore": store_name})
+    if mode:
+        helper.mode(mode)
+
+    r = helper.run("login", "-u", "alice", "--password-stdin", host, input="wonderland")
+
+    assert r.returncode == 1
+    line = regkit.error_line(r)
+    assert line == f"skiff: Error saving credentials: error storing credentials - {out}", line
+    assert "Login Succeeded" not in r.stdout
+    assert "wonderland" not in r.stderr
+    assert host not in helper.read_config().get("auths", {})
+
+
+def test_login_with_working_helper_credentials_needs_no_flags(helper, oauth_registry):
+    host = oauth_registry.hostport
+    helper.config({"credHelpers": {host: "test"}})
+    helper.answer("alice", "wonderland")
+
+    r = helper.run("login", host, input="")
+
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "Login Succeeded\n"
+    assert r.stderr.startswith("Authenticating with existing credentials... [Username: alice]\n")
+    assert helper.calls() == [f"get {host}"]
+
+
+def test_logout_erases_through_the_helper(helper, oauth_registry):
+    host = oauth_registry.hostport
+    helper.config({"credsStore": "test", "auths": {host: {}, "other:1": {}}})
+
+    r = helper.run("logout", host)
+
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"Removing login credentials for {host}\n"
+    assert helper.calls() == [f"erase {host}", f"erase http://{host}", f"erase https://{host}"]
+    assert helper.read_config()["auths"] == {"other:1": {}}
+
+
+def test_logout_with_a_failing_helper_warns_and_succeeds(helper, oauth_registry):
+    host = oauth_registry.hostport
+    helper.config({"credsStore": "test", "auths": {host: {}}})
+    helper.mode("fail")
+
+    r = helper.run("logout", host)
+
+    assert r.returncode == 0
+    assert r.stdout == f"Removing login credentials for {host}\n"
+    assert len(warnings(r)) == 1
+    assert "error erasing credentials - err: exit status 1, out: `boom from helper`" in r.stderr
+
+
+def test_logout_when_not_logged_in_is_docker_28(skiff):
+    r = skiff.ok("logout", "127.0.0.1:5999")
+    assert r.stdout == "Removing login credentials for 127.0.0.1:5999\n"
+    r = skiff.ok("logout")
+    assert r.stdout == "Removing login credentials for https://index.docker.io/v1/\n"
