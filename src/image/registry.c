@@ -122,6 +122,8 @@ struct registry {
 
 	CURLSH *share;
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+
+	struct registry_proxy_env proxy_env; /* read once, as docker's daemon does */
 };
 
 /* Like err_set, but the errno is only recorded for callers to test (ENOENT,
@@ -461,6 +463,22 @@ static int apply_tls(struct registry *reg, CURL *h, const char *url, bool skip_v
 
 /* ---------- one exchange ---------- */
 
+/* The proxy is always set explicitly, by docker's rules (registry_http.h):
+ * left alone, libcurl would read only a lower-case http_proxy, apply its own
+ * NO_PROXY matching, and proxy loopback registries, which docker never does. */
+static void apply_proxy(struct registry *reg, CURL *h, const char *url)
+{
+	char proxy[2048], shown[2048];
+	int r = registry_proxy_for_url(&reg->proxy_env, url, proxy, sizeof(proxy));
+
+	curl_easy_setopt(h, CURLOPT_PROXY, r == 1 ? proxy : "");
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+	if (r == 1 && log_debug_enabled()) {
+		registry_redact_url(proxy, false, shown, sizeof(shown));
+		log_debug("through proxy %s", shown);
+	}
+}
+
 static void set_common_options(struct registry *reg, CURL *h, struct xfer *x)
 {
 	curl_easy_setopt(h, CURLOPT_SHARE, reg->share);
@@ -517,6 +535,7 @@ static int perform_once(struct registry *reg, CURL *h, const char *url, struct c
 	set_common_options(reg, h, x);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	apply_proxy(reg, h, url);
 	if (post) {
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(post));
@@ -1288,6 +1307,7 @@ struct registry *registry_new(const char *host, const struct sk_config *cfg, str
 	snprintf(reg->certs_dir, sizeof(reg->certs_dir), "%s", cfg->certs_dir);
 	snprintf(reg->docker_config_dir, sizeof(reg->docker_config_dir), "%s",
 		 cfg->docker_config_dir);
+	registry_proxy_env_get(&reg->proxy_env);
 	if (share_init(reg, err) < 0 || add_endpoints(reg, cfg, err) < 0) {
 		registry_free(reg);
 		return NULL;

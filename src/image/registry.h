@@ -8,8 +8,10 @@
  * a token cache per (endpoint, scope) honouring expires_in, TLS with extra CAs from
  * <certs_dir>/<host:port>/ca.crt, plain HTTP for insecure registries, redirects to
  * blob storage (Authorization never sent to another host), retries with backoff on
- * connection errors, 429 and 5xx (Retry-After honoured), Range resume, and proxies
- * from the environment. All calls are thread-safe: each uses its own curl handle.
+ * transfers that broke, 429 and 5xx (Retry-After honoured; never a refused
+ * connection or a failed name lookup), Range resume, and HTTP_PROXY/HTTPS_PROXY/
+ * NO_PROXY as docker reads them (registry_http.h). All calls are thread-safe:
+ * each uses its own curl handle.
  *
  * Insecure registries (config_registry_is_insecure) are tried as docker does:
  * https without certificate verification first, then plain http.

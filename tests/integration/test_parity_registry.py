@@ -394,3 +394,212 @@ def test_logout_when_not_logged_in_is_docker_28(skiff):
     assert r.stdout == "Removing login credentials for 127.0.0.1:5999\n"
     r = skiff.ok("logout")
     assert r.stdout == "Removing login credentials for https://index.docker.io/v1/\n"
+
+
+# ---- HTTP_PROXY / HTTPS_PROXY / NO_PROXY -----------------------------------
+
+PROXIED_NAME = "reg.proxy.test"  # resolvable only by the proxy
+
+
+class ConnectProxy:
+    """A small HTTP proxy: CONNECT host:port opens a tunnel (https through a
+    proxy), an absolute-form request (GET http://host:port/path) is forwarded
+    with Connection: close. Names in `routes` resolve to 127.0.0.1, nothing
+    else resolves. `seen` records ("CONNECT", "host:port") or ("GET", url)."""
+
+    def __init__(self, routes):
+        self.routes = set(routes)
+        self.seen = []
+        proxy = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                line = self.rfile.readline(8192).decode("latin-1").strip()
+                headers = []
+                while True:
+                    h = self.rfile.readline(8192)
+                    if h in (b"\r\n", b"\n", b""):
+                        break
+                    headers.append(h.decode("latin-1").rstrip("\r\n"))
+                parts = line.split(" ")
+                if len(parts) != 3:
+                    return
+                method, target, _ = parts
+                proxy.seen.append((method, target))
+                if method == "CONNECT":
+                    self.tunnel(target)
+                else:
+                    self.forward(method, target, headers)
+
+            def upstream(self, hostport):
+                host, _, port = hostport.rpartition(":")
+                if host not in proxy.routes:
+                    self.wfile.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n"
+                                     b"Connection: close\r\n\r\n")
+                    return None
+                return socket.create_connection(("127.0.0.1", int(port)), timeout=10)
+
+            def tunnel(self, target):
+                up = self.upstream(target)
+                if not up:
+                    return
+                self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                self.wfile.flush()
+                relay(self.connection, up)
+
+            def forward(self, method, url, headers):
+                u = urlparse(url)
+                up = self.upstream(f"{u.hostname}:{u.port or 80}")
+                if not up:
+                    return
+                path = u.path + (f"?{u.query}" if u.query else "")
+                keep = [h for h in headers if not h.lower().startswith(
+                    ("proxy-", "connection:"))]
+                head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{h}\r\n" for h in keep)
+                up.sendall((head + "Connection: close\r\n\r\n").encode("latin-1"))
+                relay(self.connection, up)
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def relay(a, b):
+    """Copy both ways until either side closes."""
+    try:
+        while True:
+            ready, _, _ = select.select([a, b], [], [], 30)
+            if not ready:
+                return
+            for s in ready:
+                data = s.recv(65536)
+                if not data:
+                    return
+                (b if s is a else a).sendall(data)
+    except OSError:
+        pass
+    finally:
+        b.close()
+
+
+@pytest.fixture
+def connect_proxy():
+    p = ConnectProxy({PROXIED_NAME})
+    yield p
+    p.stop()
+
+
+def tls_for_name(directory, name):
+    """A CA and a server certificate for `name` and 127.0.0.1."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    from regkit import tlsgen
+
+    tls = regkit.TLSMaterial(directory, ips=("127.0.0.1",))
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(tls.ca_cert.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName(name), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False)
+            .sign(tls.ca_key, hashes.SHA256()))
+    with open(tls.cert_path, "wb") as f:
+        f.write(tlsgen.cert_pem(cert))
+    with open(tls.key_path, "wb") as f:
+        f.write(tlsgen.key_pem(key))
+    return tls
+
+
+@pytest.fixture
+def tls_registry(tmp_path):
+    tls = tls_for_name(tmp_path / "tls", PROXIED_NAME)
+    with regkit.Registry(tmp_path / "tls-reg", tls=tls) as reg:
+        reg.client = regkit.RegistryClient(reg.url, ssl_context=tls.ssl_context())
+        reg.tls_material = tls
+        yield reg
+
+
+def all_proxy_vars(url):
+    return {"HTTP_PROXY": url, "http_proxy": url, "HTTPS_PROXY": url, "https_proxy": url}
+
+
+def test_https_registry_through_a_connect_proxy(skiff, store, tls_registry, connect_proxy,
+                                                busybox):
+    tls_registry.client.push_image("secure/busybox", busybox, tag="latest")
+    name = f"{PROXIED_NAME}:{tls_registry.port}"
+    tls_registry.tls_material.install_ca(skiff.certs_dir, name)
+
+    skiff.ok("pull", f"{name}/secure/busybox", env={"HTTPS_PROXY": connect_proxy.url})
+
+    assert ("CONNECT", name) in connect_proxy.seen
+    assert f"{name}/secure/busybox:latest" in store.refs()
+
+
+def test_plain_http_registry_through_upper_case_http_proxy(skiff, store, registry,
+                                                           connect_proxy, busybox):
+    """docker reads HTTP_PROXY in either case (libcurl alone: only http_proxy).
+    The insecure registry's https attempt goes through CONNECT and fails, then
+    plain http goes as absolute-form requests."""
+    registry.client.push_image("plain/busybox", busybox, tag="latest")
+    name = f"{PROXIED_NAME}:{registry.port}"
+
+    skiff.ok("--insecure-registry", name, "pull", f"{name}/plain/busybox",
+             env={"HTTP_PROXY": connect_proxy.url, "HTTPS_PROXY": connect_proxy.url})
+
+    assert ("CONNECT", name) in connect_proxy.seen
+    assert ("GET", f"http://{name}/v2/") in connect_proxy.seen
+    assert f"{name}/plain/busybox:latest" in store.refs()
+
+
+def test_loopback_registry_is_never_proxied(skiff, store, registry, busybox):
+    registry.client.push_image("plain/busybox", busybox, tag="latest")
+    dead = f"http://127.0.0.1:{regkit.free_port()}"
+
+    skiff.ok("pull", f"{registry.hostport}/plain/busybox", env=all_proxy_vars(dead))
+
+    assert f"{registry.hostport}/plain/busybox:latest" in store.refs()
+
+
+@pytest.mark.parametrize("no_proxy,proxied", [
+    (f".{PROXIED_NAME}", True),   # a leading dot: subdomains only, as Go
+    (f"*.{PROXIED_NAME}", True),
+    ("proxy.test", False),        # a domain and its subdomains
+    (f"{PROXIED_NAME}:1", True),  # another port
+    ("127.0.0.0/8", True),        # an address rule never matches a name
+    ("*", False),
+])
+def test_no_proxy_with_docker_rules(skiff, store, registry, connect_proxy, busybox, no_proxy,
+                                    proxied):
+    registry.client.push_image("plain/busybox", busybox, tag="latest")
+    name = f"{PROXIED_NAME}:{registry.port}"
+    env = {"http_proxy": connect_proxy.url, "https_proxy": connect_proxy.url,
+           "no_proxy": no_proxy}
+
+    t0 = time.monotonic()
+    r = skiff.run("--insecure-registry", name, "pull", f"{name}/plain/busybox", env=env)
+
+    if proxied:
+        assert r.returncode == 0, r.stderr
+        assert connect_proxy.seen
+    else:
+        # Direct: the name does not resolve here, and that is said at once.
+        assert r.returncode == 1
+        assert "Could not resolve host" in regkit.error_line(r)
+        assert not connect_proxy.seen
+        assert time.monotonic() - t0 < 2.5
