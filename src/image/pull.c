@@ -795,6 +795,7 @@ int pull_image_report(struct store *s, const struct sk_config *cfg, const struct
 		store_release(hold);
 		return -1;
 	}
+	registry_remember_schemes(reg, s->root_fd);
 	ret = pull_with_registry(s, reg, ref, opts, out, rep, err);
 	registry_free(reg);
 	store_release(hold);

@@ -37,7 +37,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -83,6 +85,7 @@ struct endpoint {
 	char hostport[256]; /* certs.d directory name and credentials key */
 	bool is_mirror;
 	bool skip_verify; /* insecure registry over https, as docker does */
+	bool insecure;	  /* either half of an insecure registry (https, then http) */
 	/* The rest is guarded by reg->auth_lock. */
 	enum endpoint_state state;
 	struct sk_err dead_err;
@@ -124,6 +127,11 @@ struct registry {
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
 
 	struct registry_proxy_env proxy_env; /* read once, as docker's daemon does */
+
+	/* The store where an insecure registry's plain-HTTP answer is kept
+	 * (plain-http/<host:port>), borrowed; -1: remember nothing. */
+	int memory_fd;
+	bool plain_remembered; /* guarded by auth_lock */
 };
 
 /* Like err_set, but the errno is only recorded for callers to test (ENOENT,
@@ -1036,6 +1044,62 @@ static int ping(struct registry *reg, CURL *h, struct endpoint *ep, bool has_fal
 	return ret;
 }
 
+/* ---------- remembering plain HTTP ---------- */
+
+#define PLAIN_HTTP_DIR "plain-http"
+
+static bool scheme_memory_usable(const struct registry *reg)
+{
+	/* the host names the file: never ".", ".." or a dot file */
+	return reg->memory_fd >= 0 && reg->host[0] != '.';
+}
+
+/* An insecure registry answered on plain http (or, again, on https): keep
+ * that for the next process, which then asks http first and pays no failed
+ * TLS handshake. Best effort: the store stays valid either way, and a wrong
+ * memory costs one failed attempt before the other scheme. Caller holds
+ * auth_lock. */
+static void remember_scheme(struct registry *reg, const struct endpoint *ep)
+{
+	char name[sizeof(PLAIN_HTTP_DIR) + 256];
+	bool plain = strncasecmp(ep->base, "http://", 7) == 0;
+	int fd;
+
+	if (!ep->insecure || !scheme_memory_usable(reg) || plain == reg->plain_remembered)
+		return;
+	snprintf(name, sizeof(name), PLAIN_HTTP_DIR "/%s", reg->host);
+	reg->plain_remembered = plain;
+	if (!plain) {
+		unlinkat(reg->memory_fd, name, 0);
+		log_debug("'%s' answers https again: forgot its plain http", reg->host);
+		return;
+	}
+	if (mkdirat(reg->memory_fd, PLAIN_HTTP_DIR, 0700) < 0 && errno != EEXIST)
+		return;
+	fd = openat(reg->memory_fd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	log_debug("'%s' answers plain http: remembered in the store", reg->host);
+}
+
+void registry_remember_schemes(struct registry *reg, int store_fd)
+{
+	char name[sizeof(PLAIN_HTTP_DIR) + 256];
+	struct endpoint https;
+
+	reg->memory_fd = store_fd;
+	if (!scheme_memory_usable(reg) || reg->n_eps != 2 || !reg->eps[0].insecure)
+		return;
+	snprintf(name, sizeof(name), PLAIN_HTTP_DIR "/%s", reg->host);
+	if (faccessat(store_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	/* http first, https (docker's first choice) as the fallback */
+	https = reg->eps[0];
+	reg->eps[0] = reg->eps[1];
+	reg->eps[1] = https;
+	reg->plain_remembered = true;
+}
+
 /* Pings endpoint epi once per struct registry; later calls reuse the verdict.
  * Returns 0, -1 (err set), or ENDPOINT_KNOWN_DEAD when an earlier call found
  * it dead (err set too; callers need not say so again). */
@@ -1050,10 +1114,12 @@ static int endpoint_ready(struct registry *reg, CURL *h, size_t epi,
 	if (ep->state == EP_DEAD)
 		ret = ENDPOINT_KNOWN_DEAD;
 	if (ep->state == EP_UNKNOWN) {
-		if (ping(reg, h, ep, epi + 1 < reg->n_eps, &ep->dead_err) < 0)
+		if (ping(reg, h, ep, epi + 1 < reg->n_eps, &ep->dead_err) < 0) {
 			ep->state = EP_DEAD;
-		else
+		} else {
 			ep->state = EP_ALIVE;
+			remember_scheme(reg, ep);
+		}
 	}
 	if (ep->state == EP_DEAD) {
 		*err = ep->dead_err;
@@ -1275,7 +1341,10 @@ static int add_endpoints(struct registry *reg, const struct sk_config *cfg, stru
 	if (add_endpoint(reg, url, false, true, err) < 0)
 		return -1;
 	snprintf(url, sizeof(url), "http://%s", reg->host);
-	return add_endpoint(reg, url, false, false, err);
+	if (add_endpoint(reg, url, false, false, err) < 0)
+		return -1;
+	reg->eps[0].insecure = reg->eps[1].insecure = true;
+	return 0;
 }
 
 static bool host_is_sane(const char *host)
@@ -1303,6 +1372,7 @@ struct registry *registry_new(const char *host, const struct sk_config *cfg, str
 	}
 	pthread_mutex_init(&reg->auth_lock, NULL);
 	pthread_mutex_init(&reg->tls_lock, NULL);
+	reg->memory_fd = -1;
 	snprintf(reg->host, sizeof(reg->host), "%s", host);
 	snprintf(reg->certs_dir, sizeof(reg->certs_dir), "%s", cfg->certs_dir);
 	snprintf(reg->docker_config_dir, sizeof(reg->docker_config_dir), "%s",

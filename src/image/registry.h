@@ -43,6 +43,13 @@ struct registry;
 struct registry *registry_new(const char *host, const struct sk_config *cfg, struct sk_err *err);
 void registry_free(struct registry *reg);
 
+/* Remember in the store at store_fd (borrowed: open while reg is used)
+ * whether this insecure registry answers only plain HTTP (plain-http/<host:port>),
+ * and when it does, ask http first: docker's https-then-http order otherwise
+ * costs a failed TLS handshake in every process. A registry that answers
+ * https again is tried there next and forgotten. */
+void registry_remember_schemes(struct registry *reg, int store_fd);
+
 /* Check credentials against the registry (for `skiff login`): ping /v2/, and when
  * challenged get a token (Bearer) or retry with Basic. Wrong credentials -> -1 with
  * "unauthorized: ..." in err. creds NULL: the stored ones (credstore.h). */

@@ -603,3 +603,38 @@ def test_no_proxy_with_docker_rules(skiff, store, registry, connect_proxy, busyb
         assert "Could not resolve host" in regkit.error_line(r)
         assert not connect_proxy.seen
         assert time.monotonic() - t0 < 2.5
+
+
+# ---- a loopback registry's plain HTTP, remembered per store ----------------
+
+
+def test_plain_http_answer_is_remembered_per_store(skiff, registry, busybox):
+    registry.client.push_image("plain/busybox", busybox, tag="latest")
+    ref = f"{registry.hostport}/plain/busybox"
+    marker = os.path.join(skiff.root, "plain-http", registry.hostport)
+
+    first = skiff.ok("--debug", "pull", ref)
+    assert f"GET https://{registry.hostport}/v2/" in first.stderr  # docker's order
+    assert os.path.isfile(marker)
+
+    again = skiff.ok("--debug", "pull", ref)
+    assert "https://" not in again.stderr  # no TLS handshake to fail
+    assert f"GET http://{registry.hostport}/v2/" in again.stderr
+    assert "Image is up to date" in again.stdout
+
+
+def test_remembered_plain_http_is_forgotten_when_tls_answers(tmp_path, skiff, store, busybox):
+    tls = regkit.TLSMaterial(tmp_path / "tls", ips=("127.0.0.1",))
+    with regkit.Registry(tmp_path / "reg", tls=tls) as reg:
+        regkit.RegistryClient(reg.url, ssl_context=tls.ssl_context()).push_image(
+            "secure/busybox", busybox, tag="latest")
+        marker = os.path.join(skiff.root, "plain-http", reg.hostport)
+        os.makedirs(os.path.dirname(marker))
+        open(marker, "w").close()  # stale: the port speaks TLS now
+
+        r = skiff.ok("--debug", "pull", f"{reg.hostport}/secure/busybox")
+
+        assert f"GET http://{reg.hostport}/v2/" in r.stderr
+        assert f"GET https://{reg.hostport}/v2/ -> 200" in r.stderr
+        assert not os.path.exists(marker)
+    assert f"{reg.hostport}/secure/busybox:latest" in store.refs()
