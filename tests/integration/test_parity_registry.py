@@ -638,3 +638,119 @@ def test_remembered_plain_http_is_forgotten_when_tls_answers(tmp_path, skiff, st
         assert f"GET https://{reg.hostport}/v2/ -> 200" in r.stderr
         assert not os.path.exists(marker)
     assert f"{reg.hostport}/secure/busybox:latest" in store.refs()
+
+
+# ---- pull --platform ARCH ---------------------------------------------------
+
+
+@pytest.fixture
+def multi_arch(registry):
+    """An index with linux/amd64 and linux/arm64/v8 images (different files)."""
+    amd = regkit.Image([regkit.Layer(regkit.TarBuilder().file("arch", "amd64").bytes())],
+                       arch="amd64")
+    arm = regkit.Image([regkit.Layer(regkit.TarBuilder().file("arch", "arm64").bytes())],
+                       arch="arm64", variant="v8")
+    index = regkit.Index([amd, arm])
+    registry.client.push_index("multi/app", index, tag="latest")
+    return amd, arm
+
+
+@pytest.mark.parametrize("platform", ["arm64", "aarch64", "linux/arm64", "linux/arm64/v8"])
+def test_pull_platform_architecture_alone(skiff, store, registry, multi_arch, platform):
+    amd, arm = multi_arch
+    ref = f"{registry.hostport}/multi/app"
+
+    r = skiff.ok("pull", "--platform", platform, ref)
+
+    assert store.refs()[f"{ref}:latest"][1] == arm.config_digest, r.stdout
+    assert "warning" not in r.stderr
+
+
+@pytest.mark.parametrize("platform,words", [
+    ("foo", '"foo": unknown operating system or architecture: invalid argument'),
+    ("linux/", "invalid platform"),
+])
+def test_pull_platform_unknown_word_is_docker_error(skiff, store, platform, words):
+    r = skiff.fails("pull", "--platform", platform, "127.0.0.1:1/x", code=1)
+    assert words in regkit.error_line(r)
+    assert "See 'skiff pull --help'" not in r.stderr  # docker: the pull failed, not its flags
+
+
+def test_pull_platform_os_alone_means_the_host_architecture(skiff, store, registry, multi_arch):
+    amd, arm = multi_arch
+    host = arm if os.uname().machine in ("aarch64", "arm64") else amd
+
+    skiff.ok("pull", "--platform", "linux", f"{registry.hostport}/multi/app")
+
+    assert store.refs()[f"{registry.hostport}/multi/app:latest"][1] == host.config_digest
+
+
+# ---- data-root --------------------------------------------------------------
+
+
+def write_json(path, doc):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(doc, f)
+
+
+def test_data_root_is_the_default_store(tmp_path, skiff):
+    data_root = tmp_path / "data-root"
+    write_json(skiff.env["SKIFF_CONFIG"], {"data-root": str(data_root)})
+
+    skiff.ok("images", root=False)
+    assert (data_root / "refs").exists() or (data_root / "blobs").is_dir()
+
+    other = tmp_path / "flag-root"
+    skiff.ok("--root", str(other), "images", root=False)
+    assert (other / "blobs").is_dir()  # --root wins
+
+
+def test_data_root_in_the_user_file_wins_over_the_system_one(tmp_path, skiff):
+    write_json(skiff.env["SKIFF_CONFIG"], {"data-root": str(tmp_path / "system")})
+    write_json(os.path.join(skiff.env["XDG_CONFIG_HOME"], "skiff", "config.json"),
+               {"data-root": str(tmp_path / "user")})
+
+    skiff.ok("images", root=False)
+
+    assert (tmp_path / "user" / "blobs").is_dir()
+    assert not (tmp_path / "system").exists()
+
+
+@pytest.mark.parametrize("doc,words", [
+    ({"data-root": "relative/dir"}, '"data-root" must be an absolute path'),
+    ({"data-root": "/a", "root": "/b"}, '"data-root" and "root" name different stores'),
+])
+def test_bad_data_root_is_named(tmp_path, skiff, doc, words):
+    write_json(skiff.env["SKIFF_CONFIG"], doc)
+    r = skiff.fails("images", root=False, code=1)
+    assert words in regkit.error_line(r) and skiff.env["SKIFF_CONFIG"] in r.stderr
+
+
+# ---- RepoDigests ------------------------------------------------------------
+
+
+def repo_digests(skiff, name):
+    return json.loads(skiff.ok("inspect", "--type", "image", name).stdout)[0]["RepoDigests"]
+
+
+def test_loaded_image_has_no_repo_digests(tmp_path, skiff, registry, busybox):
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "images"))
+    import mkimage
+
+    layers = mkimage.build_rootfs_layers(1)
+    img = mkimage.Image(mkimage.make_config(layers), layers, ["loaded:1"])
+    archive = tmp_path / "img.tar"
+    mkimage.write_docker_archive(str(archive), [img])
+    skiff.ok("load", "-i", str(archive))
+
+    assert repo_digests(skiff, "loaded:1") == []  # docker: []
+    out = skiff.ok("images", "--digests", "--format", "{{.Repository}} {{.Digest}}").stdout
+    assert "loaded <none>" in out.splitlines()
+
+    # A pulled image keeps its registry digest.
+    registry.client.push_image("plain/busybox", busybox, tag="latest")
+    skiff.ok("pull", f"{registry.hostport}/plain/busybox")
+    assert repo_digests(skiff, f"{registry.hostport}/plain/busybox") == \
+        [f"{registry.hostport}/plain/busybox@{busybox.digest}"]
