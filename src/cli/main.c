@@ -176,6 +176,13 @@ static const struct command *find_command(const char *name)
 
 enum { OPT_ROOT = 256, OPT_MIRROR, OPT_INSECURE };
 
+/* A bad global flag value is a flag error: 125, as docker's. */
+static int flag_value_error(struct sk_err *err)
+{
+	err->exit_code = EXIT_SKIFF;
+	return -1;
+}
+
 /* Parses global options; returns the index of the command word, or -1 (err set),
  * or 0 when the process should exit 0 (help/version printed). */
 static int parse_global_options(int argc, char **argv, struct cli_ctx *ctx, struct sk_err *err)
@@ -199,11 +206,11 @@ static int parse_global_options(int argc, char **argv, struct cli_ctx *ctx, stru
 			break;
 		case OPT_MIRROR:
 			if (config_add_mirror(&ctx->cfg, optarg, err) < 0)
-				return -1;
+				return flag_value_error(err);
 			break;
 		case OPT_INSECURE:
 			if (config_add_insecure(&ctx->cfg, optarg, err) < 0)
-				return -1;
+				return flag_value_error(err);
 			break;
 		case 'D':
 			log_set_debug(true);

@@ -335,7 +335,8 @@ def test_login_without_helper_warns_like_docker(helper, oauth_registry):
     ("nosuch", None, 'err: exec: "docker-credential-nosuch": executable file not found in '
                      "$PATH, out: ``"),
 ])
-def test_login_with_a_failing_helper_is_docker_error(helper, oauth_registry, store_name, mode, out):
+def test_login_with_a_failing_helper_is_docker_error(helper, oauth_registry, store_name, mode,
+                                                     out):
     host = oauth_registry.hostport
     helper.config({"credsStore": store_name})
     if mode:
