@@ -43,6 +43,9 @@ int cli_usage_error(struct sk_err *err, const char *cmd, const char *fmt, ...)
 /* The same for a wrong number of arguments, which docker exits 1 for. */
 int cli_args_error(struct sk_err *err, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* docker's refusal of -i -t (not detached) when stdin is not a terminal:
+ * "the input device is not a TTY", exit 1. Returns -1. */
+int cli_not_a_tty(struct sk_err *err);
 
 /* True if argv contains -h/--help before "--" or the first non-option (commands
  * handle it by printing usage to stdout and returning 0). */
@@ -51,10 +54,6 @@ void cli_print_usage(const struct command *cmd);
 /* cmd_run.c: start an existing, not running container again (detached, with
  * the options it was created with), as `skiff start` and `restart` do. */
 int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err);
-
-/* docker's refusal of -i -t (not detached) when stdin is not a terminal:
- * "the input device is not a TTY", exit 1. Returns -1. */
-int cli_not_a_tty(struct sk_err *err);
 
 /* docker's prune prompt on stdout: warning, then "Are you sure you want to
  * continue? [y/N]"; anything but y/yes (any case) is no. */
