@@ -134,21 +134,23 @@ static int read_stdin_secret(struct secret *out, struct sk_err *err)
 	return 0;
 }
 
-/* One line from the terminal; echo off for passwords. */
+/* One line from the terminal; echo off for passwords. Echo goes off (and
+ * what was typed ahead is dropped) before the prompt shows: a password typed
+ * as soon as the prompt appears must not be flushed with the typeahead. */
 static int prompt_line(const char *prompt, bool hide, struct secret *out, struct sk_err *err)
 {
 	struct termios old, quiet;
 	bool restored = !hide;
 	char *got;
 
-	fputs(prompt, stderr);
-	fflush(stderr);
 	if (hide && tcgetattr(STDIN_FILENO, &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		quiet.c_lflag |= ECHONL;
 		restored = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0;
 	}
+	fputs(prompt, stderr);
+	fflush(stderr);
 	got = fgets(out->data, SECRET_MAX + 1, stdin);
 	if (!restored)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);

@@ -6,6 +6,7 @@ What a user sees: exit status, the messages, and docker's config.json on disk
 import base64
 import json
 import os
+import select
 import shutil
 import socket
 import stat
@@ -220,14 +221,19 @@ def test_login_prompts_on_a_terminal_without_echoing_the_password(registry, env)
     os.write(fd, USER.encode() + b"\n")
     read_until(b"Password: ")
     os.write(fd, PASSWORD.encode() + b"\n")
+    deadline = time.monotonic() + 30  # a lost password must fail the test, not hang it
     try:
-        while True:
+        while time.monotonic() < deadline:
+            if not select.select([fd], [], [], 1)[0]:
+                continue
             data = os.read(fd, 1024)
             if not data:
                 break
             out += data
     except OSError:
         pass  # EIO once the child has gone
+    if time.monotonic() >= deadline:
+        os.kill(pid, 9)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0, out
     assert b"Login Succeeded" in out
