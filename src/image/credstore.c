@@ -43,7 +43,7 @@ struct helper_call {
 static int spawn_helper(const struct helper_call *c, int in_fd, int out_fd, pid_t *pid)
 {
 	char prog[sizeof(HELPER_PREFIX) + AUTH_HELPER_NAME_MAX];
-	char *argv[] = { prog, (char *)c->action, NULL };
+	char *argv[] = {prog, (char *)c->action, NULL};
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t all, none;
@@ -148,7 +148,7 @@ static int helper_failed(const struct helper_call *c, const char *why, const str
  * said it has no credentials, -1 with docker's message otherwise. */
 static int helper_run(const struct helper_call *c, struct buf *out, struct sk_err *err)
 {
-	int in[2] = { -1, -1 }, pipefd[2] = { -1, -1 };
+	int in[2] = {-1, -1}, pipefd[2] = {-1, -1};
 	char why[256];
 	bool fits;
 	pid_t pid;
@@ -170,7 +170,8 @@ static int helper_run(const struct helper_call *c, struct buf *out, struct sk_er
 		close(pipefd[0]);
 		if (r == ENOENT || r == EACCES)
 			snprintf(why, sizeof(why),
-				 "exec: \"" HELPER_PREFIX "%s\": executable file not found in $PATH",
+				 "exec: \"" HELPER_PREFIX
+				 "%s\": executable file not found in $PATH",
 				 c->name);
 		else
 			snprintf(why, sizeof(why), "exec: \"" HELPER_PREFIX "%s\": %s", c->name,
@@ -186,8 +187,8 @@ static int helper_run(const struct helper_call *c, struct buf *out, struct sk_er
 	close(in[0]);
 	status = wait_child(pid);
 	if (!fits)
-		return err_set(err, E2BIG, "%s: " HELPER_PREFIX "%s said more than %u bytes", c->what,
-			       c->name, HELPER_OUT_MAX);
+		return err_set(err, E2BIG, "%s: " HELPER_PREFIX "%s said more than %u bytes",
+			       c->what, c->name, HELPER_OUT_MAX);
 	if (status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	shown_output(out, why, sizeof(why));
@@ -202,13 +203,13 @@ int credstore_get(const char *config_dir, const char *registry_host, struct auth
 {
 	char helper[AUTH_HELPER_NAME_MAX], key[512];
 	cleanup_buf struct buf reply = BUF_INIT(HELPER_OUT_MAX);
-	struct sk_err why = { 0 };
+	struct sk_err why = {0};
 	int r = auth_config_lookup(config_dir, registry_host, helper, sizeof(helper), out, err);
 
 	if (r != 2)
 		return r;
 	auth_config_key(registry_host, key, sizeof(key));
-	struct helper_call c = { helper, "get", "error getting credentials", key };
+	struct helper_call c = {helper, "get", "error getting credentials", key};
 	r = helper_run(&c, &reply, &why);
 	if (r == 0)
 		r = auth_parse_helper_reply(reply.data ? reply.data : "", reply.len, out, &why);
@@ -231,10 +232,10 @@ int credstore_store(const char *config_dir, const char *registry_host, const cha
 {
 	char helper[AUTH_HELPER_NAME_MAX], key[512];
 	cleanup_buf struct buf reply = BUF_INIT(HELPER_OUT_MAX);
-	struct auth_creds ignored = { 0 };
+	struct auth_creds ignored = {0};
 	cleanup_free char *input = NULL;
-	int r = auth_config_lookup(config_dir, registry_host, helper, sizeof(helper), &ignored,
-				   err);
+	int r =
+	    auth_config_lookup(config_dir, registry_host, helper, sizeof(helper), &ignored, err);
 
 	auth_creds_release(&ignored);
 	*via_helper = r == 2;
@@ -246,7 +247,7 @@ int credstore_store(const char *config_dir, const char *registry_host, const cha
 	input = auth_helper_store_input(key, user, pass);
 	if (!input)
 		return err_set(err, ENOMEM, "cannot store credentials");
-	struct helper_call c = { helper, "store", "error storing credentials", input };
+	struct helper_call c = {helper, "store", "error storing credentials", input};
 	r = helper_run(&c, &reply, err);
 	explicit_bzero(input, strlen(input));
 	if (r < 0)
@@ -279,8 +280,8 @@ int credstore_erase(const char *config_dir, const char *registry_host, struct sk
 	auth_config_key(registry_host, key, sizeof(key));
 	n = erase_spellings(key, spellings);
 	for (size_t i = 0; i < n; i++) {
-		struct auth_creds ignored = { 0 };
-		struct sk_err e = { 0 };
+		struct auth_creds ignored = {0};
+		struct sk_err e = {0};
 		int r = auth_config_lookup(config_dir, spellings[i], helper, sizeof(helper),
 					   &ignored, err);
 
@@ -289,7 +290,7 @@ int credstore_erase(const char *config_dir, const char *registry_host, struct sk
 			return -1;
 		if (r != 2)
 			continue;
-		struct helper_call c = { helper, "erase", "error erasing credentials", spellings[i] };
+		struct helper_call c = {helper, "erase", "error erasing credentials", spellings[i]};
 		asked++;
 		if (helper_run(&c, &reply, &e) < 0 && failed++ == 0)
 			*warning = e;
