@@ -42,6 +42,12 @@ struct command {
 /* For the commands: "skiff: <cmd>: <msg>" style usage error, exit 125 with hint. */
 int cli_usage_error(struct sk_err *err, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The same for a wrong number of arguments, which docker exits 1 for. */
+int cli_args_error(struct sk_err *err, const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* docker's refusal of -i -t (not detached) when stdin is not a terminal:
+ * "the input device is not a TTY", exit 1. Returns -1. */
+int cli_not_a_tty(struct sk_err *err);
 
 /* True if argv contains -h/--help before "--" or the first non-option (commands
  * handle it by printing usage to stdout and returning 0). */

@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "runtime/exec.h"
@@ -126,6 +127,8 @@ static int exec_exec(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 	int status = 0, r;
 
 	r = parse_exec_args(argc, argv, &a, err);
+	if (r == 0 && a.o.tty && a.o.interactive && !a.o.detach && !isatty(STDIN_FILENO))
+		r = cli_not_a_tty(err);
 	if (r == 1)
 		cli_print_usage(&cmd_exec);
 	if (r == 0)

@@ -82,7 +82,8 @@ static int fill_row(struct store *s, const struct store_image *img, struct image
 	struct sk_err ignored;
 
 	split_ref(img->ref, row);
-	snprintf(row->digest, sizeof(row->digest), "%s", img->manifest_digest);
+	/* docker shows <none> for an image no registry gave (a load) */
+	snprintf(row->digest, sizeof(row->digest), "%s", img->local ? "" : img->manifest_digest);
 	snprintf(row->id, sizeof(row->id), "%s", img->config_digest);
 	row->created[0] = '\0';
 	row->created_at = 0;

@@ -217,6 +217,8 @@ static void add_names(const struct store_image *list, size_t n, const char *conf
 			snprintf(line, sizeof(line), "%s:%s", name, ref.tag);
 			json_array_append_new(tags, json_string(line));
 		}
+		if (list[i].local)
+			continue; /* a digest no registry knows is no RepoDigest */
 		snprintf(line, sizeof(line), "%s@%s", name, list[i].manifest_digest);
 		json_array_append_new(digests, json_string(line));
 	}

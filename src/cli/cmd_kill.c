@@ -2,7 +2,8 @@
  * skiff kill: docker kill. Sends a signal (SIGKILL unless -s) to each
  * container's first process; SIGKILL marks it stopped by the user so its
  * restart policy does not bring it back. A container that is not running is
- * an error, as docker's.
+ * an error, as docker's; so is a bad signal, before any container is touched.
+ * Failures exit 1 with docker's words after "skiff: ".
  */
 #include <getopt.h>
 #include <signal.h>
@@ -20,10 +21,8 @@ static int kill_one(struct store *s, const char *ref, int sig, struct sk_err *er
 {
 	char id[CTR_ID_LEN + 1];
 
-	if (ctr_resolve(s, ref, id, err) < 0)
-		return -1;
-	if (ctl_signal(s, id, sig, sig == SIGKILL, err) < 0)
-		return err_wrap(err, "cannot kill container: %s", ref);
+	if (ctr_resolve(s, ref, id, err) < 0 || ctl_signal(s, id, sig, sig == SIGKILL, err) < 0)
+		return err_wrap(err, "Cannot kill container: %s", ref);
 	printf("%s\n", ref);
 	fflush(stdout);
 	return 0;
@@ -43,7 +42,7 @@ static int exec_kill(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 		switch (c) {
 		case 's':
 			if (ctl_signal_parse(optarg, &sig, err) < 0)
-				return -1;
+				return err_set(err, 0, "Invalid signal: %s", optarg);
 			break;
 		case 'h':
 			return fputs(kill_usage, stdout), 0;
@@ -52,12 +51,12 @@ static int exec_kill(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error(err, "kill", "\"skiff kill\" requires at least 1 argument");
+		return cli_args_error(err, "kill", "\"skiff kill\" requires at least 1 argument");
 	for (int i = optind; i < argc; i++) {
 		struct sk_err one = { 0 };
 
 		if (kill_one(&ctx->store, argv[i], sig, &one) < 0) {
-			fprintf(stderr, "Error response from daemon: %s\n", one.msg);
+			fprintf(stderr, "skiff: %s\n", one.msg);
 			failed = 1;
 		}
 	}

@@ -56,7 +56,7 @@ static int parse_load_options(int argc, char **argv, const char **input, bool *q
 		}
 	}
 	if (optind != argc)
-		return cli_usage_error(err, "load", "\"skiff load\" accepts no arguments");
+		return cli_args_error(err, "load", "\"skiff load\" accepts no arguments");
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /*
- * skiff login: check credentials against a registry, then store them in
- * docker's config.json (so docker and skiff share logins). Nothing is written
- * unless the registry accepted the credentials.
+ * skiff login: check credentials against a registry, then store them where
+ * docker would (its credential helper, or config.json), so docker and skiff
+ * share logins. Nothing is written unless the registry accepted them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "image/auth.h"
+#include "image/credstore.h"
 #include "image/registry.h"
 #include "util/cleanup.h"
 
@@ -86,14 +87,15 @@ static int parse_login_args(int argc, char **argv, struct login_opts *o, struct 
 		}
 	}
 	if (argc - optind > 1)
-		return cli_usage_error(err, "login", "\"login\" accepts at most 1 argument");
+		return cli_args_error(err, "login", "\"skiff login\" requires at most 1 argument");
 	o->server = optind < argc ? argv[optind] : "docker.io";
+	/* docker's words, and its status: 1, as for any failed login */
 	if (o->pass && o->pass_stdin)
-		return cli_usage_error(err, "login",
-				       "--password and --password-stdin are mutually exclusive");
+		return err_set(err, 0,
+			       "conflicting options: cannot specify both --password and "
+			       "--password-stdin");
 	if (o->pass_stdin && !o->user)
-		return cli_usage_error(err, "login",
-				       "must provide --username with --password-stdin");
+		return err_set(err, 0, "the --password-stdin option requires --username to be set");
 	return 1;
 }
 
@@ -132,21 +134,23 @@ static int read_stdin_secret(struct secret *out, struct sk_err *err)
 	return 0;
 }
 
-/* One line from the terminal; echo off for passwords. */
+/* One line from the terminal; echo off for passwords. Echo goes off (and
+ * what was typed ahead is dropped) before the prompt shows: a password typed
+ * as soon as the prompt appears must not be flushed with the typeahead. */
 static int prompt_line(const char *prompt, bool hide, struct secret *out, struct sk_err *err)
 {
 	struct termios old, quiet;
 	bool restored = !hide;
 	char *got;
 
-	fputs(prompt, stderr);
-	fflush(stderr);
 	if (hide && tcgetattr(STDIN_FILENO, &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		quiet.c_lflag |= ECHONL;
 		restored = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0;
 	}
+	fputs(prompt, stderr);
+	fflush(stderr);
 	got = fgets(out->data, SECRET_MAX + 1, stdin);
 	if (!restored)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
@@ -168,7 +172,7 @@ static int gather_credentials(const struct login_opts *o, struct secret *user,
 	if (o->user)
 		snprintf(user->data, sizeof(user->data), "%s", o->user);
 	else if (!tty)
-		return err_set(err, 0, "cannot perform an interactive login from a non TTY device");
+		return err_set(err, 0, "Cannot perform an interactive login from a non TTY device");
 	else if (prompt_line("Username: ", false, user, err) < 0)
 		return -1;
 	if (!user->data[0])
@@ -179,7 +183,7 @@ static int gather_credentials(const struct login_opts *o, struct secret *user,
 	if (o->pass) {
 		snprintf(pass->data, sizeof(pass->data), "%s", o->pass);
 	} else if (!tty) {
-		return err_set(err, 0, "cannot perform an interactive login from a non TTY device");
+		return err_set(err, 0, "Cannot perform an interactive login from a non TTY device");
 	} else if (prompt_line("Password: ", true, pass, err) < 0) {
 		return -1;
 	}
@@ -188,35 +192,66 @@ static int gather_credentials(const struct login_opts *o, struct secret *user,
 	return 0;
 }
 
-static int check_and_store(struct cli_ctx *ctx, const char *host, const char *user,
-			   const char *pass, struct sk_err *err)
+/* docker's word when the password lands in the file in base64. */
+static void warn_unencrypted(const char *config_dir)
+{
+	fprintf(stderr,
+		"WARNING! Your credentials are stored unencrypted in '%s/config.json'.\n"
+		"Configure a credential helper to remove this warning. See\n"
+		"https://docs.docker.com/go/credential-store/\n\n",
+		config_dir);
+}
+
+static int check_and_store(struct cli_ctx *ctx, const char *host, char *user, char *pass,
+			   struct sk_err *err)
 {
 	__attribute__((cleanup(registry_freep))) struct registry *reg = NULL;
+	struct auth_creds creds = { .user = user, .pass = pass };
+	bool via_helper;
 
 	reg = registry_new(host, &ctx->cfg, err);
 	if (!reg)
 		return err_wrap(err, "login to '%s' failed", host);
-	if (registry_check_login(reg, user, pass, err) < 0)
+	if (registry_check_login(reg, &creds, err) < 0)
 		return err_wrap(err, "login to '%s' failed", host);
-	if (auth_store_credentials(ctx->cfg.docker_config_dir, host, user, pass, err) < 0)
-		return err_wrap(err, "cannot store credentials for '%s'", host);
+	if (credstore_store(ctx->cfg.docker_config_dir, host, user, pass, &via_helper, err) < 0)
+		return err_wrap(err, "Error saving credentials");
+	if (!via_helper)
+		warn_unencrypted(ctx->cfg.docker_config_dir);
 	return 0;
+}
+
+/* docker's lines when the stored credentials (a helper's, or the file's)
+ * still work, on stderr; the user name made printable. */
+static void say_existing(const struct auth_creds *c)
+{
+	fputs("Authenticating with existing credentials...", stderr);
+	if (c->user) {
+		fputs(" [Username: ", stderr);
+		for (const char *p = c->user; *p; p++)
+			fputc((unsigned char)*p >= 0x20 && *p != 0x7f ? *p : '?', stderr);
+		fputc(']', stderr);
+	}
+	fputs("\n\n Info -> To login with a different account, run 'docker logout' followed by "
+	      "'docker login'\n\n",
+	      stderr);
 }
 
 /* As docker: with no flags, stored credentials that still work are enough. */
 static bool stored_credentials_work(struct cli_ctx *ctx, const char *host)
 {
-	cleanup_free char *user = NULL;
-	cleanup_free char *pass = NULL;
 	__attribute__((cleanup(registry_freep))) struct registry *reg = NULL;
+	struct auth_creds creds = { 0 };
 	struct sk_err ignored = { 0 };
 	bool ok;
 
-	if (auth_lookup_credentials(ctx->cfg.docker_config_dir, host, &user, &pass, &ignored) != 1)
+	if (credstore_get(ctx->cfg.docker_config_dir, host, &creds, &ignored) != 1)
 		return false;
 	reg = registry_new(host, &ctx->cfg, &ignored);
-	ok = reg && registry_check_login(reg, user, pass, &ignored) == 0;
-	explicit_bzero(pass, strlen(pass));
+	ok = reg && registry_check_login(reg, &creds, &ignored) == 0;
+	if (ok)
+		say_existing(&creds);
+	auth_creds_release(&creds);
 	return ok;
 }
 
@@ -233,11 +268,11 @@ static int exec_login(struct cli_ctx *ctx, int argc, char **argv, struct sk_err 
 	if (auth_server_host(o.server, host, sizeof(host), err) < 0)
 		return -1;
 	if (!o.user && !o.pass && !o.pass_stdin && stored_credentials_work(ctx, host)) {
-		printf("Authenticating with existing credentials...\nLogin Succeeded\n");
+		printf("Login Succeeded\n");
 		return 0;
 	}
 	if (gather_credentials(&o, &user, &pass, err) < 0)
-		return err_wrap(err, "login to '%s'", host);
+		return -1;
 	if (check_and_store(ctx, host, user.data, pass.data, err) < 0)
 		return -1;
 	printf("Login Succeeded\n");

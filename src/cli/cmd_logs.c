@@ -325,7 +325,7 @@ static int exec_logs(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 		return r < 0 ? -1 : (fputs(logs_usage, stdout), 0);
 	if (ctr_resolve(&ctx->store, argv[optind], id, err) < 0) {
 		err->exit_code = 1;
-		return err_wrap(err, "Error response from daemon");
+		return -1;
 	}
 	dirfd = ctr_open_dir(&ctx->store, id, err);
 	if (dirfd < 0 || ctr_config_read(dirfd, &cfg, err) < 0)

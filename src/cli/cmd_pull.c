@@ -21,7 +21,8 @@ static const char pull_usage[] =
 	"\n"
 	"Options:\n"
 	"      --platform os/arch[/variant]   pick this platform from a multi-platform image\n"
-	"                                     (default: the host's)\n"
+	"                                     (default: the host's); an architecture alone\n"
+	"                                     (arm64) means linux/ARCH\n"
 	"      --max-concurrent-downloads N   layers fetched at once (default 3, or\n"
 	"                                     \"max-concurrent-downloads\" in config.json)\n"
 	"  -q, --quiet                        print only the image's full name\n"
@@ -61,8 +62,9 @@ static int parse_pull_options(int argc, char **argv, struct pull_opts *opts, boo
 	while ((c = cli_getopt(argc, argv, "+:qh", longopts)) != -1) {
 		switch (c) {
 		case OPT_PLATFORM:
-			if (platform_parse(optarg, &opts->platform, err) < 0)
-				return cli_usage_error(err, "pull", "--platform: %s", err->msg);
+			/* docker: a bad platform is the pull's failure (1), not a usage error */
+			if (pull_parse_platform(optarg, &opts->platform, err) < 0)
+				return -1;
 			break;
 		case OPT_MAX_CONCURRENT:
 			if (parse_concurrency(optarg, &opts->max_concurrent, err) < 0)
@@ -103,7 +105,7 @@ static int exec_pull(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 	if (r != 0)
 		return r > 0 ? 0 : -1;
 	if (optind != argc - 1)
-		return cli_usage_error(err, "pull", "\"skiff pull\" requires exactly 1 argument");
+		return cli_args_error(err, "pull", "\"skiff pull\" requires exactly 1 argument");
 	name = argv[optind];
 	if (quiet)
 		opts.progress = PROGRESS_QUIET;

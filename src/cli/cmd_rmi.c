@@ -7,6 +7,7 @@
  * by id it cannot be forced at all. A removed image's layers stay on disk as
  * long as a container records the image (store_gc keeps them).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -173,13 +174,34 @@ static int remove_by_id(struct store *s, const struct store_image *img,
 	return 0;
 }
 
+/* docker names a missing image as a reference it would store
+ * ("busybox:latest"), and anything else as typed (an id). */
+static int no_such_image(const char *name, struct sk_err *err)
+{
+	struct image_ref ref;
+	struct sk_err ignored;
+	char familiar[REF_STR_MAX];
+
+	if (ref_parse(name, &ref, &ignored) < 0 || ref.digest[0])
+		return err_set(err, 0, "No such image: %s", name);
+	ref_familiar_name(&ref, familiar, sizeof(familiar));
+	return err_set(err, 0, "No such image: %s:%s", familiar, ref.tag);
+}
+
+/* Returns 0, -1 with err, or 1 when there is no such image (err says so). */
 static int remove_image(struct store *s, const char *name, bool force, struct sk_err *err)
 {
 	cleanup_free struct store_image *list = NULL;
 	struct store_image img;
 	size_t n = 0;
 
-	if (store_image_lookup(s, name, &img, err) < 0 || store_refs_list(s, &list, &n, err) < 0)
+	if (store_image_lookup(s, name, &img, err) < 0) {
+		if (err->errnum != ENOENT)
+			return -1;
+		no_such_image(name, err);
+		return 1;
+	}
+	if (store_refs_list(s, &list, &n, err) < 0)
 		return -1;
 	if (named_by_ref(name, &img))
 		return remove_by_ref(s, name, &img, count_refs(list, n, img.config_digest), force,
@@ -208,16 +230,19 @@ static int exec_rmi(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *e
 			return cli_usage_error(err, "rmi", "unknown flag '%s'", argv[optind - 1]);
 	}
 	if (optind >= argc)
-		return cli_usage_error(err, "rmi", "\"skiff rmi\" requires at least 1 argument");
+		return cli_args_error(err, "rmi", "\"skiff rmi\" requires at least 1 argument");
 	/* Dead --rm containers and abandoned set-ups no longer pin their image. */
 	container_gc(&ctx->store);
 	for (int i = optind; i < argc; i++) {
 		struct sk_err one = { 0 };
-		if (remove_image(&ctx->store, argv[i], force, &one) < 0) {
-			/* Like docker: report each failure and go on with the others. */
+		int r = remove_image(&ctx->store, argv[i], force, &one);
+
+		/* Like docker: report each failure and go on with the others; with
+		 * -f an image that is not there is said, but not a failure. */
+		if (r != 0)
 			fprintf(stderr, "skiff: %s\n", one.msg);
+		if (r < 0 || (r > 0 && !force))
 			failed++;
-		}
 	}
 	if (store_gc(&ctx->store, NULL, err) < 0)
 		return err_wrap(err, "freeing unused layers");

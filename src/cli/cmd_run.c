@@ -1391,6 +1391,8 @@ static int run_or_create(struct cli_ctx *ctx, int argc, char **argv, bool create
 	int hold = -1, ret;
 
 	ret = parse_run_args(argc, argv, &a, err);
+	if (ret == 0 && a.tty && a.interactive && !a.detach && !isatty(STDIN_FILENO))
+		ret = cli_not_a_tty(err);
 	if (ret == 1)
 		cli_print_usage(create ? &cmd_create : &cmd_run);
 	if (ret == 0 && create && a.detach)

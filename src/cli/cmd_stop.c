@@ -75,7 +75,7 @@ static int exec_stop(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 		struct sk_err one = { 0 };
 
 		if (stop_one(&ctx->store, argv[i], timeout, sig, &one) < 0) {
-			fprintf(stderr, "Error response from daemon: %s\n", one.msg);
+			fprintf(stderr, "skiff: %s\n", one.msg);
 			failed = 1;
 		}
 	}

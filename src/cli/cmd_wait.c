@@ -43,7 +43,7 @@ static int exec_wait(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 		struct sk_err one = { 0 };
 
 		if (wait_one(&ctx->store, argv[i], &one) < 0) {
-			fprintf(stderr, "Error response from daemon: %s\n", one.msg);
+			fprintf(stderr, "skiff: %s\n", one.msg);
 			failed = 1;
 		}
 	}

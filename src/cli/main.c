@@ -51,8 +51,9 @@ static void print_main_usage(FILE *out)
 	fprintf(out, "Usage: skiff [OPTIONS] COMMAND [ARG...]\n\n"
 		     "A small, fast container engine: pull OCI/Docker images, run them isolated.\n\n"
 		     "Options:\n"
-		     "  --root DIR                 image and container store (default /var/lib/skiff,\n"
-		     "                             $SKIFF_ROOT; rootless: ~/.local/share/skiff)\n"
+		     "  --root DIR                 image and container store (default $SKIFF_ROOT, else\n"
+		     "                             \"data-root\" in config.json, else /var/lib/skiff;\n"
+		     "                             rootless: ~/.local/share/skiff)\n"
 		     "  --registry-mirror URL      mirror for docker.io (repeatable)\n"
 		     "  --insecure-registry HOST   allow plain HTTP to HOST[:PORT] (repeatable)\n"
 		     "  -D, --debug                trace registry requests and setup steps on stderr\n"
@@ -64,16 +65,41 @@ static void print_main_usage(FILE *out)
 	fprintf(out, "\nRun 'skiff COMMAND --help' for more information on a command.\n");
 }
 
-int cli_usage_error(struct sk_err *err, const char *cmd, const char *fmt, ...)
+static int usage_error(struct sk_err *err, int status, const char *cmd, const char *fmt,
+		       va_list ap)
 {
 	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	err_set(err, 0, "%s\nSee 'skiff %s --help'.", msg, cmd);
+	err->exit_code = status;
+	return -1;
+}
+
+int cli_usage_error(struct sk_err *err, const char *cmd, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	usage_error(err, EXIT_SKIFF, cmd, fmt, ap);
 	va_end(ap);
-	err_set(err, 0, "%s\nSee 'skiff %s --help'.", msg, cmd);
-	err->exit_code = EXIT_SKIFF;
+	return -1;
+}
+
+int cli_args_error(struct sk_err *err, const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	usage_error(err, 1, cmd, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int cli_not_a_tty(struct sk_err *err)
+{
+	err_set(err, 0, "the input device is not a TTY");
+	err->exit_code = 1;
 	return -1;
 }
 
@@ -154,6 +180,13 @@ static const struct command *find_command(const char *name)
 
 enum { OPT_ROOT = 256, OPT_MIRROR, OPT_INSECURE };
 
+/* A bad global flag value is a flag error: 125, as docker's. */
+static int flag_value_error(struct sk_err *err)
+{
+	err->exit_code = EXIT_SKIFF;
+	return -1;
+}
+
 /* Parses global options; returns the index of the command word, or -1 (err set),
  * or 0 when the process should exit 0 (help/version printed). */
 static int parse_global_options(int argc, char **argv, struct cli_ctx *ctx, struct sk_err *err)
@@ -177,11 +210,11 @@ static int parse_global_options(int argc, char **argv, struct cli_ctx *ctx, stru
 			break;
 		case OPT_MIRROR:
 			if (config_add_mirror(&ctx->cfg, optarg, err) < 0)
-				return -1;
+				return flag_value_error(err);
 			break;
 		case OPT_INSECURE:
 			if (config_add_insecure(&ctx->cfg, optarg, err) < 0)
-				return -1;
+				return flag_value_error(err);
 			break;
 		case 'D':
 			log_set_debug(true);
@@ -194,15 +227,32 @@ static int parse_global_options(int argc, char **argv, struct cli_ctx *ctx, stru
 			return 0;
 		default:
 			err_set(err, 0, "unknown flag '%s'\nSee 'skiff --help'.", argv[optind - 1]);
+			err->exit_code = EXIT_SKIFF;
 			return -1;
 		}
 	}
 	if (optind >= argc) {
 		print_main_usage(stderr);
 		err_set(err, 0, "no command given");
+		err->exit_code = EXIT_SKIFF;
 		return -1;
 	}
 	return optind;
+}
+
+/* docker's status for a failure of the engine itself: 125 only where the
+ * status would otherwise be the container's (run), 126 where it would be an
+ * exec'd process's (docker exec), 1 for every other command. Usage errors
+ * set 125 themselves (cli_usage_error), as docker's flag errors. */
+static int failure_status(const struct command *cmd, int argc, char **argv)
+{
+	const char *sub = cmd == &cmd_container && argc > 1 ? argv[1] : NULL;
+
+	if (cmd == &cmd_run || (sub && !strcmp(sub, "run")))
+		return EXIT_SKIFF;
+	if (cmd == &cmd_exec || (sub && !strcmp(sub, "exec")))
+		return EXIT_CANNOT_INVOKE;
+	return 1;
 }
 
 static int run_command(const struct command *cmd, struct cli_ctx *ctx, int argc, char **argv,
@@ -242,6 +292,7 @@ int main(int argc, char **argv)
 	struct cli_ctx ctx = { .argv0 = argv[0], .store = { .root_fd = -1 } };
 	struct sk_err err = { 0 };
 	const struct command *cmd;
+	int status = 1; /* before a command is chosen: docker's for an unknown one */
 	const char *dbg = getenv("SKIFF_DEBUG");
 	int idx, ret;
 
@@ -260,6 +311,7 @@ int main(int argc, char **argv)
 		err_set(&err, 0, "'%s' is not a skiff command.\nSee 'skiff --help'.", argv[idx]);
 		goto fail;
 	}
+	status = failure_status(cmd, argc - idx, argv + idx);
 	ret = run_command(cmd, &ctx, argc - idx, argv + idx, &err);
 	config_release(&ctx.cfg);
 	if (ret >= 0)
@@ -267,5 +319,5 @@ int main(int argc, char **argv)
 fail:
 	fflush(stdout);
 	fprintf(stderr, "skiff: %s\n", err.msg[0] ? err.msg : "unknown error");
-	return err.exit_code ? err.exit_code : EXIT_SKIFF;
+	return err.exit_code ? err.exit_code : status;
 }

@@ -979,7 +979,7 @@ static int report_add(struct archive_report *rep, const struct archive_loaded *l
 
 static int record_image(struct load_ctx *lc, struct load_image *img, struct sk_err *err)
 {
-	struct store_image rec = {0};
+	struct store_image rec = {.local = true}; /* docker: no RepoDigests for a load */
 	struct archive_loaded untagged = {0};
 
 	snprintf(rec.manifest_digest, sizeof(rec.manifest_digest), "%s", img->manifest_digest);

@@ -31,6 +31,9 @@
 #define TOKEN_MAX (64u << 10)
 #define TOKEN_MIN_LIFETIME 60
 #define CRED_MAX 4096
+#define HELPER_REPLY_MAX (64u << 10)
+#define HELPER_SECRET_MAX (16u << 10)
+#define IDENTITY_TOKEN_USER "<token>"
 
 static inline void cleanup_json_decrefp(json_t **j)
 {
@@ -409,27 +412,46 @@ static int split_auth_field(const char *path, const char *key, const char *b64, 
 	return 1;
 }
 
-/* One "auths" entry -> user/pass: base64 "auth", or "username"/"password".
- * Returns 1 found, 0 when the entry holds no credentials (docker leaves "{}" there
- * when a credential helper keeps them). */
-static int entry_credentials(const char *path, const char *key, json_t *entry, char **user,
-			     char **pass, struct sk_err *err)
+void auth_creds_release(struct auth_creds *c)
+{
+	char **fields[] = { &c->user, &c->pass, &c->identity_token };
+
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		if (*fields[i]) {
+			explicit_bzero(*fields[i], strlen(*fields[i]));
+			free(*fields[i]);
+		}
+		*fields[i] = NULL;
+	}
+}
+
+/* One "auths" entry -> credentials: base64 "auth", or "username"/"password",
+ * and docker's "identitytoken". Returns 1 found, 0 when the entry holds none
+ * (docker leaves "{}" there when a credential helper keeps them). */
+static int entry_credentials(const char *path, const char *key, json_t *entry,
+			     struct auth_creds *out, struct sk_err *err)
 {
 	const char *auth = json_string_value(json_object_get(entry, "auth"));
 	const char *u = json_string_value(json_object_get(entry, "username"));
 	const char *p = json_string_value(json_object_get(entry, "password"));
+	const char *token = json_string_value(json_object_get(entry, "identitytoken"));
+	int r = 0;
 
 	if (!json_is_object(entry))
 		return err_set(err, 0, "malformed '%s': entry '%s' is not an object", path, key);
 	if (auth && *auth)
-		return split_auth_field(path, key, auth, user, pass, err);
-	if (!u || !*u || !p)
-		return 0;
-	*user = strdup(u);
-	*pass = strdup(p);
-	if (!*user || !*pass)
-		return err_set(err, ENOMEM, "cannot read credentials");
-	return 1;
+		r = split_auth_field(path, key, auth, &out->user, &out->pass, err);
+	else if (u && *u && p)
+		r = (out->user = strdup(u)) && (out->pass = strdup(p))
+			    ? 1
+			    : err_set(err, ENOMEM, "cannot read credentials");
+	if (r >= 0 && token && *token) {
+		out->identity_token = strdup(token);
+		r = out->identity_token ? 1 : err_set(err, ENOMEM, "cannot read credentials");
+	}
+	if (r < 0)
+		auth_creds_release(out);
+	return r;
 }
 
 /* The entry for host: the exact key first, then any spelling of the same host. */
@@ -454,36 +476,179 @@ static json_t *find_entry(json_t *auths, const char *host, const char **key_out)
 	return NULL;
 }
 
+/* The inline credentials of host in a loaded config.json. */
+static int inline_credentials(json_t *root, const char *path, const char *registry_host,
+			      struct auth_creds *out, struct sk_err *err)
+{
+	json_t *auths, *entry;
+	const char *key = NULL;
+
+	if (get_auths(root, path, false, &auths, err) < 0)
+		return -1;
+	entry = auths ? find_entry(auths, registry_host, &key) : NULL;
+	return entry ? entry_credentials(path, key, entry, out, err) : 0;
+}
+
 int auth_lookup_credentials(const char *config_dir, const char *registry_host, char **user,
 			    char **pass, struct sk_err *err)
 {
 	cleanup_json json_t *root = NULL;
+	struct auth_creds c = { 0 };
 	char path[4200];
-	json_t *auths, *entry;
-	const char *key = NULL;
 	int r;
 
 	*user = *pass = NULL;
 	config_path(config_dir, path, sizeof(path));
 	if (config_file_load(path, &root, err) < 0)
 		return -1;
-	if (get_auths(root, path, false, &auths, err) < 0)
-		return -1;
-	if (!auths)
-		return 0;
-	entry = find_entry(auths, registry_host, &key);
-	if (!entry)
-		return 0;
-	r = entry_credentials(path, key, entry, user, pass, err);
-	if (r < 0) {
-		free(*user);
-		free(*pass);
-		*user = *pass = NULL;
+	r = inline_credentials(root, path, registry_host, &c, err);
+	if (r == 1 && !c.user)
+		r = 0; /* an identity token alone */
+	if (r == 1) {
+		*user = c.user;
+		*pass = c.pass;
+		c.user = c.pass = NULL;
 	}
-	if (r == 0 && json_object_get(root, "credsStore"))
-		log_debug("credential helpers are not supported; '%s' has no inline credentials",
-			  path);
+	auth_creds_release(&c);
 	return r;
+}
+
+static bool helper_name_ok(const char *name)
+{
+	if (strlen(name) >= AUTH_HELPER_NAME_MAX)
+		return false;
+	for (const char *p = name; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == '/' || (unsigned char)*p >= 0x7f)
+			return false;
+	return true;
+}
+
+/* credHelpers[key] when present (docker: even "" then means no helper),
+ * else credsStore. Returns 1 with a name, 0 none, -1 malformed. */
+static int configured_helper(json_t *root, const char *path, const char *key, char *out,
+			     size_t len, struct sk_err *err)
+{
+	json_t *helpers = json_object_get(root, "credHelpers");
+	json_t *v = NULL;
+	const char *name;
+
+	if (helpers && !json_is_object(helpers))
+		return err_set(err, 0, "malformed '%s': \"credHelpers\" is not an object", path);
+	if (helpers)
+		v = json_object_get(helpers, key);
+	if (!v)
+		v = json_object_get(root, "credsStore");
+	if (!v)
+		return 0;
+	name = json_string_value(v);
+	if (!name)
+		return err_set(err, 0, "malformed '%s': the credential helper of '%s' is not a string",
+			       path, key);
+	if (!helper_name_ok(name))
+		return err_set(err, 0, "malformed '%s': invalid credential helper name '%.64s'", path,
+			       name);
+	if (!*name)
+		return 0;
+	snprintf(out, len, "%s", name);
+	return strlen(name) < len ? 1 : err_set(err, 0, "credential helper name is too long");
+}
+
+int auth_config_lookup(const char *config_dir, const char *registry_host, char *helper,
+		       size_t helper_len, struct auth_creds *out, struct sk_err *err)
+{
+	cleanup_json json_t *root = NULL;
+	char path[4200], key[512];
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	config_path(config_dir, path, sizeof(path));
+	if (config_file_load(path, &root, err) < 0)
+		return -1;
+	auth_config_key(registry_host, key, sizeof(key));
+	r = configured_helper(root, path, key, helper, helper_len, err);
+	if (r != 0)
+		return r < 0 ? -1 : 2;
+	return inline_credentials(root, path, registry_host, out, err);
+}
+
+/* ---- credential helpers' JSON ---------------------------------------------- */
+
+/* Go's encoding/json matches field names without regard to case. */
+static json_t *get_field(json_t *obj, const char *name)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(obj, k, v)
+		if (!strcasecmp(k, name))
+			return v;
+	return NULL;
+}
+
+/* A string field: absent or null is "", anything else must be a string of
+ * at most max bytes with no control characters. */
+static int helper_field(json_t *obj, const char *name, size_t max, const char **out,
+			struct sk_err *err)
+{
+	json_t *v = get_field(obj, name);
+
+	*out = "";
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return err_set(err, 0, "malformed credential helper reply: \"%s\" is not a string",
+			       name);
+	if (json_string_length(v) > max)
+		return err_set(err, E2BIG, "credential helper reply: \"%s\" is too long", name);
+	for (const char *p = json_string_value(v); *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return err_set(err, 0,
+				       "malformed credential helper reply: control character in "
+				       "\"%s\"",
+				       name);
+	*out = json_string_value(v);
+	return 0;
+}
+
+int auth_parse_helper_reply(const char *json, size_t len, struct auth_creds *out,
+			    struct sk_err *err)
+{
+	cleanup_json json_t *root = NULL;
+	json_error_t jerr;
+	const char *user, *secret;
+
+	memset(out, 0, sizeof(*out));
+	if (len > HELPER_REPLY_MAX)
+		return err_set(err, E2BIG, "credential helper reply too large (%zu bytes)", len);
+	/* A helper may print a newline or more after its one JSON object. */
+	root = json_loadb(json, len, JSON_DISABLE_EOF_CHECK, &jerr);
+	if (!root || !json_is_object(root))
+		return err_set(err, 0, "malformed credential helper reply: %s",
+			       root ? "not a JSON object" : jerr.text);
+	if (helper_field(root, "Username", CRED_MAX, &user, err) < 0 ||
+	    helper_field(root, "Secret", HELPER_SECRET_MAX, &secret, err) < 0)
+		return -1;
+	if (!*secret)
+		return 0;
+	if (!strcmp(user, IDENTITY_TOKEN_USER))
+		out->identity_token = strdup(secret);
+	else if (*user && (out->user = strdup(user)))
+		out->pass = strdup(secret);
+	else if (!*user)
+		return 0; /* a secret for nobody: docker would send an empty user */
+	if (!out->identity_token && !out->pass) {
+		auth_creds_release(out);
+		return err_set(err, ENOMEM, "cannot read credentials");
+	}
+	return 1;
+}
+
+char *auth_helper_store_input(const char *server_url, const char *user, const char *secret)
+{
+	cleanup_json json_t *o = json_pack("{s:s, s:s, s:s}", "ServerURL", server_url, "Username",
+					   user, "Secret", secret);
+
+	return o ? json_dumps(o, JSON_COMPACT) : NULL;
 }
 
 /* Writes root back atomically, 0600, into a 0700 directory. A config.json that
@@ -514,6 +679,13 @@ static int new_entry_value(json_t *entry, const char *user, const char *pass, co
 	cleanup_free char *b64 = NULL;
 	int r;
 
+	/* Secrets of an earlier login go; anything else in the entry stays. */
+	json_object_del(entry, "auth");
+	json_object_del(entry, "username");
+	json_object_del(entry, "password");
+	json_object_del(entry, "identitytoken");
+	if (!user)
+		return 0; /* a helper keeps them: docker's empty entry */
 	if (strlen(user) > CRED_MAX || strlen(pass) > CRED_MAX)
 		return err_set(err, E2BIG, "cannot store credentials in '%s'", path);
 	if (strchr(user, ':'))
@@ -525,9 +697,6 @@ static int new_entry_value(json_t *entry, const char *user, const char *pass, co
 	explicit_bzero(plain.data, plain.len);
 	if (!b64)
 		return err_set(err, ENOMEM, "cannot store credentials in '%s'", path);
-	/* "auth" replaces the plain fields; anything else in the entry stays. */
-	json_object_del(entry, "username");
-	json_object_del(entry, "password");
 	if (json_object_set_new(entry, "auth", json_string(b64)) < 0)
 		return err_set(err, ENOMEM, "cannot store credentials in '%s'", path);
 	return 0;

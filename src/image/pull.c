@@ -654,6 +654,61 @@ static int check_config(const struct manifest *man, const struct image_config *i
 	return 0;
 }
 
+/* ---- --platform ---- */
+
+static bool word_in(const char *w, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(w, list[i]))
+			return true;
+	return false;
+}
+
+/* Go's GOOS and GOARCH values: what containerd takes as a word alone. */
+static bool is_known_os(const char *os)
+{
+	static const char *const known[] = {
+		"aix",	   "android", "darwin", "dragonfly", "freebsd", "hurd",	  "illumos",
+		"ios",	   "js",      "linux",	"nacl",	     "netbsd",	"openbsd", "plan9",
+		"solaris", "wasip1",  "windows", "zos",
+	};
+	return word_in(os, known, ARRAY_SIZE(known));
+}
+
+static bool is_known_arch(const char *arch)
+{
+	static const char *const known[] = {
+		"386",	    "amd64",	  "amd64p32", "arm",	 "armbe",	"arm64",
+		"arm64be",  "loong64",	  "mips",     "mipsle",	 "mips64",	"mips64le",
+		"mips64p32", "mips64p32le", "ppc",     "ppc64",	 "ppc64le",	"riscv",
+		"riscv64",  "s390",	  "s390x",    "sparc",	 "sparc64",	"wasm",
+	};
+	return word_in(arch, known, ARRAY_SIZE(known));
+}
+
+int pull_parse_platform(const char *s, struct platform *p, struct sk_err *err)
+{
+	struct platform host;
+	char spec[128];
+
+	if (strchr(s, '/'))
+		return platform_parse(s, p, err);
+	platform_host(&host);
+	/* macOS is darwin: let the normaliser see the word as an OS first */
+	snprintf(spec, sizeof(spec), "%s/%s", s, host.arch);
+	if (platform_parse(spec, p, err) == 0 && is_known_os(p->os)) {
+		if (!strcmp(p->arch, "arm") || !strcmp(p->arch, "arm64"))
+			snprintf(p->variant, sizeof(p->variant), "%s", host.variant);
+		return 0;
+	}
+	snprintf(spec, sizeof(spec), "linux/%s", s);
+	if (platform_parse(spec, p, err) == 0 && is_known_arch(p->arch))
+		return 0;
+	memset(p, 0, sizeof(*p));
+	return err_set(err, 0, "\"%.100s\": unknown operating system or architecture: invalid "
+			       "argument", s);
+}
+
 /* ---- the reference ---- */
 
 /* "name:tag", or "name@digest" for a pull by digest (the digest is what was
@@ -743,6 +798,7 @@ int pull_image_report(struct store *s, const struct sk_config *cfg, const struct
 		store_release(hold);
 		return -1;
 	}
+	registry_remember_schemes(reg, s->root_fd);
 	ret = pull_with_registry(s, reg, ref, opts, out, rep, err);
 	registry_free(reg);
 	store_release(hold);

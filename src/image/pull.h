@@ -43,6 +43,12 @@ int pull_image_report(struct store *s, const struct sk_config *cfg, const struct
 		      const struct pull_opts *opts, struct store_image *out,
 		      struct pull_report *rep, struct sk_err *err);
 
+/* docker's --platform (containerd's rules): "os/arch[/variant]", or one word
+ * that is an operating system (the host's architecture) or an architecture
+ * ("arm64", "aarch64": linux). Aliases are normalised; an unknown word is
+ * docker's error. */
+int pull_parse_platform(const char *s, struct platform *p, struct sk_err *err);
+
 /* docker's closing lines: "Digest: sha256:...", "Status: Downloaded newer image for
  * alpine:latest" (or "Image is up to date for ..."), then the canonical ref. With
  * quiet, only the canonical ref. */

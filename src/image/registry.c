@@ -37,11 +37,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "image/auth.h"
+#include "image/credstore.h"
 #include "image/manifest.h"
 #include "image/registry_http.h"
 #include "util/base64.h"
@@ -82,12 +85,13 @@ struct endpoint {
 	char hostport[256]; /* certs.d directory name and credentials key */
 	bool is_mirror;
 	bool skip_verify; /* insecure registry over https, as docker does */
+	bool insecure;	  /* either half of an insecure registry (https, then http) */
 	/* The rest is guarded by reg->auth_lock. */
 	enum endpoint_state state;
 	struct sk_err dead_err;
 	struct auth_challenge challenge; /* from the /v2/ ping; AUTH_NONE when open */
 	bool creds_loaded;
-	char *user, *pass;
+	struct auth_creds creds; /* credentials.h: helper, config.json or login's */
 };
 
 struct tls_host {
@@ -121,6 +125,13 @@ struct registry {
 
 	CURLSH *share;
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+
+	struct registry_proxy_env proxy_env; /* read once, as docker's daemon does */
+
+	/* The store where an insecure registry's plain-HTTP answer is kept
+	 * (plain-http/<host:port>), borrowed; -1: remember nothing. */
+	int memory_fd;
+	bool plain_remembered; /* guarded by auth_lock */
 };
 
 /* Like err_set, but the errno is only recorded for callers to test (ENOENT,
@@ -144,6 +155,7 @@ __attribute__((format(printf, 3, 4))) static int fail(struct sk_err *err, int er
 struct reply {
 	CURLcode cc;
 	char curl_msg[CURL_ERROR_SIZE];
+	long os_errno; /* the system's word for a failed connect */
 	long status;
 	char www_auth[2048];
 	char content_type[256];
@@ -459,6 +471,22 @@ static int apply_tls(struct registry *reg, CURL *h, const char *url, bool skip_v
 
 /* ---------- one exchange ---------- */
 
+/* The proxy is always set explicitly, by docker's rules (registry_http.h):
+ * left alone, libcurl would read only a lower-case http_proxy, apply its own
+ * NO_PROXY matching, and proxy loopback registries, which docker never does. */
+static void apply_proxy(struct registry *reg, CURL *h, const char *url)
+{
+	char proxy[2048], shown[2048];
+	int r = registry_proxy_for_url(&reg->proxy_env, url, proxy, sizeof(proxy));
+
+	curl_easy_setopt(h, CURLOPT_PROXY, r == 1 ? proxy : "");
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+	if (r == 1 && log_debug_enabled()) {
+		registry_redact_url(proxy, false, shown, sizeof(shown));
+		log_debug("through proxy %s", shown);
+	}
+}
+
 static void set_common_options(struct registry *reg, CURL *h, struct xfer *x)
 {
 	curl_easy_setopt(h, CURLOPT_SHARE, reg->share);
@@ -490,7 +518,7 @@ static void xfer_begin_exchange(struct xfer *x)
 		buf_reset(x->body);
 }
 
-static void trace(const char *url, bool keep_query, const struct reply *r)
+static void trace(const char *method, const char *url, bool keep_query, const struct reply *r)
 {
 	char shown[1024];
 
@@ -498,27 +526,34 @@ static void trace(const char *url, bool keep_query, const struct reply *r)
 		return;
 	registry_redact_url(url, keep_query, shown, sizeof(shown));
 	if (r->cc == CURLE_OK || r->status)
-		log_debug("GET %s -> %ld", shown, r->status);
+		log_debug("%s %s -> %ld", method, shown, r->status);
 	else
-		log_debug("GET %s -> error: %s", shown,
+		log_debug("%s %s -> error: %s", method, shown,
 			  r->curl_msg[0] ? r->curl_msg : curl_easy_strerror(r->cc));
 }
 
-/* One GET of url. Returns -1 only for local failures (err set); HTTP and
- * transfer outcomes are in x->reply. */
+/* One GET of url, or a POST of a form when post is set. Returns -1 only for
+ * local failures (err set); HTTP and transfer outcomes are in x->reply. */
 static int perform_once(struct registry *reg, CURL *h, const char *url, struct curl_slist *hdrs,
-			bool skip_verify, bool trace_query, struct xfer *x, struct sk_err *err)
+			const char *post, bool skip_verify, bool trace_query, struct xfer *x,
+			struct sk_err *err)
 {
 	curl_easy_reset(h);
 	xfer_begin_exchange(x);
 	set_common_options(reg, h, x);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	apply_proxy(reg, h, url);
+	if (post) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(post));
+	}
 	if (apply_tls(reg, h, url, skip_verify, err) < 0)
 		return -1;
 	x->reply.cc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &x->reply.status);
-	trace(url, trace_query, &x->reply);
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &x->reply.os_errno);
+	trace(post ? "POST" : "GET", url, trace_query, &x->reply);
 	return 0;
 }
 
@@ -528,6 +563,7 @@ struct target {
 	const char *url;    /* absolute, where the request starts */
 	const char *auth;   /* "Authorization: ..." or NULL; only sent to url's origin */
 	const char *accept; /* Accept value or NULL */
+	const char *post;   /* a form to POST (OAuth2 token requests); NULL: GET */
 	bool skip_verify;   /* only for url's origin */
 	bool trace_query;   /* log the query string (token requests) */
 	int max_attempts;   /* 0: MAX_ATTEMPTS */
@@ -572,13 +608,14 @@ static int fetch_redirecting(struct registry *reg, CURL *h, const struct target 
 	for (int hops = 0;; hops++) {
 		bool same = registry_same_origin(url, t->url);
 		struct curl_slist *hdrs = build_headers(t, x, same);
-		int r = perform_once(reg, h, url, hdrs, same && t->skip_verify,
+		int r = perform_once(reg, h, url, hdrs, t->post, same && t->skip_verify,
 				     same && t->trace_query, x, err);
 
 		curl_slist_free_all(hdrs);
 		if (r < 0)
 			return -1;
-		if (x->reply.cc != CURLE_OK || !is_redirect(x->reply.status))
+		/* A form is never replayed elsewhere: its refresh token stays home. */
+		if (x->reply.cc != CURLE_OK || !is_redirect(x->reply.status) || t->post)
 			return 0;
 		if (hops >= MAX_REDIRECTS)
 			return err_set(err, 0, "too many redirects fetching '%s'", t->url);
@@ -594,11 +631,15 @@ static int fetch_redirecting(struct registry *reg, CURL *h, const struct target 
 
 /* ---------- retries ---------- */
 
-static bool curl_error_is_transient(CURLcode cc)
+/* Only what a second attempt can fix: a connection that broke or stalled
+ * once it was answering. A refused connection or a name that does not
+ * resolve fails the same way again (docker does not retry them either), and
+ * a timeout before any answer already cost its CONNECT_TIMEOUT_S. */
+static bool curl_error_is_transient(CURLcode cc, bool answered)
 {
 	switch (cc) {
-	case CURLE_COULDNT_CONNECT:
 	case CURLE_OPERATION_TIMEDOUT:
+		return answered;
 	case CURLE_PARTIAL_FILE:
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
@@ -627,7 +668,7 @@ static bool exchange_is_transient(const struct xfer *x)
 	if (x->sink_failed || x->too_many || x->range_bad || x->body_too_big)
 		return false;
 	if (r->cc != CURLE_OK)
-		return curl_error_is_transient(r->cc);
+		return curl_error_is_transient(r->cc, r->status != 0 || x->body_started);
 	if (registry_status_is_retryable(r->status))
 		return true;
 	/* A stream that ended cleanly but short of the expected size. */
@@ -656,7 +697,9 @@ static void describe_failure(const struct xfer *x, char *out, size_t len)
 
 	int n;
 
-	if (r->cc != CURLE_OK)
+	if (r->cc == CURLE_COULDNT_CONNECT && r->os_errno > 0)
+		n = snprintf(out, len, "%s", strerror((int)r->os_errno));
+	else if (r->cc != CURLE_OK)
 		n = snprintf(out, len, "%s",
 			     r->curl_msg[0] ? r->curl_msg : curl_easy_strerror(r->cc));
 	else if (is_success(r->status) && x->sink)
@@ -732,20 +775,20 @@ static int fetch_retrying(struct registry *reg, CURL *h, const struct target *t,
 
 /* ---------- credentials and tokens (callers hold auth_lock) ---------- */
 
-static int endpoint_credentials(struct registry *reg, struct endpoint *ep, const char **user,
-				const char **pass, struct sk_err *err)
+/* The endpoint's credentials, looked up once (a helper runs at most once
+ * per endpoint and process, and only when the registry asks for them). */
+static int endpoint_credentials(struct registry *reg, struct endpoint *ep,
+				const struct auth_creds **creds, struct sk_err *err)
 {
 	/* The origin answers to the ref's host name in config.json; a mirror to its own. */
 	const char *key = ep->is_mirror ? ep->hostport : reg->host;
 
 	if (!ep->creds_loaded) {
-		if (auth_lookup_credentials(reg->docker_config_dir, key, &ep->user, &ep->pass,
-					    err) < 0)
+		if (credstore_get(reg->docker_config_dir, key, &ep->creds, err) < 0)
 			return err_wrap(err, "cannot read credentials for '%s'", key);
 		ep->creds_loaded = true;
 	}
-	*user = ep->user;
-	*pass = ep->pass;
+	*creds = &ep->creds;
 	return 0;
 }
 
@@ -849,7 +892,7 @@ static int token_url(const struct auth_challenge *ch, const char *scope, const c
 	return 0;
 }
 
-static int token_refused(const struct xfer *x, const char *host, const char *user,
+static int token_refused(const struct xfer *x, const char *host, bool had_credentials,
 			 struct sk_err *err)
 {
 	char msg[256];
@@ -857,35 +900,71 @@ static int token_refused(const struct xfer *x, const char *host, const char *use
 	if (registry_error_message(x->reply.err_body.data, x->reply.err_body.len, msg,
 				   sizeof(msg)) < 0)
 		snprintf(msg, sizeof(msg), "%s",
-			 user ? "incorrect username or password" : "authentication required");
+			 had_credentials ? "incorrect username or password"
+					 : "authentication required");
 	if (x->reply.status == 401 || x->reply.status == 403)
 		return fail(err, EACCES, "unauthorized: %s for '%s'", msg, host);
 	return err_set(err, 0, "cannot get a token for '%s': token server said status %ld (%s)",
 		       host, x->reply.status, msg);
 }
 
-/* GET realm?service=..&scope=.. (with Basic credentials when there are some). */
+/* docker's OAuth2 form for an identity token (distribution's
+ * fetchTokenWithOAuth): a refresh_token grant for the service and scope. */
+static int oauth_form(const struct auth_challenge *ch, const char *scope, const char *refresh,
+		      struct buf *form, struct sk_err *err)
+{
+	const char *keys[] = { "grant_type", "refresh_token", "service", "scope", "client_id" };
+	const char *values[] = { "refresh_token", refresh, ch->service, scope, "docker" };
+
+	if (strncasecmp(ch->realm, "https://", 8) != 0 && strncasecmp(ch->realm, "http://", 7) != 0)
+		return err_set(err, 0, "unsupported token realm '%s'", ch->realm);
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		char *esc = curl_easy_escape(NULL, values[i], 0);
+		int r;
+
+		if (!esc)
+			return err_set(err, ENOMEM, "out of memory");
+		r = buf_appendf(form, "%s%s=%s", i ? "&" : "", keys[i], esc);
+		explicit_bzero(esc, strlen(esc));
+		curl_free(esc);
+		if (r < 0)
+			return err_set(err, E2BIG, "identity token is too long");
+	}
+	return 0;
+}
+
+/* The token: GET realm?service=..&scope=.. (with Basic credentials when there
+ * are some), or, with an identity token, docker's OAuth2 POST to the realm. */
 static int fetch_token(struct registry *reg, CURL *h, size_t epi, const struct auth_challenge *ch,
 		       const char *scope, char **token, long *expires_in, struct sk_err *err)
 {
 	struct endpoint *ep = &reg->eps[epi];
 	cleanup_buf struct buf url = BUF_INIT(URL_MAX);
 	cleanup_buf struct buf auth = BUF_INIT(AUTH_HEADER_MAX);
+	cleanup_buf struct buf form = BUF_INIT(AUTH_HEADER_MAX);
 	cleanup_buf struct buf body = BUF_INIT(TOKEN_REPLY_MAX);
 	struct xfer x = {.body = &body, .limit = -1};
-	const char *user, *pass;
+	const struct auth_creds *c = NULL;
+	const char *user;
 	int ret = -1;
 
 	x.reply.err_body = (struct buf)BUF_INIT(ERROR_BODY_MAX);
-	if (endpoint_credentials(reg, ep, &user, &pass, err) < 0 ||
-	    token_url(ch, scope, user, &url, err) < 0 ||
-	    (user && basic_header(user, pass, &auth, err) < 0))
+	if (endpoint_credentials(reg, ep, &c, err) < 0)
 		goto out;
-	struct target t = {.url = url.data, .auth = user ? auth.data : NULL, .trace_query = true};
+	user = c->identity_token ? NULL : c->user;
+	if (c->identity_token ? oauth_form(ch, scope, c->identity_token, &form, err) < 0 ||
+				    buf_appendf(&url, "%s", ch->realm) < 0
+			      : token_url(ch, scope, user, &url, err) < 0 ||
+				    (user && basic_header(user, c->pass, &auth, err) < 0))
+		goto out;
+	struct target t = {.url = url.data,
+			   .auth = user ? auth.data : NULL,
+			   .post = c->identity_token ? form.data : NULL,
+			   .trace_query = true};
 	if (fetch_retrying(reg, h, &t, "token request", &x, err) < 0)
 		goto out;
 	if (x.reply.status != 200) {
-		token_refused(&x, ep->hostport, user, err);
+		token_refused(&x, ep->hostport, user || c->identity_token, err);
 		goto out;
 	}
 	ret = auth_parse_token_response(body.data, body.len, token, expires_in, err);
@@ -894,6 +973,8 @@ static int fetch_token(struct registry *reg, CURL *h, size_t epi, const struct a
 out:
 	if (auth.data)
 		explicit_bzero(auth.data, auth.len);
+	if (form.data)
+		explicit_bzero(form.data, form.len);
 	buf_release(&x.reply.err_body);
 	return ret;
 }
@@ -904,16 +985,17 @@ static int authorization(struct registry *reg, CURL *h, size_t epi, const struct
 			 const char *scope, bool fresh, struct buf *out, struct sk_err *err)
 {
 	struct endpoint *ep = &reg->eps[epi];
-	const char *user, *pass;
+	const struct auth_creds *c = NULL;
 	struct token *tok;
 	char *value = NULL;
 	long expires_in = 60;
 
 	buf_reset(out);
 	if (ch->scheme == AUTH_BASIC) {
-		if (endpoint_credentials(reg, ep, &user, &pass, err) < 0)
+		/* an identity token is for token servers only, as docker */
+		if (endpoint_credentials(reg, ep, &c, err) < 0)
 			return -1;
-		return user ? basic_header(user, pass, out, err) : 0;
+		return c->user ? basic_header(c->user, c->pass, out, err) : 0;
 	}
 	if (ch->scheme != AUTH_BEARER)
 		return 0;
@@ -962,6 +1044,62 @@ static int ping(struct registry *reg, CURL *h, struct endpoint *ep, bool has_fal
 	return ret;
 }
 
+/* ---------- remembering plain HTTP ---------- */
+
+#define PLAIN_HTTP_DIR "plain-http"
+
+static bool scheme_memory_usable(const struct registry *reg)
+{
+	/* the host names the file: never ".", ".." or a dot file */
+	return reg->memory_fd >= 0 && reg->host[0] != '.';
+}
+
+/* An insecure registry answered on plain http (or, again, on https): keep
+ * that for the next process, which then asks http first and pays no failed
+ * TLS handshake. Best effort: the store stays valid either way, and a wrong
+ * memory costs one failed attempt before the other scheme. Caller holds
+ * auth_lock. */
+static void remember_scheme(struct registry *reg, const struct endpoint *ep)
+{
+	char name[sizeof(PLAIN_HTTP_DIR) + 256];
+	bool plain = strncasecmp(ep->base, "http://", 7) == 0;
+	int fd;
+
+	if (!ep->insecure || !scheme_memory_usable(reg) || plain == reg->plain_remembered)
+		return;
+	snprintf(name, sizeof(name), PLAIN_HTTP_DIR "/%s", reg->host);
+	reg->plain_remembered = plain;
+	if (!plain) {
+		unlinkat(reg->memory_fd, name, 0);
+		log_debug("'%s' answers https again: forgot its plain http", reg->host);
+		return;
+	}
+	if (mkdirat(reg->memory_fd, PLAIN_HTTP_DIR, 0700) < 0 && errno != EEXIST)
+		return;
+	fd = openat(reg->memory_fd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	log_debug("'%s' answers plain http: remembered in the store", reg->host);
+}
+
+void registry_remember_schemes(struct registry *reg, int store_fd)
+{
+	char name[sizeof(PLAIN_HTTP_DIR) + 256];
+	struct endpoint https;
+
+	reg->memory_fd = store_fd;
+	if (!scheme_memory_usable(reg) || reg->n_eps != 2 || !reg->eps[0].insecure)
+		return;
+	snprintf(name, sizeof(name), PLAIN_HTTP_DIR "/%s", reg->host);
+	if (faccessat(store_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	/* http first, https (docker's first choice) as the fallback */
+	https = reg->eps[0];
+	reg->eps[0] = reg->eps[1];
+	reg->eps[1] = https;
+	reg->plain_remembered = true;
+}
+
 /* Pings endpoint epi once per struct registry; later calls reuse the verdict.
  * Returns 0, -1 (err set), or ENDPOINT_KNOWN_DEAD when an earlier call found
  * it dead (err set too; callers need not say so again). */
@@ -976,10 +1114,12 @@ static int endpoint_ready(struct registry *reg, CURL *h, size_t epi,
 	if (ep->state == EP_DEAD)
 		ret = ENDPOINT_KNOWN_DEAD;
 	if (ep->state == EP_UNKNOWN) {
-		if (ping(reg, h, ep, epi + 1 < reg->n_eps, &ep->dead_err) < 0)
+		if (ping(reg, h, ep, epi + 1 < reg->n_eps, &ep->dead_err) < 0) {
 			ep->state = EP_DEAD;
-		else
+		} else {
 			ep->state = EP_ALIVE;
+			remember_scheme(reg, ep);
+		}
 	}
 	if (ep->state == EP_DEAD) {
 		*err = ep->dead_err;
@@ -1201,7 +1341,10 @@ static int add_endpoints(struct registry *reg, const struct sk_config *cfg, stru
 	if (add_endpoint(reg, url, false, true, err) < 0)
 		return -1;
 	snprintf(url, sizeof(url), "http://%s", reg->host);
-	return add_endpoint(reg, url, false, false, err);
+	if (add_endpoint(reg, url, false, false, err) < 0)
+		return -1;
+	reg->eps[0].insecure = reg->eps[1].insecure = true;
+	return 0;
 }
 
 static bool host_is_sane(const char *host)
@@ -1229,10 +1372,12 @@ struct registry *registry_new(const char *host, const struct sk_config *cfg, str
 	}
 	pthread_mutex_init(&reg->auth_lock, NULL);
 	pthread_mutex_init(&reg->tls_lock, NULL);
+	reg->memory_fd = -1;
 	snprintf(reg->host, sizeof(reg->host), "%s", host);
 	snprintf(reg->certs_dir, sizeof(reg->certs_dir), "%s", cfg->certs_dir);
 	snprintf(reg->docker_config_dir, sizeof(reg->docker_config_dir), "%s",
 		 cfg->docker_config_dir);
+	registry_proxy_env_get(&reg->proxy_env);
 	if (share_init(reg, err) < 0 || add_endpoints(reg, cfg, err) < 0) {
 		registry_free(reg);
 		return NULL;
@@ -1256,10 +1401,8 @@ void registry_free(struct registry *reg)
 		curl_share_cleanup(reg->share);
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_destroy(&reg->share_locks[i]);
-	for (size_t i = 0; i < reg->n_eps; i++) {
-		free_secret(reg->eps[i].user);
-		free_secret(reg->eps[i].pass);
-	}
+	for (size_t i = 0; i < reg->n_eps; i++)
+		auth_creds_release(&reg->eps[i].creds);
 	for (size_t i = 0; i < reg->n_tokens; i++)
 		free_secret(reg->tokens[i].value);
 	for (size_t i = 0; i < reg->n_tls; i++)
@@ -1455,40 +1598,48 @@ static int login_on_endpoint(struct registry *reg, CURL *h, size_t epi, struct s
 	x.reply.err_body = (struct buf)BUF_INIT(ERROR_BODY_MAX);
 	r = fetch_retrying(reg, h, &t, url, &x, err);
 	if (r == 0 && !is_success(x.reply.status))
-		r = token_refused(&x, reg->host, "", err);
+		r = token_refused(&x, reg->host, true, err);
 	buf_release(&x.reply.err_body);
 	explicit_bzero(auth.data, auth.len);
 	return r;
 }
 
-static int set_login_credentials(struct registry *reg, const char *user, const char *pass,
+static char *dup_or_null(const char *s, bool *failed)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	*failed |= s && !d;
+	return d;
+}
+
+static int set_login_credentials(struct registry *reg, const struct auth_creds *creds,
 				 struct sk_err *err)
 {
 	for (size_t i = 0; i < reg->n_eps; i++) {
 		struct endpoint *ep = &reg->eps[i];
+		bool failed = false;
 
 		if (ep->is_mirror)
 			continue;
-		free_secret(ep->user);
-		free_secret(ep->pass);
-		ep->user = strdup(user);
-		ep->pass = strdup(pass ? pass : "");
+		auth_creds_release(&ep->creds);
+		ep->creds.user = dup_or_null(creds->user, &failed);
+		ep->creds.pass = dup_or_null(creds->user && !creds->pass ? "" : creds->pass, &failed);
+		ep->creds.identity_token = dup_or_null(creds->identity_token, &failed);
 		ep->creds_loaded = true;
-		if (!ep->user || !ep->pass)
+		if (failed)
 			return err_set(err, ENOMEM, "out of memory");
 	}
 	return 0;
 }
 
-int registry_check_login(struct registry *reg, const char *user, const char *pass,
-			 struct sk_err *err)
+int registry_check_login(struct registry *reg, const struct auth_creds *creds, struct sk_err *err)
 {
 	CURL *h;
 	int ret = -1;
 
-	if (user) {
+	if (creds) {
 		pthread_mutex_lock(&reg->auth_lock);
-		ret = set_login_credentials(reg, user, pass, err);
+		ret = set_login_credentials(reg, creds, err);
 		pthread_mutex_unlock(&reg->auth_lock);
 		if (ret < 0)
 			return -1;

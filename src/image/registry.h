@@ -8,8 +8,10 @@
  * a token cache per (endpoint, scope) honouring expires_in, TLS with extra CAs from
  * <certs_dir>/<host:port>/ca.crt, plain HTTP for insecure registries, redirects to
  * blob storage (Authorization never sent to another host), retries with backoff on
- * connection errors, 429 and 5xx (Retry-After honoured), Range resume, and proxies
- * from the environment. All calls are thread-safe: each uses its own curl handle.
+ * transfers that broke, 429 and 5xx (Retry-After honoured; never a refused
+ * connection or a failed name lookup), Range resume, and HTTP_PROXY/HTTPS_PROXY/
+ * NO_PROXY as docker reads them (registry_http.h). All calls are thread-safe:
+ * each uses its own curl handle.
  *
  * Insecure registries (config_registry_is_insecure) are tried as docker does:
  * https without certificate verification first, then plain http.
@@ -25,6 +27,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "image/auth.h"
 #include "image/image_config.h"
 #include "util/buf.h"
 #include "util/config.h"
@@ -40,11 +43,17 @@ struct registry;
 struct registry *registry_new(const char *host, const struct sk_config *cfg, struct sk_err *err);
 void registry_free(struct registry *reg);
 
+/* Remember in the store at store_fd (borrowed: open while reg is used)
+ * whether this insecure registry answers only plain HTTP (plain-http/<host:port>),
+ * and when it does, ask http first: docker's https-then-http order otherwise
+ * costs a failed TLS handshake in every process. A registry that answers
+ * https again is tried there next and forgotten. */
+void registry_remember_schemes(struct registry *reg, int store_fd);
+
 /* Check credentials against the registry (for `skiff login`): ping /v2/, and when
  * challenged get a token (Bearer) or retry with Basic. Wrong credentials -> -1 with
- * "unauthorized: ..." in err. user/pass may be NULL to use the stored ones. */
-int registry_check_login(struct registry *reg, const char *user, const char *pass,
-			 struct sk_err *err);
+ * "unauthorized: ..." in err. creds NULL: the stored ones (credstore.h). */
+int registry_check_login(struct registry *reg, const struct auth_creds *creds, struct sk_err *err);
 
 struct registry_manifest {
 	struct buf body;	     /* at most MANIFEST_MAX_BYTES */

@@ -54,4 +54,26 @@ void registry_media_type(const char *content_type, char *out, size_t len);
  * printable and bounded. Returns 0 when found, -1 otherwise (out is then ""). */
 int registry_error_message(const char *body, size_t len, char *out, size_t outlen);
 
+/* The proxy settings as docker's Go reads them from the environment:
+ * HTTP_PROXY/http_proxy, HTTPS_PROXY/https_proxy, NO_PROXY/no_proxy (upper
+ * case first; an empty value is unset), and REQUEST_METHOD (a CGI program
+ * must not trust HTTP_PROXY, golang.org/x/net issue 16405). */
+struct registry_proxy_env {
+	const char *http;
+	const char *https;
+	const char *no_proxy;
+	bool cgi;
+};
+void registry_proxy_env_get(struct registry_proxy_env *e);
+
+/* The proxy for an http(s) URL, with Go's httpproxy rules: HTTPS_PROXY for
+ * https, HTTP_PROXY for http; never for localhost or a loopback address;
+ * never when NO_PROXY matches ("*"; an IP or CIDR; a domain and its
+ * subdomains, ".d" or "*.d" for subdomains only; each with an optional
+ * ":port"); a proxy without a scheme is http://. Returns 1 with the proxy URL
+ * in out, 0 for a direct connection, -1 for an unparsable URL or a proxy
+ * that does not fit out. */
+int registry_proxy_for_url(const struct registry_proxy_env *e, const char *url, char *out,
+			   size_t len);
+
 #endif

@@ -408,7 +408,7 @@ int store_layer_blob_open(struct store *s, const char *digest)
 
 static int refs_parse_line(char *line, struct store_image *img)
 {
-	char *ref = line, *man, *cfg;
+	char *ref = line, *man, *cfg, *flags;
 
 	man = strchr(ref, ' ');
 	if (!man)
@@ -418,8 +418,12 @@ static int refs_parse_line(char *line, struct store_image *img)
 	if (!cfg)
 		return -1;
 	*cfg++ = '\0';
+	flags = strchr(cfg, ' ');
+	if (flags)
+		*flags++ = '\0';
 	if (!digest_is_valid(man) || !digest_is_valid(cfg))
 		return -1;
+	img->local = flags && !strcmp(flags, "local");
 	snprintf(img->ref, sizeof(img->ref), "%s", strcmp(ref, "-") ? ref : "");
 	snprintf(img->manifest_digest, sizeof(img->manifest_digest), "%s", man);
 	snprintf(img->config_digest, sizeof(img->config_digest), "%s", cfg);
@@ -476,8 +480,9 @@ static int refs_write(struct store *s, const struct store_image *list, size_t n,
 	cleanup_buf struct buf b = BUF_INIT(REFS_MAX_BYTES);
 
 	for (size_t i = 0; i < n; i++) {
-		if (buf_appendf(&b, "%s %s %s\n", list[i].ref[0] ? list[i].ref : "-",
-				list[i].manifest_digest, list[i].config_digest) < 0)
+		if (buf_appendf(&b, "%s %s %s%s\n", list[i].ref[0] ? list[i].ref : "-",
+				list[i].manifest_digest, list[i].config_digest,
+				list[i].local ? " local" : "") < 0)
 			return err_set(err, E2BIG, "too many image records");
 	}
 	return fs_write_atomic(s->root_fd, "refs", b.data ? b.data : "", b.len, 0600, err);
@@ -650,8 +655,12 @@ int store_image_lookup(struct store *s, const char *name, struct store_image *ou
 		r = lookup_by_id(list, n, name, out, err);
 	if (r < 0)
 		return -1;
-	if (r == 0)
-		return err_set(err, ENOENT, "no such image: %s", name);
+	if (r == 0) {
+		/* ENOENT for callers, without strerror's tail: the words say it. */
+		err_set(err, 0, "No such image: %s", name);
+		err->errnum = ENOENT;
+		return -1;
+	}
 	return 0;
 }
 

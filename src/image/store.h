@@ -7,7 +7,8 @@
  *   layers/<diffid-hex>/diff  one extracted layer, overlay-ready
  *   layers/<diffid-hex>/size  uncompressed size in bytes (decimal)
  *   layers/tmp-*              layers being extracted (removed when found stale)
- *   refs                      "<canonical ref> <manifest digest> <config digest>" lines
+ *   refs                      "<canonical ref> <manifest digest> <config digest>[ local]"
+ *                             lines (local: see struct store_image)
  *   containers/<id>/          one container's state; its file "image" (config
  *                             digest), when present, keeps that image's layers from GC
  *   tmp/                      scratch space (e.g. `load` spools archives here)
@@ -101,6 +102,9 @@ struct store_image {
 	char ref[REF_STR_MAX];                  /* canonical, "" for an untagged image */
 	char manifest_digest[DIGEST_STR_MAX];
 	char config_digest[DIGEST_STR_MAX];     /* the IMAGE ID */
+	/* The manifest digest is skiff's own (a loaded image's): no registry
+	 * knows it, so it is no RepoDigest. In refs, a 4th word "local". */
+	bool local;
 };
 int store_refs_list(struct store *s, struct store_image **out, size_t *n, struct sk_err *err);
 /* Add or replace the record for ref (takes the lock). */

@@ -90,7 +90,7 @@ static void plan_release(struct exec_plan *p)
 
 static int not_running(const struct exec_plan *p, struct sk_err *err)
 {
-	err_set(err, 0, "Error response from daemon: Container %s is not running", p->id);
+	err_set(err, 0, "Container %s is not running", p->id);
 	err->exit_code = EXIT_DAEMON_ERROR;
 	return -1;
 }
@@ -101,7 +101,6 @@ static int load_container(struct store *s, const char *ref, struct exec_plan *p,
 	cleanup_close int dirfd = -1;
 
 	if (ctr_resolve(s, ref, p->id, err) < 0) {
-		err_wrap(err, "Error response from daemon");
 		err->exit_code = EXIT_DAEMON_ERROR;
 		return -1;
 	}
@@ -111,7 +110,7 @@ static int load_container(struct store *s, const char *ref, struct exec_plan *p,
 		return -1;
 	if (st.status == CTR_RESTARTING) {
 		err_set(err, 0,
-			"Error response from daemon: Container %s is restarting, wait "
+			"Container %s is restarting, wait "
 			"until the container is running",
 			p->id);
 		err->exit_code = EXIT_DAEMON_ERROR;

@@ -1041,8 +1041,13 @@ int ctr_open_dir(struct store *s, const char *id, struct sk_err *err)
 		return err_set(err, EINVAL, "invalid container id '%s'", id);
 	snprintf(rel, sizeof(rel), CTR_DIR "/%s", id);
 	fd = openat(s->root_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(err, errno == ENOENT ? ENOENT : errno, "No such container: %s", id);
+	if (fd < 0 && errno != ENOENT)
+		return err_set(err, errno, "cannot open container %s", id);
+	if (fd < 0) {
+		/* ENOENT for callers, without strerror's tail: the words say it */
+		err_set(err, 0, "No such container: %s", id);
+		err->errnum = ENOENT;
+	}
 	return fd;
 }
 

@@ -168,16 +168,23 @@ static int load_string_list(struct sk_config *cfg, json_t *root, const char *key
 	return 0;
 }
 
+/* The store: docker's "data-root", or "root", skiff's older name for it. */
 static int load_root(struct sk_config *cfg, json_t *root, const char *path, struct sk_err *err)
 {
-	json_t *v = json_object_get(root, "root");
+	json_t *data_root = json_object_get(root, "data-root");
+	json_t *v = data_root ? data_root : json_object_get(root, "root");
+	const char *key = data_root ? "data-root" : "root";
 	const char *s;
 
 	if (!v)
 		return 0;
 	s = json_string_value(v);
 	if (!s || s[0] != '/' || strlen(s) >= sizeof(cfg->root))
-		return err_set(err, 0, "malformed '%s': \"root\" must be an absolute path", path);
+		return err_set(err, 0, "malformed '%s': \"%s\" must be an absolute path", path, key);
+	if (data_root && json_object_get(root, "root") &&
+	    !json_equal(data_root, json_object_get(root, "root")))
+		return err_set(err, 0, "malformed '%s': \"data-root\" and \"root\" name different "
+				       "stores", path);
 	snprintf(cfg->root, sizeof(cfg->root), "%s", s);
 	return 0;
 }

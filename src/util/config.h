@@ -3,7 +3,8 @@
  * $XDG_CONFIG_HOME/skiff/config.json (~/.config/skiff/config.json), then the
  * environment, then command-line flags; later wins. Keys follow docker's
  * daemon.json: "registry-mirrors", "insecure-registries",
- * "max-concurrent-downloads", plus "root" for the store.
+ * "max-concurrent-downloads", "data-root" (the store; "root" is an older
+ * name for it).
  */
 #ifndef SKIFF_CONFIG_H
 #define SKIFF_CONFIG_H

@@ -1,6 +1,7 @@
 """The command line: help, version, usage errors with a hint, invalid
-references as one-line errors, docker's exit status 125 for skiff's own
-failures. None of this needs a registry."""
+references as one-line errors, docker's exit statuses (125 for a flag error,
+1 for a wrong number of arguments or a failed pull). None of this needs a
+registry."""
 
 import re
 
@@ -41,7 +42,7 @@ def test_no_command_is_a_usage_error(skiff):
 
 
 def test_unknown_command(skiff):
-    r = skiff.fails("frobnicate")
+    r = skiff.fails("frobnicate", code=1)
     assert "'frobnicate' is not a skiff command" in regkit.error_line(r)
     assert "skiff --help" in r.stderr
 
@@ -59,9 +60,9 @@ def test_unknown_command_flag(skiff):
 
 
 def test_pull_needs_exactly_one_argument(skiff):
-    r = skiff.fails("pull")
+    r = skiff.fails("pull", code=1)
     assert "skiff pull --help" in r.stderr
-    r = skiff.fails("pull", "a", "b")
+    r = skiff.fails("pull", "a", "b", code=1)
     assert "skiff pull --help" in r.stderr
 
 
@@ -80,7 +81,7 @@ def test_flag_missing_its_argument(skiff):
     ("", None),
 ])
 def test_invalid_reference_is_one_line_error(skiff, ref, why):
-    r = skiff.fails("pull", ref)
+    r = skiff.fails("pull", ref, code=1)
     line = regkit.error_line(r)
     assert "invalid reference" in line or "invalid" in line, line
     assert len(r.stderr.strip().splitlines()) <= 2  # the error, maybe a hint
@@ -89,7 +90,7 @@ def test_invalid_reference_is_one_line_error(skiff, ref, why):
 
 
 def test_invalid_reference_does_not_touch_network_or_store(skiff, store):
-    skiff.fails("pull", "Bad/Name")
+    skiff.fails("pull", "Bad/Name", code=1)
     assert not store.refs()
 
 
@@ -104,7 +105,7 @@ def test_store_option_and_env(skiff, tmp_path):
 def test_malformed_config_file_is_named(skiff, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    r = skiff.fails("images", env={"SKIFF_CONFIG": str(bad)})
+    r = skiff.fails("images", env={"SKIFF_CONFIG": str(bad)}, code=1)
     assert str(bad) in regkit.error_line(r)
 
 

@@ -131,7 +131,7 @@ def test_stop_of_an_exited_container_is_a_no_op(skiff, image):
 def test_stop_of_an_unknown_container(skiff, image):
     r = skiff.run("stop", "nosuch")
     assert r.returncode == 1
-    assert "Error response from daemon: No such container: nosuch" in r.stderr
+    assert r.stderr == "skiff: No such container: nosuch\n"  # docker's words, skiff's prefix
 
 
 def test_kill_delivers_the_named_signal(skiff, image, containers):
@@ -165,16 +165,15 @@ def test_kill_of_a_stopped_container_fails(skiff, image):
     r = skiff.run("kill", "gone")
     assert r.returncode == 1
     assert r.stdout == ""
-    assert r.stderr.startswith("Error response from daemon: cannot kill container: gone: "
-                               "container ")
+    assert r.stderr.startswith("skiff: Cannot kill container: gone: container ")
     assert "is not running" in r.stderr
 
 
 def test_kill_rejects_an_unknown_signal(skiff, image, containers):
     start(containers, skiff, image, "k", "sleep", "1000")
     r = skiff.run("kill", "-s", "SIGNOPE", "k")
-    assert r.returncode == 125
-    assert "invalid signal: SIGNOPE" in r.stderr
+    assert r.returncode == 1  # docker's status for a bad signal
+    assert r.stderr == "skiff: Invalid signal: SIGNOPE\n"
 
 
 def test_wait_prints_the_exit_code(skiff, image, containers):

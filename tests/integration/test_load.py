@@ -3,7 +3,7 @@ skopeo's <hex>.tar) and OCI image layouts, from a file or stdin, plain or gzip'e
 
 What a user sees: the "Loaded image: ..." lines, `skiff images`, the records and
 layers in the store; and for hostile or broken archives one clear error line,
-exit 125, and a store with no new image record and no leftovers."""
+exit 1 (as docker), and a store with no new image record and no leftovers."""
 
 import gzip
 import io
@@ -326,7 +326,7 @@ def test_layer_symlink_out_of_the_archive_is_refused(skiff, store, tmp_path):
     members[0] = (name, None, "../../../../../../etc/passwd")
     path = tmp_path / "evil.tar"
     path.write_bytes(tar_of(members))
-    r = skiff.fails("load", "-i", str(path))
+    r = skiff.fails("load", "-i", str(path), code=1)
     line = regkit.error_line(r)
     assert "missing from the archive" in line and name in line, line
     assert store.refs() == {}
@@ -339,7 +339,7 @@ def test_diff_id_mismatch_records_nothing(skiff, store, tmp_path):
     members = legacy_members(img, layer_files=[img.layers[0], wrong])
     path = tmp_path / "liar.tar"
     path.write_bytes(tar_of(members))
-    r = skiff.fails("load", "-i", str(path))
+    r = skiff.fails("load", "-i", str(path), code=1)
     line = regkit.error_line(r)
     assert "diff_id mismatch" in line and "layer 2" in line and "liar:1" in line, line
     assert diff_ids(img)[1] in line and mkimage.digest(wrong) in line
@@ -355,7 +355,7 @@ def test_config_digest_mismatch(skiff, store, tmp_path):
     members = legacy_members(img, config_name="ab" * 32 + ".json")
     path = tmp_path / "badcfg.tar"
     path.write_bytes(tar_of(members))
-    r = skiff.fails("load", "-i", str(path))
+    r = skiff.fails("load", "-i", str(path), code=1)
     assert "digest mismatch" in regkit.error_line(r)
     assert store.refs() == {}
 
@@ -370,7 +370,7 @@ def test_oci_layer_blob_tampered(skiff, store, tmp_path):
         members = [(m.name, t.extractfile(m).read()) for m in t.getmembers() if m.isfile()]
     members = [(n, evil if n.endswith(mkimage.sha256_hex(blob)) else d) for n, d in members]
     path.write_bytes(tar_of(members))
-    r = skiff.fails("load", "-i", str(path))
+    r = skiff.fails("load", "-i", str(path), code=1)
     line = regkit.error_line(r)
     assert "digest mismatch" in line and mkimage.digest(blob) in line, line
     assert store.refs() == {}
@@ -383,7 +383,7 @@ def test_missing_layer_file(skiff, store, tmp_path):
     del members[1]
     path = tmp_path / "holes.tar"
     path.write_bytes(tar_of(members))
-    r = skiff.fails("load", "-i", str(path))
+    r = skiff.fails("load", "-i", str(path), code=1)
     line = regkit.error_line(r)
     assert "%064x/layer.tar' is missing from the archive" % 2 in line, line
     assert store.refs() == {}
@@ -393,7 +393,7 @@ def test_invalid_repo_tag(skiff, store, tmp_path):
     img = image(["Bad:1"])
     path = tmp_path / "badtag.tar"
     mkimage.write_docker_archive(str(path), [img])
-    r = skiff.fails("load", "-i", str(path))
+    r = skiff.fails("load", "-i", str(path), code=1)
     assert "Bad:1" in regkit.error_line(r)
     assert store.refs() == {}
 
@@ -404,7 +404,7 @@ def test_invalid_repo_tag(skiff, store, tmp_path):
 def test_not_an_archive(skiff, store, tmp_path, content):
     path = tmp_path / "garbage.tar"
     path.write_bytes(content)
-    r = skiff.fails("load", "-i", str(path))
+    r = skiff.fails("load", "-i", str(path), code=1)
     assert regkit.error_line(r) == \
         f"skiff: load: '{path}' is not a docker-save or OCI archive"
     assert r.stdout == ""
@@ -417,20 +417,20 @@ def test_truncated_archive(skiff, store, tmp_path):
     data = mkimage.write_docker_archive(str(tmp_path / "full.tar"), [img])
     path = tmp_path / "cut.tar"
     path.write_bytes(data[:len(data) // 2])
-    r = skiff.fails("load", "-i", str(path))
+    r = skiff.fails("load", "-i", str(path), code=1)
     assert "cut.tar" in regkit.error_line(r)
     assert store.refs() == {}
     assert_clean(store)
 
 
 def test_missing_input_file(skiff, tmp_path):
-    r = skiff.fails("load", "-i", str(tmp_path / "nope.tar"))
+    r = skiff.fails("load", "-i", str(tmp_path / "nope.tar"), code=1)
     line = regkit.error_line(r)
     assert "nope.tar" in line and "No such file" in line
 
 
 def test_usage_errors(skiff):
-    r = skiff.fails("load", "extra-arg")
+    r = skiff.fails("load", "extra-arg", code=1)
     assert "load" in r.stderr
     r = skiff.ok("load", "--help")
     assert "Usage: skiff load" in r.stdout
@@ -450,7 +450,7 @@ def test_manifest_json_names_outside_the_archive(skiff, store, tmp_path, field, 
     members[-1] = ("manifest.json", json.dumps(manifest).encode())
     path = tmp_path / "names.tar"
     path.write_bytes(tar_of(members))
-    r = skiff.fails("load", "-i", str(path))
+    r = skiff.fails("load", "-i", str(path), code=1)
     assert message in regkit.error_line(r)
     assert store.refs() == {}
     assert_clean(store)

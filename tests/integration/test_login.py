@@ -6,6 +6,7 @@ What a user sees: exit status, the messages, and docker's config.json on disk
 import base64
 import json
 import os
+import select
 import shutil
 import socket
 import stat
@@ -138,7 +139,7 @@ def test_login_keeps_other_entries(registry, env):
 
 def test_wrong_password_fails_and_stores_nothing(registry, env):
     r = skiff(env, "login", "-u", USER, "--password-stdin", registry, stdin="wrong\n")
-    assert r.returncode == 125
+    assert r.returncode == 1
     assert "Login Succeeded" not in r.stdout
     assert ("login to '%s' failed" % registry) in r.stderr
     assert "unauthorized" in r.stderr
@@ -152,7 +153,7 @@ def test_wrong_password_keeps_previous_login(registry, env):
                  stdin=PASSWORD).returncode == 0
     before = auths(env)[registry]
     r = skiff(env, "login", "-u", USER, "--password-stdin", registry, stdin="nope")
-    assert r.returncode == 125
+    assert r.returncode == 1
     assert auths(env)[registry] == before
 
 
@@ -167,28 +168,29 @@ def test_logout_removes_entry(registry, env):
 
 
 def test_logout_when_not_logged_in(registry, env):
+    """docker 28 says the same whether or not there was a login to remove."""
     r = skiff(env, "logout", registry)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "Not logged in to %s" % registry
+    assert r.stdout.strip() == "Removing login credentials for %s" % registry
     r = skiff(env, "logout")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "Not logged in to https://index.docker.io/v1/"
+    assert r.stdout.strip() == "Removing login credentials for https://index.docker.io/v1/"
 
 
 def test_login_without_tty_or_user_is_a_clear_error(registry, env):
     r = skiff(env, "login", registry, stdin="")
-    assert r.returncode == 125
+    assert r.returncode == 1
     assert "non TTY" in r.stderr
     assert not os.path.exists(config_path(env))
 
 
 def test_login_flag_errors(registry, env):
     r = skiff(env, "login", "--password-stdin", registry, stdin=PASSWORD)
-    assert r.returncode == 125
+    assert r.returncode == 1
     assert "--username" in r.stderr
     r = skiff(env, "login", "-u", USER, "-p", "x", "--password-stdin", registry, stdin="x")
-    assert r.returncode == 125
-    assert "mutually exclusive" in r.stderr
+    assert r.returncode == 1
+    assert "cannot specify both --password and --password-stdin" in r.stderr
 
 
 def test_help_goes_to_stdout(env):
@@ -219,14 +221,19 @@ def test_login_prompts_on_a_terminal_without_echoing_the_password(registry, env)
     os.write(fd, USER.encode() + b"\n")
     read_until(b"Password: ")
     os.write(fd, PASSWORD.encode() + b"\n")
+    deadline = time.monotonic() + 30  # a lost password must fail the test, not hang it
     try:
-        while True:
+        while time.monotonic() < deadline:
+            if not select.select([fd], [], [], 1)[0]:
+                continue
             data = os.read(fd, 1024)
             if not data:
                 break
             out += data
     except OSError:
         pass  # EIO once the child has gone
+    if time.monotonic() >= deadline:
+        os.kill(pid, 9)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0, out
     assert b"Login Succeeded" in out

@@ -58,7 +58,7 @@ def test_pull_by_digest_that_does_not_exist_fails(skiff, registry, busybox):
     registry.client.push_image("tools/busybox", busybox, tag="latest")
     missing = "sha256:" + "ab" * 32
 
-    r = skiff.fails("pull", f"{registry.hostport}/tools/busybox@{missing}")
+    r = skiff.fails("pull", f"{registry.hostport}/tools/busybox@{missing}", code=1)
 
     line = regkit.error_line(r)
     assert "manifest unknown" in line and missing in line

@@ -22,7 +22,7 @@ def test_wrong_bytes_are_refused_naming_both_digests(skiff, store, registry, pro
     proxy.add(blob_path(layer.digest), "corrupt", times=None, offset=layer.size // 2)
     before = store.snapshot()
 
-    r = skiff.fails("pull", f"{proxy.hostport}/faults/app")
+    r = skiff.fails("pull", f"{proxy.hostport}/faults/app", code=1)
 
     line = regkit.error_line(r)
     assert layer.digest in line, line
@@ -40,7 +40,7 @@ def test_corrupted_gzip_stream_is_refused(skiff, store, registry, proxy, busybox
     proxy.add(blob_path(layer.digest), "corrupt", times=None, offset=5000)
     before = store.snapshot()
 
-    r = skiff.fails("pull", f"{proxy.hostport}/faults/app")
+    r = skiff.fails("pull", f"{proxy.hostport}/faults/app", code=1)
 
     line = regkit.error_line(r)
     assert "faults/app" in line and layer.hex[:12] in line, line
@@ -54,7 +54,7 @@ def test_corrupted_config_is_refused(skiff, store, registry, proxy, busybox):
     registry.client.push_image("faults/app", busybox, tag="latest")
     proxy.add(blob_path(busybox.config_digest), "corrupt", times=None, offset=3)
 
-    r = skiff.fails("pull", f"{proxy.hostport}/faults/app")
+    r = skiff.fails("pull", f"{proxy.hostport}/faults/app", code=1)
 
     assert busybox.config_digest in regkit.error_line(r)
     assert not store.refs() and not store.has_blob(busybox.config_digest)
@@ -109,7 +109,7 @@ def test_persistent_500_is_a_clear_error(skiff, store, registry, proxy, busybox)
     proxy.add(blob_path(layer.digest), "status", status=500, times=None)
 
     t0 = time.monotonic()
-    r = skiff.fails("pull", f"{proxy.hostport}/faults/app")
+    r = skiff.fails("pull", f"{proxy.hostport}/faults/app", code=1)
 
     assert time.monotonic() - t0 < 100, "gave up too slowly"
     line = regkit.error_line(r)
@@ -121,7 +121,7 @@ def test_persistent_500_is_a_clear_error(skiff, store, registry, proxy, busybox)
 def test_manifest_404_is_manifest_unknown(skiff, store, registry, busybox):
     registry.client.push_image("faults/app", busybox, tag="latest")
 
-    r = skiff.fails("pull", f"{registry.hostport}/faults/app:nope")
+    r = skiff.fails("pull", f"{registry.hostport}/faults/app:nope", code=1)
 
     line = regkit.error_line(r)
     assert "manifest unknown" in line and "nope" in line, line
@@ -129,7 +129,7 @@ def test_manifest_404_is_manifest_unknown(skiff, store, registry, busybox):
 
 
 def test_unknown_repository(skiff, store, registry):
-    r = skiff.fails("pull", f"{registry.hostport}/no/such/repo")
+    r = skiff.fails("pull", f"{registry.hostport}/no/such/repo", code=1)
 
     line = regkit.error_line(r)
     assert "no/such/repo" in line
@@ -139,7 +139,7 @@ def test_unknown_repository(skiff, store, registry):
 def test_registry_not_listening(skiff, store):
     port = regkit.free_port()
 
-    r = skiff.fails("pull", f"127.0.0.1:{port}/x/y")
+    r = skiff.fails("pull", f"127.0.0.1:{port}/x/y", code=1)
 
     line = regkit.error_line(r)
     assert f"127.0.0.1:{port}" in line
@@ -157,7 +157,7 @@ def test_blob_larger_than_its_descriptor_is_refused(skiff, store, registry):
     body = json.dumps(m).encode()
     registry.client.push_manifest("faults/size", "latest", body, img.media_type)
 
-    r = skiff.fails("pull", f"{registry.hostport}/faults/size")
+    r = skiff.fails("pull", f"{registry.hostport}/faults/size", code=1)
 
     line = regkit.error_line(r)
     assert layer.digest in line or layer.hex[:12] in line, line

@@ -76,7 +76,7 @@ def test_missing_platform_lists_available_ones(skiff, store, registry):
     imgs = platform_images()
     registry.client.push_index("multi/app", Index(imgs.values()), tag="latest")
 
-    r = skiff.fails("pull", "--platform", "linux/s390x", f"{registry.hostport}/multi/app")
+    r = skiff.fails("pull", "--platform", "linux/s390x", f"{registry.hostport}/multi/app", code=1)
 
     line = regkit.error_line(r)
     assert "linux/s390x" in line
@@ -87,7 +87,7 @@ def test_missing_platform_lists_available_ones(skiff, store, registry):
 
 
 def test_invalid_platform_flag(skiff):
-    r = skiff.fails("pull", "--platform", "not-a-platform", "127.0.0.1:1/x")
+    r = skiff.fails("pull", "--platform", "not-a-platform", "127.0.0.1:1/x", code=1)
     assert "platform" in regkit.error_line(r)
 
 
@@ -110,7 +110,7 @@ def test_schema1_manifest_is_refused(skiff, store, registry, proxy, busybox):
     proxy.add(r"/manifests/latest$", "status", times=None, status=200, body=schema1,
               content_type=regkit.DOCKER_SCHEMA1)
 
-    r = skiff.fails("pull", f"{proxy.hostport}/old/app")
+    r = skiff.fails("pull", f"{proxy.hostport}/old/app", code=1)
 
     line = regkit.error_line(r).lower()
     assert "schema 1" in line or "schema1" in line or "schemaversion 1" in line, line
@@ -122,7 +122,7 @@ def test_manifest_with_wrong_docker_content_digest_is_refused(skiff, store, regi
     registry.client.push_image("tools/busybox", busybox, tag="latest")
     proxy.add(r"/manifests/latest$", "digest", times=None)
 
-    r = skiff.fails("pull", f"{proxy.hostport}/tools/busybox")
+    r = skiff.fails("pull", f"{proxy.hostport}/tools/busybox", code=1)
 
     assert "digest" in regkit.error_line(r).lower()
     assert not store.refs()
@@ -133,7 +133,7 @@ def test_manifest_body_not_matching_requested_digest_is_refused(skiff, store, re
     registry.client.push_image("tools/busybox", busybox, tag="latest")
     proxy.add(r"/manifests/sha256:", "corrupt", times=None, offset=10)
 
-    r = skiff.fails("pull", f"{proxy.hostport}/tools/busybox@{busybox.digest}")
+    r = skiff.fails("pull", f"{proxy.hostport}/tools/busybox@{busybox.digest}", code=1)
 
     line = regkit.error_line(r)
     assert busybox.digest in line

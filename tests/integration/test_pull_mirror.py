@@ -85,7 +85,7 @@ def test_all_mirrors_dead_and_origin_unreachable_is_reported(skiff, store):
            "https_proxy": f"http://127.0.0.1:{regkit.free_port()}",
            "HTTPS_PROXY": f"http://127.0.0.1:{regkit.free_port()}"}
 
-    r = skiff.fails("pull", "busybox", env=env, timeout=180)
+    r = skiff.fails("pull", "busybox", env=env, timeout=180, code=1)
 
     line = regkit.error_line(r)
     assert "busybox" in line

@@ -42,7 +42,7 @@ def test_pull_with_ca_from_certs_dir(skiff, store, tls_registry, busybox):
 def test_pull_without_ca_is_a_certificate_error(skiff, store, tls_registry, busybox):
     tls_registry.client.push_image("secure/busybox", busybox, tag="latest")
 
-    r = skiff.fails("pull", f"{tls_registry.hostport}/secure/busybox")
+    r = skiff.fails("pull", f"{tls_registry.hostport}/secure/busybox", code=1)
 
     line = regkit.error_line(r).lower()
     assert tls_registry.hostport in line
@@ -54,7 +54,7 @@ def test_ca_of_another_host_does_not_help(skiff, tls_registry, busybox):
     tls_registry.client.push_image("secure/busybox", busybox, tag="latest")
     tls_registry.tls_material.install_ca(skiff.certs_dir, f"{tls_registry.host}:1")
 
-    r = skiff.fails("pull", f"{tls_registry.hostport}/secure/busybox")
+    r = skiff.fails("pull", f"{tls_registry.hostport}/secure/busybox", code=1)
 
     assert "certificate" in regkit.error_line(r).lower()
 

@@ -354,6 +354,108 @@ TEST(erase)
 	fs_remove_tree(AT_FDCWD, dir, NULL);
 }
 
+static int helper_reply(const char *json, struct auth_creds *c)
+{
+	struct sk_err err = { 0 };
+	int r = auth_parse_helper_reply(json, strlen(json), c, &err);
+
+	if (r < 0)
+		fprintf(stderr, "  (%s -> %s)\n", json, err.msg);
+	return r;
+}
+
+TEST(helper_reply)
+{
+	struct auth_creds c;
+	static const char *const bad[] = {
+		"", "[]", "{", "\"x\"", "{\"Username\":\"a\",\"Secret\":42}",
+		"{\"Username\":[],\"Secret\":\"s\"}", "{\"Username\":\"a\\nb\",\"Secret\":\"s\"}",
+		"{\"Username\":\"a\",\"Secret\":\"s\\u0000t\"}",
+	};
+	struct sk_err err = { 0 };
+	char *big;
+
+	CHECK(helper_reply("{\"ServerURL\":\"h\",\"Username\":\"alice\",\"Secret\":\"pw\"}\n",
+			   &c) == 1);
+	CHECK_STR(c.user, "alice");
+	CHECK_STR(c.pass, "pw");
+	CHECK(c.identity_token == NULL);
+	auth_creds_release(&c);
+	CHECK(c.user == NULL && c.pass == NULL);
+	/* Go's decoder: keys in any case, trailing output ignored */
+	CHECK(helper_reply("{\"username\":\"bob\",\"SECRET\":\"x\"}\ntrailing", &c) == 1);
+	CHECK_STR(c.user, "bob");
+	auth_creds_release(&c);
+	CHECK(helper_reply("{\"Username\":\"<token>\",\"Secret\":\"refresh\"}", &c) == 1);
+	CHECK(c.user == NULL && c.pass == NULL);
+	CHECK_STR(c.identity_token, "refresh");
+	auth_creds_release(&c);
+	CHECK(helper_reply("{\"Username\":\"alice\",\"Secret\":\"\"}", &c) == 0);
+	CHECK(helper_reply("{\"Secret\":\"orphan\"}", &c) == 0);
+	CHECK(helper_reply("{\"Username\":null,\"Secret\":null}", &c) == 0);
+	CHECK(c.user == NULL && c.pass == NULL && c.identity_token == NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		CHECK(auth_parse_helper_reply(bad[i], strlen(bad[i]), &c, &err) < 0);
+		CHECK(c.user == NULL && c.pass == NULL && c.identity_token == NULL);
+	}
+	/* bounded: a secret over 16 KiB and a reply over 64 KiB are refused */
+	big = malloc(70000);
+	memset(big, 'a', 70000);
+	memcpy(big, "{\"Username\":\"u\",\"Secret\":\"", 26);
+	memcpy(big + 20000, "\"}", 3);
+	CHECK(auth_parse_helper_reply(big, strlen(big), &c, &err) < 0);
+	CHECK(strstr(err.msg, "too long") != NULL);
+	memset(big + 20000, 'a', 3);
+	memcpy(big + 69990, "\"}", 3);
+	CHECK(auth_parse_helper_reply(big, strlen(big), &c, &err) < 0);
+	CHECK(strstr(err.msg, "too large") != NULL);
+	free(big);
+	/* what `store` reads */
+	char *in = auth_helper_store_input("h:1", "u", "p\"w");
+	CHECK_STR(in, "{\"ServerURL\":\"h:1\",\"Username\":\"u\",\"Secret\":\"p\\\"w\"}");
+	free(in);
+}
+
+TEST(config_lookup_helpers)
+{
+	char dir[64], helper[AUTH_HELPER_NAME_MAX];
+	struct auth_creds c = { 0 };
+	struct sk_err err = { 0 };
+
+	make_tmpdir(dir, sizeof(dir));
+	write_config(dir, "{\"credsStore\":\"desktop\",\"credHelpers\":{\"gcr.io\":\"gcloud\","
+			  "\"plain:5000\":\"\"},\"auths\":{\"plain:5000\":{\"auth\":\"dTpw\"},"
+			  "\"tok:1\":{\"identitytoken\":\"rt\"}}}");
+	CHECK(auth_config_lookup(dir, "gcr.io", helper, sizeof(helper), &c, &err) == 2);
+	CHECK_STR(helper, "gcloud");
+	CHECK(auth_config_lookup(dir, "docker.io", helper, sizeof(helper), &c, &err) == 2);
+	CHECK_STR(helper, "desktop");
+	/* credHelpers "" means the file, not credsStore (docker's rule) */
+	CHECK(auth_config_lookup(dir, "plain:5000", helper, sizeof(helper), &c, &err) == 1);
+	CHECK_STR(c.user, "u");
+	CHECK_STR(c.pass, "p");
+	auth_creds_release(&c);
+	write_config(dir, "{\"auths\":{\"tok:1\":{\"identitytoken\":\"rt\"}}}");
+	CHECK(auth_config_lookup(dir, "tok:1", helper, sizeof(helper), &c, &err) == 1);
+	CHECK(c.user == NULL);
+	CHECK_STR(c.identity_token, "rt");
+	auth_creds_release(&c);
+	CHECK(auth_config_lookup(dir, "none:1", helper, sizeof(helper), &c, &err) == 0);
+	write_config(dir, "{\"credsStore\":\"../evil\"}");
+	CHECK(auth_config_lookup(dir, "h", helper, sizeof(helper), &c, &err) < 0);
+	CHECK(strstr(err.msg, "invalid credential helper name") != NULL);
+	write_config(dir, "{\"credHelpers\":[]}");
+	CHECK(auth_config_lookup(dir, "h", helper, sizeof(helper), &c, &err) < 0);
+	write_config(dir, "{\"credsStore\":7}");
+	CHECK(auth_config_lookup(dir, "h", helper, sizeof(helper), &c, &err) < 0);
+	/* a helper login leaves docker's empty entry, secrets gone, email kept */
+	write_config(dir, "{\"auths\":{\"h:1\":{\"auth\":\"dTpw\",\"email\":\"e\","
+			  "\"identitytoken\":\"x\"}}}");
+	CHECK(auth_store_credentials(dir, "h:1", NULL, NULL, &err) == 0);
+	CHECK(auth_config_lookup(dir, "h:1", helper, sizeof(helper), &c, &err) == 0);
+	fs_remove_tree(AT_FDCWD, dir, NULL);
+}
+
 int main(void)
 {
 	RUN(challenge_docker_hub);
@@ -369,5 +471,7 @@ int main(void)
 	RUN(lookup_malformed);
 	RUN(store_keeps_other_keys_and_is_private);
 	RUN(erase);
+	RUN(helper_reply);
+	RUN(config_lookup_helpers);
 	return UNIT_DONE();
 }

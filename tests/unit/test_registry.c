@@ -4,9 +4,11 @@
  * Authorization may follow a redirect, Location resolution, URL redaction for
  * --debug, media types and registry error bodies.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "image/registry_http.h"
+#include "util/cleanup.h"
 #include "unit.h"
 
 TEST(retry_after_seconds)
@@ -173,6 +175,82 @@ TEST(error_message)
 	CHECK_STR(out, "auth");
 }
 
+/* The proxy chosen for url, or "" for a direct connection. */
+static const char *proxy_for(const struct registry_proxy_env *e, const char *url)
+{
+	static char out[256];
+
+	if (registry_proxy_for_url(e, url, out, sizeof(out)) != 1)
+		out[0] = '\0';
+	return out;
+}
+
+TEST(proxy_choice_by_scheme_and_loopback)
+{
+	struct registry_proxy_env e = { .http = "http://hp:3128", .https = "sp:8080" };
+
+	CHECK_STR(proxy_for(&e, "https://reg.example/v2/"), "http://sp:8080");
+	CHECK_STR(proxy_for(&e, "http://reg.example:5000/v2/"), "http://hp:3128");
+	/* docker never proxies loopback */
+	CHECK_STR(proxy_for(&e, "https://127.0.0.1:5000/v2/"), "");
+	CHECK_STR(proxy_for(&e, "http://127.9.9.9/v2/"), "");
+	CHECK_STR(proxy_for(&e, "http://localhost:5000/v2/"), "");
+	CHECK_STR(proxy_for(&e, "http://LOCALHOST/v2/"), "");
+	CHECK_STR(proxy_for(&e, "https://[::1]:5000/v2/"), "");
+	e.https = NULL;
+	CHECK_STR(proxy_for(&e, "https://reg.example/v2/"), "");
+	e.cgi = true; /* httpoxy: a CGI program ignores HTTP_PROXY */
+	CHECK_STR(proxy_for(&e, "http://reg.example/v2/"), "");
+	e.cgi = false;
+	e.http = "socks5://s:1080";
+	CHECK_STR(proxy_for(&e, "http://reg.example/v2/"), "socks5://s:1080");
+}
+
+TEST(proxy_no_proxy_rules_are_go_s)
+{
+	struct registry_proxy_env e = { .http = "http://p:1", .https = "http://p:1" };
+	static const struct {
+		const char *no_proxy, *url;
+		bool direct;
+	} cases[] = {
+		{ "*", "https://any.where/", true },
+		{ "example.com", "https://example.com/", true },
+		{ "example.com", "https://reg.example.com/", true },
+		{ "example.com", "https://badexample.com/", false },
+		{ ".example.com", "https://example.com/", false },
+		{ ".example.com", "https://reg.example.com/", true },
+		{ "*.example.com", "https://example.com/", false },
+		{ "*.example.com", "https://a.b.example.com/", true },
+		{ " Example.COM ", "https://REG.example.com/", true },
+		{ "example.com:5000", "https://reg.example.com:5000/", true },
+		{ "example.com:5000", "https://reg.example.com/", false },
+		{ "example.com:443", "https://reg.example.com/", true }, /* default port */
+		{ "10.0.0.0/8", "https://10.1.2.3:5000/", true },
+		{ "10.0.0.0/8", "https://11.1.2.3/", false },
+		{ "10.0.0.0/8", "https://ten.example/", false },
+		{ "fd00::/8", "https://[fd12::1]/", true },
+		{ "192.168.1.5", "http://192.168.1.5:5000/", true },
+		{ "192.168.1.5:80", "http://192.168.1.5:5000/", false },
+		{ "192.168.1.5:5000", "http://192.168.1.5:5000/", true },
+		{ "[2001:db8::1]:443", "https://[2001:db8::1]/", true },
+		{ "2001:db8::1", "https://[2001:db8::1]:99/", true },
+		{ "1.2.3.4", "https://4.3.2.1/", false },
+		{ "3.4", "https://1.2.3.4/", false }, /* a domain never matches an address */
+		{ ",, ,:80,other.org", "https://x.other.org/", true },
+		{ "", "https://x.org/", false },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		e.no_proxy = cases[i].no_proxy;
+		bool direct = !proxy_for(&e, cases[i].url)[0];
+		if (direct != cases[i].direct) {
+			fprintf(stderr, "  NO_PROXY=%s %s: want %s\n", cases[i].no_proxy, cases[i].url,
+				cases[i].direct ? "direct" : "proxy");
+			CHECK(0);
+		}
+	}
+}
+
 int main(void)
 {
 	RUN(retry_after_seconds);
@@ -187,5 +265,7 @@ int main(void)
 	RUN(url_hostport);
 	RUN(media_type);
 	RUN(error_message);
+	RUN(proxy_choice_by_scheme_and_loopback);
+	RUN(proxy_no_proxy_rules_are_go_s);
 	return UNIT_DONE();
 }
