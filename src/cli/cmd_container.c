@@ -20,6 +20,7 @@ static const char container_usage[] =
 	"Usage:  skiff container COMMAND\n\n"
 	"Manage containers\n\n"
 	"Commands:\n"
+	"  attach      attach to a running container's input and output\n"
 	"  exec        run a command in a running container\n"
 	"  inspect     display detailed information on one or more containers\n"
 	"  kill        kill one or more running containers\n"
@@ -125,6 +126,7 @@ static int exec_container(struct cli_ctx *ctx, int argc, char **argv, struct sk_
 		{ "kill", &cmd_kill, NULL },	   { "wait", &cmd_wait, NULL },
 		{ "logs", &cmd_logs, NULL },	   { "exec", &cmd_exec, NULL },
 		{ "restart", &cmd_restart, NULL }, { "inspect", &cmd_inspect, "--type=container" },
+		{ "attach", &cmd_attach, NULL },
 	};
 	static const struct cli_group group = { "container", container_usage, aliases,
 						ARRAY_SIZE(aliases), container_prune };

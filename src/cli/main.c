@@ -23,6 +23,7 @@ static const struct command *const commands[] = {
 	&cmd_kill,  &cmd_wait,	 &cmd_logs,    &cmd_rm,	   &cmd_pull,  &cmd_images,
 	&cmd_rmi,   &cmd_inspect, &cmd_load,   &cmd_login, &cmd_logout, &cmd_container,
 	&cmd_image, &cmd_system, &cmd_port, &cmd_network,
+	&cmd_attach,
 };
 
 int cli_getopt(int argc, char **argv, const char *shorts, const struct option *longs)

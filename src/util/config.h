@@ -37,6 +37,7 @@ struct sk_config {
 	char docker_config_dir[4096];             /* $DOCKER_CONFIG or ~/.docker */
 	bool rootless;                            /* euid != 0 */
 	bool storage_vfs; /* "storage-driver": "vfs": copy layers, no overlay */
+	char detach_keys[128]; /* "detachKeys" (attach, run -it); "": not set */
 };
 
 /* Defaults, then files, then environment (SKIFF_ROOT, SKIFF_REGISTRY_MIRROR,
