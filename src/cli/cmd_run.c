@@ -22,6 +22,7 @@
 #include "image/pull.h"
 #include "image/ref.h"
 #include "image/store.h"
+#include "runtime/attach.h"
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
@@ -369,6 +370,16 @@ static int parse_log_opt(const char *v, struct run_args *a, struct sk_err *err)
 			       v);
 }
 
+/* Checked before the container is made (docker finds out when it attaches). */
+static int parse_detach_keys(const char *v, struct run_args *a, struct sk_err *err)
+{
+	char keys[ATTACH_KEYS_MAX];
+	size_t n;
+
+	a->detach_keys = v;
+	return attach_parse_keys(v, keys, &n, err);
+}
+
 /* One option; returns 1 for --help, 0 to go on, -1 on error. */
 static int apply_option(int c, const char *arg, const char *word, struct run_args *a,
 			struct sk_err *err)
@@ -411,7 +422,7 @@ static int apply_option(int c, const char *arg, const char *word, struct run_arg
 	case OPT_LOG_DRIVER: return parse_log_driver(arg, a, err);
 	case OPT_LOG_OPT: return parse_log_opt(arg, a, err);
 	case OPT_HELP: return 1;
-	case OPT_DETACH_KEYS: a->detach_keys = arg; return 0;
+	case OPT_DETACH_KEYS: return parse_detach_keys(arg, a, err);
 	case ':': return cli_usage_error(err, "run", "flag needs an argument: %s", word);
 	}
 	int r = apply_limit_option(c, arg, a, err);
@@ -1018,6 +1029,8 @@ const struct command cmd_run = {
 		 "      --cpus decimal         number of CPUs\n"
 		 "      --cpuset-cpus string   CPUs in which to allow execution (0-3, 0,1)\n"
 		 "  -d, --detach               run in the background and print the container ID\n"
+		 "      --detach-keys string   override the key sequence for detaching a container\n"
+		 "                             (-it; default \"ctrl-p,ctrl-q\")\n"
 		 "      --entrypoint string    overwrite the default ENTRYPOINT of the image\n"
 		 "  -e, --env list             set environment variables (K=V, or K from the caller)\n"
 		 "      --env-file list        read in a file of environment variables\n"

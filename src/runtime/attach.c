@@ -747,9 +747,10 @@ static enum attach_end client_loop(struct client *c, int sigfd, struct client_te
 {
 	for (;;) {
 		struct pollfd p[3];
-		bool read_input = c->o->send_stdin && !c->stdin_done && !c->pending;
+		bool read_input;
 
 		client_flush(c);
+		read_input = c->o->send_stdin && !c->stdin_done && !c->pending;
 		p[0] = (struct pollfd){ .fd = c->sock,
 					.events = (short)(POLLIN | (client_has_queued(c) ? POLLOUT : 0)) };
 		p[1] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
