@@ -40,6 +40,7 @@ struct logfile {
 	int64_t size, max_size;
 	unsigned max_file;
 	struct log_part part[2]; /* stdout, stderr */
+	char ts[32];		 /* the time of the records being written */
 	char out[4096];
 	size_t outlen;
 };
@@ -210,14 +211,29 @@ static int out_put(struct logfile *lf, const char *s, size_t n, struct sk_err *e
 	return 0;
 }
 
+/* Written as it is in docker's JSON (escape_one's first case). */
+static bool plain_byte(unsigned char b)
+{
+	return b >= 0x20 && b < 0x80 && b != '\\' && b != '"' && b != '<' && b != '>' && b != '&';
+}
+
+/* Runs of plain bytes are copied whole: most log text is plain ASCII. */
 static int out_put_escaped(struct logfile *lf, const char *s, size_t len, struct sk_err *err)
 {
 	size_t i = 0;
 	char tmp[8];
 
 	while (i < len) {
-		size_t n = escape_one(s, len, &i, tmp);
+		size_t run = i, n;
 
+		while (run < len && plain_byte((unsigned char)s[run]))
+			run++;
+		if (run > i && out_put(lf, s + i, run - i, err) < 0)
+			return -1;
+		i = run;
+		if (i == len)
+			break;
+		n = escape_one(s, len, &i, tmp);
 		if (out_put(lf, tmp, n, err) < 0)
 			return -1;
 	}
@@ -275,17 +291,17 @@ static int write_record(struct logfile *lf, const char *stream, const char *text
 {
 	static const char head[] = "{\"log\":\"", mid[] = "\",\"stream\":\"",
 			  tail[] = "\",\"time\":\"", end[] = "\"}\n";
-	struct timespec now;
-	char ts[32];
-	size_t reclen;
+	const char *ts = lf->ts;
 
 	if (lf->fd < 0 && open_current(lf, err) < 0)
 		return -1;
-	clock_gettime(CLOCK_REALTIME, &now);
-	logfile_format_time((int64_t)now.tv_sec * 1000000000 + now.tv_nsec, ts);
-	reclen = strlen(head) + logfile_escape(text, len, NULL, 0) + (newline ? 2 : 0) +
-		 strlen(mid) + strlen(stream) + strlen(tail) + strlen(ts) + strlen(end);
-	if (maybe_rotate(lf, reclen, err) < 0)
+	/* measured only when it may rotate: that costs a pass over the text */
+	if (lf->max_size > 0 &&
+	    maybe_rotate(lf,
+			 strlen(head) + logfile_escape(text, len, NULL, 0) + (newline ? 2 : 0) +
+				 strlen(mid) + strlen(stream) + strlen(tail) + strlen(ts) +
+				 strlen(end),
+			 err) < 0)
 		return -1;
 	if (out_put(lf, head, strlen(head), err) < 0 || out_put_escaped(lf, text, len, err) < 0 ||
 	    (newline && out_put(lf, "\\n", 2, err) < 0) || out_put(lf, mid, strlen(mid), err) < 0 ||
@@ -325,9 +341,19 @@ static struct log_part *stream_part(struct logfile *lf, const char *stream)
 static int write_lines(struct logfile *lf, const char *stream, const char *data, size_t len,
 		       struct sk_err *err);
 
+/* The lines of one read share its time (as they arrived together). */
+static void stamp_now(struct logfile *lf)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	logfile_format_time((int64_t)now.tv_sec * 1000000000 + now.tv_nsec, lf->ts);
+}
+
 int logfile_write(struct logfile *lf, const char *stream, const char *data, size_t len,
 		  struct sk_err *err)
 {
+	stamp_now(lf);
 	if (write_lines(lf, stream, data, len, err) < 0)
 		return -1;
 	return out_flush(lf, err);
@@ -377,6 +403,7 @@ int logfile_flush(struct logfile *lf, struct sk_err *err)
 {
 	static const char *const names[] = { "stdout", "stderr" };
 
+	stamp_now(lf);
 	for (size_t i = 0; i < ARRAY_SIZE(lf->part); i++) {
 		size_t n = lf->part[i].len;
 
