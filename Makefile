@@ -1,10 +1,11 @@
 # skiff — plain Make + pkg-config.
 #   make            build ./skiff (developer build: -Werror)
+#   make test-deps  install the test suite's Debian packages (root)
 #   make check      unit tests + integration tests (needs root, real kernel, docker-registry)
 #   make asan       build ./skiff-asan with ASan+UBSan into build-asan/
 #   make fuzz       build libFuzzer targets (clang) into build-fuzz/
 #   make bench      run bench/*.sh (not part of CI)
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   (skiff, and the boot unit contrib/systemd/skiff-restart.service)
 # O=DIR puts objects in DIR (default build/), so parallel builds do not collide.
 
 PREFIX  ?= /usr/local
@@ -32,8 +33,6 @@ LDLIBS  += -pthread $(shell pkg-config --libs $(LINKED)) -ldl
 LDFLAGS += -Wl,-z,now -Wl,-z,relro
 
 # Tests may use libarchive's writer directly (to build hostile tars).
-# src/net/ (issue 15) is not on the run path yet: its libraries are linked
-# into the unit tests only, until it is wired in (and then measured).
 TEST_LIBS := $(shell pkg-config --libs libarchive libmnl libnftnl)
 
 LIB_SRC := $(sort $(wildcard src/util/*.c src/image/*.c src/runtime/*.c src/net/*.c))
@@ -44,7 +43,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all check unit integration asan fuzz fuzz-run bench install clean demo format
+.PHONY: all test-deps check unit integration asan fuzz fuzz-run bench install clean demo format
 all: skiff
 
 skiff: $(O)/skiff
@@ -89,6 +88,10 @@ unit: $(UNIT_BIN)
 integration: skiff
 	cd tests/integration && SKIFF_BIN=$(CURDIR)/skiff /usr/bin/python3 -m pytest -q -ra $(PYTEST_ARGS)
 
+# The Debian packages of the test suite (.ci/packages-test; needs root).
+test-deps:
+	./tests/install-test-deps.sh
+
 # Sequential even under -j: unit tests make real cgroups and fork bombs.
 check:
 	$(MAKE) unit
@@ -121,8 +124,14 @@ demo: skiff
 bench: skiff
 	./bench/pull.sh; ./bench/run.sh
 
+# systemd looks in $(PREFIX)/lib/systemd/system for /usr and /usr/local.
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 install: skiff
 	install -D -m 0755 skiff $(DESTDIR)$(PREFIX)/bin/skiff
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	sed 's|@BINDIR@|$(PREFIX)/bin|' contrib/systemd/skiff-restart.service \
+		>$(DESTDIR)$(SYSTEMD_UNIT_DIR)/skiff-restart.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/skiff-restart.service
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -78,6 +78,11 @@ int cli_detach_keys(const struct cli_ctx *ctx, const char *flag, char *keys, siz
  * input would be skiff's stdin when that is not one. */
 int cli_check_tty(bool tty, bool attach_stdin, struct sk_err *err);
 
+/* cmd_network.c: `network inspect NAME`'s object, for inspect --type network;
+ * NULL with err (errnum ENOENT: "network NAME not found"). */
+struct json_t;
+struct json_t *network_inspect_json(struct cli_ctx *ctx, const char *name, struct sk_err *err);
+
 /* docker's prune prompt on stdout: warning, then "Are you sure you want to
  * continue? [y/N]"; anything but y/yes (any case) is no. */
 bool cli_confirm(const char *warning);
@@ -120,6 +125,11 @@ int cli_getopt(int argc, char **argv, const char *shorts, const struct option *l
 extern const struct command cmd_pull, cmd_images, cmd_rmi, cmd_inspect, cmd_load, cmd_login,
 	cmd_logout, cmd_run, cmd_ps, cmd_rm, cmd_stop, cmd_kill, cmd_wait, cmd_logs, cmd_exec,
 	cmd_start, cmd_restart, cmd_container, cmd_image, cmd_system, cmd_port, cmd_network,
-	cmd_attach;
+	cmd_volume, cmd_attach;
+/* Making and sharing images (issue 12). */
+extern const struct command cmd_tag, cmd_history, cmd_diff, cmd_export, cmd_commit, cmd_save,
+	cmd_import, cmd_cp;
+/* cmd_restore.c: `skiff system restore` (cmd_system.c dispatches to it) */
+extern const struct command cmd_system_restore;
 
 #endif

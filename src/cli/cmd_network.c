@@ -297,6 +297,15 @@ static int find_with_subnet(struct cli_ctx *ctx, const char *name, struct net_de
 	return 0;
 }
 
+json_t *network_inspect_json(struct cli_ctx *ctx, const char *name, struct sk_err *err)
+{
+	struct net_def d;
+
+	if (find_with_subnet(ctx, name, &d, err) < 0)
+		return NULL;
+	return network_json(ctx, &d);
+}
+
 static int network_inspect(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
 {
 	json_t *all = json_array();

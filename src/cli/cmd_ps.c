@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "image/ref.h"
 #include "image/store.h"
+#include "runtime/container.h"
 #include "runtime/state.h"
 #include "util/cleanup.h"
 #include "util/duration.h"
@@ -84,11 +85,20 @@ struct label_cache {
 	json_t *labels; /* object, never NULL */
 };
 
+/* What an image name means now, looked up once per name (the refs file is
+ * read once, not once per container). */
+struct name_cache {
+	char *name;
+	char config_digest[DIGEST_STR_MAX]; /* "" when no image has that name */
+};
+
 struct ps_list {
 	struct ps_row *rows;
 	size_t n;
 	struct label_cache *labels;
 	size_t n_labels;
+	struct name_cache *names;
+	size_t n_names;
 };
 
 /* docker's Command: path and arguments, those with spaces in single quotes. */
@@ -101,17 +111,38 @@ static void command_text(const struct strv *args, struct buf *out)
 	}
 }
 
-/* As docker: the image as the user named it while that name still means the
- * same image, else the image id. */
-static void image_text(struct store *s, const struct ctr_config *c, bool trunc, char *out,
-		       size_t len)
+/* The image id that name means now ("" when none), from the cache. */
+static const char *image_of_name(struct store *s, struct ps_list *l, const char *name)
 {
 	struct store_image img;
 	struct sk_err ignored;
+	struct name_cache *grown, *c;
+
+	for (size_t i = 0; i < l->n_names; i++)
+		if (!strcmp(l->names[i].name, name))
+			return l->names[i].config_digest;
+	grown = realloc(l->names, (l->n_names + 1) * sizeof(*grown));
+	if (!grown)
+		return "";
+	l->names = grown;
+	c = &l->names[l->n_names];
+	if (!(c->name = strdup(name)))
+		return "";
+	l->n_names++;
+	c->config_digest[0] = '\0';
+	if (store_image_lookup(s, name, &img, &ignored) == 0)
+		snprintf(c->config_digest, sizeof(c->config_digest), "%s", img.config_digest);
+	return c->config_digest;
+}
+
+/* As docker: the image as the user named it while that name still means the
+ * same image, else the image id. */
+static void image_text(struct store *s, struct ps_list *l, const struct ctr_config *c, bool trunc,
+		       char *out, size_t len)
+{
 	const char *id = c->image_id ? c->image_id : "";
 
-	if (c->image && store_image_lookup(s, c->image, &img, &ignored) == 0 &&
-	    !strcmp(img.config_digest, id)) {
+	if (c->image && !strcmp(image_of_name(s, l, c->image), id)) {
 		snprintf(out, len, "%s", c->image);
 		return;
 	}
@@ -193,8 +224,8 @@ static void labels_text(json_t *labels, struct buf *out)
 	free(keys);
 }
 
-static json_t *row_json(struct store *s, const struct ps_row *r, json_t *labels, bool trunc,
-			int64_t now)
+static json_t *row_json(struct store *s, struct ps_list *l, const struct ps_row *r,
+			json_t *labels, bool trunc, int64_t now)
 {
 	cleanup_buf struct buf label_text = BUF_INIT(1 << 20);
 	char ports[4096];
@@ -206,7 +237,7 @@ static json_t *row_json(struct store *s, const struct ps_row *r, json_t *labels,
 	if (trunc)
 		tab_ellipsis(cmd.data ? cmd.data : "", PS_COMMAND_WIDTH, cut, sizeof(cut));
 	tab_go_quote(trunc ? cut : (cmd.data ? cmd.data : ""), quoted, sizeof(quoted));
-	image_text(s, &r->cfg, trunc, image, sizeof(image));
+	image_text(s, l, &r->cfg, trunc, image, sizeof(image));
 	duration_status(&r->st, now, status, sizeof(status));
 	duration_go_time(r->cfg.created, created, sizeof(created));
 	duration_ago(r->cfg.created, now, ago, sizeof(ago));
@@ -266,12 +297,17 @@ static bool has_filter(const struct ps_opts *o, enum ps_filter_key key)
 	return false;
 }
 
-/* docker: values of one key are ORed (label's are ANDed), keys are ANDed.
- * Without -a only running containers, unless a status filter says otherwise. */
+/* Without -a only running containers, unless a status filter or -n/-l says
+ * otherwise. */
+static bool shows_running_only(const struct ps_opts *o)
+{
+	return !o->all && o->last < 0 && !has_filter(o, F_STATUS);
+}
+
+/* docker: values of one key are ORed (label's are ANDed), keys are ANDed. */
 static bool row_selected(const struct ps_row *r, json_t *labels, const struct ps_opts *o)
 {
-	if (!o->all && o->last < 0 && !has_filter(o, F_STATUS) && r->st.status != CTR_RUNNING &&
-	    r->st.status != CTR_RESTARTING)
+	if (shows_running_only(o) && r->st.status != CTR_RUNNING && r->st.status != CTR_RESTARTING)
 		return false;
 	for (size_t i = 0; i < o->n_filters; i++) {
 		enum ps_filter_key key = o->filters[i].key;
@@ -374,22 +410,44 @@ static void ps_opts_release(struct ps_opts *o)
 
 /* --- collecting -------------------------------------------------------------- */
 
-static int collect_one(struct store *s, const char *id, int dirfd, void *ctx)
+/* Its monitor died: recorded now (ctr_state_load), with a word when its
+ * restart policy would have started it again (docs/LIFECYCLE.md). */
+static int settle(struct store *s, const char *id, struct ctr_state *st)
+{
+	struct sk_err err = { 0 };
+	cleanup_close int dirfd = ctr_open_dir(s, id, &err);
+	struct ctr_config cfg;
+
+	if (dirfd < 0 || ctr_state_load(dirfd, st, &err) < 0)
+		return -1;
+	if (st->monitor_died_now && ctr_config_read(dirfd, &cfg, &err) == 0) {
+		container_note_dead_monitor(&cfg);
+		ctr_config_release(&cfg);
+	}
+	return 0;
+}
+
+/* Each container's two records, read from the containers directory (no
+ * open of its own); only a state whose monitor is gone needs the directory,
+ * to record the death under its lock. */
+static int collect_one(struct store *s, const char *id, int containers_fd, void *ctx)
 {
 	struct ps_list *l = ctx;
 	struct ps_row *grown, *r;
 	struct sk_err ignored = { 0 };
 
-	grown = realloc(l->rows, (l->n + 1) * sizeof(*grown));
-	if (!grown)
-		return -1;
-	l->rows = grown;
+	if ((l->n & (l->n + 1)) == 0 || l->n == 0) { /* grow at 0, 1, 3, 7, 15... */
+		grown = realloc(l->rows, (2 * l->n + 2) * sizeof(*grown));
+		if (!grown)
+			return -1;
+		l->rows = grown;
+	}
 	r = &l->rows[l->n];
 	memset(r, 0, sizeof(*r));
 	/* A container being created, or removed meanwhile: not listed. */
-	if (ctr_config_read(dirfd, &r->cfg, &ignored) < 0)
+	if (ctr_listing_read_at(containers_fd, id, &r->cfg, &r->st, &ignored) < 0)
 		return 0;
-	if (ctr_state_load(dirfd, &r->st, &ignored) < 0) {
+	if (ctr_state_monitor_gone(&r->st) && settle(s, id, &r->st) < 0) {
 		ctr_config_release(&r->cfg);
 		return 0;
 	}
@@ -417,6 +475,9 @@ static void ps_list_release(struct ps_list *l)
 	for (size_t i = 0; i < l->n_labels; i++)
 		json_decref(l->labels[i].labels);
 	free(l->labels);
+	for (size_t i = 0; i < l->n_names; i++)
+		free(l->names[i].name);
+	free(l->names);
 }
 
 static void json_decref_p(json_t **j)
@@ -478,7 +539,7 @@ static int select_rows(struct store *s, struct ps_list *l, const struct ps_opts 
 			return err_set(err, ENOMEM, "ps");
 		if (!row_selected(r, labels, o) || (o->last >= 0 && shown >= (size_t)o->last))
 			continue;
-		r->obj = row_json(s, r, labels, !o->no_trunc, now);
+		r->obj = row_json(s, l, r, labels, !o->no_trunc, now);
 		if (!r->obj)
 			return err_set(err, 0, "cannot format container %s", r->cfg.id);
 		shown++;
@@ -544,8 +605,11 @@ static int exec_ps(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *er
 		return r < 0 ? -1 : (fputs(ps_usage, stdout), 0);
 	}
 	r = resolve_filters(&ctx->store, &o, err);
+	/* Only running ones shown: those of the live index are enough (state.h),
+	 * however many stopped containers there are. */
 	if (r == 0)
-		r = ctr_for_each(&ctx->store, collect_one, &l, err);
+		r = (shows_running_only(&o) ? ctr_for_each_live_id : ctr_for_each_id)(
+			&ctx->store, collect_one, &l, err);
 	if (r < 0 && !err->msg[0])
 		err_set(err, ENOMEM, "cannot list containers");
 	if (r == 0)

@@ -19,6 +19,8 @@
 #include "runtime/cgroup.h"
 #include "runtime/ctl.h"
 #include "runtime/state.h"
+#include "runtime/volume.h"
+#include "runtime/volume_plan.h"
 #include "util/cleanup.h"
 
 static const char rm_usage[] =
@@ -26,7 +28,7 @@ static const char rm_usage[] =
 	"Remove one or more containers\n\n"
 	"Options:\n"
 	"  -f, --force     force the removal of a running container (uses SIGKILL)\n"
-	"  -v, --volumes   accepted for docker compatibility (skiff has no volumes)\n";
+	"  -v, --volumes   remove the anonymous volumes of the container\n";
 
 /* How long rm -f waits for the monitor to record the exit, then to be gone. */
 #define RM_RECORD_TIMEOUT_MS 10000
@@ -105,9 +107,27 @@ static int kill_and_wait(struct store *s, const char *id, struct sk_err *err)
 	return 0;
 }
 
+/* rm -v: the container's anonymous volumes go too, once no other container
+ * (--volumes-from) uses them; named ones stay, as docker. */
+static int remove_with_volumes(struct store *s, const char *id, int dirfd, bool volumes,
+			       struct sk_err *err)
+{
+	struct strv names = { 0 };
+	int ret;
+
+	if (volumes)
+		volume_plan_anonymous_of(dirfd, &names);
+	ret = ctr_remove_files(s, id, err);
+	if (ret == 0)
+		volume_remove_unused(s, &names);
+	strv_release(&names);
+	return ret;
+}
+
 /* Under the container's lock, so that a concurrent start cannot slip in
  * between the last look at the state and the removal. */
-static int remove_if_stopped(struct store *s, const char *id, bool force, struct sk_err *err)
+static int remove_if_stopped(struct store *s, const char *id, bool force, bool volumes,
+			     struct sk_err *err)
 {
 	cleanup_close int dirfd = ctr_open_dir(s, id, err);
 	cleanup_close int lock = -1;
@@ -130,16 +150,17 @@ static int remove_if_stopped(struct store *s, const char *id, bool force, struct
 	    ctr_process_alive(st.monitor_pid, st.monitor_start))
 		return err_set(err, 0, "cannot remove container %s: it was started again", id);
 	remove_leftover_cgroup(id);
-	return ctr_remove_files(s, id, err);
+	return remove_with_volumes(s, id, dirfd, volumes, err);
 }
 
-static int remove_one(struct store *s, const char *ref, bool force, struct sk_err *err)
+static int remove_one(struct store *s, const char *ref, bool force, bool volumes,
+		      struct sk_err *err)
 {
 	char id[CTR_ID_LEN + 1];
 
 	if (ctr_resolve(s, ref, id, err) < 0)
 		return -1;
-	return remove_if_stopped(s, id, force, err);
+	return remove_if_stopped(s, id, force, volumes, err);
 }
 
 static int exec_rm(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *err)
@@ -150,7 +171,7 @@ static int exec_rm(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *er
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool force = false;
+	bool force = false, volumes = false;
 	int c, failed = 0;
 
 	opterr = 0;
@@ -159,7 +180,9 @@ static int exec_rm(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *er
 			force = true;
 		else if (c == 'h')
 			return fputs(rm_usage, stdout), 0;
-		else if (c != 'v')
+		else if (c == 'v')
+			volumes = true;
+		else
 			return cli_usage_error(err, "rm", "unknown flag: %s", argv[optind - 1]);
 	}
 	if (optind >= argc)
@@ -167,7 +190,7 @@ static int exec_rm(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *er
 	for (int i = optind; i < argc; i++) {
 		struct sk_err one = { 0 };
 
-		if (remove_one(&ctx->store, argv[i], force, &one) == 0) {
+		if (remove_one(&ctx->store, argv[i], force, volumes, &one) == 0) {
 			printf("%s\n", argv[i]);
 			fflush(stdout);
 			continue;

@@ -39,6 +39,8 @@
 #include "runtime/spec.h"
 #include "runtime/state.h"
 #include "runtime/userns.h"
+#include "runtime/volume.h"
+#include "runtime/volume_plan.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -77,6 +79,18 @@ struct run_args {
 	struct strv env_files; /* --env-file, in order */
 	struct strv volumes;   /* -v */
 	struct strv tmpfs;     /* --tmpfs */
+	struct strv mounts;    /* --mount */
+	struct strv volumes_from; /* --volumes-from */
+	struct volume_plan plan;  /* the mounts of -v, --mount, --volumes-from, the image's VOLUME */
+	bool existing;	       /* start of a container made before: its recorded mounts */
+	bool started_before;   /* ... that ran already: its new volumes were filled then */
+	/* kept for inspect (state.h: struct ctr_docker) */
+	struct strv labels;	  /* -l, in order */
+	struct strv publish;	  /* -p as given */
+	struct strv security_opt; /* --security-opt as given */
+	struct strv user_env;	  /* --env-file and -e, resolved (build_env) */
+	const char *stop_signal;  /* --stop-signal */
+	const char *log_driver;	  /* --log-driver */
 	const char *image;
 	char **cmd; /* user's COMMAND [ARG...] */
 	size_t n_cmd;
@@ -92,6 +106,13 @@ static void run_args_release(struct run_args *a)
 	strv_release(&a->env_files);
 	strv_release(&a->volumes);
 	strv_release(&a->tmpfs);
+	strv_release(&a->mounts);
+	strv_release(&a->volumes_from);
+	volume_plan_release(&a->plan);
+	strv_release(&a->labels);
+	strv_release(&a->publish);
+	strv_release(&a->security_opt);
+	strv_release(&a->user_env);
 	strv_release(&a->cap_add);
 	strv_release(&a->cap_drop);
 	free(a->ports);
@@ -132,6 +153,9 @@ enum {
 	OPT_RESTART,
 	OPT_LOG_DRIVER,
 	OPT_LOG_OPT,
+	OPT_STOP_SIGNAL,
+	OPT_MOUNT,
+	OPT_VOLUMES_FROM,
 	OPT_HELP,
 	OPT_DETACH_KEYS,
 };
@@ -148,6 +172,8 @@ static const struct option run_options[] = {
 	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
 	{ "volume", required_argument, NULL, 'v' },
 	{ "tmpfs", required_argument, NULL, OPT_TMPFS },
+	{ "mount", required_argument, NULL, OPT_MOUNT },
+	{ "volumes-from", required_argument, NULL, OPT_VOLUMES_FROM },
 	{ "network", required_argument, NULL, OPT_NETWORK },
 	{ "publish", required_argument, NULL, 'p' },
 	{ "publish-all", no_argument, NULL, 'P' },
@@ -181,6 +207,8 @@ static const struct option run_options[] = {
 	{ "restart", required_argument, NULL, OPT_RESTART },
 	{ "log-driver", required_argument, NULL, OPT_LOG_DRIVER },
 	{ "log-opt", required_argument, NULL, OPT_LOG_OPT },
+	{ "label", required_argument, NULL, 'l' },
+	{ "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "detach-keys", required_argument, NULL, OPT_DETACH_KEYS },
 	{ 0 },
@@ -239,7 +267,7 @@ static int parse_publish(const char *v, struct run_args *a, struct sk_err *err)
 	char why[ERR_MSG_MAX];
 
 	if (ports_parse(v, &a->ports, &a->n_ports, err) == 0)
-		return 0;
+		return strv_push(&a->publish, v, err);
 	snprintf(why, sizeof(why), "%s", err->msg);
 	return cli_usage_error(err, "run", "invalid argument \"%s\" for \"-p, --publish\" flag: %s",
 			       v, why);
@@ -319,7 +347,10 @@ static int apply_limit_option(int c, const char *arg, struct run_args *a, struct
 	case OPT_CAP_ADD: return strv_push(&a->cap_add, arg, err);
 	case OPT_CAP_DROP: return strv_push(&a->cap_drop, arg, err);
 	case OPT_PRIVILEGED: a->privileged = true; return 0;
-	case OPT_SECURITY_OPT: return parse_security_opt(arg, a, err);
+	case OPT_SECURITY_OPT:
+		if (parse_security_opt(arg, a, err) < 0)
+			return -1;
+		return strv_push(&a->security_opt, arg, err);
 	case OPT_ULIMIT: return parse_ulimit(arg, a, err);
 	default: return 1;
 	}
@@ -334,6 +365,7 @@ static int parse_restart(const char *v, struct run_args *a, struct sk_err *err)
 
 static int parse_log_driver(const char *v, struct run_args *a, struct sk_err *err)
 {
+	a->log_driver = v;
 	if (!strcmp(v, "json-file") || !strcmp(v, "local"))
 		a->monitor.log = true;
 	else if (!strcmp(v, "none"))
@@ -370,6 +402,34 @@ static int parse_log_opt(const char *v, struct run_args *a, struct sk_err *err)
 			       v);
 }
 
+static int parse_stop_signal(const char *v, struct run_args *a, struct sk_err *err)
+{
+	int sig;
+
+	if (ctl_signal_parse(v, &sig, err) < 0)
+		return cli_usage_error(err, "run", "invalid argument \"%s\" for \"--stop-signal\" "
+						   "flag: %s", v, err->msg);
+	a->stop_signal = v;
+	return 0;
+}
+
+/* --mount: the client's checks now, in docker's words (the value quoted as
+ * Go's %q quotes it); the daemon's when the container is made. */
+static int parse_mount(const char *v, struct run_args *a, struct sk_err *err)
+{
+	struct buf quoted = BUF_INIT(8192);
+	int r;
+
+	if (volume_plan_check_mount(v, err) == 0)
+		return strv_push(&a->mounts, v, err);
+	for (const char *c = v; *c; c++)
+		buf_appendf(&quoted, "%s%c", *c == '"' || *c == '\\' ? "\\" : "", *c);
+	r = cli_usage_error(err, "run", "invalid argument \"%s\" for \"--mount\" flag: %s",
+			    quoted.data ? quoted.data : "", err->msg);
+	buf_release(&quoted);
+	return r;
+}
+
 /* Checked before the container is made (docker finds out when it attaches). */
 static int parse_detach_keys(const char *v, struct run_args *a, struct sk_err *err)
 {
@@ -394,7 +454,12 @@ static int apply_option(int c, const char *arg, const char *word, struct run_arg
 	case OPT_ENTRYPOINT: a->entrypoint = arg; return 0;
 	case 'h': a->hostname = arg; return 0;
 	case OPT_READ_ONLY: a->read_only = true; return 0;
-	case 'v': return strv_push(&a->volumes, arg, err);
+	case 'v':
+		if (volume_plan_check_bind(arg, err) < 0)
+			return cli_usage_error(err, "run", "%s", err->msg);
+		return strv_push(&a->volumes, arg, err);
+	case OPT_MOUNT: return parse_mount(arg, a, err);
+	case OPT_VOLUMES_FROM: return strv_push(&a->volumes_from, arg, err);
 	case OPT_TMPFS: return strv_push(&a->tmpfs, arg, err);
 	case OPT_NETWORK: return parse_network(arg, a, err);
 	case 'p': return parse_publish(arg, a, err);
@@ -421,6 +486,8 @@ static int apply_option(int c, const char *arg, const char *word, struct run_arg
 	case OPT_RESTART: return parse_restart(arg, a, err);
 	case OPT_LOG_DRIVER: return parse_log_driver(arg, a, err);
 	case OPT_LOG_OPT: return parse_log_opt(arg, a, err);
+	case 'l': return strv_push(&a->labels, arg, err);
+	case OPT_STOP_SIGNAL: return parse_stop_signal(arg, a, err);
 	case OPT_HELP: return 1;
 	case OPT_DETACH_KEYS: return parse_detach_keys(arg, a, err);
 	case ':': return cli_usage_error(err, "run", "flag needs an argument: %s", word);
@@ -440,7 +507,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_e
 	a->monitor.log_max_file = 1;
 	a->bridge = container_bridge_by_default();
 	opterr = 0;
-	while ((c = cli_getopt(argc, argv, "+:e:w:u:h:v:p:Pitm:c:d", run_options)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+:e:w:u:h:v:p:Pitm:c:dl:", run_options)) != -1) {
 		r = apply_option(c, optarg, argv[optind - 1], a, err);
 		if (r != 0)
 			return r;
@@ -497,8 +564,29 @@ static int find_image(struct cli_ctx *ctx, const struct run_args *a, struct stor
 	return pull_into_store(ctx, a->image, img, err);
 }
 
+/* The user's variables, --env-file then -e, each "K" taken from skiff's own
+ * environment (dropped when unset there); read once (a file may be a pipe). */
+static int load_user_env(struct run_args *a, struct sk_err *err)
+{
+	strv_release(&a->user_env);
+	for (size_t f = 0; f < a->env_files.n; f++) {
+		struct strv lines = { 0 };
+		int r = env_file_load(a->env_files.v[f], &lines, err);
+
+		for (size_t i = 0; r == 0 && i < lines.n; i++)
+			r = env_set(&a->user_env, lines.v[i], getenv, err);
+		strv_release(&lines);
+		if (r < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < a->env.n; i++)
+		if (env_set(&a->user_env, a->env.v[i], getenv, err) < 0)
+			return -1;
+	return 0;
+}
+
 /* Docker's order: defaults, then the image's env, then --env-file, then -e. */
-static int build_env(const struct run_args *a, const struct image_config *cfg,
+static int build_env(struct run_args *a, const struct image_config *cfg,
 		     const char *hostname, struct strv *env, struct sk_err *err)
 {
 	char line[320];
@@ -511,23 +599,15 @@ static int build_env(const struct run_args *a, const struct image_config *cfg,
 	for (size_t i = 0; cfg->env && cfg->env[i]; i++)
 		if (env_set(env, cfg->env[i], NULL, err) < 0)
 			return -1;
-	for (size_t f = 0; f < a->env_files.n; f++) {
-		struct strv lines = { 0 };
-		int r = env_file_load(a->env_files.v[f], &lines, err);
-
-		for (size_t i = 0; r == 0 && i < lines.n; i++)
-			r = env_set(env, lines.v[i], getenv, err);
-		strv_release(&lines);
-		if (r < 0)
-			return -1;
-	}
-	for (size_t i = 0; i < a->env.n; i++)
-		if (env_set(env, a->env.v[i], getenv, err) < 0)
+	if (load_user_env(a, err) < 0)
+		return -1;
+	for (size_t i = 0; i < a->user_env.n; i++)
+		if (env_set(env, a->user_env.v[i], NULL, err) < 0)
 			return -1;
 	return 0;
 }
 
-static int set_process(struct rt_spec *spec, const struct run_args *a,
+static int set_process(struct rt_spec *spec, struct run_args *a,
 		       const struct image_config *cfg, struct sk_err *err)
 {
 	const char *user = a->user ? a->user : cfg->user;
@@ -571,15 +651,34 @@ static int set_layers(struct store *s, const struct image_config *cfg, struct rt
 	return 0;
 }
 
-static int set_mounts(struct rt_spec *spec, const struct run_args *a, struct sk_err *err)
+/* -v, --mount, --volumes-from, --tmpfs and the image's VOLUME entries. A
+ * new container makes its volumes and records its mounts; a container
+ * started again mounts what it recorded (docker keeps them at create). */
+static int set_mounts(struct cli_ctx *ctx, struct run_args *a, const struct container *c,
+		      const struct image_config *cfg, struct rt_spec *spec, struct sk_err *err)
 {
-	for (size_t i = 0; i < a->tmpfs.n; i++)
-		if (spec_parse_tmpfs(a->tmpfs.v[i], spec, err) < 0)
-			return -1;
-	for (size_t i = 0; i < a->volumes.n; i++)
-		if (spec_parse_volume(a->volumes.v[i], spec, err) < 0)
-			return -1;
-	return 0;
+	struct volume_request r = { &a->volumes, &a->mounts, &a->volumes_from, &a->tmpfs,
+				    cfg->volumes };
+	int missing = 1;
+
+	if (a->existing && (missing = volume_plan_load(c->dirfd, &a->plan, err)) < 0)
+		return -1;
+	if (missing && (volume_plan_build(&ctx->store, &r, &a->plan, err) < 0 ||
+			volume_plan_resolve(&ctx->store, c->id, &a->plan, err) < 0 ||
+			volume_plan_save(c->dirfd, &a->plan, err) < 0))
+		return -1;
+	return volume_plan_apply(&ctx->store, &a->plan, &a->tmpfs, !a->started_before, spec, err);
+}
+
+/* A removed container's anonymous volumes go with it (--rm, as docker). */
+static void remove_anonymous_volumes(struct cli_ctx *ctx, const struct run_args *a)
+{
+	struct strv names = { 0 };
+	struct sk_err ignored = { 0 };
+
+	if (volume_plan_anonymous(&a->plan, &names, &ignored) == 0)
+		volume_remove_unused(&ctx->store, &names);
+	strv_release(&names);
 }
 
 /* Capabilities, no_new_privs, seccomp and ulimits (docs/SECURITY.md). */
@@ -800,31 +899,226 @@ static int build_spec(struct cli_ctx *ctx, struct run_args *a, const struct cont
 							.dns_options = &a->dns_options,
 							.add_hosts = &a->add_hosts },
 				    err) < 0 ||
-	    set_mounts(spec, a, err) < 0 || set_security(ctx, a, spec, err) < 0)
+	    set_mounts(ctx, a, c, cfg, spec, err) < 0 || set_security(ctx, a, spec, err) < 0)
 		return -1;
 	return 0;
 }
 
-/* The image's StopSignal ("SIGQUIT", "3"), for stop; SIGTERM otherwise. */
-static int image_stop_signal(const struct image_config *cfg)
+/* --stop-signal, or the image's StopSignal ("SIGQUIT", "3"), for stop;
+ * SIGTERM otherwise. */
+static int stop_signal(const struct run_args *a, const struct image_config *cfg)
 {
 	struct sk_err ignored = { 0 };
+	const char *name = a->stop_signal ? a->stop_signal : cfg->stop_signal;
 	int sig = SIGTERM;
 
-	if (cfg->stop_signal && ctl_signal_parse(cfg->stop_signal, &sig, &ignored) < 0)
+	if (name && ctl_signal_parse(name, &sig, &ignored) < 0)
 		sig = SIGTERM;
 	return sig;
+}
+
+/* --- what inspect shows (state.h: struct ctr_docker) ---------------------- */
+
+static int copy_strv(struct strv *dst, char *const *v, size_t n, struct sk_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strv_push(dst, v[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Does v hold an entry with kv's key ("K=..." or a bare "K")? */
+static bool has_key(const struct strv *v, const char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+
+	for (size_t i = 0; i < v->n; i++)
+		if (strcspn(v->v[i], "=") == klen && !strncmp(v->v[i], kv, klen))
+			return true;
+	return false;
+}
+
+/* docker's merge of a user list with the image's: the user's entries in
+ * order, then the image's whose keys the user did not set (Env, Labels). */
+static int merge_keyed(struct strv *out, const struct strv *user, char *const *image,
+		       struct sk_err *err)
+{
+	if (copy_strv(out, user->v, user->n, err) < 0)
+		return -1;
+	for (char *const *e = image; e && *e; e++)
+		if (!has_key(user, *e) && strv_push(out, *e, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Config.Entrypoint and Config.Cmd, kept apart as docker keeps them. */
+static int docker_args(const struct run_args *a, const struct image_config *icfg,
+		       struct ctr_docker *d, struct sk_err *err)
+{
+	if (a->entrypoint) {
+		d->has_entrypoint = true;
+		if (strv_push(&d->entrypoint, a->entrypoint, err) < 0)
+			return -1;
+	} else if (icfg->entrypoint) {
+		d->has_entrypoint = true;
+		size_t n = strv_len(icfg->entrypoint);
+
+		if (copy_strv(&d->entrypoint, icfg->entrypoint, n, err) < 0)
+			return -1;
+	}
+	/* --entrypoint drops the image's Cmd (spec_build_args) */
+	if (a->n_cmd) {
+		d->has_cmd = true;
+		return copy_strv(&d->cmd, a->cmd, a->n_cmd, err);
+	}
+	if (!a->entrypoint && icfg->cmd) {
+		d->has_cmd = true;
+		return copy_strv(&d->cmd, icfg->cmd, strv_len(icfg->cmd), err);
+	}
+	return 0;
+}
+
+/* Config.ExposedPorts: the image's, then -p's container ports. */
+static int docker_exposed_ports(const struct run_args *a, const struct image_config *icfg,
+				struct ctr_docker *d, struct sk_err *err)
+{
+	for (char **p = icfg->exposed_ports; p && *p; p++)
+		if (!has_key(&d->exposed_ports, *p) && strv_push(&d->exposed_ports, *p, err) < 0)
+			return -1;
+	for (size_t i = 0; i < a->n_ports; i++) {
+		char port[32];
+
+		snprintf(port, sizeof(port), "%u/%s", (unsigned)a->ports[i].container_port,
+			 ports_proto_name(a->ports[i].proto));
+		if (has_key(&d->exposed_ports, port))
+			continue;
+		if (strv_push(&d->exposed_ports, port, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* An absolute path without "//", "." and ".." (Go's filepath.Clean, as
+ * docker cleans WorkingDir); a relative one is taken from "/". */
+static char *clean_path(const char *path)
+{
+	char *out = malloc(strlen(path) + 2);
+	size_t n = 0;
+
+	if (!out)
+		return NULL;
+	for (const char *p = path; *p;) {
+		size_t len = strcspn(p, "/");
+
+		if (len == 2 && !strncmp(p, "..", 2)) {
+			while (n > 0 && out[--n] != '/')
+				;
+		} else if (len && !(len == 1 && *p == '.')) {
+			out[n++] = '/';
+			memcpy(out + n, p, len);
+			n += len;
+		}
+		p += len + (p[len] == '/');
+	}
+	if (n == 0)
+		out[n++] = '/';
+	out[n] = '\0';
+	return out;
+}
+
+/* HostConfig.Binds: -v's binds and named volumes as docker's client sends
+ * them (relative sources made absolute, each once); anonymous volumes are
+ * in Config.Volumes instead. */
+static int docker_binds(const struct run_args *a, struct ctr_docker *d, struct sk_err *err)
+{
+	for (size_t i = 0; i < a->volumes.n; i++) {
+		cleanup_free char *entry = volume_plan_bind_entry(a->volumes.v[i]);
+		bool seen = false;
+
+		for (size_t j = 0; entry && j < d->binds.n && !seen; j++)
+			seen = !strcmp(d->binds.v[j], entry);
+		if (entry && !seen && strv_push(&d->binds, entry, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int docker_host_config(const struct run_args *a, struct ctr_docker *d, struct sk_err *err)
+{
+	const struct {
+		struct strv *dst;
+		const struct strv *src;
+	} lists[] = {
+		{ &d->tmpfs, &a->tmpfs },
+		{ &d->publish, &a->publish },	       { &d->cap_add, &a->cap_add },
+		{ &d->cap_drop, &a->cap_drop },	       { &d->security_opt, &a->security_opt },
+		{ &d->dns, &a->dns },		       { &d->dns_search, &a->dns_search },
+		{ &d->dns_options, &a->dns_options }, { &d->extra_hosts, &a->add_hosts },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		if (copy_strv(lists[i].dst, lists[i].src->v, lists[i].src->n, err) < 0)
+			return -1;
+	if (docker_binds(a, d, err) < 0)
+		return -1;
+	d->limits = a->limits;
+	d->ulimits = a->rlimits;
+	d->read_only = a->read_only;
+	d->init = a->init;
+	d->publish_all = a->publish_all;
+	if (a->log_driver && !(d->log_driver = strdup(a->log_driver)))
+		return err_set(err, ENOMEM, "cannot record the container");
+	return 0;
+}
+
+/* -l K=V, or a bare K: docker's K="". */
+static int push_label(struct strv *out, const char *label, struct sk_err *err)
+{
+	cleanup_free char *kv = NULL;
+
+	if (strchr(label, '='))
+		return strv_push(out, label, err);
+	if (asprintf(&kv, "%s=", label) < 0) {
+		kv = NULL;
+		return err_set(err, ENOMEM, "cannot record the container");
+	}
+	return strv_push(out, kv, err);
+}
+
+/* Everything docker's inspect shows that the runtime does not keep. */
+static int docker_view(const struct run_args *a, const struct image_config *icfg,
+		       struct ctr_docker *d, struct sk_err *err)
+{
+	const char *workdir = a->workdir ? a->workdir : icfg->working_dir;
+	const char *stop_signal = a->stop_signal ? a->stop_signal : icfg->stop_signal;
+	struct strv labels = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < a->labels.n; i++)
+		r = push_label(&labels, a->labels.v[i], err);
+	if (r == 0)
+		r = merge_keyed(&d->labels, &labels, icfg->labels, err);
+	strv_release(&labels);
+	if (r < 0 || docker_args(a, icfg, d, err) < 0 ||
+	    merge_keyed(&d->env, &a->user_env, icfg->env, err) < 0 ||
+	    docker_exposed_ports(a, icfg, d, err) < 0 || docker_host_config(a, d, err) < 0)
+		return -1;
+	if ((workdir && *workdir && !(d->workdir = clean_path(workdir))) ||
+	    (stop_signal && !(d->stop_signal = strdup(stop_signal))) ||
+	    (a->domainname && !(d->domainname = strdup(a->domainname))))
+		return err_set(err, ENOMEM, "cannot record the container");
+	return 0;
 }
 
 /* config.json: what ps, inspect, exec and start need to know later. */
 static int save_config(const struct run_args *a, const struct store_image *img,
 		       const struct image_config *icfg, const struct container *c,
-		       const struct rt_spec *spec, struct sk_err *err)
+		       const struct rt_spec *spec, int64_t created, struct sk_err *err)
 {
 	struct ctr_config cfg = {
 		.image = (char *)a->image,
 		.image_id = (char *)img->config_digest,
-		.created = ctr_now_ns(),
+		.created = created,
 		.hostname = spec->hostname,
 		.args = spec->process.args,
 		.env = spec->process.env,
@@ -844,12 +1138,22 @@ static int save_config(const struct run_args *a, const struct store_image *img,
 		.cap_bounding = spec->process.capabilities.bounding,
 		.cap_effective = spec->process.capabilities.effective,
 		.seccomp = spec->seccomp.len ? (char *)a->seccomp : "unconfined",
-		.stop_signal = image_stop_signal(icfg),
+		.stop_signal = stop_signal(a, icfg),
+		.has_docker = true,
 	};
+	int ret;
 
+	char here[PATH_MAX];
+
+	/* where run_argv's relative paths are (start_existing) */
+	cfg.create_dir = getcwd(here, sizeof(here));
 	memcpy(cfg.id, c->id, sizeof(cfg.id));
 	snprintf(cfg.name, sizeof(cfg.name), "%s", c->name);
-	return ctr_config_write(c->dirfd, &cfg, err);
+	ret = docker_view(a, icfg, &cfg.docker, err);
+	if (ret == 0)
+		ret = ctr_config_write(c->dirfd, &cfg, err);
+	ctr_docker_release(&cfg.docker);
+	return ret;
 }
 
 /* What a foreground run records while the child sets up (run_opts.prepare):
@@ -867,13 +1171,17 @@ struct records {
 static int write_records(void *arg, struct sk_err *err)
 {
 	struct records *r = arg;
-	int ret = container_register(&r->ctx->store, r->c, r->a->name, r->img->config_digest, err);
+	struct ctr_summary sum = { .image = r->a->image,
+				   .image_id = r->img->config_digest,
+				   .created = ctr_now_ns(),
+				   .args = &r->spec->process.args };
+	int ret = container_register(&r->ctx->store, r->c, r->a->name, &sum, err);
 
 	/* The container's "image" file keeps the image now. */
 	store_release(*r->hold);
 	*r->hold = -1;
 	if (ret == 0)
-		ret = save_config(r->a, r->img, r->cfg, r->c, r->spec, err);
+		ret = save_config(r->a, r->img, r->cfg, r->c, r->spec, sum.created, err);
 	if (ret == 0)
 		log_debug("run: container %s recorded", r->c->id);
 	return ret;
@@ -895,6 +1203,7 @@ static int run_attached(struct cli_ctx *ctx, struct run_args *a, struct containe
 	a->monitor.attach_fd = sp[1];
 	ret = monitor_start(&ctx->store, c, spec, opts, &a->monitor, err);
 	close(sp[1]);
+	container_hand_over(c);
 	if (ret < 0) {
 		close(sp[0]);
 		return -1;
@@ -916,6 +1225,7 @@ static int run_monitored(struct cli_ctx *ctx, struct run_args *a, struct contain
 
 	if (write_records(rec, err) < 0) {
 		container_finish(&ctx->store, c, true, -1);
+		remove_anonymous_volumes(ctx, a);
 		return -1;
 	}
 	/* The monitor closes every inherited descriptor: it opens its own
@@ -927,6 +1237,7 @@ static int run_monitored(struct cli_ctx *ctx, struct run_args *a, struct contain
 		ret = monitor_start(&ctx->store, c, spec, opts, &a->monitor, err);
 		if (ret == 0)
 			printf("%s\n", c->id);
+		container_hand_over(c);
 	}
 	close(c->dirfd);
 	c->dirfd = -1;
@@ -985,6 +1296,8 @@ static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
 	if (ret == 0)
 		ret = run_foreground(ctx, a, &c, &spec, &opts, &status, err);
 	container_finish(&ctx->store, &c, a->rm || ret < 0, status);
+	if (a->rm || ret < 0)
+		remove_anonymous_volumes(ctx, a);
 	spec_release(&spec);
 	return ret < 0 ? -1 : status;
 }
@@ -1037,10 +1350,15 @@ const struct command cmd_run = {
 		 "  -h, --hostname string      container host name (default: the short id)\n"
 		 "      --init                 run skiff-init as PID 1 (signals, zombies)\n"
 		 "  -i, --interactive          keep STDIN open\n"
+		 "  -l, --label list           set meta data on a container (KEY=VALUE)\n"
 		 "      --log-driver string    json-file (default) or none\n"
 		 "      --log-opt list         log driver options: max-size=SIZE, max-file=N\n"
 		 "  -m, --memory bytes         memory limit\n"
 		 "      --memory-swap bytes    memory plus swap limit; -1: unlimited swap\n"
+		 "      --mount mount          attach a filesystem mount: type=bind|volume|tmpfs,\n"
+		 "                             source=,target=,readonly,volume-nocopy,\n"
+		 "                             volume-label=,volume-opt=,volume-subpath=,\n"
+		 "                             tmpfs-size=,tmpfs-mode=,bind-propagation=\n"
 		 "      --name string          assign a name to the container\n"
 		 "      --network string       bridge (default as root), none (default rootless),\n"
 		 "                             host, container:NAME, slirp4netns (default rootless\n"
@@ -1068,12 +1386,19 @@ const struct command cmd_run = {
 		 "      --security-opt list    seccomp=unconfined|PROFILE.json,\n"
 		 "                             no-new-privileges[=true|false] (default true)\n"
 		 "      --sig-proxy            proxy received signals to the process (default true)\n"
+		 "      --stop-signal string   signal to stop the container (default: the image's,\n"
+		 "                             or SIGTERM)\n"
 		 "      --tmpfs list           mount a tmpfs: PATH[:OPTIONS]\n"
 		 "  -t, --tty                  allocate a pseudo-TTY\n"
 		 "      --ulimit list          ulimit options: NAME=SOFT[:HARD]\n"
 		 "  -u, --user string          username or UID (format: <name|uid>[:<group|gid>])\n"
-		 "  -v, --volume list          bind mount a host path: SRC:/DST[:ro] (SRC absolute\n"
-		 "                             or ./relative; made when missing)\n"
+		 "  -v, --volume list          bind mount a volume: /HOST:/DST[:MODE] (a host\n"
+		 "                             path, absolute or ./relative, made when missing),\n"
+		 "                             NAME:/DST[:MODE] (a named volume, made when\n"
+		 "                             missing), or /DST (an anonymous volume); MODE:\n"
+		 "                             ro, rw, nocopy, z, propagation (ignored)\n"
+		 "      --volumes-from list    mount the volumes of the given container(s)\n"
+		 "                             (CONTAINER[:ro|:rw])\n"
 		 "  -w, --workdir string       working directory inside the container\n",
 	.flags = CMD_NEED_STORE,
 	.exec = exec_run,
@@ -1089,15 +1414,35 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 	struct image_config cfg = { 0 };
 	struct rt_spec spec = { 0 };
 	struct run_opts opts = { 0 };
+	struct ctr_state st = { 0 };
+	struct sk_err ignored = { 0 };
 	cleanup_free char **argv = calloc(cc->run_argv.n + 2, sizeof(char *));
+	cleanup_close int here = -1;
 	int ret;
 
 	if (!argv)
 		return err_set(err, ENOMEM, "cannot start the container");
+	/* Its relative paths (-v ./dir; --env-file of a record without the
+	 * docker view) are those of the directory it was created in, until the
+	 * spec is built; the monitor must not keep that directory. Gone: they
+	 * resolve from here, as before. */
+	if (cc->create_dir && (here = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0 &&
+	    chdir(cc->create_dir) < 0)
+		close_and_reset(&here);
 	argv[0] = "run";
 	memcpy(argv + 1, cc->run_argv.v, cc->run_argv.n * sizeof(char *));
 	optind = 0;
 	ret = parse_run_args((int)cc->run_argv.n + 1, argv, &a, err);
+	/* docker starts a container with the environment it was created with:
+	 * --env-file files are not read again, nor `-e K` taken from the
+	 * environment of whoever starts it now (a record from before the
+	 * docker view was kept has no such list: its options are read again). */
+	if (ret == 0 && cc->has_docker) {
+		strv_release(&a.env);
+		strv_release(&a.env_files);
+		for (size_t i = 0; ret == 0 && i < cc->docker.env.n; i++)
+			ret = strv_push(&a.env, cc->docker.env.v[i], err);
+	}
 	/* `rmi -f` may have removed its record: its config and layers stay
 	 * while a container records the image (store_gc), as docker keeps them. */
 	if (ret == 0 && store_image_lookup(&ctx->store, cc->image_id, &img, err) < 0) {
@@ -1107,8 +1452,12 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 	}
 	if (ret == 0 && store_image_config(&ctx->store, &img, &cfg, err) < 0)
 		ret = err_wrap(err, "the container's image");
+	a.existing = true;
+	a.started_before = ctr_state_read(c->dirfd, &st, &ignored) < 0 || st.started_at != 0;
 	if (ret == 0)
 		ret = build_spec(ctx, &a, c, &cfg, &spec, err);
+	if (here >= 0 && fchdir(here) < 0 && ret == 0)
+		ret = err_set(err, errno, "cannot return to the current directory");
 	if (ret == 0)
 		ret = container_reset_work(c, err);
 	opts.init = a.init;
@@ -1138,9 +1487,10 @@ int run_start_attached(struct cli_ctx *ctx, const char *id, int attach_fd, struc
 	}
 	ret = ctr_config_read(c.dirfd, &cc, err);
 	if (ret == 0) {
-		ret = container_claim_start(&c, err);
+		ret = container_claim_start(&ctx->store, &c, err);
 		if (ret == 0 && start_existing(ctx, &c, &cc, attach_fd, err) < 0) {
-			container_record_failure(&c, err->exit_code ? err->exit_code : EXIT_SKIFF,
+			container_record_failure(&ctx->store, &c,
+						 err->exit_code ? err->exit_code : EXIT_SKIFF,
 						 err->msg);
 			ret = -1;
 		}
@@ -1149,6 +1499,7 @@ int run_start_attached(struct cli_ctx *ctx, const char *id, int attach_fd, struc
 	/* the monitor has its own copy */
 	if (attach_fd >= 0)
 		close(attach_fd);
+	container_hand_over(&c);
 	close(c.dirfd);
 	return ret;
 }

@@ -3,7 +3,8 @@
  * df`. Image sizes are the uncompressed sizes of their layers (as `skiff
  * images`), a layer shared by several images counted once; containers are
  * the sizes of their writable layers (upper/). Reclaimable: what removing the
- * images no container uses, and the containers not running, would free.
+ * images no container uses, the containers not running, and the volumes no
+ * container uses would free.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "cli/cli.h"
 #include "image/image_config.h"
 #include "runtime/state.h"
+#include "runtime/volume.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 #include "util/gotemplate.h"
@@ -24,7 +26,9 @@
 static const char system_usage[] = "Usage:  skiff system COMMAND\n\n"
 				   "Manage skiff\n\n"
 				   "Commands:\n"
-				   "  df          show disk usage\n";
+				   "  df          show disk usage\n"
+				   "  restore     start the containers whose restart policy says they\n"
+				   "              should run (after a reboot: skiff-restart.service)\n";
 
 static const char df_usage[] = "Usage:  skiff system df [OPTIONS]\n\n"
 			       "Show skiff disk usage\n\n"
@@ -164,6 +168,20 @@ static int add_container(struct store *s, const char *id, int dirfd, void *ctx)
 	return 0;
 }
 
+/* Local volumes without driver options; active: used by a container. */
+static int volumes_usage(struct store *s, struct usage_line *u, struct sk_err *err)
+{
+	struct volume_usage v;
+
+	if (volume_usage(s, &v, err) < 0)
+		return -1;
+	u->total = v.total;
+	u->active = v.active;
+	u->size = v.size;
+	u->reclaimable = v.reclaimable;
+	return 0;
+}
+
 /* "1.2MB (70%)" as docker; no percentage when there is nothing at all. */
 static void reclaimable_text(const struct usage_line *u, char *out, size_t len)
 {
@@ -242,7 +260,8 @@ static int system_df(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 			return cli_usage_error(err, "system df", "unknown flag: %s", argv[optind - 1]);
 	}
 	if (images_usage(&ctx->store, &lines[0], err) < 0 ||
-	    ctr_for_each(&ctx->store, add_container, &lines[1], err) < 0)
+	    ctr_for_each(&ctx->store, add_container, &lines[1], err) < 0 ||
+	    volumes_usage(&ctx->store, &lines[2], err) < 0)
 		return -1;
 	return print_usage_lines(lines, 4, format, err) < 0 ? -1 : 0;
 }
@@ -257,12 +276,14 @@ static int exec_system(struct cli_ctx *ctx, int argc, char **argv, struct sk_err
 	}
 	if (!strcmp(sub, "df"))
 		return system_df(ctx, argc - 1, argv + 1, err);
+	if (!strcmp(sub, "restore"))
+		return cmd_system_restore.exec(ctx, argc - 1, argv + 1, err);
 	return cli_usage_error(err, "system", "unknown command \"%s\" for \"skiff system\"", sub);
 }
 
 const struct command cmd_system = {
 	.name = "system",
-	.summary = "Manage skiff (df)",
+	.summary = "Manage skiff (df, restore)",
 	.usage = system_usage,
 	.flags = CMD_NEED_STORE,
 	.exec = exec_system,

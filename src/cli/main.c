@@ -22,8 +22,9 @@ static const struct command *const commands[] = {
 	&cmd_run,   &cmd_exec,	 &cmd_ps,      &cmd_start, &cmd_stop,  &cmd_restart,
 	&cmd_kill,  &cmd_wait,	 &cmd_logs,    &cmd_rm,	   &cmd_pull,  &cmd_images,
 	&cmd_rmi,   &cmd_inspect, &cmd_load,   &cmd_login, &cmd_logout, &cmd_container,
-	&cmd_image, &cmd_system, &cmd_port, &cmd_network,
-	&cmd_attach,
+	&cmd_image, &cmd_system, &cmd_port, &cmd_network, &cmd_volume,
+	&cmd_tag, &cmd_history, &cmd_diff, &cmd_export, &cmd_commit, &cmd_save,
+	&cmd_import, &cmd_cp, &cmd_attach,
 };
 
 int cli_getopt(int argc, char **argv, const char *shorts, const struct option *longs)

@@ -583,7 +583,7 @@ static int unpack_into_store(struct store *s, int fd, enum compression comp, con
 			res.diff_id);
 		goto fail;
 	}
-	if (store_layer_tmp_commit(s, &tmp, diff_id, res.tar_bytes, err) < 0)
+	if (store_layer_tmp_commit(s, &tmp, diff_id, res.content_bytes, res.tar_bytes, err) < 0)
 		goto fail;
 	log_debug("load: layer %s: %" PRIu64 " bytes, %" PRIu64 " entries", diff_id, res.tar_bytes,
 		  res.entries);
@@ -620,6 +620,16 @@ static int layer_blob_digest(int fd, struct layer_src *src, const char *diff_id,
 	return 0;
 }
 
+/* The verified blob stays in the store, as pulled ones do (for save, push). */
+static void keep_blob(struct load_ctx *lc, const struct layer_src *src)
+{
+	char flat[ENTRY_NAME_MAX];
+	struct sk_err ignored;
+
+	if (spool_resolve(&lc->sp, src->file, flat, sizeof(flat), &ignored) == 0)
+		store_keep_layer_blob_file(lc->s, src->digest, lc->sp.dirfd, flat);
+}
+
 /* Make sure the layer is in the store; fill desc for the manifest. */
 static int ensure_layer(struct load_ctx *lc, struct layer_src *src, const char *diff_id,
 			struct descriptor *desc, struct sk_err *err)
@@ -640,6 +650,7 @@ static int ensure_layer(struct load_ctx *lc, struct layer_src *src, const char *
 		if (unpack_into_store(lc->s, fd, src->comp, diff_id, err) < 0)
 			return -1;
 		lc->rep->layers_unpacked++;
+		keep_blob(lc, src);
 	}
 	snprintf(desc->digest, sizeof(desc->digest), "%s", src->digest);
 	desc->size = st.st_size;

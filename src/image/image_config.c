@@ -153,6 +153,63 @@ static int parse_ports(json_t *cfg, struct image_config *out, struct sk_err *err
 	return 0;
 }
 
+/* Volumes is an object whose keys ("/data") are the image's VOLUME entries. */
+static int parse_volumes(json_t *cfg, struct image_config *out, struct sk_err *err)
+{
+	json_t *volumes = json_object_get(cfg, "Volumes");
+	const char *key;
+	json_t *value;
+	size_t i = 0;
+
+	if (!volumes || json_is_null(volumes))
+		return 0;
+	if (!json_is_object(volumes))
+		return err_set(err, 0, "invalid image config: 'Volumes' is not an object");
+	if (json_object_size(volumes) > IMAGE_CONFIG_MAX_VOLUMES)
+		return err_set(err, 0, "invalid image config: more than %d Volumes",
+			       IMAGE_CONFIG_MAX_VOLUMES);
+	out->volumes = calloc(json_object_size(volumes) + 1, sizeof(char *));
+	if (!out->volumes)
+		return err_set(err, ENOMEM, "cannot parse image config");
+	json_object_foreach(volumes, key, value)
+	{
+		if (strlen(key) > IMAGE_CONFIG_MAX_SHORT)
+			return err_set(err, 0, "invalid image config: a Volumes key is too long");
+		out->volumes[i] = strdup(key);
+		if (!out->volumes[i++])
+			return err_set(err, ENOMEM, "cannot parse image config");
+	}
+	return 0;
+}
+
+/* Labels: an object of strings, as "K=V" (for the container's Config.Labels,
+ * which docker merges from the image's). A value that is not a string is
+ * left out rather than refused: no run should fail over a label. */
+static int parse_labels(json_t *cfg, struct image_config *out, struct sk_err *err)
+{
+	json_t *labels = json_object_get(cfg, "Labels"), *value;
+	const char *key;
+	size_t i = 0;
+
+	if (!json_is_object(labels))
+		return 0;
+	/* no cap of their own: the blob's (IMAGE_CONFIG_MAX_BYTES) bounds them */
+	out->labels = calloc(json_object_size(labels) + 1, sizeof(char *));
+	if (!out->labels)
+		return err_set(err, ENOMEM, "cannot parse image config");
+	json_object_foreach(labels, key, value)
+	{
+		if (!json_is_string(value))
+			continue;
+		if (asprintf(&out->labels[i], "%s=%s", key, json_string_value(value)) < 0) {
+			out->labels[i] = NULL;
+			return err_set(err, ENOMEM, "cannot parse image config");
+		}
+		i++;
+	}
+	return 0;
+}
+
 /* config: the process defaults; absent or null in minimal images. */
 static int parse_process(json_t *cfg, struct image_config *out, struct sk_err *err)
 {
@@ -166,6 +223,8 @@ static int parse_process(json_t *cfg, struct image_config *out, struct sk_err *e
 	if (get_opt_string(cfg, "WorkingDir", IMAGE_CONFIG_MAX_SHORT, &out->working_dir, err) < 0 ||
 	    get_opt_string(cfg, "User", IMAGE_CONFIG_MAX_SHORT, &out->user, err) < 0 ||
 	    get_opt_string(cfg, "StopSignal", IMAGE_CONFIG_MAX_SHORT, &out->stop_signal, err) < 0)
+		return -1;
+	if (parse_labels(cfg, out, err) < 0 || parse_volumes(cfg, out, err) < 0)
 		return -1;
 	return parse_ports(cfg, out, err);
 }
@@ -268,6 +327,8 @@ void image_config_release(struct image_config *c)
 	strv_free(c->cmd);
 	strv_free(c->diff_ids);
 	strv_free(c->exposed_ports);
+	strv_free(c->volumes);
+	strv_free(c->labels);
 	free(c->working_dir);
 	free(c->user);
 	free(c->stop_signal);

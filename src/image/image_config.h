@@ -13,6 +13,7 @@
 #define IMAGE_CONFIG_MAX_ENV 4096     /* Env entries */
 #define IMAGE_CONFIG_MAX_ARGS 4096    /* Entrypoint / Cmd elements */
 #define IMAGE_CONFIG_MAX_PORTS 4096   /* ExposedPorts keys */
+#define IMAGE_CONFIG_MAX_VOLUMES 1024 /* Volumes keys: an anonymous volume each at run */
 #define IMAGE_CONFIG_MAX_STRING 65536 /* one Env entry or argument, in bytes */
 #define IMAGE_CONFIG_MAX_SHORT 4096   /* WorkingDir, User, StopSignal, a port */
 
@@ -29,7 +30,9 @@ struct image_config {
 	char **diff_ids;	  /* rootfs.diff_ids, NULL-terminated, never NULL, valid digests */
 	size_t n_diff_ids;
 	char **exposed_ports; /* NULL-terminated or NULL */
+	char **volumes;	      /* VOLUME entries: NULL-terminated or NULL */
 	char *stop_signal;    /* NULL when absent */
+	char **labels;	      /* "K=V", NULL-terminated or NULL; non-string values left out */
 };
 
 /* Parse; diff_ids must all be valid sha256 digests (they become file names) and

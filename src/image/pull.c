@@ -351,11 +351,13 @@ static int fetch_layer_locked(struct pull_run *run, const struct layer_job *job,
 			store_partial_remove(run->s, d->digest);
 		return -1;
 	}
-	if (store_layer_tmp_commit(run->s, &tmp, job->diff_id, res.tar_bytes, err) < 0) {
+	if (store_layer_tmp_commit(run->s, &tmp, job->diff_id, res.content_bytes,
+				   res.tar_bytes, err) < 0) {
 		store_layer_tmp_discard(run->s, &tmp);
 		return -1;
 	}
-	store_partial_remove(run->s, d->digest);
+	/* verified: kept for save and push (docs/STORE.md) */
+	store_keep_layer_blob(run->s, d->digest);
 	log_debug("layer %s: %" PRId64 " bytes -> %" PRIu64 " tar bytes, %" PRIu64
 		  " entries, diff_id %s",
 		  d->digest, d->size, res.tar_bytes, res.entries, res.diff_id);

@@ -28,6 +28,7 @@
 
 #define REFS_MAX_BYTES (16u << 20)
 #define REFS_MAX_RECORDS 100000
+#define MANIFEST_BLOB_MAX (4u << 20)
 
 static const char *const store_dirs[] = {
 	"blobs", "blobs/sha256", "partial", "locks", "layers", "containers", "tmp",
@@ -184,18 +185,31 @@ void store_layer_path(struct store *s, const char *diff_id, char *out, size_t le
 	snprintf(out, len, "%s/layers/%s/diff", s->root, digest_hex(diff_id));
 }
 
-int64_t store_layer_size(struct store *s, const char *diff_id)
+static int64_t layer_number(struct store *s, const char *diff_id, const char *file)
 {
-	char name[128];
+	char name[160];
 	cleanup_buf struct buf b = BUF_INIT(64);
 	struct sk_err ignored;
 
 	if (!digest_is_valid(diff_id))
 		return -1;
-	snprintf(name, sizeof(name), "layers/%s/size", digest_hex(diff_id));
+	snprintf(name, sizeof(name), "layers/%s/%s", digest_hex(diff_id), file);
 	if (fs_read_file(s->root_fd, name, 64, &b, &ignored) < 0)
 		return -1;
 	return strtoll(b.data, NULL, 10);
+}
+
+int64_t store_layer_size(struct store *s, const char *diff_id)
+{
+	return layer_number(s, diff_id, "size");
+}
+
+int64_t store_layer_tar_size(struct store *s, const char *diff_id)
+{
+	int64_t n = layer_number(s, diff_id, "tar-size");
+
+	/* a layer stored before tar-size existed recorded its tar's size as "size" */
+	return n >= 0 ? n : layer_number(s, diff_id, "size");
 }
 
 int store_make_work_dir(struct store *s, const char *rel, struct sk_err *err)
@@ -259,15 +273,19 @@ static void layer_tmp_close(struct layer_tmp *t)
 }
 
 int store_layer_tmp_commit(struct store *s, struct layer_tmp *t, const char *diff_id,
-			   uint64_t size, struct sk_err *err)
+			   uint64_t content_size, uint64_t tar_size, struct sk_err *err)
 {
-	char final[128], size_name[128], size_str[32];
+	char final[128], size_name[160], size_str[32];
 	int lockfd, ret = 0;
 
 	if (!digest_is_valid(diff_id))
 		return err_set(err, 0, "invalid diff_id '%s'", diff_id);
 	snprintf(size_name, sizeof(size_name), "%s/size", t->name);
-	snprintf(size_str, sizeof(size_str), "%" PRIu64 "\n", size);
+	snprintf(size_str, sizeof(size_str), "%" PRIu64 "\n", content_size);
+	if (fs_write_atomic(s->root_fd, size_name, size_str, strlen(size_str), 0600, err) < 0)
+		return -1;
+	snprintf(size_name, sizeof(size_name), "%s/tar-size", t->name);
+	snprintf(size_str, sizeof(size_str), "%" PRIu64 "\n", tar_size);
 	if (fs_write_atomic(s->root_fd, size_name, size_str, strlen(size_str), 0600, err) < 0)
 		return -1;
 	/* No syncfs of the extracted files here: the rename is atomic against a
@@ -350,6 +368,40 @@ void store_partial_remove(struct store *s, const char *digest)
 		return;
 	snprintf(name, sizeof(name), "partial/%s", digest_hex(digest));
 	unlinkat(s->root_fd, name, 0);
+}
+
+void store_keep_layer_blob(struct store *s, const char *digest)
+{
+	char from[128], to[128];
+
+	if (!digest_is_valid(digest))
+		return;
+	snprintf(from, sizeof(from), "partial/%s", digest_hex(digest));
+	blob_name(digest, to, sizeof(to));
+	if (renameat(s->root_fd, from, s->root_fd, to) < 0)
+		unlinkat(s->root_fd, from, 0);
+}
+
+void store_keep_layer_blob_file(struct store *s, const char *digest, int dirfd,
+				const char *src_name)
+{
+	char to[128];
+
+	if (!digest_is_valid(digest) || store_blob_exists(s, digest))
+		return;
+	blob_name(digest, to, sizeof(to));
+	if (linkat(dirfd, src_name, s->root_fd, to, 0) < 0)
+		log_debug("cannot keep layer blob %s: %s", digest, strerror(errno));
+}
+
+int store_layer_blob_open(struct store *s, const char *digest)
+{
+	char name[128];
+
+	if (!digest_is_valid(digest))
+		return -1;
+	blob_name(digest, name, sizeof(name));
+	return openat(s->root_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 }
 
 /* ---- image records ---- */
@@ -773,6 +825,23 @@ static int mark_container_image(const char *id, const char *config_digest, void 
 	return mark_image(m->s, config_digest, m->used);
 }
 
+/* The layer blobs a recorded manifest names (kept by pull and load). */
+static int mark_layer_blobs(struct store *s, const char *manifest_digest, struct digest_set *used)
+{
+	cleanup_buf struct buf raw = BUF_INIT(MANIFEST_BLOB_MAX);
+	struct manifest man = { 0 };
+	struct sk_err ignored;
+	int ret = 0;
+
+	if (store_blob_get(s, manifest_digest, MANIFEST_BLOB_MAX, &raw, &ignored) < 0 ||
+	    manifest_parse(raw.data, raw.len, NULL, &man, &ignored) < 0)
+		return 0;
+	for (size_t i = 0; ret == 0 && i < man.n_layers; i++)
+		ret = digest_set_add(used, man.layers[i].digest);
+	manifest_release(&man);
+	return ret;
+}
+
 static int collect_used(struct store *s, struct digest_set *used, struct sk_err *err)
 {
 	cleanup_free struct store_image *list = NULL;
@@ -782,6 +851,7 @@ static int collect_used(struct store *s, struct digest_set *used, struct sk_err 
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (digest_set_add(used, list[i].manifest_digest) < 0 ||
+		    mark_layer_blobs(s, list[i].manifest_digest, used) < 0 ||
 		    mark_image(s, list[i].config_digest, used) < 0)
 			return err_set(err, ENOMEM, "collecting used digests");
 	}

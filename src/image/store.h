@@ -53,7 +53,12 @@ bool store_blob_exists(struct store *s, const char *digest);
 bool store_layer_exists(struct store *s, const char *diff_id);
 /* Absolute path of the layer's overlay-ready directory: <root>/layers/<hex>/diff */
 void store_layer_path(struct store *s, const char *diff_id, char *out, size_t len);
+/* The layer's size as docker counts it (unpack_result.content_bytes; layers
+ * stored before skiff counted so have their tar's size); -1 when unknown. */
 int64_t store_layer_size(struct store *s, const char *diff_id);
+/* The size of its uncompressed tar; -1 when unknown (stored by an older skiff
+ * whose "size" was that, or by none). */
+int64_t store_layer_tar_size(struct store *s, const char *diff_id);
 
 struct layer_tmp {
 	int dirfd;     /* fd of the empty diff/ directory to extract into */
@@ -62,8 +67,10 @@ struct layer_tmp {
 };
 int store_layer_tmp_new(struct store *s, struct layer_tmp *t, struct sk_err *err);
 /* Rename tmp into layers/<hex>; if that layer appeared meanwhile, tmp is discarded. */
+/* content_size: the bytes of its files (docker's layer Size); tar_size: the
+ * bytes of its uncompressed tar (a manifest's or a saved archive's size). */
 int store_layer_tmp_commit(struct store *s, struct layer_tmp *t, const char *diff_id,
-			   uint64_t size, struct sk_err *err);
+			   uint64_t content_size, uint64_t tar_size, struct sk_err *err);
 void store_layer_tmp_discard(struct store *s, struct layer_tmp *t);
 
 /* Keep GC away while this process adds content (blobs, layers) that no image
@@ -78,6 +85,16 @@ void store_fetch_unlock(int fd);
 /* Open partial/<hex> for appending; *have is the number of bytes already there. */
 int store_partial_open(struct store *s, const char *digest, int64_t *have, struct sk_err *err);
 void store_partial_remove(struct store *s, const char *digest);
+/* Keep the verified compressed bytes of a fetched layer as blobs/sha256/<hex>
+ * (a rename of partial/<hex>, or a hard link of src_name in dirfd): save
+ * and push then have the layer exactly as its manifest names it. Failing to
+ * keep it loses nothing but that copy. Layer blobs go with the last image
+ * whose manifest names them (store_gc). */
+void store_keep_layer_blob(struct store *s, const char *digest);
+void store_keep_layer_blob_file(struct store *s, const char *digest, int dirfd,
+				const char *src_name);
+/* Open a kept layer blob (O_RDONLY), or -1. */
+int store_layer_blob_open(struct store *s, const char *digest);
 
 /* Image records. */
 struct store_image {

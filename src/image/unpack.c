@@ -77,6 +77,7 @@ struct extract {
 	bool warned_xattr;
 	bool warned_owner;
 	bool warned_device;
+	uint64_t content_bytes; /* unpack_result.content_bytes */
 };
 
 /* One tar entry in the form the writer needs. */
@@ -783,10 +784,14 @@ static int extract_typed(struct extract *x, int pfd, struct entry *e, struct sk_
 		return extract_hardlink(x, pfd, e, err);
 	switch (e->type) {
 	case AE_IFREG:
+		if (archive_entry_size(e->ae) > 0)
+			x->content_bytes += (uint64_t)archive_entry_size(e->ae);
 		return extract_regular(x, pfd, e, err);
 	case AE_IFDIR:
 		return extract_dir(x, pfd, e, err);
 	case AE_IFLNK:
+		if (archive_entry_symlink(e->ae))
+			x->content_bytes += strlen(archive_entry_symlink(e->ae));
 		return extract_symlink(x, pfd, e, err);
 	case AE_IFCHR:
 	case AE_IFBLK:
@@ -891,6 +896,7 @@ static int extract_layer(struct extract *x, struct unpack_result *res, struct sk
 		return -1;
 	res->entries = count;
 	res->tar_bytes = x->reader->total;
+	res->content_bytes = x->content_bytes;
 	sha256_final(&x->reader->hash, res->diff_id);
 	log_debug("unpacked layer %s: %llu entries, %llu bytes, %s", res->diff_id,
 		  (unsigned long long)count, (unsigned long long)res->tar_bytes,

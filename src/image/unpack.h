@@ -26,6 +26,9 @@
 struct unpack_result {
 	char diff_id[DIGEST_STR_MAX]; /* sha256 of the uncompressed tar stream */
 	uint64_t tar_bytes;           /* uncompressed size */
+	/* the files' bytes, as docker counts a layer's size: regular files
+	 * (a hard link once) and symlinks' targets */
+	uint64_t content_bytes;
 	uint64_t entries;
 };
 

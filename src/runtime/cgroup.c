@@ -166,6 +166,7 @@ int cgroup_parse_cpus(const char *s, struct cgroup_limits *lim, struct sk_err *e
 		return err_set(err, 0, "--cpus '%s': expected a number like 1.5", s);
 	lim->cpu_period = CPU_PERIOD_DEFAULT;
 	lim->cpu_quota = nano * CPU_PERIOD_DEFAULT / 1000000000;
+	lim->nano_cpus = nano;
 	/* The kernel's minimum quota is 1ms: docker's range starts at 0.01. */
 	if (lim->cpu_quota < 1000)
 		return err_set(err, 0, "--cpus '%s': the minimum is 0.01", s);

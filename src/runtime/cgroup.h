@@ -44,6 +44,7 @@ struct cgroup_limits {
 	int64_t memory_swap; /* bytes, memory + swap; -1 unlimited; unset: 2 x memory (docker) */
 	int64_t cpu_quota;   /* microseconds per period */
 	int64_t cpu_period;  /* microseconds */
+	int64_t nano_cpus;   /* --cpus as given, in 1e-9 CPUs (docker's NanoCpus) */
 	uint64_t cpu_shares; /* v1 shares (2..262144); v2 gets the crun weight */
 	char cpuset_cpus[256];
 	int64_t pids_limit; /* -1 unlimited */

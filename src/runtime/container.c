@@ -46,7 +46,6 @@
 #define CONTAINERS_DIR CTR_DIR
 #define NAMES_DIR CTR_NAMES_DIR
 #define STALE_SETUP_SECONDS 60
-#define REMOVING_PREFIX "rm-"
 
 /* One bridge serves every store of the host. A container's lease is held by
  * "ID@STORE" and its nftables rules are tagged "ID.HASH" (HASH: FNV-1a of
@@ -90,109 +89,128 @@ static int write_small(int dirfd, const char *name, const char *data, size_t len
 	return 0;
 }
 
-/* A container nobody will finish: its owner (foreground skiff or monitor)
- * died. --rm ones and ones that never got past set-up are removed; the others
- * stay, recorded as exited with the reason (ctr_state_load), as docker keeps
- * stopped containers. */
-/* A "created" container whose maker died. Decided and removed under the
- * container's lock: the state read without it may be stale (the container
- * may have started and its maker exited since), and whoever takes over a
- * container (the monitor, start) takes the lock to say so. */
-static int remove_if_abandoned(struct store *s, const char *id, int dirfd, bool *removed)
+/* A container nobody will finish: its owner (maker, foreground skiff or
+ * monitor) died. --rm ones and ones that never got past set-up are removed;
+ * the others stay, recorded as exited with the reason (ctr_state_load), as
+ * docker keeps stopped containers. */
+struct sweep {
+	bool removed;
+	bool note_dead; /* say so of a dead monitor whose policy would restart it */
+};
+
+static int remove_dead(struct store *s, const char *id, struct sweep *sw)
+{
+	struct sk_err err = { 0 };
+
+	log_debug("removing dead container %s", id);
+	if (ctr_remove_files(s, id, &err) < 0) {
+		log_warn("cannot remove dead container %s: %s", id, err.msg);
+		return 0;
+	}
+	sw->removed = true;
+	return 1;
+}
+
+/* A "created" container whose maker died. Decided under the container's
+ * lock: whoever takes a container over (the monitor, start) takes it to say
+ * so. 1 when removed. */
+static int remove_if_abandoned(struct store *s, const char *id, int dirfd, struct sweep *sw)
 {
 	struct sk_err err = { 0 };
 	cleanup_close int lock = ctr_lock(dirfd, &err);
 	struct ctr_state st;
 
 	if (lock < 0 || ctr_state_read(dirfd, &st, &err) < 0 || st.status != CTR_CREATED ||
-	    st.monitor_pid == 0 || ctr_process_alive(st.monitor_pid, st.monitor_start))
+	    (st.monitor_pid != 0 && ctr_process_alive(st.monitor_pid, st.monitor_start)))
 		return 0;
-	log_debug("removing abandoned container %s", id);
-	if (ctr_remove_files(s, id, &err) < 0)
-		log_warn("cannot remove abandoned container %s: %s", id, err.msg);
-	*removed = true;
-	return 0;
+	return remove_dead(s, id, sw);
 }
 
-static int gc_one(struct store *s, const char *id, int dirfd, void *ctx)
+/* --rm? With died, the container's monitor has just been found dead: a
+ * policy that would have restarted it gets a word (docs/LIFECYCLE.md: the
+ * next command does not restart it). */
+static bool auto_remove_of(int dirfd, bool died)
 {
 	struct sk_err err = { 0 };
-	struct ctr_state st;
 	struct ctr_config cfg;
-	bool *removed = ctx, remove = false;
+	bool rm = false;
 
-	if (ctr_state_read(dirfd, &st, &err) < 0) {
-		/* No state yet: being made right now (run writes it while the
-		 * child sets up), or its maker died before that. */
-		struct stat sb;
-
-		if (err.errnum != ENOENT || fstat(dirfd, &sb) < 0 ||
-		    sb.st_mtime >= time(NULL) - STALE_SETUP_SECONDS)
-			return 0;
-		remove = true;
-	} else if (st.status == CTR_CREATED && st.monitor_pid == 0) {
-		/* No state yet: being made right now, or its maker died at once. */
-		struct stat sb;
-
-		remove = fstat(dirfd, &sb) == 0 && sb.st_mtime < time(NULL) - STALE_SETUP_SECONDS;
-	} else if (st.status == CTR_CREATED) {
-		return remove_if_abandoned(s, id, dirfd, removed);
-	} else if (st.status == CTR_RUNNING || st.status == CTR_RESTARTING) {
-		if (ctr_state_load(dirfd, &st, &err) < 0 || st.status != CTR_EXITED)
-			return 0;
-		if (ctr_config_read(dirfd, &cfg, &err) == 0) {
-			remove = cfg.auto_remove;
-			ctr_config_release(&cfg);
-		}
-	}
-	if (!remove)
-		return 0;
-	log_debug("removing dead container %s", id);
-		if (ctr_remove_files(s, id, &err) < 0)
-		log_warn("cannot remove dead container %s: %s", id, err.msg);
-	*removed = true;
-	return 0;
+	if (ctr_config_read(dirfd, &cfg, &err) < 0)
+		return false;
+	rm = cfg.auto_remove;
+	if (died)
+		container_note_dead_monitor(&cfg);
+	ctr_config_release(&cfg);
+	return rm;
 }
 
-static void remove_dead_names(int rootfd)
+void container_note_dead_monitor(const struct ctr_config *cfg)
 {
-	cleanup_close int fd = openat(rootfd, CTR_NAMES_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *de;
+	if (!cfg->auto_remove && cfg->restart != RESTART_NO)
+		log_warn("container %s: its monitor died; restart policy \"%s\": "
+			 "`skiff system restore` starts it again",
+			 cfg->name[0] ? cfg->name : cfg->id, ctr_restart_name(cfg->restart));
+}
 
-	if (!d)
-		return;
-	steal_fd(&fd);
-	while ((de = readdir(d))) {
-		char target[CTR_ID_LEN + 8], path[CTR_ID_LEN + 4];
-		ssize_t n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
-		struct stat st;
+/* ctr_live_sweep's verdict on a container whose live file nobody holds. */
+static int sweep_one(struct store *s, const char *id, void *ctx)
+{
+	struct sweep *sw = ctx;
+	struct sk_err err = { 0 };
+	cleanup_close int dirfd = ctr_open_dir(s, id, &err);
+	struct ctr_state st;
+	struct stat sb;
 
-		if (n <= 0)
-			continue;
-		target[n] = '\0';
-		snprintf(path, sizeof(path), "../%s", target);
-		if (fstatat(dirfd(d), path, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
-			unlinkat(dirfd(d), de->d_name, 0);
+	if (dirfd < 0)
+		return err.errnum == ENOENT ? 1 : 0;
+	if (ctr_state_read(dirfd, &st, &err) < 0)
+		return 0;
+	switch (st.status) {
+	case CTR_CREATED:
+		/* No state yet: being made by a maker that holds no live file
+		 * (an older skiff), or its maker died at once. */
+		if (st.monitor_pid == 0)
+			return fstat(dirfd, &sb) == 0 &&
+					       sb.st_mtime < time(NULL) - STALE_SETUP_SECONDS
+				       ? remove_dead(s, id, sw)
+				       : 0;
+		return remove_if_abandoned(s, id, dirfd, sw);
+	case CTR_RUNNING:
+	case CTR_RESTARTING:
+		if (ctr_state_load(dirfd, &st, &err) < 0 || st.status != CTR_EXITED)
+			return 0; /* a live monitor that holds no live file (an older skiff) */
+		if (auto_remove_of(dirfd, st.monitor_died_now && sw->note_dead))
+			remove_dead(s, id, sw);
+		return 1;
+	case CTR_EXITED:
+	default:
+		/* The exit is recorded and nobody owns it: a monitor killed right
+		 * after, before its --rm removal, or before dropping the file. */
+		if (auto_remove_of(dirfd, false))
+			remove_dead(s, id, sw);
+		return 1;
 	}
-	closedir(d);
 }
 
 void container_gc(struct store *s)
 {
-	struct sk_err err = { 0 };
-	bool removed = false;
+	container_sweep(s, true);
+}
 
-	ctr_for_each(s, gc_one, &removed, &err);
+void container_sweep(struct store *s, bool note_dead)
+{
+	struct sk_err err = { 0 };
+	struct sweep sw = { .note_dead = note_dead };
+
+	if (ctr_live_sweep(s, sweep_one, &sw, &err) < 0)
+		log_debug("container gc: %s", err.msg);
 	/* A dead owner's ports go when its death is recorded (state.c); rules
 	 * left by containers removed meanwhile go here, not at every run: any
 	 * netfilter socket closed within 20 ms of a change waits 10-15 ms. */
-	if (removed) {
-		remove_dead_names(s->root_fd);
+	if (sw.removed)
 		bridge_gc(holds_rules, s);
-	}
-	/* --rm removals whose background process was killed */
-	store_remove_stale_dirs(s, "tmp", REMOVING_PREFIX);
+	/* removals whose process was killed (--rm's background one, rm, prune) */
+	store_remove_stale_dirs(s, "tmp", CTR_REMOVING_PREFIX);
 }
 
 static bool name_is_valid(const char *name)
@@ -220,12 +238,17 @@ static int claim_name(struct store *s, struct container *c, const char *name,
 	if (mkdirat(s->root_fd, NAMES_DIR, 0700) < 0 && errno != EEXIST)
 		return err_set(err, errno, "cannot create '%s'", NAMES_DIR);
 	snprintf(link, sizeof(link), NAMES_DIR "/%s", name);
-	if (symlinkat(c->id, s->root_fd, link) == 0) {
-		snprintf(c->name, sizeof(c->name), "%s", name);
-		return 0;
+	/* A second try when the name was left naming a removed container. */
+	for (int tries = 0; tries < 2; tries++) {
+		if (symlinkat(c->id, s->root_fd, link) == 0) {
+			snprintf(c->name, sizeof(c->name), "%s", name);
+			return 0;
+		}
+		if (errno != EEXIST)
+			return err_set(err, errno, "cannot claim the name '%s'", name);
+		if (!ctr_name_reclaim_dead(s, name))
+			break;
 	}
-	if (errno != EEXIST)
-		return err_set(err, errno, "cannot claim the name '%s'", name);
 	n = readlinkat(s->root_fd, link, other, sizeof(other) - 1);
 	other[n > 0 ? n : 0] = '\0';
 	return err_set(err, 0, "Conflict. The container name \"/%s\" is already in use by "
@@ -278,16 +301,6 @@ static int new_id(char id[CONTAINER_ID_LEN + 1], struct sk_err *err)
 	return 0;
 }
 
-/* "created", owned by this process until it runs or removes the container:
- * container_gc removes it if this process dies first. */
-static int write_state_created(int dirfd, struct sk_err *err)
-{
-	struct ctr_state st = { .status = CTR_CREATED };
-
-	ctr_state_owned_by_me(&st);
-	return ctr_state_write(dirfd, &st, err);
-}
-
 static int make_container_dir(struct store *s, struct container *c, struct sk_err *err)
 {
 	char rel[CONTAINER_ID_LEN + 16];
@@ -311,23 +324,40 @@ int container_create(struct store *s, struct container *c, struct sk_err *err)
 {
 	memset(c, 0, sizeof(*c));
 	c->dirfd = -1;
+	c->live_fd = -1;
 	c->store_fd = s->root_fd;
 	container_gc(s);
-	if (new_id(c->id, err) < 0 || make_container_dir(s, c, err) < 0)
+	if (new_id(c->id, err) < 0)
+		return -1;
+	/* In the live index before it exists: a maker killed at any point
+	 * leaves nothing the sweep does not see. */
+	c->live_fd = ctr_live_hold(s, c->id, err);
+	if (c->live_fd < 0 || make_container_dir(s, c, err) < 0)
 		return -1;
 	return 0;
 }
 
-int container_register(struct store *s, struct container *c, const char *name,
-		       const char *image_id, struct sk_err *err)
+void container_hand_over(struct container *c)
 {
-	if (write_state_created(c->dirfd, err) < 0)
+	close_and_reset(&c->live_fd);
+}
+
+int container_register(struct store *s, struct container *c, const char *name,
+		       const struct ctr_summary *sum, struct sk_err *err)
+{
+	struct ctr_state st = { .status = CTR_CREATED };
+	struct ctr_summary named = *sum;
+
+	if (sum->image_id &&
+	    write_small(c->dirfd, "image", sum->image_id, strlen(sum->image_id), err) < 0)
 		return -1;
-	if (image_id && write_small(c->dirfd, "image", image_id, strlen(image_id), err) < 0)
+	if ((name && *name ? claim_name(s, c, name, err) : claim_generated_name(s, c, err)) < 0)
 		return -1;
-	if (name && *name)
-		return claim_name(s, c, name, err);
-	return claim_generated_name(s, c, err);
+	/* "created", owned by this process until it runs or removes the
+	 * container (its live file says so too); with what ps lists. */
+	named.name = c->name;
+	ctr_state_owned_by_me(&st);
+	return ctr_state_write_new(c->dirfd, &st, &named, err);
 }
 
 int container_open(struct store *s, const char *id, struct container *c, struct sk_err *err)
@@ -335,6 +365,7 @@ int container_open(struct store *s, const char *id, struct container *c, struct 
 	struct ctr_config cfg;
 
 	memset(c, 0, sizeof(*c));
+	c->live_fd = -1;
 	c->store_fd = s->root_fd;
 	c->dirfd = ctr_open_dir(s, id, err);
 	if (c->dirfd < 0)
@@ -376,15 +407,22 @@ static int claim(struct ctr_state *st, void *arg)
 	return 0;
 }
 
-int container_claim_start(struct container *c, struct sk_err *err)
+int container_claim_start(struct store *s, struct container *c, struct sk_err *err)
 {
 	struct ctr_state st;
+	int r;
 
 	/* A dead monitor's state is settled first (ctr_state_load takes the
 	 * lock itself when it must). */
 	if (ctr_state_load(c->dirfd, &st, err) < 0)
 		return -1;
-	return ctr_state_update(c->dirfd, claim, NULL, err);
+	/* Back in the live index before the state says restarting. */
+	if (c->live_fd < 0 && (c->live_fd = ctr_live_hold(s, c->id, err)) < 0)
+		return -1;
+	r = ctr_state_update(c->dirfd, claim, NULL, err);
+	if (r != 0)
+		ctr_live_release(s, c->id, &c->live_fd); /* running already, or failed */
+	return r;
 }
 
 struct failure {
@@ -401,12 +439,14 @@ static int set_failed(struct ctr_state *st, void *arg)
 	return 0;
 }
 
-void container_record_failure(struct container *c, int exit_code, const char *msg)
+void container_record_failure(struct store *s, struct container *c, int exit_code,
+			      const char *msg)
 {
 	struct sk_err err = { 0 };
 	struct failure f = { .exit_code = exit_code, .msg = msg };
 
 	ctr_state_update(c->dirfd, set_failed, &f, &err);
+	ctr_live_release(s, c->id, &c->live_fd);
 }
 
 static int path_in_dir(const struct container *c, const char *name, char **out,
@@ -910,23 +950,20 @@ static int set_exited(struct ctr_state *st, void *arg)
  * and its dozen inodes are removed by a child process while skiff returns.
  * The child holds an flock on the directory, so that the store's clean-up
  * (container_gc: stale "tmp/rm-*") finishes the job if it is killed. */
-static int remove_in_background(struct store *s, struct container *c)
+static void remove_in_background(struct store *s, struct container *c)
 {
-	char from[CONTAINER_ID_LEN + 16], to[CONTAINER_ID_LEN + 16], link[sizeof(c->name) + 32];
-	cleanup_close int fd = -1;
+	char gone[CTR_GONE_MAX];
+	cleanup_close int lock = -1;
 	struct sk_err err = { 0 };
 	pid_t pid;
 
-	snprintf(from, sizeof(from), CONTAINERS_DIR "/%s", c->id);
-	snprintf(to, sizeof(to), "tmp/" REMOVING_PREFIX "%s", c->id);
-	fd = openat(s->root_fd, from, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 ||
-	    renameat(s->root_fd, from, s->root_fd, to) < 0)
-		return -1;
-	if (c->name[0]) {
-		snprintf(link, sizeof(link), NAMES_DIR "/%s", c->name);
-		unlinkat(s->root_fd, link, 0);
+	if (ctr_remove_begin(s, c->id, gone, &lock, &err) < 0) {
+		log_warn("cannot remove container %s: %s", c->id, err.msg);
+		return;
 	}
+	ctr_live_release(s, c->id, &c->live_fd); /* not into the child */
+	if (lock < 0)
+		return;
 	pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -936,12 +973,11 @@ static int remove_in_background(struct store *s, struct container *c)
 		/* Not a reader or writer of the caller's pipes any more. */
 		for (int i = 0; null >= 0 && i < 3; i++)
 			dup2(null, i);
-		fs_remove_tree(s->root_fd, to, &err);
+		fs_remove_tree(s->root_fd, gone, &err);
 		_exit(0);
 	}
-	if (pid < 0 && fs_remove_tree(s->root_fd, to, &err) < 0)
+	if (pid < 0 && fs_remove_tree(s->root_fd, gone, &err) < 0)
 		log_warn("cannot remove container %s: %s", c->id, err.msg);
-	return 0;
 }
 
 void container_finish(struct store *s, struct container *c, bool remove, int status)
@@ -949,14 +985,18 @@ void container_finish(struct store *s, struct container *c, bool remove, int sta
 	struct sk_err err = { 0 };
 	struct finished f = { .status = status, .oom_killed = c->oom_killed };
 
-	if (c->dirfd < 0)
+	if (c->dirfd < 0) {
+		ctr_live_release(s, c->id, &c->live_fd);
 		return;
+	}
 	if (!remove && ctr_state_update(c->dirfd, set_exited, &f, &err) < 0)
 		log_warn("container %.12s: cannot record its exit: %s", c->id, err.msg);
 	close(c->dirfd);
 	c->dirfd = -1;
-	if (remove && remove_in_background(s, c) < 0 && ctr_remove_files(s, c->id, &err) < 0)
-		log_warn("cannot remove container %s: %s", c->id, err.msg);
+	/* What it held of the network went at the end of container_run. */
+	if (remove)
+		remove_in_background(s, c);
+	ctr_live_release(s, c->id, &c->live_fd);
 	log_debug("run: container %s", remove ? "removed" : "recorded as exited");
 }
 

@@ -29,6 +29,7 @@ struct container {
 	char name[128]; /* "" when unnamed */
 	int dirfd;
 	int store_fd; /* the store's root (not owned): leases of the bridge network */
+	int live_fd;  /* its live file while this process owns it (state.h), or -1 */
 	bool oom_killed; /* set by container_run: the kernel's OOM killer struck */
 };
 
@@ -62,12 +63,13 @@ struct run_opts {
  * container_register records it, possibly while the child sets up. */
 int container_create(struct store *s, struct container *c, struct sk_err *err);
 
-/* Record a created container: its state file ("created", owned by this
- * process), the image it uses (GC keeps the image), and its name (a name in
- * use by a live or exited container is a conflict; NULL or "": generated).
- * Until then, container_gc removes the directory once it is a minute old. */
+struct ctr_summary;
+/* Record a created container: the image it uses (GC keeps the image), its
+ * name (a name in use by a live or exited container is a conflict; NULL or
+ * "": generated), and its state file ("created", owned by this process,
+ * with sum for listings; sum->name is ignored). */
 int container_register(struct store *s, struct container *c, const char *name,
-		       const char *image_id, struct sk_err *err);
+		       const struct ctr_summary *sum, struct sk_err *err);
 
 /* Open an existing container's directory (id from ctr_resolve). */
 int container_open(struct store *s, const char *id, struct container *c, struct sk_err *err);
@@ -75,13 +77,14 @@ int container_open(struct store *s, const char *id, struct container *c, struct 
 /* Before starting an existing container: under its lock, a running one gives
  * 1 (nothing to do); otherwise it is claimed (restarting, owned by this
  * process, restart count and stopped_by_user reset) and 0 is returned. */
-int container_claim_start(struct container *c, struct sk_err *err);
+int container_claim_start(struct store *s, struct container *c, struct sk_err *err);
 /* This process (a monitor just forked) is the container's owner from now on:
  * its maker may exit. Fails when the container was removed meanwhile. */
 int container_take_over(struct container *c, struct sk_err *err);
 
 /* A start that failed before the monitor took over: record it as exited. */
-void container_record_failure(struct container *c, int exit_code, const char *msg);
+void container_record_failure(struct store *s, struct container *c, int exit_code,
+			      const char *msg);
 
 /* Fill spec->root (path, upper, work) for this container's directory. */
 int container_set_root(const struct container *c, struct rt_spec *spec, struct sk_err *err);
@@ -140,7 +143,24 @@ int container_reset_work(const struct container *c, struct sk_err *err);
 /* After the run: remove everything (remove) or record "exited <status>". */
 void container_finish(struct store *s, struct container *c, bool remove, int status);
 
-/* Remove the directories (and names) of containers whose skiff died. */
+/* The store's sweep for dead owners, on every run: containers whose maker
+ * died during set-up are removed, whose monitor died are recorded as exited
+ * (and removed with --rm), removals killed midway are finished. It reads the
+ * live index only (state.h), so stopped containers cost nothing. */
 void container_gc(struct store *s);
+/* The same; without note_dead, a dead monitor is recorded without a word
+ * (`system restore`, which starts those containers next). */
+void container_sweep(struct store *s, bool note_dead);
+
+struct ctr_config;
+/* Whoever records a dead monitor (ctr_state_load said monitor_died_now)
+ * says so when the restart policy would have started the container again:
+ * the next command does not (docs/LIFECYCLE.md), `skiff system restore`
+ * does. */
+void container_note_dead_monitor(const struct ctr_config *cfg);
+
+/* This process stops owning the container (run -d's caller, once the
+ * monitor has it): close its hold on the live file, leaving the file. */
+void container_hand_over(struct container *c);
 
 #endif

@@ -31,7 +31,7 @@ static const struct {
 } default_links[] = {
 	{ "fd", "/proc/self/fd" },	   { "stdin", "/proc/self/fd/0" },
 	{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
-	{ "core", "/proc/kcore" },	   { "ptmx", "pts/ptmx" },
+	{ "ptmx", "pts/ptmx" },
 };
 
 static int bind_host_device(int devfd, const char *name, struct sk_err *err)

@@ -19,6 +19,8 @@
 #include "runtime/attach.h"
 #include "runtime/console.h"
 #include "runtime/logfile.h"
+#include "runtime/volume.h"
+#include "runtime/volume_plan.h"
 #include "util/cleanup.h"
 #include "util/log.h"
 #include "util/memtrim.h"
@@ -112,11 +114,16 @@ static void sort_fds(int *fds, size_t n)
 static void detach(const struct store *s, const struct container *c, int report_fd,
 		   int netns_fd, int client_fd)
 {
-	int keep[] = { s->root_fd, c->dirfd, report_fd, netns_fd, client_fd };
+	/* live_fd: the caller's hold on the live file, now this process's */
+	int keep[] = { s->root_fd, c->dirfd, c->live_fd, report_fd, netns_fd, client_fd };
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	sort_fds(keep, ARRAY_SIZE(keep));
 	setsid();
+	/* Not holding the caller's directory for the container's lifetime
+	 * (an unmount of it would fail): every path is absolute by now. */
+	if (chdir("/") < 0)
+		log_debug("monitor: cannot chdir to /");
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
 		dup2(null, STDOUT_FILENO);
@@ -217,6 +224,20 @@ static int run_loop(struct container *c, const struct rt_spec *spec, struct run_
 	}
 }
 
+/* --rm: the container and its anonymous volumes (docker's run --rm). */
+static void remove_container(struct store *s, struct container *c)
+{
+	struct strv anonymous = { 0 };
+	struct sk_err err = { 0 };
+
+	volume_plan_anonymous_of(c->dirfd, &anonymous);
+	if (ctr_remove_files(s, c->id, &err) < 0)
+		log_debug("cannot remove container %s: %s", c->id, err.msg);
+	else
+		volume_remove_unused(s, &anonymous);
+	strv_release(&anonymous);
+}
+
 static __attribute__((noreturn)) void monitor_main(struct store *s, struct container *c,
 						   const struct rt_spec *spec,
 						   const struct run_opts *caller_opts,
@@ -254,11 +275,12 @@ static __attribute__((noreturn)) void monitor_main(struct store *s, struct conta
 	opts.started_arg = &report_fd;
 	status = run_loop(c, spec, &opts, mo, &report_fd);
 	logfile_close(log);
-	if (mo->auto_remove && ctr_remove_files(s, c->id, &err) < 0)
-		log_debug("cannot remove container %s: %s", c->id, err.msg);
+	if (mo->auto_remove)
+		remove_container(s, c);
 	/* After the removal: `run -it --rm` returns when the container is gone. */
 	attach_srv_end_run(srv, status);
 	attach_srv_close(srv);
+	ctr_live_release(s, c->id, &c->live_fd);
 	_exit(0);
 }
 

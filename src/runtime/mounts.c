@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "runtime/internal.h"
+#include "runtime/volume_copy.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
 
@@ -22,6 +24,8 @@ struct mount_opts {
 	unsigned attrs;
 	bool bind, recursive;
 	bool mkdir; /* skiff's: a missing bind source directory is made (docker -v) */
+	bool populate; /* skiff's: a new volume is filled from the image (volume_copy.h) */
+	char subpath[PATH_MAX]; /* skiff's: bind this path inside the source, resolved in it */
 	char data[1024]; /* comma-separated, for fsconfig */
 };
 
@@ -68,6 +72,14 @@ static bool parse_flag_opt(const char *o, size_t len, struct mount_opts *mo)
 			return true;
 	if (opt_eq(o, len, "mkdir")) {
 		mo->mkdir = true;
+		return true;
+	}
+	if (opt_eq(o, len, "populate")) {
+		mo->populate = true;
+		return true;
+	}
+	if (len > 8 && !memcmp(o, "subpath=", 8) && len - 8 < sizeof(mo->subpath)) {
+		snprintf(mo->subpath, sizeof(mo->subpath), "%.*s", (int)(len - 8), o + 8);
 		return true;
 	}
 	if (opt_eq(o, len, "bind") || opt_eq(o, len, "rbind")) {
@@ -184,6 +196,34 @@ int mounts_bind_fd(const char *src, int target_fd, bool recursive, unsigned attr
 	return attach_tree(treefd, recursive, attrs, target_fd, err);
 }
 
+/* A volume's subpath (--mount volume-subpath): resolved inside the volume,
+ * whose content containers write, so that none of their symlinks leads out. */
+static int mount_subpath(int rootfd, const struct rt_mount *m, const struct mount_opts *mo,
+			 struct sk_err *err)
+{
+	cleanup_close int volume = open(m->source, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	cleanup_close int sub = -1;
+	cleanup_close int treefd = -1;
+	cleanup_close int target = -1;
+	struct stat st;
+
+	if (volume < 0)
+		return err_set(err, errno, "cannot open the volume '%s'", m->source);
+	sub = fs_open_in_root(volume, mo->subpath, O_PATH, 0);
+	if (sub < 0)
+		return err_set(err, -sub, "cannot mount the volume's subpath '%s'", mo->subpath);
+	treefd = open_tree_clone(sub, "", mo->recursive);
+	if (treefd < 0 || fstat(treefd, &st) < 0)
+		return err_set(err, errno, "cannot mount the volume's subpath '%s'", mo->subpath);
+	target = rootfs_open_target(rootfd, m->destination, S_ISDIR(st.st_mode), err);
+	if (target < 0)
+		return -1;
+	if (attach_tree(treefd, mo->recursive, mo->attrs, target, err) < 0)
+		return err_wrap(err, "the volume's subpath '%s' on '%s'", mo->subpath,
+				m->destination);
+	return 0;
+}
+
 /* A bind mount from the host (-v, /etc/hosts ...): the source decides whether
  * the target is a directory or a file. */
 static int mount_bind(int rootfd, const struct rt_mount *m, const struct mount_opts *mo,
@@ -195,6 +235,8 @@ static int mount_bind(int rootfd, const struct rt_mount *m, const struct mount_o
 
 	if (!m->source || !*m->source)
 		return err_set(err, 0, "bind mount '%s' has no source", m->destination);
+	if (mo->subpath[0])
+		return mount_subpath(rootfd, m, mo, err);
 	treefd = open_tree_clone(AT_FDCWD, m->source, mo->recursive);
 	if (treefd < 0 && errno == ENOENT && mo->mkdir && fs_mkdir_p(AT_FDCWD, m->source, 0755, err) == 0)
 		treefd = open_tree_clone(AT_FDCWD, m->source, mo->recursive);
@@ -332,8 +374,28 @@ static int mount_one(int rootfd, const struct rt_mount *m, int init_layer, struc
 	return err_wrap(err, "cannot mount '%s'", m->destination);
 }
 
+/* Before anything is mounted on the root: new volumes take the image's
+ * content at their mount points, as docker copies it at create. */
+static int populate_volumes(int rootfd, const struct rt_spec *spec, struct sk_err *err)
+{
+	for (size_t i = 0; i < spec->n_mounts; i++) {
+		const struct rt_mount *m = &spec->mounts[i];
+		struct mount_opts mo;
+
+		if (!m->options || !strstr(m->options, "populate"))
+			continue;
+		if (parse_mount_opts(m, &mo, err) < 0)
+			return -1;
+		if (mo.populate && volume_copy_up(rootfd, m->destination, m->source, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int mounts_apply(int rootfd, const struct rt_spec *spec, int init_layer, struct sk_err *err)
 {
+	if (populate_volumes(rootfd, spec, err) < 0)
+		return -1;
 	for (size_t i = 0; i < spec->n_mounts; i++) {
 		const struct rt_mount *m = &spec->mounts[i];
 

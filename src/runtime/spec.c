@@ -315,59 +315,6 @@ int env_file_parse(const char *data, size_t len, const char *name, struct strv *
 	return 0;
 }
 
-/* Split "a:b:c" into at most 3 parts (pointers into buf). Returns the count. */
-static int split_colons(char *buf, char *parts[3])
-{
-	int n = 0;
-
-	parts[n++] = buf;
-	for (char *c = buf; *c && n <= 3; c++) {
-		if (*c != ':')
-			continue;
-		if (n == 3)
-			return 4;
-		*c = '\0';
-		parts[n++] = c + 1;
-	}
-	return n;
-}
-
-static bool opt_is(const char *o, size_t len, const char *name)
-{
-	return strlen(name) == len && !memcmp(o, name, len);
-}
-
-/* Options we accept for docker compatibility but that mean nothing here
- * (SELinux relabelling, propagation, macOS consistency). */
-static bool volume_opt_ignored(const char *o, size_t len)
-{
-	static const char *const names[] = { "z",	 "Z",	    "private", "rprivate",
-					     "slave",	 "rslave",  "shared",  "rshared",
-					     "nocopy",	 "consistent", "cached", "delegated" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (opt_is(o, len, names[i]))
-			return true;
-	return false;
-}
-
-static int volume_mode(const char *opts, bool *ro, struct sk_err *err)
-{
-	const char *o = opts;
-	size_t len;
-
-	while ((o = spec_opt_next(o, &len))) {
-		if (opt_is(o, len, "ro"))
-			*ro = true;
-		else if (opt_is(o, len, "rw"))
-			*ro = false;
-		else if (!volume_opt_ignored(o, len))
-			return err_set(err, 0, "invalid mode: %.*s", (int)len, o);
-		o += len;
-	}
-	return 0;
-}
-
 const char *spec_opt_next(const char *p, size_t *len)
 {
 	while (*p == ',')
@@ -376,43 +323,6 @@ const char *spec_opt_next(const char *p, size_t *len)
 		return NULL;
 	*len = strcspn(p, ",");
 	return p;
-}
-
-int spec_parse_volume(const char *arg, struct rt_spec *spec, struct sk_err *err)
-{
-	cleanup_free char *buf = strdup(arg);
-	cleanup_free char *abs = NULL;
-	char *parts[3];
-	bool ro = false;
-	int n;
-
-	if (!buf)
-		return err_set(err, ENOMEM, "cannot parse volume '%s'", arg);
-	n = split_colons(buf, parts);
-	if (n < 2 || n > 3 || !*parts[0] || !*parts[1])
-		return err_set(err, 0, "invalid volume specification: '%s'", arg);
-	/* A bare name is a named volume; a path with a '/' is the host's,
-	 * relative ones from the current directory, as docker 23+ takes them. */
-	if (parts[0][0] != '/' && !strchr(parts[0], '/') && strcmp(parts[0], ".") != 0 &&
-	    strcmp(parts[0], "..") != 0)
-		return err_set(err, 0, "invalid volume specification: '%s': named volumes are "
-				       "not supported yet, give a host path (/abs or ./rel)",
-			       arg);
-	if (parts[1][0] != '/')
-		return err_set(err, 0, "invalid volume specification: '%s': mount path must be "
-				       "absolute",
-			       arg);
-	if (n == 3 && volume_mode(parts[2], &ro, err) < 0)
-		return err_wrap(err, "invalid volume specification: '%s'", arg);
-	if (parts[0][0] != '/') {
-		char cwd[PATH_MAX];
-
-		if (!getcwd(cwd, sizeof(cwd)) || asprintf(&abs, "%s/%s", cwd, parts[0]) < 0)
-			return err_set(err, errno, "cannot resolve the volume source '%s'", parts[0]);
-	}
-	/* "mkdir": docker's -v creates a missing host directory (mounts.c) */
-	return spec_add_mount(spec, parts[1], "bind", abs ? abs : parts[0],
-			      ro ? "rbind,ro,mkdir" : "rbind,mkdir", err);
 }
 
 int spec_parse_tmpfs(const char *arg, struct rt_spec *spec, struct sk_err *err)

@@ -162,9 +162,7 @@ int env_file_parse(const char *data, size_t len, const char *name, struct strv *
 #define ENV_FILE_MAX (1u << 20)
 int env_file_load(const char *path, struct strv *out, struct sk_err *err);
 
-/* -v SRC:DST[:OPTS] -> a bind mount (OPTS: ro, rw, and propagation/selinux
- * options that are accepted and ignored). SRC and DST must be absolute. */
-int spec_parse_volume(const char *arg, struct rt_spec *spec, struct sk_err *err);
+/* -v and --mount: runtime/volume_plan.h */
 /* --tmpfs DST[:OPTS] -> a tmpfs mount with docker's "rw,nosuid,nodev,noexec" plus OPTS. */
 int spec_parse_tmpfs(const char *arg, struct rt_spec *spec, struct sk_err *err);
 

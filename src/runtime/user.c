@@ -238,9 +238,18 @@ int user_resolve(const char *spec, const char *passwd, const char *group,
 		spec = "0";
 	if (user_spec_split(spec, uname, sizeof(uname), gname, sizeof(gname), err) < 0)
 		return -1;
-	if (resolve_user_part(uname, passwd, out, found, sizeof(found), err) < 0)
+	if (resolve_user_part(uname, passwd, out, found, sizeof(found), err) < 0 ||
+	    resolve_group_part(gname, found, group, out, err) < 0)
 		return -1;
-	return resolve_group_part(gname, found, group, out, err);
+	/* The primary group is a supplementary one too, as docker sets them
+	 * (`id` prints groups=GID): without it, a process that drops its gid
+	 * through setgid() loses access a docker user expects it to keep. */
+	for (size_t i = 0; i < out->n_groups; i++)
+		if (out->groups[i] == out->gid)
+			return 0;
+	if (out->n_groups < USER_MAX_GROUPS)
+		out->groups[out->n_groups++] = out->gid;
+	return 0;
 }
 
 /* Read a file of the container; a missing (or unreadable) file gives NULL.

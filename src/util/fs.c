@@ -231,3 +231,84 @@ long long fs_disk_usage(int dirfd, const char *name)
 
 	return dfd < 0 ? 0 : usage_of_dir(dfd);
 }
+
+/* Hard-linked files seen while summing (fs_content_size): counted once; past
+ * this many (a tree made to eat memory) the others count every time. */
+#define FS_CONTENT_MAX_LINKS (1u << 20)
+struct linked_files {
+	struct linked_file {
+		dev_t dev;
+		ino_t ino;
+		off_t size;
+	} *v;
+	size_t n, cap;
+};
+
+static void content_of_dir(int dfd, int depth, long long *total, struct linked_files *links)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *de;
+
+	if (!d) {
+		close(dfd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = depth < FS_CONTENT_MAX_DEPTH
+					  ? openat(dirfd(d), de->d_name,
+						   O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+					  : -1;
+			if (sub >= 0)
+				content_of_dir(sub, depth + 1, total, links);
+		} else if (st.st_nlink > 1 && links->n < FS_CONTENT_MAX_LINKS) {
+			if (links->n == links->cap) {
+				size_t cap = links->cap ? links->cap * 2 : 64;
+				struct linked_file *v = realloc(links->v, cap * sizeof(*v));
+
+				if (!v)
+					continue;
+				links->v = v;
+				links->cap = cap;
+			}
+			links->v[links->n++] =
+				(struct linked_file){ st.st_dev, st.st_ino, st.st_size };
+		} else {
+			*total += st.st_size;
+		}
+	}
+	closedir(d);
+}
+
+static int linked_file_cmp(const void *a, const void *b)
+{
+	const struct linked_file *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+long long fs_content_size(int dirfd, const char *name)
+{
+	int dfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct linked_files links = { 0 };
+	long long total = 0;
+
+	if (dfd < 0)
+		return 0;
+	content_of_dir(dfd, 0, &total, &links);
+	if (links.n)
+		qsort(links.v, links.n, sizeof(*links.v), linked_file_cmp);
+	for (size_t i = 0; i < links.n; i++)
+		if (i == 0 || linked_file_cmp(&links.v[i - 1], &links.v[i]) != 0)
+			total += links.v[i].size;
+	free(links.v);
+	return total;
+}

@@ -38,4 +38,11 @@ int fs_remove_tree(int dirfd, const char *name, struct sk_err *err);
 /* Size in bytes of everything under dirfd/name (st_blocks based, like du). */
 long long fs_disk_usage(int dirfd, const char *name);
 
+/* Bytes of content under dirfd/name as docker counts a layer's or a
+ * container's size: st_size of everything but directories, a hard-linked
+ * file once. Symlinks are never followed; directories deeper than
+ * FS_CONTENT_MAX_DEPTH are not counted (the tree may be a container's). */
+#define FS_CONTENT_MAX_DEPTH 256
+long long fs_content_size(int dirfd, const char *name);
+
 #endif

@@ -127,6 +127,8 @@ def rootfs_entries(extra_files=None):
     es += [Entry("etc/passwd", data=PASSWD), Entry("etc/group", data=GROUP)]
     for path, val in (extra_files or {}).items():
         data, mode = val if isinstance(val, tuple) else (val, 0o644)
+        # replaces a base entry of that path (docker load refuses duplicates)
+        es = [e for e in es if e.name != path.lstrip("/")]
         es.append(Entry(path.lstrip("/"), data=data, mode=mode))
     return es
 

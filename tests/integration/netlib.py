@@ -15,6 +15,7 @@ container could send: the defences must not depend on capabilities."""
 import json
 import os
 import random
+import re
 import select
 import socket
 import struct
@@ -446,6 +447,43 @@ def fdb(bridge):
             table.setdefault(words[0], words[2])
     return table
 
+
+
+# Small host-side helpers shared by the network test files.
+
+def host_ip():
+    """The host's address on its uplink (the default route's source)."""
+    for probe in ("192.0.2.250", "1.1.1.1"):
+        out = subprocess.run(["ip", "-4", "route", "get", probe], capture_output=True,
+                             text=True).stdout
+        m = re.search(r"src (\S+)", out)
+        if m and not m.group(1).startswith("127."):
+            return m.group(1)
+    raise AssertionError("the host has no uplink address")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", 0))
+        return s.getsockname()[1]
+
+
+def http_get(host, port, timeout=3):
+    """An HTTP/1.0 GET's whole answer; raises OSError when nothing answers."""
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+        data = b""
+        while chunk := s.recv(4096):
+            data += chunk
+        return data.decode(errors="replace")
+
+
+def http_get_or_empty(host, port, timeout=3):
+    """http_get, with "" where nothing answers (refused, dropped, reset)."""
+    try:
+        return http_get(host, port, timeout)
+    except OSError:
+        return ""
 
 if __name__ == "__main__":
     _agent(sys.argv[1:])

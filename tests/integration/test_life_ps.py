@@ -318,7 +318,8 @@ def test_inspect_container_has_dockers_layout(skiff, image, cleanup):
     cfg = c["Config"]
     assert cfg["Cmd"] == ["sleep", "1000"] and cfg["Image"] == image
     assert any(e.startswith("PATH=") for e in cfg["Env"])
-    assert cfg["Tty"] is False and cfg["OpenStdin"] is False and cfg["WorkingDir"] == "/"
+    # docker's WorkingDir is "" when neither -w nor the image sets one
+    assert cfg["Tty"] is False and cfg["OpenStdin"] is False and cfg["WorkingDir"] == ""
     assert cfg["Hostname"] == cid[:12]
 
 

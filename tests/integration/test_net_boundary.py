@@ -29,7 +29,6 @@ import ipaddress
 import json
 import os
 import random
-import re
 import socket
 import subprocess
 import time
@@ -38,7 +37,8 @@ import pytest
 
 import netlib
 import runlib
-from netlib import ETH_P_ARP, ETH_P_IP, ether, in_netns, run_in
+from netlib import ETH_P_ARP, ETH_P_IP, ether, free_port, host_ip, in_netns, run_in
+from netlib import http_get_or_empty as try_get
 
 NEIGHBOUR_NET = "10.97.0"  # the neighbour's veth: host .1, neighbour .2
 ZERO_MAC = "00:00:00:00:00:00"
@@ -203,33 +203,7 @@ def lookup(lab, who, name, server):
     return out.split("\n\n", 1)[1] if "\n\n" in out else ""
 
 
-def host_ip():
-    """The host's address on its uplink (the default route's source)."""
-    for probe in ("192.0.2.250", "1.1.1.1"):
-        out = subprocess.run(["ip", "-4", "route", "get", probe], capture_output=True,
-                             text=True).stdout
-        m = re.search(r"src (\S+)", out)
-        if m:
-            return m.group(1)
-    raise AssertionError("the host has no uplink address")
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("0.0.0.0", 0))
-        return s.getsockname()[1]
-
-
-def try_get(host, port):
-    try:
-        with socket.create_connection((host, port), timeout=3) as s:
-            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-            data = b""
-            while chunk := s.recv(4096):
-                data += chunk
-            return data.decode(errors="replace")
-    except OSError:
-        return ""
 
 
 def syn_answered(where, iface, dst_mac, src_mac, src_ip, dst_ip, dport):

@@ -22,6 +22,8 @@ import pytest
 
 import netlib
 import runlib
+from netlib import free_port, host_ip
+from netlib import http_get_or_empty as http_get
 from test_rootless import User, image_archive  # noqa: F401  (the user fixture below)
 
 WEB = ("mkdir -p /www && echo hello-rootless > /www/index.html && exec httpd -f -p 80 -h /www")
@@ -88,33 +90,7 @@ def detached(user, img, name, *args, cmd=WEB):
     return user.ok("run", "-d", "--name", name, *args, img, "/bin/sh", "-c", cmd).stdout.strip()
 
 
-def host_ip():
-    """The host's address on its uplink (the default route's source)."""
-    for probe in ("192.0.2.250", "1.1.1.1"):
-        out = subprocess.run(["ip", "-4", "route", "get", probe], capture_output=True,
-                             text=True).stdout
-        m = re.search(r"src (\S+)", out)
-        if m and not m.group(1).startswith("127."):
-            return m.group(1)
-    raise AssertionError("the host has no uplink address")
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("0.0.0.0", 0))
-        return s.getsockname()[1]
-
-
-def http_get(host, port):
-    try:
-        with socket.create_connection((host, port), timeout=3) as s:
-            s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-            data = b""
-            while chunk := s.recv(4096):
-                data += chunk
-            return data.decode(errors="replace")
-    except OSError:
-        return ""
 
 
 def slirps_of(user):

@@ -23,6 +23,7 @@ import pytest
 
 import dnsprobe
 import runlib
+from netlib import host_ip
 
 FORWARDED = "198.51.100.7"  # what the host's responder answers
 
@@ -123,15 +124,6 @@ def a_of(who, server, name, tcp=False):
 def ptr_name(ip):
     return ".".join(reversed(ip.split("."))) + ".in-addr.arpa"
 
-
-def host_ip():
-    for probe in ("192.0.2.250", "1.1.1.1"):
-        out = subprocess.run(["ip", "-4", "route", "get", probe], capture_output=True,
-                             text=True).stdout
-        m = re.search(r"src (\S+)", out)
-        if m and not m.group(1).startswith("127."):
-            return m.group(1)
-    raise AssertionError("the host has no uplink address")
 
 
 def dns_processes(name):

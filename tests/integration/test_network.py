@@ -18,23 +18,13 @@ import pytest
 
 import regkit
 import runlib
+from netlib import free_port, host_ip, http_get
 
 
 @pytest.fixture
 def image(skiff, tmp_path):
     return runlib.install_image(skiff, tmp_path)
 
-
-def host_ip():
-    """The host's address on its uplink (the default route's source)."""
-    out = subprocess.run(["ip", "-4", "route", "get", "192.0.2.250"], capture_output=True,
-                         text=True).stdout
-    m = re.search(r"src (\S+)", out)
-    if not m:
-        out = subprocess.run(["ip", "-4", "route", "get", "1.1.1.1"], capture_output=True,
-                             text=True).stdout
-        m = re.search(r"src (\S+)", out)
-    return m.group(1)
 
 
 def rules_of(cid):
@@ -51,21 +41,6 @@ def leases():
         return []
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("0.0.0.0", 0))
-        return s.getsockname()[1]
-
-
-def http_get(host, port, timeout=3):
-    with socket.create_connection((host, port), timeout=timeout) as s:
-        s.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
-        data = b""
-        while True:
-            chunk = s.recv(4096)
-            if not chunk:
-                return data.decode(errors="replace")
-            data += chunk
 
 
 @pytest.fixture

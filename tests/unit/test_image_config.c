@@ -53,6 +53,8 @@ TEST(nginx_config)
 	CHECK_STR(c.user, "");
 	CHECK_STR(c.stop_signal, "SIGQUIT");
 	CHECK(c.exposed_ports && c.exposed_ports[2] == NULL);
+	CHECK(c.labels && c.labels[1] == NULL);
+	CHECK_STR(c.labels[0], "maintainer=NGINX Docker Maintainers");
 	CHECK(c.n_diff_ids == 2);
 	CHECK_STR(c.diff_ids[0], D_A);
 	CHECK_STR(c.diff_ids[1], D_B);
@@ -72,6 +74,7 @@ TEST(minimal_and_null_fields)
 	CHECK(c.env && c.env[0] == NULL);
 	CHECK(c.entrypoint == NULL && c.cmd == NULL && c.working_dir == NULL);
 	CHECK(c.user == NULL && c.stop_signal == NULL && c.exposed_ports == NULL);
+	CHECK(c.labels == NULL);
 	CHECK_STR(c.platform.variant, "v7"); /* arm without variant is v7 */
 	CHECK(c.n_diff_ids == 1);
 	image_config_release(&c);
@@ -100,6 +103,20 @@ TEST(docker_shapes)
 	CHECK_STR(c.working_dir, "/srv");
 	CHECK_STR(c.platform.arch, "arm64");
 	CHECK_STR(c.platform.variant, "v8");
+	image_config_release(&c);
+}
+
+/* Labels as "K=V"; a value that is not a string is left out, not refused. */
+TEST(labels)
+{
+	const char *json = "{\"config\":{\"Labels\":{\"a\":\"1\",\"n\":7,\"e\":\"\"}}," ROOTFS "}";
+	struct image_config c;
+	struct sk_err err = {0};
+
+	CHECK(parse(json, &c, &err) == 0);
+	CHECK(c.labels && c.labels[0] && c.labels[1] && c.labels[2] == NULL);
+	CHECK(!strcmp(c.labels[0], "a=1") || !strcmp(c.labels[1], "a=1"));
+	CHECK(!strcmp(c.labels[0], "e=") || !strcmp(c.labels[1], "e="));
 	image_config_release(&c);
 }
 
@@ -225,6 +242,7 @@ int main(void)
 	RUN(nginx_config);
 	RUN(minimal_and_null_fields);
 	RUN(docker_shapes);
+	RUN(labels);
 	RUN(invalid_configs);
 	RUN(caps);
 	RUN(release_twice);

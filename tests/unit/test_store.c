@@ -65,7 +65,7 @@ static void make_layer(struct store *s, const char *diff_id)
 	if (write(fd, "x", 1) != 1)
 		abort();
 	close(fd);
-	if (store_layer_tmp_commit(s, &t, diff_id, 1, &err) < 0)
+	if (store_layer_tmp_commit(s, &t, diff_id, 1, 1, &err) < 0)
 		abort();
 }
 
@@ -207,6 +207,7 @@ TEST(layer_commit_and_gc)
 	make_layer(&s, l2);
 	make_layer(&s, l3);
 	CHECK(store_layer_exists(&s, l1) && store_layer_size(&s, l1) == 1);
+	CHECK(store_layer_tar_size(&s, l1) == 1);
 	put_config(&s, l1, l2, a.config_digest);
 	put_config(&s, l2, l3, b.config_digest);
 	sha256_digest("ma", 2, a.manifest_digest);

@@ -286,6 +286,10 @@ TEST(entry_types)
 
 	CHECK(unpack_tar(&s, &t, &res, &err) == 0);
 	CHECK(res.entries == 7);
+	/* docker's size of the layer: the file's 4 bytes once (the hard link is
+	 * the same file) and the symlink's 8; what fs_content_size finds too */
+	CHECK(res.content_bytes == 12);
+	CHECK(fs_content_size(s.rootfd, ".") == 12);
 	CHECK(lstat_in(&s, "etc", &st) && S_ISDIR(st.st_mode));
 	CHECK(file_is(&s, "etc/hostname", "box\n"));
 	CHECK(lstat_in(&s, "etc/link", &st) && S_ISLNK(st.st_mode));
