@@ -120,27 +120,28 @@ int attach_srv_open(int dirfd, int first_client, bool stdin_once, struct attach_
 	if (first_client >= 0)
 		add_client(srv, first_client);
 	srv->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	if (srv->dirfd < 0) {
+		err_set(err, errno, "cannot listen for attaches");
+		for (int i = 0; i < srv->n_clients; i++)
+			drop_client(&srv->clients[i]);
+		return -1;
+	}
 	srv->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (srv->dirfd < 0 || srv->listen_fd < 0)
-		goto fail;
 	socket_address(srv->dirfd, &addr);
 	/* A monitor killed earlier left its socket behind. */
 	unlinkat(srv->dirfd, ATTACH_SOCKET, 0);
-	if (bind(srv->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	if (srv->listen_fd < 0 ||
+	    bind(srv->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
 	    fchmodat(srv->dirfd, ATTACH_SOCKET, 0600, 0) < 0 ||
-	    listen(srv->listen_fd, ATTACH_BACKLOG) < 0)
-		goto fail;
+	    listen(srv->listen_fd, ATTACH_BACKLOG) < 0) {
+		/* A store on a file system without sockets: the container runs,
+		 * only `attach` cannot reach it. */
+		log_warn("cannot listen on '%s' (skiff attach will not reach this container): %s",
+			 ATTACH_SOCKET, strerror(errno));
+		close_and_reset(&srv->listen_fd);
+	}
 	*out = steal_pointer(&srv);
 	return 0;
-fail:
-	err_set(err, errno, "cannot listen on '%s'", ATTACH_SOCKET);
-	if (srv->listen_fd >= 0)
-		close(srv->listen_fd);
-	if (srv->dirfd >= 0)
-		close(srv->dirfd);
-	for (int i = 0; i < srv->n_clients; i++)
-		drop_client(&srv->clients[i]);
-	return -1;
 }
 
 /* Send one whole message, or keep it for later when the client is full. */
@@ -256,8 +257,10 @@ void attach_srv_close(struct attach_srv *srv)
 		return;
 	for (int i = 0; i < srv->n_clients; i++)
 		drop_client(&srv->clients[i]);
-	close(srv->listen_fd);
-	unlinkat(srv->dirfd, ATTACH_SOCKET, 0);
+	if (srv->listen_fd >= 0) {
+		close(srv->listen_fd);
+		unlinkat(srv->dirfd, ATTACH_SOCKET, 0);
+	}
 	close(srv->dirfd);
 	free(srv);
 }
@@ -393,7 +396,7 @@ int attach_srv_poll_fill(struct attach_srv *srv, struct pollfd *p)
 	bool want_input = !input_waits(srv);
 	int n = 0;
 
-	if (srv->n_clients < ATTACH_MAX_CLIENTS) {
+	if (srv->listen_fd >= 0 && srv->n_clients < ATTACH_MAX_CLIENTS) {
 		srv->poll_map[n] = POLL_LISTEN;
 		p[n++] = (struct pollfd){ .fd = srv->listen_fd, .events = POLLIN };
 	}

@@ -45,7 +45,8 @@ struct attach_srv;
  * first_client, or -1: a client connected from the start (the monitor's end
  * of a socketpair made by `run -it` or `start -a`), owned from now on.
  * stdin_once: a client's end of input closes the container's stdin (docker's
- * StdinOnce: run -i and start -i, not run -di). */
+ * StdinOnce: run -i and start -i, not run -di). A socket that cannot be
+ * made is a warning: the container runs, unreachable by `attach`. */
 int attach_srv_open(int dirfd, int first_client, bool stdin_once, struct attach_srv **out,
 		    struct sk_err *err);
 /* The container exited with status: every client gets ATTACH_EXIT and is let
