@@ -345,6 +345,16 @@ def test_attach_ends_with_the_run_under_a_restart_policy(skiff, image, names):
     assert (r.returncode, r.stdout) == (2, b"bye\n")
 
 
+def test_attach_to_a_detached_terminal_without_stdin(skiff, image, names):
+    """run -dt (no -i): attach --no-stdin gets the terminal's output (CRLF,
+    stderr included) and the status; nothing is read from skiff's stdin."""
+    n = names()
+    skiff.ok("run", "-dt", "--name", n, image, "sh", "-c",
+             "sleep 1; echo hi; echo err >&2; exit 2")
+    r = run_bytes(skiff, "attach", "--no-stdin", n, input=b"unread\n")
+    assert (r.returncode, r.stdout, r.stderr) == (2, b"hi\r\nerr\r\n", b"")
+
+
 def test_attach_refusals(skiff, image, names):
     n = names()
     skiff.ok("run", "--name", n, image, "true")
