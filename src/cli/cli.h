@@ -56,6 +56,35 @@ void cli_print_usage(const struct command *cmd);
 /* cmd_run.c: start an existing, not running container again (detached, with
  * the options it was created with), as `skiff start` and `restart` do. */
 int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err);
+/* The same with a client attached from the start: attach_fd (taken) is the
+ * monitor's end of a socketpair (runtime/attach.h). 1 when the container
+ * was running already (attach_fd is closed: connect to it instead). */
+int run_start_attached(struct cli_ctx *ctx, const char *id, int attach_fd, struct sk_err *err);
+
+/* cmd_attach.c: skiff's stdio relayed to a container's monitor. */
+struct ctr_config;
+struct cli_attach {
+	bool send_stdin;	 /* skiff's stdin goes to the container */
+	bool sig_proxy;		 /* docker's --sig-proxy (not with a terminal) */
+	const char *detach_keys; /* --detach-keys, or NULL: config.json's, or ctrl-p,ctrl-q */
+	bool say_detached;	 /* attach: "read escape sequence" and status 1, as docker */
+	bool redraw;		 /* attach: nudge the terminal's size (attach.h) */
+};
+/* Relay over sock (owned) until the container exits or the user detaches:
+ * the command's exit status (the container's; 0 after a detach), or -1. */
+int cli_attach_session(struct cli_ctx *ctx, int dirfd, const struct ctr_config *cfg, int sock,
+		       const struct cli_attach *a, struct sk_err *err);
+/* The same for a running container, connecting to it (docker's refusals of
+ * stopped and restarting ones). */
+int cli_attach_running(struct cli_ctx *ctx, int dirfd, const char *ref,
+		       const struct ctr_config *cfg, const struct cli_attach *a, struct sk_err *err);
+/* The detach keys: flag, else "detachKeys" of skiff's config, else of
+ * docker's config.json, else ctrl-p,ctrl-q. keys holds ATTACH_KEYS_MAX. */
+int cli_detach_keys(const struct cli_ctx *ctx, const char *flag, char *keys, size_t *n,
+		    struct sk_err *err);
+/* docker's "the input device is not a TTY" (status 1) for a terminal whose
+ * input would be skiff's stdin when that is not one. */
+int cli_check_tty(bool tty, bool attach_stdin, struct sk_err *err);
 
 /* cmd_run.c: skiff create's work: run's options and image resolution, the
  * container recorded and left waiting for `skiff start`; prints its id. */
@@ -133,7 +162,7 @@ extern const struct command cmd_pull, cmd_images, cmd_rmi, cmd_inspect, cmd_load
 	cmd_logout, cmd_run, cmd_ps, cmd_rm, cmd_stop, cmd_kill, cmd_wait, cmd_logs, cmd_exec,
 	cmd_start, cmd_restart, cmd_container, cmd_image, cmd_system, cmd_port, cmd_network,
 	cmd_create, cmd_version, cmd_info, cmd_top, cmd_stats, cmd_rename, cmd_pause, cmd_unpause,
-	cmd_update, cmd_events, cmd_volume;
+	cmd_update, cmd_events, cmd_volume, cmd_attach;
 /* Making and sharing images (issue 12). */
 extern const struct command cmd_tag, cmd_history, cmd_diff, cmd_export, cmd_commit, cmd_save,
 	cmd_import, cmd_cp;

@@ -21,6 +21,7 @@ static const char container_usage[] =
 	"Usage:  skiff container COMMAND\n\n"
 	"Manage containers\n\n"
 	"Commands:\n"
+	"  attach      attach to a running container's input and output\n"
 	"  create      create a new container\n"
 	"  exec        run a command in a running container\n"
 	"  inspect     display detailed information on one or more containers\n"
@@ -173,6 +174,7 @@ static int exec_container(struct cli_ctx *ctx, int argc, char **argv, struct sk_
 		{ "stats", &cmd_stats, NULL },	   { "rename", &cmd_rename, NULL },
 		{ "pause", &cmd_pause, NULL },	   { "unpause", &cmd_unpause, NULL },
 		{ "update", &cmd_update, NULL },
+		{ "attach", &cmd_attach, NULL },
 	};
 	static const struct cli_group group = { "container", container_usage, aliases,
 						ARRAY_SIZE(aliases), container_prune };

@@ -1,16 +1,19 @@
 /*
- * skiff logs: docker logs for containers logging in json-file format (the
- * detached ones; a foreground container's output went to its terminal, so it
- * has none and logs prints nothing). Each record's text goes to stdout or
- * stderr as it was written, rotated files oldest first; -f follows ctr.log
- * across rotations until the container has exited.
+ * skiff logs: docker logs for containers logging in json-file format (every
+ * container but those run with --log-driver none: a foreground one's output
+ * is recorded too, as docker's). Each record's text goes to stdout or stderr
+ * as it was written, rotated files oldest first; -f follows ctr.log across
+ * rotations until the container has exited, woken by inotify when the log
+ * grows or the state changes.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,8 +35,11 @@ static const char logs_usage[] =
 	"      --until string   show logs before a timestamp or relative time\n"
 	"      --details        accepted for docker compatibility\n";
 
-/* How often -f looks for new lines and for the container's exit. */
-#define FOLLOW_POLL_NS (100 * 1000 * 1000)
+/* -f without inotify: how often it looks for new lines and the exit; with
+ * inotify, how often it checks that the container's monitor is alive (one
+ * killed with -9 writes nothing when it dies). */
+#define FOLLOW_POLL_MS 100
+#define FOLLOW_ALIVE_MS 1000
 
 struct logs_opts {
 	bool follow, timestamps;
@@ -274,9 +280,42 @@ static int print_available(struct reader *r, struct sk_err *err)
 	return out_flush(&r->out, err);
 }
 
+/* Watch the container's directory: the log written, rotated (a rename, a
+ * new file), state.json replaced (a rename), the directory removed. -1 when
+ * inotify is not available (follow then polls). */
+static int watch_dir(int dirfd)
+{
+	char path[64];
+	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", dirfd);
+	if (inotify_add_watch(fd, path,
+			      IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF) <
+	    0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void wait_for_change(int inotify_fd)
+{
+	char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	if (inotify_fd < 0) {
+		poll(NULL, 0, FOLLOW_POLL_MS);
+		return;
+	}
+	if (poll(&(struct pollfd){ .fd = inotify_fd, .events = POLLIN }, 1, FOLLOW_ALIVE_MS) > 0)
+		while (read(inotify_fd, events, sizeof(events)) > 0)
+			;
+}
+
 static int follow(struct reader *r, int dirfd, struct sk_err *err)
 {
-	const struct timespec pause = { 0, FOLLOW_POLL_NS };
+	cleanup_close int inotify_fd = watch_dir(dirfd);
 
 	for (;;) {
 		/* Checked before the last read, so lines written before the
@@ -287,7 +326,7 @@ static int follow(struct reader *r, int dirfd, struct sk_err *err)
 			return -1;
 		if (done)
 			return 0;
-		nanosleep(&pause, NULL);
+		wait_for_change(inotify_fd);
 	}
 }
 
@@ -330,11 +369,6 @@ static int exec_logs(struct cli_ctx *ctx, int argc, char **argv, struct sk_err *
 	dirfd = ctr_open_dir(&ctx->store, id, err);
 	if (dirfd < 0 || ctr_config_read(dirfd, &cfg, err) < 0)
 		return -1;
-	/* A foreground container's output went to its terminal: nothing here. */
-	if (!cfg.detached && faccessat(dirfd, CTR_LOG_FILE, F_OK, 0) < 0) {
-		ctr_config_release(&cfg);
-		return 0;
-	}
 	r = show_logs(&o, dirfd, cfg.log_max_file, err);
 	ctr_config_release(&cfg);
 	return r < 0 ? -1 : 0;

@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "image/pull.h"
 #include "image/ref.h"
 #include "image/store.h"
+#include "runtime/attach.h"
 #include "runtime/caps.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
@@ -30,6 +32,7 @@
 #include "net/slirp.h"
 #include "runtime/names.h"
 #include "runtime/etc.h"
+#include "runtime/logfile.h"
 #include "runtime/monitor.h"
 #include "runtime/rlimit.h"
 #include "runtime/seccomp.h"
@@ -61,6 +64,7 @@ struct run_args {
 	const char *ip;		   /* --ip */
 	const char *domainname;
 	const char *name, *workdir, *user, *entrypoint, *hostname;
+	const char *detach_keys; /* --detach-keys (run -it) */
 	enum pull_policy pull;
 	/* issue 4: limits and privileges */
 	struct cgroup_limits limits;
@@ -164,6 +168,7 @@ enum {
 	OPT_SHM_SIZE,
 	OPT_PLATFORM,
 	OPT_HELP,
+	OPT_DETACH_KEYS,
 };
 
 static const struct option run_options[] = {
@@ -221,6 +226,7 @@ static const struct option run_options[] = {
 	{ "shm-size", required_argument, NULL, OPT_SHM_SIZE },
 	{ "platform", required_argument, NULL, OPT_PLATFORM },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "detach-keys", required_argument, NULL, OPT_DETACH_KEYS },
 	{ 0 },
 };
 
@@ -486,6 +492,16 @@ static int parse_label(const char *v, struct run_args *a, struct sk_err *err)
 	return strv_push(&a->labels, v, err);
 }
 
+/* Checked before the container is made (docker finds out when it attaches). */
+static int parse_detach_keys(const char *v, struct run_args *a, struct sk_err *err)
+{
+	char keys[ATTACH_KEYS_MAX];
+	size_t n;
+
+	a->detach_keys = v;
+	return attach_parse_keys(v, keys, &n, err);
+}
+
 /* One option; returns 1 for --help, 0 to go on, -1 on error. */
 static int apply_option(int c, const char *arg, const char *word, struct run_args *a,
 			struct sk_err *err)
@@ -535,6 +551,7 @@ static int apply_option(int c, const char *arg, const char *word, struct run_arg
 	case 'l': return parse_label(arg, a, err);
 	case OPT_STOP_SIGNAL: return parse_stop_signal(arg, a, err);
 	case OPT_HELP: return 1;
+	case OPT_DETACH_KEYS: return parse_detach_keys(arg, a, err);
 	case ':': return cli_usage_error(err, "run", "flag needs an argument: %s", word);
 	}
 	int r = apply_limit_option(c, arg, a, err);
@@ -568,6 +585,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_e
 	if (a->rm && a->monitor.restart != RESTART_NO)
 		return cli_usage_error(err, "run", "Conflicting options: --restart and --rm");
 	a->monitor.auto_remove = a->rm;
+	a->monitor.stdin_once = a->interactive && !a->detach;
 	if (cgroup_limits_check(&a->limits, err) < 0)
 		return cli_usage_error(err, "run", "%s", err->msg);
 	if (a->workdir && a->workdir[0] != '/')
@@ -1292,6 +1310,83 @@ static int write_records(void *arg, struct sk_err *err)
 	return ret;
 }
 
+/* run -it without -d: under a monitor, as docker's, so that the detach keys
+ * leave the container running where `attach` reaches it again. skiff is its
+ * first attached client (connected before the start: no output is missed)
+ * and relays its terminal until the container exits or the user detaches. */
+static int run_attached(struct cli_ctx *ctx, struct run_args *a, struct container *c,
+			const struct rt_spec *spec, const struct run_opts *opts, struct sk_err *err)
+{
+	struct ctr_config cc = { .tty = a->tty, .interactive = a->interactive };
+	int sp[2], ret;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return err_set(err, errno, "cannot attach to the container");
+	a->monitor.attach_client = true;
+	a->monitor.attach_fd = sp[1];
+	ret = monitor_start(&ctx->store, c, spec, opts, &a->monitor, err);
+	close(sp[1]);
+	container_hand_over(c);
+	if (ret < 0) {
+		close(sp[0]);
+		return -1;
+	}
+	return cli_attach_session(ctx, c->dirfd, &cc, sp[0],
+				  &(struct cli_attach){ .send_stdin = true,
+							.sig_proxy = a->sig_proxy,
+							.detach_keys = a->detach_keys },
+				  err);
+}
+
+/* Under a monitor (run -d, run -it): it owns the container from here on,
+ * start failures too. */
+static int run_monitored(struct cli_ctx *ctx, struct run_args *a, struct container *c,
+			 struct rt_spec *spec, const struct run_opts *opts, struct records *rec,
+			 struct sk_err *err)
+{
+	int ret;
+
+	if (write_records(rec, err) < 0) {
+		container_finish(&ctx->store, c, true, -1);
+		remove_anonymous_volumes(ctx, a);
+		return -1;
+	}
+	/* The monitor closes every inherited descriptor: it opens its own
+	 * netfilter socket. */
+	bridge_lease_release(&spec->net.lease);
+	if (!a->detach) {
+		ret = run_attached(ctx, a, c, spec, opts, err);
+	} else {
+		ret = monitor_start(&ctx->store, c, spec, opts, &a->monitor, err);
+		if (ret == 0)
+			printf("%s\n", c->id);
+		container_hand_over(c);
+	}
+	close(c->dirfd);
+	c->dirfd = -1;
+	return ret;
+}
+
+/* In the foreground: skiff is the container's parent, its output goes to
+ * skiff's stdio and into the container's log (docker's json-file records a
+ * foreground container too; the file is made with the first line). */
+static int run_foreground(struct cli_ctx *ctx, struct run_args *a, struct container *c,
+			  const struct rt_spec *spec, struct run_opts *opts, int *status,
+			  struct sk_err *err)
+{
+	struct logfile *log = NULL;
+	int ret = 0;
+
+	if (a->monitor.log)
+		ret = logfile_open(c->dirfd, a->monitor.log_max_size, a->monitor.log_max_file, &log,
+				   err);
+	opts->log = log;
+	if (ret == 0)
+		ret = container_run(c, spec, opts, status, err);
+	logfile_close(log);
+	return ret;
+}
+
 static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
 			    const struct store_image *img, const struct image_config *cfg, int *hold,
 			    struct sk_err *err)
@@ -1313,22 +1408,8 @@ static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
 	if (ret == 0)
 		log_debug("run: spec built (%zu layers, %zu mounts, seccomp %s)",
 			  spec.root.layers.n, spec.n_mounts, spec.seccomp.len ? "on" : "off");
-	if (ret == 0 && a->detach) {
-		if (write_records(&rec, err) < 0) {
-			container_finish(&ctx->store, &c, true, -1);
-			remove_anonymous_volumes(ctx, a);
-			spec_release(&spec);
-			return -1;
-		}
-		/* The monitor closes every inherited descriptor: it opens its own
-		 * netfilter socket. */
-		bridge_lease_release(&spec.net.lease);
-		/* The monitor owns the container from here on, start failures too. */
-		ret = monitor_start(&ctx->store, &c, &spec, &opts, &a->monitor, err);
-		if (ret == 0)
-			printf("%s\n", c.id);
-		container_hand_over(&c);
-		close(c.dirfd);
+	if (ret == 0 && (a->detach || (a->interactive && a->tty))) {
+		ret = run_monitored(ctx, a, &c, &spec, &opts, &rec, err);
 		spec_release(&spec);
 		return ret;
 	}
@@ -1337,7 +1418,7 @@ static int run_in_container(struct cli_ctx *ctx, struct run_args *a,
 	opts.prepare = write_records;
 	opts.prepare_arg = &rec;
 	if (ret == 0)
-		ret = container_run(&c, &spec, &opts, &status, err);
+		ret = run_foreground(ctx, a, &c, &spec, &opts, &status, err);
 	container_finish(&ctx->store, &c, a->rm || ret < 0, status);
 	if (a->rm || ret < 0)
 		remove_anonymous_volumes(ctx, a);
@@ -1440,6 +1521,8 @@ const struct command cmd_run = {
 		 "      --cpus decimal         number of CPUs\n"
 		 "      --cpuset-cpus string   CPUs in which to allow execution (0-3, 0,1)\n"
 		 "  -d, --detach               run in the background and print the container ID\n"
+		 "      --detach-keys string   override the key sequence for detaching a container\n"
+		 "                             (-it; default \"ctrl-p,ctrl-q\")\n"
 		 "      --entrypoint string    overwrite the default ENTRYPOINT of the image\n"
 		 "  -e, --env list             set environment variables (K=V, or K from the caller)\n"
 		 "      --env-file list        read in a file of environment variables\n"
@@ -1508,7 +1591,7 @@ const struct command cmd_run = {
 /* skiff start / restart: run an existing container again, detached, with the
  * options it was created with (config.json's run_argv parsed again). */
 static int start_existing(struct cli_ctx *ctx, struct container *c, const struct ctr_config *cc,
-			  struct sk_err *err)
+			  int attach_fd, struct sk_err *err)
 {
 	struct run_args a = { 0 };
 	struct store_image img;
@@ -1567,6 +1650,8 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 	opts.init = a.init;
 	opts.interactive = a.interactive;
 	opts.sig_proxy = true;
+	a.monitor.attach_client = attach_fd >= 0;
+	a.monitor.attach_fd = attach_fd;
 	bridge_lease_release(&spec.net.lease); /* the monitor opens its own */
 	if (ret == 0)
 		ret = monitor_start(&ctx->store, c, &spec, &opts, &a.monitor, err);
@@ -1576,27 +1661,31 @@ static int start_existing(struct cli_ctx *ctx, struct container *c, const struct
 	return ret;
 }
 
-int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err)
+int run_start_attached(struct cli_ctx *ctx, const char *id, int attach_fd, struct sk_err *err)
 {
 	struct container c = { .dirfd = -1 };
 	struct ctr_config cc;
 	int ret;
 
-	if (container_open(&ctx->store, id, &c, err) < 0)
+	if (container_open(&ctx->store, id, &c, err) < 0) {
+		if (attach_fd >= 0)
+			close(attach_fd);
 		return -1;
+	}
 	ret = ctr_config_read(c.dirfd, &cc, err);
 	if (ret == 0) {
 		ret = container_claim_start(&ctx->store, &c, err);
-		if (ret == 0 && start_existing(ctx, &c, &cc, err) < 0) {
+		if (ret == 0 && start_existing(ctx, &c, &cc, attach_fd, err) < 0) {
 			container_record_failure(&ctx->store, &c,
 						 err->exit_code ? err->exit_code : EXIT_SKIFF,
 						 err->msg);
 			ret = -1;
-		} else if (ret == 1) {
-			ret = 0; /* running already: nothing to do, as docker */
 		}
 		ctr_config_release(&cc);
 	}
+	/* the monitor has its own copy */
+	if (attach_fd >= 0)
+		close(attach_fd);
 	container_hand_over(&c);
 	close(c.dirfd);
 	return ret;
@@ -1678,4 +1767,10 @@ int run_amend_options(const struct strv *recorded, const struct strv *changes, s
 	}
 	run_args_release(&a);
 	return ret == 0 ? 0 : -1;
+}
+
+int run_start_container(struct cli_ctx *ctx, const char *id, struct sk_err *err)
+{
+	/* running already: nothing to do, as docker */
+	return run_start_attached(ctx, id, -1, err) < 0 ? -1 : 0;
 }

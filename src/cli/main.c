@@ -24,7 +24,7 @@ static const struct command *const commands[] = {
 	&cmd_rmi,   &cmd_inspect, &cmd_load,   &cmd_login, &cmd_logout, &cmd_container,
 	&cmd_image, &cmd_system, &cmd_port, &cmd_network, &cmd_volume,
 	&cmd_tag, &cmd_history, &cmd_diff, &cmd_export, &cmd_commit, &cmd_save,
-	&cmd_import, &cmd_cp,
+	&cmd_import, &cmd_cp, &cmd_attach,
 	&cmd_create, &cmd_version, &cmd_info, &cmd_top, &cmd_stats, &cmd_rename, &cmd_pause,
 	&cmd_unpause, &cmd_update, &cmd_events,
 };

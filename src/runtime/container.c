@@ -869,7 +869,8 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 	int ret = -1;
 
 	st.io.log = opts->log;
-	st.io.input = opts->interactive && !opts->log;
+	st.io.attach = opts->attach;
+	st.io.input = opts->interactive;
 	/* With -t the terminal is all three; the child sends its master. */
 	if (entry_prepare(&st, !spec->process.terminal, err) < 0)
 		goto out;
@@ -890,8 +891,10 @@ static int start_and_wait(struct container *c, const struct rt_spec *spec,
 									 : -1,
 					.cgroup_ns = spec->namespaces & CLONE_NEWCGROUP,
 					.orig_mask = *orig };
-		/* detached: nobody's terminal; the monitor's stdio are /dev/null */
-		if (!opts->log)
+		/* a monitor's stdio are /dev/null: the size comes with opts */
+		if (opts->attach)
+			cc.ws = opts->ws;
+		else
 			console_window(&cc.ws);
 		memcpy(cc.stdio, st.child_stdio, sizeof(cc.stdio));
 		child_main(&cc);

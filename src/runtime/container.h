@@ -14,6 +14,7 @@
 #define SKIFF_RUNTIME_CONTAINER_H
 
 #include <stdbool.h>
+#include <sys/ioctl.h>
 
 #include "image/store.h"
 #include "runtime/spec.h"
@@ -34,14 +35,20 @@ struct container {
 };
 
 struct logfile;
+struct attach_srv;
 
 struct run_opts {
 	bool init;        /* --init: built-in pid 1 */
 	bool interactive; /* -i */
 	bool sig_proxy;   /* forward INT TERM HUP QUIT USR1 USR2 to the container */
-	/* Detached: the container's stdout and stderr (or its terminal) go to
-	 * this log instead of skiff's own stdio. */
+	/* The container's stdout and stderr (or its terminal) are recorded in
+	 * this log (json-file), or NULL. */
 	struct logfile *log;
+	/* Under a monitor: the container's stdio go to and come from the
+	 * attached clients (runtime/attach.h), not skiff's own stdio; a
+	 * terminal starts with size ws (0x0: none). */
+	struct attach_srv *attach;
+	struct winsize ws;
 	/* Called right after the clone, while the child mounts its root (a
 	 * millisecond or two of the run's time): records that need not exist
 	 * before it. A failure stops the start. */

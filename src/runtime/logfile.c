@@ -6,8 +6,11 @@
  *
  * The writer allocates once (struct logfile) and then only uses fixed buffers:
  * a record is measured first (to decide on rotation), then escaped through a
- * small output buffer. A reader may see a record half written; it only takes
- * whole lines.
+ * small output buffer, written when it is full and at the end of each
+ * logfile_write (one write for the many short lines of one read, not one
+ * each). A reader may see a record half written; it only takes whole lines.
+ * The file is created with the first record: a container that prints
+ * nothing (`run --rm IMAGE true`) costs no inode.
  */
 #include "runtime/logfile.h"
 
@@ -37,6 +40,7 @@ struct logfile {
 	int64_t size, max_size;
 	unsigned max_file;
 	struct log_part part[2]; /* stdout, stderr */
+	char ts[32];		 /* the time of the records being written */
 	char out[4096];
 	size_t outlen;
 };
@@ -172,12 +176,18 @@ void logfile_format_time(int64_t ns, char buf[static 32])
 
 /* --- writer ----------------------------------------------------------- */
 
+static int open_current(struct logfile *lf, struct sk_err *err);
+
 static int out_flush(struct logfile *lf, struct sk_err *err)
 {
 	int r;
 
 	if (!lf->outlen)
 		return 0;
+	if (lf->fd < 0 && open_current(lf, err) < 0) {
+		lf->outlen = 0;
+		return -1;
+	}
 	r = fs_write_all(lf->fd, lf->out, lf->outlen);
 	lf->size += (int64_t)lf->outlen;
 	lf->outlen = 0;
@@ -201,14 +211,29 @@ static int out_put(struct logfile *lf, const char *s, size_t n, struct sk_err *e
 	return 0;
 }
 
+/* Written as it is in docker's JSON (escape_one's first case). */
+static bool plain_byte(unsigned char b)
+{
+	return b >= 0x20 && b < 0x80 && b != '\\' && b != '"' && b != '<' && b != '>' && b != '&';
+}
+
+/* Runs of plain bytes are copied whole: most log text is plain ASCII. */
 static int out_put_escaped(struct logfile *lf, const char *s, size_t len, struct sk_err *err)
 {
 	size_t i = 0;
 	char tmp[8];
 
 	while (i < len) {
-		size_t n = escape_one(s, len, &i, tmp);
+		size_t run = i, n;
 
+		while (run < len && plain_byte((unsigned char)s[run]))
+			run++;
+		if (run > i && out_put(lf, s + i, run - i, err) < 0)
+			return -1;
+		i = run;
+		if (i == len)
+			break;
+		n = escape_one(s, len, &i, tmp);
 		if (out_put(lf, tmp, n, err) < 0)
 			return -1;
 	}
@@ -251,8 +276,12 @@ static int rotate(struct logfile *lf, struct sk_err *err)
 
 static int maybe_rotate(struct logfile *lf, size_t reclen, struct sk_err *err)
 {
-	if (lf->max_size <= 0 || lf->size == 0 || lf->size + (int64_t)reclen <= lf->max_size)
+	int64_t size = lf->size + (int64_t)lf->outlen;
+
+	if (lf->max_size <= 0 || size == 0 || size + (int64_t)reclen <= lf->max_size)
 		return 0;
+	if (out_flush(lf, err) < 0)
+		return -1;
 	return rotate(lf, err);
 }
 
@@ -262,15 +291,17 @@ static int write_record(struct logfile *lf, const char *stream, const char *text
 {
 	static const char head[] = "{\"log\":\"", mid[] = "\",\"stream\":\"",
 			  tail[] = "\",\"time\":\"", end[] = "\"}\n";
-	struct timespec now;
-	char ts[32];
-	size_t reclen;
+	const char *ts = lf->ts;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	logfile_format_time((int64_t)now.tv_sec * 1000000000 + now.tv_nsec, ts);
-	reclen = strlen(head) + logfile_escape(text, len, NULL, 0) + (newline ? 2 : 0) +
-		 strlen(mid) + strlen(stream) + strlen(tail) + strlen(ts) + strlen(end);
-	if (maybe_rotate(lf, reclen, err) < 0)
+	if (lf->fd < 0 && open_current(lf, err) < 0)
+		return -1;
+	/* measured only when it may rotate: that costs a pass over the text */
+	if (lf->max_size > 0 &&
+	    maybe_rotate(lf,
+			 strlen(head) + logfile_escape(text, len, NULL, 0) + (newline ? 2 : 0) +
+				 strlen(mid) + strlen(stream) + strlen(tail) + strlen(ts) +
+				 strlen(end),
+			 err) < 0)
 		return -1;
 	if (out_put(lf, head, strlen(head), err) < 0 || out_put_escaped(lf, text, len, err) < 0 ||
 	    (newline && out_put(lf, "\\n", 2, err) < 0) || out_put(lf, mid, strlen(mid), err) < 0 ||
@@ -278,7 +309,7 @@ static int write_record(struct logfile *lf, const char *stream, const char *text
 	    out_put(lf, tail, strlen(tail), err) < 0 || out_put(lf, ts, strlen(ts), err) < 0 ||
 	    out_put(lf, end, strlen(end), err) < 0)
 		return -1;
-	return out_flush(lf, err);
+	return 0;
 }
 
 int logfile_open(int dirfd, int64_t max_size, unsigned max_file, struct logfile **out,
@@ -296,10 +327,8 @@ int logfile_open(int dirfd, int64_t max_size, unsigned max_file, struct logfile 
 	lf->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
 	if (lf->dirfd < 0)
 		return err_set(err, errno, "cannot open '%s'", CTR_LOG_FILE);
-	if (open_current(lf, err) < 0) {
-		close(lf->dirfd);
-		return -1;
-	}
+	/* ctr.log's size (for rotation) is known once it is opened: before
+	 * the first record. */
 	*out = steal_pointer(&lf);
 	return 0;
 }
@@ -309,9 +338,30 @@ static struct log_part *stream_part(struct logfile *lf, const char *stream)
 	return &lf->part[strcmp(stream, "stderr") == 0 ? 1 : 0];
 }
 
-/* Lines from data; the tail without "\n" waits in part. */
+static int write_lines(struct logfile *lf, const char *stream, const char *data, size_t len,
+		       struct sk_err *err);
+
+/* The lines of one read share its time (as they arrived together). */
+static void stamp_now(struct logfile *lf)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	logfile_format_time((int64_t)now.tv_sec * 1000000000 + now.tv_nsec, lf->ts);
+}
+
 int logfile_write(struct logfile *lf, const char *stream, const char *data, size_t len,
 		  struct sk_err *err)
+{
+	stamp_now(lf);
+	if (write_lines(lf, stream, data, len, err) < 0)
+		return -1;
+	return out_flush(lf, err);
+}
+
+/* Lines from data; the tail without "\n" waits in part. */
+static int write_lines(struct logfile *lf, const char *stream, const char *data, size_t len,
+		       struct sk_err *err)
 {
 	struct log_part *part = stream_part(lf, stream);
 
@@ -353,6 +403,7 @@ int logfile_flush(struct logfile *lf, struct sk_err *err)
 {
 	static const char *const names[] = { "stdout", "stderr" };
 
+	stamp_now(lf);
 	for (size_t i = 0; i < ARRAY_SIZE(lf->part); i++) {
 		size_t n = lf->part[i].len;
 
@@ -360,7 +411,7 @@ int logfile_flush(struct logfile *lf, struct sk_err *err)
 		if (n && write_record(lf, names[i], lf->part[i].data, n, false, err) < 0)
 			return -1;
 	}
-	return 0;
+	return out_flush(lf, err);
 }
 
 void logfile_close(struct logfile *lf)
@@ -369,8 +420,7 @@ void logfile_close(struct logfile *lf)
 
 	if (!lf)
 		return;
-	if (lf->fd >= 0)
-		logfile_flush(lf, &err);
+	logfile_flush(lf, &err);
 	if (lf->fd >= 0)
 		close(lf->fd);
 	close(lf->dirfd);

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/attach.h"
+#include "runtime/console.h"
 #include "runtime/logfile.h"
 #include "runtime/volume.h"
 #include "runtime/volume_plan.h"
@@ -108,12 +110,12 @@ static void sort_fds(int *fds, size_t n)
 }
 
 /* netns_fd: --network container:NAME's namespace, which the child joins
- * (-1: none). */
+ * (-1: none); client_fd: the client attached from the start (-1: none). */
 static void detach(const struct store *s, const struct container *c, int report_fd,
-		   int netns_fd)
+		   int netns_fd, int client_fd)
 {
 	/* live_fd: the caller's hold on the live file, now this process's */
-	int keep[] = { s->root_fd, c->dirfd, c->live_fd, report_fd, netns_fd };
+	int keep[] = { s->root_fd, c->dirfd, c->live_fd, report_fd, netns_fd, client_fd };
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	sort_fds(keep, ARRAY_SIZE(keep));
@@ -201,8 +203,9 @@ static void refresh_policy(int dirfd, struct monitor_opts *mo)
 	ctr_config_release(&cfg);
 }
 
-static void run_loop(struct container *c, const struct rt_spec *spec, struct run_opts *opts,
-		     struct monitor_opts *mo, int *report_fd)
+/* Runs until no restart is due; returns the last exit status. */
+static int run_loop(struct container *c, const struct rt_spec *spec, struct run_opts *opts,
+		    struct monitor_opts *mo, int *report_fd)
 {
 	for (unsigned restarts = 0;; restarts++) {
 		struct sk_err err = { 0 };
@@ -231,9 +234,11 @@ static void run_loop(struct container *c, const struct rt_spec *spec, struct run
 		if (x.error)
 			send_report(report_fd, x.status, x.error);
 		if (rec < 0 || !x.restart)
-			return;
+			return x.status;
+		/* docker's attach ends with the run, not with the container */
+		attach_srv_end_run(opts->attach, x.status);
 		if (!wait_before_restart(c->dirfd, monitor_backoff_ms(restarts, ctr_now_ns() - t0)))
-			return;
+			return x.status;
 	}
 }
 
@@ -258,11 +263,18 @@ static __attribute__((noreturn)) void monitor_main(struct store *s, struct conta
 {
 	struct sk_err err = { 0 };
 	struct logfile *log = NULL;
+	struct attach_srv *srv = NULL;
 	struct run_opts opts = *caller_opts;
 	struct monitor_opts policy = *mo;
+	int client_fd = mo->attach_client ? mo->attach_fd : -1, status;
 	char title[64];
 
-	detach(s, c, report_fd, spec->net.join_netns ? spec->net.netns_fd : -1);
+	/* Attached from the start: the caller's terminal is the container's
+	 * (measured before stdio become /dev/null). */
+	memset(&opts.ws, 0, sizeof(opts.ws));
+	if (client_fd >= 0 && spec->process.terminal)
+		console_window(&opts.ws);
+	detach(s, c, report_fd, spec->net.join_netns ? spec->net.netns_fd : -1, client_fd);
 	/* `skiff run -d -e SECRET=...` must not stay readable in /proc. */
 	snprintf(title, sizeof(title), "skiff-monitor %.12s", c->id);
 	proctitle_set(title);
@@ -270,18 +282,23 @@ static __attribute__((noreturn)) void monitor_main(struct store *s, struct conta
 		send_report(&report_fd, EXIT_SKIFF, err.msg);
 		_exit(EXIT_SKIFF);
 	}
-	if (mo->log && logfile_open(c->dirfd, mo->log_max_size, mo->log_max_file, &log, &err) < 0) {
+	if ((mo->log &&
+	     logfile_open(c->dirfd, mo->log_max_size, mo->log_max_file, &log, &err) < 0) ||
+	    attach_srv_open(c->dirfd, client_fd, mo->stdin_once, &srv, &err) < 0) {
 		send_report(&report_fd, EXIT_SKIFF, err.msg);
 		_exit(EXIT_SKIFF);
 	}
 	opts.log = log;
+	opts.attach = srv;
 	opts.started = report_started;
 	opts.started_arg = &report_fd;
-	opts.interactive = false; /* nobody is attached */
-	run_loop(c, spec, &opts, &policy, &report_fd);
+	status = run_loop(c, spec, &opts, &policy, &report_fd);
 	logfile_close(log);
 	if (mo->auto_remove)
 		remove_container(s, c);
+	/* After the removal: `run -it --rm` returns when the container is gone. */
+	attach_srv_end_run(srv, status);
+	attach_srv_close(srv);
 	ctr_live_release(s, c->id, &c->live_fd);
 	_exit(0);
 }

@@ -3,8 +3,9 @@
  * small process per container that is the container's parent. It detaches
  * from the caller (new session, stdio on /dev/null, every other descriptor
  * closed so that no lock of the caller is kept alive), writes the container's
- * output to its json-file log, records each exit in state.json, carries out
- * the restart policy, and removes the container at the end when asked (--rm).
+ * output to its json-file log and to the clients attached to it (attach.h),
+ * records each exit in state.json, carries out the restart policy, and
+ * removes the container at the end when asked (--rm).
  * It is the same code path as a foreground run (container_run); only the
  * output and the life cycle around it differ.
  */
@@ -27,6 +28,14 @@ struct monitor_opts {
 	bool log;	      /* false: --log-driver none */
 	int64_t log_max_size; /* 0: no rotation */
 	unsigned log_max_file;
+	/* docker's StdinOnce (run -i, not run -di): an attached client's end of
+	 * input closes the container's stdin. */
+	bool stdin_once;
+	/* run -it, start -a: attach_fd is the monitor's end of a socketpair whose
+	 * other end the caller relays, attached before the container starts
+	 * (so no output is missed); the terminal's size is the caller's. */
+	bool attach_client;
+	int attach_fd;
 };
 
 /* Fork the monitor and return once the container runs (0) or could not be

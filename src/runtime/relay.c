@@ -10,7 +10,12 @@
  *
  * splice moves the bytes when one side is a pipe and the kernel supports the
  * other (files, pipes, sockets, /dev/null); where it refuses (EINVAL: some
- * ttys, O_APPEND files) that stream falls back to read/write for good.
+ * ttys, O_APPEND files) that stream falls back to read/write for good. Output
+ * that is also logged is read and written: the log needs the bytes.
+ *
+ * Under a monitor there is no stdio of skiff's: output goes to the log and
+ * to the attached clients, input comes from them (attach.c adds its
+ * descriptors to the same poll).
  */
 #include "runtime/relay.h"
 
@@ -27,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "runtime/attach.h"
 #include "runtime/console.h"
 #include "runtime/logfile.h"
 #include "util/cleanup.h"
@@ -54,8 +60,8 @@ struct stream {
 	bool wait_dst; /* dst was full: wait until it is writable */
 	bool src_never_waits; /* a pipe or a regular file */
 	bool done;
-	const char *log_name; /* "stdout"/"stderr": into the log, not dst */
-	size_t off, len;      /* read/write fallback: bytes in buf */
+	const char *name; /* output: "stdout" or "stderr" (for the log, the clients) */
+	size_t off, len;  /* read/write fallback: bytes in buf */
 	char buf[RELAY_BUF];
 };
 
@@ -63,6 +69,7 @@ struct relay {
 	struct stream streams[RELAY_MAX_STREAMS];
 	int n;
 	struct logfile *log;
+	struct attach_srv *attach;
 	int pidfd, sigfd, master;
 	bool sig_proxy;
 };
@@ -90,7 +97,7 @@ int relay_make_pipes(bool input, struct relay_io *io, int child_fds[3], struct s
 		goto fail_out;
 	if (input && make_pipe(in, err) < 0)
 		goto fail_err;
-	if (!io->log)
+	if (!io->attach)
 		fcntl(out[1], F_SETPIPE_SZ, RELAY_PIPE_SIZE);
 	io->stdout_rd = out[0];
 	io->stderr_rd = errp[0];
@@ -102,7 +109,7 @@ int relay_make_pipes(bool input, struct relay_io *io, int child_fds[3], struct s
 		io->stdin_wr = in[1];
 		child_fds[0] = in[0];
 		set_nonblock(in[1]);
-		if (!io->log)
+		if (!io->attach)
 			fcntl(in[1], F_SETPIPE_SZ, RELAY_PIPE_SIZE);
 	}
 	return 0;
@@ -210,15 +217,28 @@ static int try_splice(struct stream *s, enum pump *result)
 	return 1;
 }
 
-/* Small reads: a detached container's monitor lives as long as it does, and
- * only touches the first pages of its buffers (BENCH.md, monitor RSS). */
-#define RELAY_LOG_READ 8192
-
-static enum pump pump_to_log(struct stream *s, struct logfile *log)
+static void record(struct stream *s, struct logfile *log, size_t n)
 {
 	struct sk_err err = { 0 };
-	ssize_t n = read(s->src, s->buf, RELAY_LOG_READ);
 
+	if (log && logfile_write(log, s->name, s->buf, n, &err) < 0)
+		log_debug("log: %s", err.msg);
+}
+
+/* Small reads: a monitor lives as long as its container, and only touches
+ * the first pages of its buffers (BENCH.md, monitor RSS); one read is one
+ * message to the clients. */
+#define RELAY_MONITOR_READ ATTACH_DATA_MAX
+
+/* Under a monitor: into the log and to whoever is attached. A client that
+ * is full holds the reading back (attach_srv_busy). */
+static enum pump pump_to_clients(struct stream *s, struct relay *r)
+{
+	ssize_t n;
+
+	if (attach_srv_busy(r->attach))
+		return PUMP_BLOCKED;
+	n = read(s->src, s->buf, RELAY_MONITOR_READ);
 	if (n < 0 && errno == EINTR)
 		return PUMP_MORE;
 	if (n < 0 && errno == EAGAIN)
@@ -227,20 +247,20 @@ static enum pump pump_to_log(struct stream *s, struct logfile *log)
 		stream_finish(s);
 		return PUMP_DONE;
 	}
-	if (logfile_write(log, s->log_name, s->buf, (size_t)n, &err) < 0)
-		log_debug("log: %s", err.msg);
+	record(s, r->log, (size_t)n);
+	attach_srv_output(r->attach, !strcmp(s->name, "stderr"), s->buf, (size_t)n);
 	return PUMP_MORE;
 }
 
-static enum pump pump(struct stream *s, struct logfile *log)
+static enum pump pump(struct stream *s, struct relay *rl)
 {
 	enum pump r;
 	ssize_t n;
 
 	if (s->done)
 		return PUMP_DONE;
-	if (s->log_name)
-		return pump_to_log(s, log);
+	if (rl->attach && !s->input)
+		return pump_to_clients(s, rl);
 	if (s->len > s->off)
 		return flush_buf(s);
 	if (s->use_splice && try_splice(s, &r))
@@ -258,6 +278,8 @@ static enum pump pump(struct stream *s, struct logfile *log)
 	}
 	if (n < 0)
 		return s->input ? stream_broken(s) : (stream_finish(s), PUMP_DONE);
+	if (!s->input)
+		record(s, rl->log, (size_t)n);
 	s->off = 0;
 	s->len = (size_t)n;
 	return flush_buf(s);
@@ -267,14 +289,15 @@ static enum pump pump(struct stream *s, struct logfile *log)
  * own stdin may block when read again (a terminal, a socket): one transfer
  * per poll then; a pipe spliced with SPLICE_F_NONBLOCK or a file never waits,
  * and looping on them is what keeps up with a fast writer (3x on 1 GiB). */
-static void pump_ready(struct stream *s, struct logfile *log)
+static void pump_ready(struct stream *s, struct relay *rl)
 {
 	int rounds = s->input && !(s->use_splice && s->src_never_waits) ? 1 : 64;
 
 	for (int i = 0; i < rounds; i++) {
-		enum pump r = pump(s, log);
+		enum pump r = pump(s, rl);
 
-		s->wait_dst = r == PUMP_BLOCKED;
+		/* under a monitor, the clients are what output waits for */
+		s->wait_dst = r == PUMP_BLOCKED && !(rl->attach && !s->input);
 		if (r != PUMP_MORE)
 			return;
 	}
@@ -282,8 +305,9 @@ static void pump_ready(struct stream *s, struct logfile *log)
 
 /* --- the loop -------------------------------------------------------------- */
 
+/* name: an output stream's ("stdout", "stderr"); NULL for input. */
 static void add_stream(struct relay *r, int src, int dst, bool own_src, bool own_dst,
-		       bool input, const char *log_name)
+		       const char *name)
 {
 	struct stream *s = &r->streams[r->n++];
 	struct stat st;
@@ -293,31 +317,41 @@ static void add_stream(struct relay *r, int src, int dst, bool own_src, bool own
 	s->dst = dst;
 	s->own_src = own_src;
 	s->own_dst = own_dst;
-	s->input = input;
-	s->log_name = log_name;
-	s->use_splice = !log_name;
+	s->input = !name;
+	s->name = name;
+	s->use_splice = !name || (!r->log && !r->attach);
 	s->src_never_waits = fstat(src, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode));
 }
 
+/* Under a monitor the container's stdin (pipe or pty) is the attach
+ * server's to write; skiff's own stdin is /dev/null there. */
 static void plan_streams(struct relay *r, struct relay_io *io)
 {
+	bool own_stdio = !io->attach;
+
 	if (io->master >= 0) {
-		add_stream(r, io->master, STDOUT_FILENO, false, false, false,
-			   io->log ? "stdout" : NULL);
-		if (io->input && !io->log) {
-			add_stream(r, STDIN_FILENO, io->master, false, false, true, NULL);
+		add_stream(r, io->master, own_stdio ? STDOUT_FILENO : -1, false, false, "stdout");
+		if (io->input && own_stdio) {
+			add_stream(r, STDIN_FILENO, io->master, false, false, NULL);
 			r->streams[r->n - 1].eot_at_eof = true;
 		}
 	}
 	if (io->stdout_rd >= 0)
-		add_stream(r, io->stdout_rd, STDOUT_FILENO, true, false, false,
-			   io->log ? "stdout" : NULL);
+		add_stream(r, io->stdout_rd, own_stdio ? STDOUT_FILENO : -1, true, false, "stdout");
 	if (io->stderr_rd >= 0)
-		add_stream(r, io->stderr_rd, STDERR_FILENO, true, false, false,
-			   io->log ? "stderr" : NULL);
-	if (io->stdin_wr >= 0 && r->n < RELAY_MAX_STREAMS)
-		add_stream(r, STDIN_FILENO, io->stdin_wr, false, true, true, NULL);
-	/* The streams own these now. */
+		add_stream(r, io->stderr_rd, own_stdio ? STDERR_FILENO : -1, true, false, "stderr");
+	if (io->attach) {
+		attach_srv_begin_io(io->attach,
+				    &(struct attach_io){ .stdin_fd = io->master >= 0 && io->input
+									 ? io->master
+									 : io->stdin_wr,
+							 .stdin_is_pty = io->master >= 0,
+							 .master = io->master,
+							 .pidfd = r->pidfd });
+	} else if (io->stdin_wr >= 0 && r->n < RELAY_MAX_STREAMS) {
+		add_stream(r, STDIN_FILENO, io->stdin_wr, false, true, NULL);
+	}
+	/* The streams (or the attach server) own these now. */
 	io->stdout_rd = io->stderr_rd = io->stdin_wr = -1;
 }
 
@@ -327,7 +361,7 @@ static void handle_signals(const struct relay *r)
 
 	while (read(r->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGWINCH) {
-			if (r->master >= 0 && !r->log)
+			if (r->master >= 0 && !r->attach)
 				console_resize(r->master);
 		} else if (r->sig_proxy) {
 			syscall(SYS_pidfd_send_signal, r->pidfd, (int)si.ssi_signo, NULL, 0);
@@ -346,9 +380,10 @@ static int exit_status_of(const siginfo_t *si)
 static int relay_loop(struct relay *r, int *status)
 {
 	for (;;) {
-		struct pollfd p[2 + RELAY_MAX_STREAMS];
+		struct pollfd p[2 + RELAY_MAX_STREAMS + ATTACH_POLL_MAX];
 		int idx[RELAY_MAX_STREAMS];
-		int np = 2;
+		int np = 2, attach_at = 0, n_attach = 0;
+		bool clients_busy = r->attach && attach_srv_busy(r->attach);
 
 		p[0] = (struct pollfd){ .fd = r->pidfd, .events = POLLIN };
 		p[1] = (struct pollfd){ .fd = r->sigfd, .events = POLLIN };
@@ -356,11 +391,16 @@ static int relay_loop(struct relay *r, int *status)
 			struct stream *s = &r->streams[i];
 
 			idx[i] = -1;
-			if (s->done)
+			if (s->done || (clients_busy && !s->input))
 				continue;
 			idx[i] = np;
 			p[np++] = s->wait_dst ? (struct pollfd){ .fd = s->dst, .events = POLLOUT }
 					      : (struct pollfd){ .fd = s->src, .events = POLLIN };
+		}
+		if (r->attach) {
+			attach_at = np;
+			n_attach = attach_srv_poll_fill(r->attach, p + np);
+			np += n_attach;
 		}
 		if (poll(p, (nfds_t)np, -1) < 0) {
 			if (errno == EINTR)
@@ -369,9 +409,11 @@ static int relay_loop(struct relay *r, int *status)
 		}
 		if (p[1].revents)
 			handle_signals(r);
+		if (n_attach)
+			attach_srv_poll_handle(r->attach, p + attach_at, n_attach);
 		for (int i = 0; i < r->n; i++)
 			if (idx[i] >= 0 && p[idx[i]].revents)
-				pump_ready(&r->streams[i], r->log);
+				pump_ready(&r->streams[i], r);
 		if (p[0].revents) {
 			siginfo_t si = { 0 };
 
@@ -382,6 +424,10 @@ static int relay_loop(struct relay *r, int *status)
 		}
 	}
 }
+
+/* How long an attached client may take the last output before it is let go:
+ * the exit is recorded only after the drain. */
+#define DRAIN_CLIENT_MS 2000
 
 /* After the exit: what the container left in its pipes. Every process of a
  * container's PID namespace is gone once its pid 1 is, so its pipes end;
@@ -397,11 +443,13 @@ static void drain(struct relay *r)
 			continue;
 		}
 		for (;;) {
-			enum pump res = pump(s, r->log);
+			enum pump res = pump(s, r);
 
 			if (res == PUMP_DONE || res == PUMP_AGAIN)
 				break;
-			if (res == PUMP_BLOCKED) {
+			if (res == PUMP_BLOCKED && r->attach) {
+				attach_srv_flush(r->attach, DRAIN_CLIENT_MS);
+			} else if (res == PUMP_BLOCKED) {
 				struct pollfd p = { .fd = s->dst, .events = POLLOUT };
 
 				if (poll(&p, 1, -1) < 0 && errno != EINTR)
@@ -412,6 +460,10 @@ static void drain(struct relay *r)
 	}
 	if (r->log)
 		logfile_flush(r->log, &(struct sk_err){ 0 });
+	if (r->attach) {
+		attach_srv_flush(r->attach, DRAIN_CLIENT_MS);
+		attach_srv_end_io(r->attach);
+	}
 }
 
 int relay_run(struct relay_io *io, int pidfd, int sigfd, bool sig_proxy, int *status,
@@ -428,6 +480,7 @@ int relay_run(struct relay_io *io, int pidfd, int sigfd, bool sig_proxy, int *st
 		return err_set(err, ENOMEM, "cannot relay the container's stdio");
 	}
 	r->log = io->log;
+	r->attach = io->attach;
 	r->pidfd = pidfd;
 	r->sigfd = sigfd;
 	r->master = io->master;
@@ -437,7 +490,7 @@ int relay_run(struct relay_io *io, int pidfd, int sigfd, bool sig_proxy, int *st
 	sigaction(SIGPIPE, &ignore, &old_pipe);
 	if (io->master >= 0)
 		set_nonblock(io->master); /* skiff's own file description */
-	if (io->master >= 0 && !io->log) {
+	if (io->master >= 0 && !io->attach) {
 		console_resize(io->master);
 		raw = io->input && console_raw_mode(STDIN_FILENO, &saved) == 0;
 	}

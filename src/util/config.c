@@ -345,6 +345,22 @@ static int load_cgroupns_mode(struct sk_config *cfg, json_t *root, const char *p
 	return 0;
 }
 
+/* "detachKeys", as in docker's ~/.docker/config.json: the keys that detach
+ * from an attached terminal ("ctrl-p,ctrl-q"); checked when used. */
+static int load_detach_keys(struct sk_config *cfg, json_t *root, const char *path,
+			    struct sk_err *err)
+{
+	json_t *v = json_object_get(root, "detachKeys");
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) >= sizeof(cfg->detach_keys))
+		return err_set(err, 0, "malformed '%s': \"detachKeys\" must be a short string",
+			       path);
+	snprintf(cfg->detach_keys, sizeof(cfg->detach_keys), "%s", json_string_value(v));
+	return 0;
+}
+
 static int apply_json(struct sk_config *cfg, json_t *root, const char *path, struct sk_err *err)
 {
 	if (!json_is_object(root))
@@ -355,6 +371,8 @@ static int apply_json(struct sk_config *cfg, json_t *root, const char *path, str
 	    load_storage_driver(cfg, root, path, err) < 0 ||
 	    load_no_new_privileges(cfg, root, path, err) < 0 ||
 	    load_cgroupns_mode(cfg, root, path, err) < 0)
+		return -1;
+	if (load_detach_keys(cfg, root, path, err) < 0)
 		return -1;
 	if (load_string_list(cfg, root, "registry-mirrors", path, cfg->registry_mirrors,
 			     &cfg->n_registry_mirrors, config_add_mirror, err) < 0)

@@ -40,6 +40,7 @@ struct sk_config {
 	bool storage_vfs; /* "storage-driver": "vfs": copy layers, no overlay */
 	bool no_new_privileges; /* "no-new-privileges": the run default (docker's: false) */
 	bool cgroupns_host; /* "default-cgroupns-mode": "host" (skiff's default: private) */
+	char detach_keys[128]; /* "detachKeys" (attach, run -it); "": not set */
 };
 
 /* Defaults, then files, then environment (SKIFF_ROOT, SKIFF_REGISTRY_MIRROR,

@@ -1,4 +1,4 @@
-"""skiff logs of detached containers (docker's json-file driver): each line on
+"""skiff logs of containers (docker's json-file driver): each line on
 the stream it was written to, -t timestamps, --tail, -f that follows new lines
 and returns when the container exits, and rotation with max-size/max-file
 that neither loses nor repeats the lines logs shows."""
@@ -166,12 +166,14 @@ def test_follow_survives_rotation(skiff, image):
     assert f.returncode == 0
 
 
-def test_foreground_container_has_no_logs(skiff, image):
+def test_foreground_container_logs_too(skiff, image):
+    """As docker's json-file: what went to the terminal is in the log too
+    (issue 11 item 12; test_parity_attach.py has the details)."""
     r = skiff.run("run", "--name", "fg", image, "echo", "to the terminal")
     assert r.stdout == "to the terminal\n"
     r = skiff.ok("logs", "fg")
-    assert (r.stdout, r.stderr) == ("", "")
-    assert skiff.ok("logs", "-f", "fg", timeout=10).stdout == ""
+    assert (r.stdout, r.stderr) == ("to the terminal\n", "")
+    assert skiff.ok("logs", "-f", "fg", timeout=10).stdout == "to the terminal\n"
 
 
 def test_logs_of_an_unknown_container(skiff, image):

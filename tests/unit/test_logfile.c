@@ -100,6 +100,71 @@ TEST(records)
 	remove_dir(dirfd, path);
 }
 
+/* A container that prints nothing costs no file: it comes with the first
+ * record, and a partial line waits for close. */
+TEST(file_made_with_the_first_record)
+{
+	char path[64];
+	int dirfd = make_dir(path);
+	struct logfile *lf;
+	struct sk_err err;
+
+	CHECK(logfile_open(dirfd, 0, 1, &lf, &err) == 0);
+	CHECK(faccessat(dirfd, "ctr.log", F_OK, 0) < 0);
+	CHECK(logfile_write(lf, "stdout", "no newline yet", 14, &err) == 0);
+	CHECK(faccessat(dirfd, "ctr.log", F_OK, 0) < 0);
+	logfile_close(lf);
+	CHECK_STR(record_text(dirfd, "ctr.log", 0, NULL), "no newline yet");
+	CHECK(logfile_open(dirfd, 0, 1, &lf, &err) == 0);
+	logfile_close(lf); /* nothing written: the file is as it was */
+	CHECK(count_lines(slurp(dirfd, "ctr.log")) == 1);
+	remove_dir(dirfd, path);
+}
+
+/* The writer copies runs of plain bytes whole: the file says what
+ * logfile_escape says, byte for byte. */
+TEST(written_text_is_escaped_as_logfile_escape)
+{
+	static const char text[] = "plain <b>&\"q\" \\ tab\there \xc3\xa9\xff\x01 end";
+	char path[64], want[512], *all;
+	int dirfd = make_dir(path);
+	struct logfile *lf;
+	struct sk_err err;
+
+	CHECK(logfile_open(dirfd, 0, 1, &lf, &err) == 0);
+	CHECK(logfile_write(lf, "stdout", text, sizeof(text) - 1, &err) == 0);
+	CHECK(logfile_write(lf, "stdout", "\n", 1, &err) == 0);
+	logfile_close(lf);
+	logfile_escape(text, sizeof(text) - 1, want, sizeof(want));
+	all = slurp(dirfd, "ctr.log");
+	CHECK(all && strncmp(all + strlen("{\"log\":\""), want, strlen(want)) == 0);
+	CHECK(all && strncmp(all + strlen("{\"log\":\"") + strlen(want), "\\n\"", 3) == 0);
+	free(all);
+	remove_dir(dirfd, path);
+}
+
+/* A start appends to the log of the runs before: their size counts for
+ * max-size although the file is opened only with the first record. */
+TEST(rotation_counts_the_file_of_a_previous_run)
+{
+	char path[64], big[960];
+	int dirfd = make_dir(path);
+	struct logfile *lf;
+	struct sk_err err;
+	int fd = openat(dirfd, "ctr.log", O_WRONLY | O_CREAT, 0600);
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\n';
+	CHECK(fd >= 0 && write(fd, big, sizeof(big)) == (ssize_t)sizeof(big));
+	close(fd);
+	CHECK(logfile_open(dirfd, 1000, 2, &lf, &err) == 0);
+	CHECK(logfile_write(lf, "stdout", "next run\n", 9, &err) == 0);
+	logfile_close(lf);
+	CHECK(faccessat(dirfd, "ctr.log.1", F_OK, 0) == 0);
+	CHECK_STR(record_text(dirfd, "ctr.log", 0, NULL), "next run\n");
+	remove_dir(dirfd, path);
+}
+
 TEST(escaping)
 {
 	char out[256];
@@ -404,6 +469,9 @@ TEST(parse_line)
 int main(void)
 {
 	RUN(records);
+	RUN(file_made_with_the_first_record);
+	RUN(written_text_is_escaped_as_logfile_escape);
+	RUN(rotation_counts_the_file_of_a_previous_run);
 	RUN(escaping);
 	RUN(control_chars_round_trip);
 	RUN(long_lines);
