@@ -207,9 +207,9 @@ def test_commit_bad_change_leaves_no_image(skiff, tmp_path):
     skiff.ok("wait", cid)
     before = skiff.ok("images", "-q").stdout
 
-    r = skiff.fails("commit", "-c", "FROM scratch", cid, "bad:1")
+    r = skiff.fails("commit", "-c", "FROM scratch", cid, "bad:1", code=1)
     assert r.stderr.count("\n") == 1 and "FROM" in r.stderr
-    r = skiff.fails("commit", "-c", "EXPOSE notaport", cid, "bad:1")
+    r = skiff.fails("commit", "-c", "EXPOSE notaport", cid, "bad:1", code=1)
     assert "EXPOSE" in r.stderr
     assert skiff.ok("images", "-q").stdout == before
     skiff.fails("commit", "nosuchcontainer", code=1)
@@ -392,7 +392,7 @@ def test_import_of_a_hostile_tar_stays_in_its_layer(skiff, tmp_path):
     path.write_bytes(evil)
     before = skiff.ok("images", "-q").stdout
 
-    r = skiff.fails("import", str(path), "evil:1")
+    r = skiff.fails("import", str(path), "evil:1", code=1)
 
     assert "entry 'x/escaped'" in r.stderr and r.stderr.count("\n") == 1
     assert not escape.exists() and not (tmp_path / "escaped2").exists()
