@@ -40,6 +40,12 @@ struct command {
 };
 
 /* For the commands: "skiff: <cmd>: <msg>" style usage error, exit 125 with hint. */
+/* A command's whole document (version, info): --format json prints it
+ * compact, another --format is a Go template over it, none calls
+ * print_default for the command's own text. */
+struct json_t;
+int cli_print_document(struct json_t *v, const char *format, void (*print_default)(struct json_t *),
+		       struct sk_err *err);
 int cli_usage_error(struct sk_err *err, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The same for a wrong number of arguments, which docker exits 1 for. */

@@ -124,19 +124,7 @@ static int exec_version(struct cli_ctx *ctx, int argc, char **argv, struct sk_er
 	v = version_json();
 	if (!v)
 		return err_set(err, ENOMEM, "version");
-	if (format && strcmp(format, "json") != 0) {
-		cleanup_buf struct buf out = BUF_INIT(1 << 20);
-
-		ret = gotemplate_render(format, v, &out, err);
-		if (ret == 0)
-			printf("%.*s\n", (int)out.len, out.data ? out.data : "");
-	} else if (format) {
-		cleanup_free char *text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
-
-		printf("%s\n", text ? text : "{}");
-	} else {
-		print_version(v);
-	}
+	ret = cli_print_document(v, format, print_version, err);
 	json_decref(v);
 	return ret < 0 ? -1 : 0;
 }

@@ -13,6 +13,11 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+
+#include <jansson.h>
+
+#include "util/buf.h"
+#include "util/gotemplate.h"
 #include "image/ref.h"
 #include "util/cleanup.h"
 #include "runtime/userns.h"
@@ -74,6 +79,25 @@ static int usage_error(struct sk_err *err, int status, const char *cmd, const ch
 	err_set(err, 0, "%s\nSee 'skiff %s --help'.", msg, cmd);
 	err->exit_code = status;
 	return -1;
+}
+
+int cli_print_document(json_t *v, const char *format, void (*print_default)(json_t *),
+		       struct sk_err *err)
+{
+	if (format && strcmp(format, "json") != 0) {
+		cleanup_buf struct buf out = BUF_INIT(1 << 20);
+
+		if (gotemplate_render(format, v, &out, err) < 0)
+			return -1;
+		printf("%.*s\n", (int)out.len, out.data ? out.data : "");
+	} else if (format) {
+		cleanup_free char *text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+		printf("%s\n", text ? text : "{}");
+	} else {
+		print_default(v);
+	}
+	return 0;
 }
 
 int cli_usage_error(struct sk_err *err, const char *cmd, const char *fmt, ...)
