@@ -626,10 +626,6 @@ static int start_child(const struct exec_plan *p, pid_t pid, int pidfd, int sock
 	}
 	if (sync_read_child(sock, master, "the exec'd process", err) < 0) {
 		ns_reap(pidfd);
-		/* a command that cannot start is the runtime's failure for
-		 * docker's exec (126), even where run says 127 (not found) */
-		if (err->exit_code == EXIT_NOT_FOUND)
-			err->exit_code = EXIT_CANNOT_INVOKE;
 		return -1;
 	}
 	return 0;
