@@ -185,7 +185,7 @@ static json_t *recorded_labels(struct ps_row *r)
 
 /* The container's labels: as recorded, or for a record older than that, its
  * image's (docker's containers inherit those). */
-static json_t *row_labels(struct store *s, struct ps_list *l, struct ps_row *r)
+static json_t *row_labels(struct store *s, struct ps_list *l, struct ps_row *r, bool exact)
 {
 	const char *id = r->cfg.image_id ? r->cfg.image_id : "";
 	struct label_cache *grown, *c;
@@ -196,8 +196,9 @@ static json_t *row_labels(struct store *s, struct ps_list *l, struct ps_row *r)
 	if (r->cfg.has_docker)
 		return recorded_labels(r);
 	/* A row read from state.json's summary has no labels: the record has
-	 * them (read only when labels are asked for: a filter or a column). */
-	if (!r->labels) {
+	 * them, read only when labels are asked for (a filter or a template
+	 * that may show them): ps -a reads one file per container otherwise. */
+	if (exact && !r->labels) {
 		struct ctr_config full = { 0 };
 		cleanup_close int dirfd = ctr_open_dir(s, r->cfg.id, &ignored);
 
@@ -569,13 +570,16 @@ static int select_rows(struct store *s, struct ps_list *l, const struct ps_opts 
 {
 	size_t shown = 0;
 	int64_t now = ctr_now_ns();
+	bool exact = o->format && (strstr(o->format, "Label") || strstr(o->format, "json"));
 
+	for (size_t i = 0; i < o->n_filters; i++)
+		exact |= o->filters[i].key == F_LABEL;
 	if (l->n)
 		qsort(l->rows, l->n, sizeof(*l->rows), newest_first);
 	for (size_t i = 0; i < l->n; i++) {
 		struct ps_row *r = &l->rows[i];
 
-		json_t *labels = row_labels(s, l, r);
+		json_t *labels = row_labels(s, l, r, exact);
 
 		if (!labels)
 			return err_set(err, ENOMEM, "ps");

@@ -574,7 +574,7 @@ static int parse_run_args(int argc, char **argv, struct run_args *a, struct sk_e
 			return r;
 	}
 	if (optind >= argc)
-		return cli_usage_error(err, "run", "\"skiff run\" requires at least 1 argument.\n\n"
+		return cli_args_error(err, "run", "\"skiff run\" requires at least 1 argument.\n\n"
 						   "Usage:  skiff run [OPTIONS] IMAGE [COMMAND] "
 						   "[ARG...]");
 	a->argv = argv + 1;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,8 +324,11 @@ int main(int argc, char **argv)
 	keep_stdio_open();
 	if (dbg && *dbg && strcmp(dbg, "0") != 0)
 		log_set_debug(true);
-	if (config_load(&ctx.cfg, &err) < 0)
-		goto fail;
+	/* A bad config file fails the command with the command's own status
+	 * (run: 125), so it is reported once the command is known. */
+	struct sk_err cfg_err = { 0 };
+	bool cfg_bad = config_load(&ctx.cfg, &cfg_err) < 0;
+
 	idx = parse_global_options(argc, argv, &ctx, &err);
 	if (idx == 0)
 		return 0;
@@ -336,6 +340,10 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	status = failure_status(cmd, argc - idx, argv + idx);
+	if (cfg_bad) {
+		err = cfg_err;
+		goto fail;
+	}
 	ret = run_command(cmd, &ctx, argc - idx, argv + idx, &err);
 	config_release(&ctx.cfg);
 	if (ret >= 0)

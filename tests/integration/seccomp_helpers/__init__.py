@@ -49,10 +49,11 @@ def store_containers(skiff):
     base = os.path.join(skiff.root, "containers")
     if not os.path.isdir(base):
         return []
-    left = [e for e in os.listdir(base) if e != "names"]
-    names = os.path.join(base, "names")
-    if os.path.isdir(names):
-        left += ["names/" + n for n in os.listdir(names)]
+    left = [e for e in os.listdir(base) if e not in ("names", "live")]
+    for sub in ("names", "live"):  # name links and the live index (docs/STORE.md)
+        d = os.path.join(base, sub)
+        if os.path.isdir(d):
+            left += [sub + "/" + n for n in os.listdir(d)]
     return left
 
 
