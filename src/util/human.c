@@ -5,32 +5,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-void human_size(double bytes, char *out, size_t len)
+/* digits significant digits of a decimal unit (go-units); a value moves to
+ * the next unit from next_at on. */
+static void decimal_size(double bytes, int digits, double next_at, char *out, size_t len)
 {
 	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
 	double v = bytes < 0 ? 0 : bytes;
 	size_t u = 0;
 
-	/* 999.5 would print as "1e+03" with %.3g: it belongs to the next unit. */
-	while (v >= 999.5 && u + 1 < sizeof(units) / sizeof(units[0])) {
+	while (v >= next_at && u + 1 < sizeof(units) / sizeof(units[0])) {
 		v /= 1000.0;
 		u++;
 	}
-	/* %.3g as go-units: 3 significant digits, no trailing zeros. */
-	snprintf(out, len, "%.3g%s", v, units[u]);
+	snprintf(out, len, "%.*g%s", digits, v, units[u]);
+}
+
+void human_size(double bytes, char *out, size_t len)
+{
+	/* 999.5 would print as "1e+03" with %.3g: it belongs to the next unit. */
+	decimal_size(bytes, 3, 999.5, out, len);
 }
 
 void human_size4(double bytes, char *out, size_t len)
 {
-	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
-	double v = bytes < 0 ? 0 : bytes;
-	size_t u = 0;
-
-	while (v >= 1000 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1000.0;
-		u++;
-	}
-	snprintf(out, len, "%.4g%s", v, units[u]);
+	decimal_size(bytes, 4, 1000, out, len);
 }
 
 void human_size_binary(double bytes, char *out, size_t len)

@@ -143,41 +143,6 @@ TEST(parse_cpuset_and_pids)
 
 /* ---- fake trees --------------------------------------------------------- */
 
-static void touch(const char *dir, const char *rel, const char *content)
-{
-	char path[1024];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	f = fopen(path, "w");
-	if (f) {
-		fputs(content, f);
-		fclose(f);
-	}
-}
-
-static const char *slurp(const char *dir, const char *rel)
-{
-	static char text[4096];
-	char path[1024];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	f = fopen(path, "r");
-	if (!f)
-		return "(missing)";
-	n = fread(text, 1, sizeof(text) - 1, f);
-	text[n] = '\0';
-	fclose(f);
-	return text;
-}
-
 static void remove_tmp(const char *dir)
 {
 	struct sk_err err;
@@ -219,25 +184,25 @@ TEST(fake_v1_tree)
 
 	CHECK(mkdtemp(dir) != NULL);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		touch(dir, files[i], "");
-	touch(dir, "cpuset/cpuset.cpus", "0-1\n");
-	touch(dir, "cpuset/cpuset.mems", "0\n");
+		unit_put_file(dir, files[i], "");
+	unit_put_file(dir, "cpuset/cpuset.cpus", "0-1\n");
+	unit_put_file(dir, "cpuset/cpuset.mems", "0\n");
 	CHECK(cgroup_create(CGROUP_V1, dir, "skiff/t1", &lim, &cg, &err) == 0);
 	CHECK(cg.n == 6 && cg.unified == -1 && cg.memory >= 0 && cg.freezer >= 0);
-	CHECK_STR(slurp(dir, "memory/skiff/t1/memory.limit_in_bytes"), "67108864");
-	CHECK_STR(slurp(dir, "cpu/skiff/t1/cpu.cfs_quota_us"), "50000");
-	CHECK_STR(slurp(dir, "cpu/skiff/t1/cpu.cfs_period_us"), "100000");
-	CHECK_STR(slurp(dir, "cpu/skiff/t1/cpu.shares"), "512");
-	CHECK_STR(slurp(dir, "pids/skiff/t1/pids.max"), "42");
+	CHECK_STR(unit_read_file(dir, "memory/skiff/t1/memory.limit_in_bytes"), "67108864");
+	CHECK_STR(unit_read_file(dir, "cpu/skiff/t1/cpu.cfs_quota_us"), "50000");
+	CHECK_STR(unit_read_file(dir, "cpu/skiff/t1/cpu.cfs_period_us"), "100000");
+	CHECK_STR(unit_read_file(dir, "cpu/skiff/t1/cpu.shares"), "512");
+	CHECK_STR(unit_read_file(dir, "pids/skiff/t1/pids.max"), "42");
 	/* parents' cpus/mems copied down to each new level, then the limit */
-	CHECK_STR(slurp(dir, "cpuset/skiff/cpuset.mems"), "0\n");
-	CHECK_STR(slurp(dir, "cpuset/skiff/t1/cpuset.mems"), "0\n");
-	CHECK_STR(slurp(dir, "cpuset/skiff/t1/cpuset.cpus"), "0");
+	CHECK_STR(unit_read_file(dir, "cpuset/skiff/cpuset.mems"), "0\n");
+	CHECK_STR(unit_read_file(dir, "cpuset/skiff/t1/cpuset.mems"), "0\n");
+	CHECK_STR(unit_read_file(dir, "cpuset/skiff/t1/cpuset.cpus"), "0");
 	CHECK(cgroup_enter(&cg, 4321, &err) == 0);
-	CHECK_STR(slurp(dir, "freezer/skiff/t1/cgroup.procs"), "4321");
-	CHECK_STR(slurp(dir, "cpuacct/skiff/t1/cgroup.procs"), "4321");
+	CHECK_STR(unit_read_file(dir, "freezer/skiff/t1/cgroup.procs"), "4321");
+	CHECK_STR(unit_read_file(dir, "cpuacct/skiff/t1/cgroup.procs"), "4321");
 	CHECK(!cgroup_oom_killed(&cg));
-	touch(dir, "memory/skiff/t1/memory.oom_control",
+	unit_put_file(dir, "memory/skiff/t1/memory.oom_control",
 	      "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
 	CHECK(cgroup_oom_killed(&cg));
 	CHECK(cgroup_clone_fd(&cg) == -1);
@@ -258,23 +223,23 @@ TEST(fake_v1_every_hierarchy_joined)
 	struct sk_err err;
 
 	CHECK(mkdtemp(dir) != NULL);
-	touch(dir, "pids/x/y/pids.max", "");
-	touch(dir, "cpu,cpuacct/x/y/cpu.shares", "");
-	touch(dir, "systemd/x/y/cgroup.procs", "");
-	touch(dir, "blkio/x/y/cgroup.procs", "");
-	touch(dir, "net_cls,net_prio/x/y/cgroup.procs", "");
-	touch(dir, "cpuset/cpuset.cpus", "0-1\n");
-	touch(dir, "cpuset/cpuset.mems", "0\n");
-	touch(dir, "cpuset/cgroup.clone_children", "0");
-	touch(dir, "cpuset/x/cpuset.cpus", "");
-	touch(dir, "cpuset/x/cpuset.mems", "");
-	touch(dir, "cpuset/x/cgroup.clone_children", "0");
-	touch(dir, "cpuset/x/y/cpuset.cpus", "");
-	touch(dir, "cpuset/x/y/cpuset.mems", "");
-	touch(dir, "unified/x/y/cgroup.procs", "");
-	touch(dir, "pids/x/y/cgroup.procs", "");
-	touch(dir, "cpu,cpuacct/x/y/cgroup.procs", "");
-	touch(dir, "cpuset/x/y/cgroup.procs", "");
+	unit_put_file(dir, "pids/x/y/pids.max", "");
+	unit_put_file(dir, "cpu,cpuacct/x/y/cpu.shares", "");
+	unit_put_file(dir, "systemd/x/y/cgroup.procs", "");
+	unit_put_file(dir, "blkio/x/y/cgroup.procs", "");
+	unit_put_file(dir, "net_cls,net_prio/x/y/cgroup.procs", "");
+	unit_put_file(dir, "cpuset/cpuset.cpus", "0-1\n");
+	unit_put_file(dir, "cpuset/cpuset.mems", "0\n");
+	unit_put_file(dir, "cpuset/cgroup.clone_children", "0");
+	unit_put_file(dir, "cpuset/x/cpuset.cpus", "");
+	unit_put_file(dir, "cpuset/x/cpuset.mems", "");
+	unit_put_file(dir, "cpuset/x/cgroup.clone_children", "0");
+	unit_put_file(dir, "cpuset/x/y/cpuset.cpus", "");
+	unit_put_file(dir, "cpuset/x/y/cpuset.mems", "");
+	unit_put_file(dir, "unified/x/y/cgroup.procs", "");
+	unit_put_file(dir, "pids/x/y/cgroup.procs", "");
+	unit_put_file(dir, "cpu,cpuacct/x/y/cgroup.procs", "");
+	unit_put_file(dir, "cpuset/x/y/cgroup.procs", "");
 	snprintf(link, sizeof(link), "%s/cpu", dir);
 	CHECK(symlink("cpu,cpuacct", link) == 0);
 	snprintf(link, sizeof(link), "%s/cpuacct", dir);
@@ -282,17 +247,17 @@ TEST(fake_v1_every_hierarchy_joined)
 	CHECK(cgroup_create(CGROUP_HYBRID, dir, "x/y", &lim, &cg, &err) == 0);
 	CHECK(cg.n == 7 && cg.unified >= 0 && cg.memory == -1 && cg.freezer == -1);
 	CHECK_STR(cg.dirs[cg.unified].controller, "");
-	CHECK_STR(slurp(dir, "pids/x/y/pids.max"), "max");
-	CHECK_STR(slurp(dir, "cpu,cpuacct/x/y/cpu.shares"), "512");
-	CHECK_STR(slurp(dir, "cpuset/x/y/cpuset.cpus"), "0-1\n");
-	CHECK_STR(slurp(dir, "cpuset/x/y/cpuset.mems"), "0\n");
+	CHECK_STR(unit_read_file(dir, "pids/x/y/pids.max"), "max");
+	CHECK_STR(unit_read_file(dir, "cpu,cpuacct/x/y/cpu.shares"), "512");
+	CHECK_STR(unit_read_file(dir, "cpuset/x/y/cpuset.cpus"), "0-1\n");
+	CHECK_STR(unit_read_file(dir, "cpuset/x/y/cpuset.mems"), "0\n");
 	/* skiff's level clones for its next children; the host's root stays */
-	CHECK_STR(slurp(dir, "cpuset/x/cgroup.clone_children"), "1");
-	CHECK_STR(slurp(dir, "cpuset/cgroup.clone_children"), "0");
+	CHECK_STR(unit_read_file(dir, "cpuset/x/cgroup.clone_children"), "1");
+	CHECK_STR(unit_read_file(dir, "cpuset/cgroup.clone_children"), "0");
 	CHECK(cgroup_enter(&cg, 99, &err) == 0);
-	CHECK_STR(slurp(dir, "systemd/x/y/cgroup.procs"), "99");
-	CHECK_STR(slurp(dir, "blkio/x/y/cgroup.procs"), "99");
-	CHECK_STR(slurp(dir, "net_cls,net_prio/x/y/cgroup.procs"), "99");
+	CHECK_STR(unit_read_file(dir, "systemd/x/y/cgroup.procs"), "99");
+	CHECK_STR(unit_read_file(dir, "blkio/x/y/cgroup.procs"), "99");
+	CHECK_STR(unit_read_file(dir, "net_cls,net_prio/x/y/cgroup.procs"), "99");
 	CHECK(cgroup_has_controller("cpu,cpuacct", "cpu"));
 	CHECK(cgroup_has_controller("cpu,cpuacct", "cpuacct"));
 	CHECK(!cgroup_has_controller("cpuacct", "cpu"));
@@ -317,38 +282,38 @@ TEST(fake_v2_tree)
 	struct sk_err err;
 
 	CHECK(mkdtemp(dir) != NULL);
-	touch(dir, "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
-	touch(dir, "cgroup.subtree_control", "");
-	touch(dir, "skiff/cgroup.subtree_control", "");
-	touch(dir, "skiff/t2/memory.max", "");
-	touch(dir, "skiff/t2/memory.swap.max", "");
-	touch(dir, "skiff/t2/memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 0\n");
-	touch(dir, "skiff/t2/cpu.max", "");
-	touch(dir, "skiff/t2/cpu.weight", "");
-	touch(dir, "skiff/t2/pids.max", "");
-	touch(dir, "skiff/t2/cgroup.procs", "");
+	unit_put_file(dir, "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n");
+	unit_put_file(dir, "cgroup.subtree_control", "");
+	unit_put_file(dir, "skiff/cgroup.subtree_control", "");
+	unit_put_file(dir, "skiff/t2/memory.max", "");
+	unit_put_file(dir, "skiff/t2/memory.swap.max", "");
+	unit_put_file(dir, "skiff/t2/memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 0\n");
+	unit_put_file(dir, "skiff/t2/cpu.max", "");
+	unit_put_file(dir, "skiff/t2/cpu.weight", "");
+	unit_put_file(dir, "skiff/t2/pids.max", "");
+	unit_put_file(dir, "skiff/t2/cgroup.procs", "");
 	CHECK(cgroup_create(CGROUP_V2, dir, "skiff/t2", &lim, &cg, &err) == 0);
-	CHECK_STR(slurp(dir, "cgroup.subtree_control"), "+cpu +memory +pids");
-	CHECK_STR(slurp(dir, "skiff/cgroup.subtree_control"), "+cpu +memory +pids");
-	CHECK_STR(slurp(dir, "skiff/t2/memory.max"), "67108864");
-	CHECK_STR(slurp(dir, "skiff/t2/memory.swap.max"), "33554432");
-	CHECK_STR(slurp(dir, "skiff/t2/cpu.max"), "150000 100000");
-	CHECK_STR(slurp(dir, "skiff/t2/cpu.weight"), "39");
-	CHECK_STR(slurp(dir, "skiff/t2/pids.max"), "100");
+	CHECK_STR(unit_read_file(dir, "cgroup.subtree_control"), "+cpu +memory +pids");
+	CHECK_STR(unit_read_file(dir, "skiff/cgroup.subtree_control"), "+cpu +memory +pids");
+	CHECK_STR(unit_read_file(dir, "skiff/t2/memory.max"), "67108864");
+	CHECK_STR(unit_read_file(dir, "skiff/t2/memory.swap.max"), "33554432");
+	CHECK_STR(unit_read_file(dir, "skiff/t2/cpu.max"), "150000 100000");
+	CHECK_STR(unit_read_file(dir, "skiff/t2/cpu.weight"), "39");
+	CHECK_STR(unit_read_file(dir, "skiff/t2/pids.max"), "100");
 	CHECK(!cgroup_oom_killed(&cg));
 	CHECK(cgroup_clone_fd(&cg) >= 0);
 	CHECK(cgroup_enter(&cg, 77, &err) == 0);
-	CHECK_STR(slurp(dir, "skiff/t2/cgroup.procs"), "77");
+	CHECK_STR(unit_read_file(dir, "skiff/t2/cgroup.procs"), "77");
 	cgroup_release(&cg);
 
 	/* memory without --memory-swap: as much swap as memory, as docker */
 	lim = (struct cgroup_limits){.memory = 64 << 20, .devices_allow_all = true};
 	CHECK(cgroup_create(CGROUP_V2, dir, "skiff/t2", &lim, &cg, &err) == 0);
-	CHECK_STR(slurp(dir, "skiff/t2/memory.swap.max"), "67108864");
+	CHECK_STR(unit_read_file(dir, "skiff/t2/memory.swap.max"), "67108864");
 	cgroup_release(&cg);
 	lim.memory_swap = -1;
 	CHECK(cgroup_create(CGROUP_V2, dir, "skiff/t2", &lim, &cg, &err) == 0);
-	CHECK_STR(slurp(dir, "skiff/t2/memory.swap.max"), "max");
+	CHECK_STR(unit_read_file(dir, "skiff/t2/memory.swap.max"), "max");
 	cgroup_release(&cg);
 	remove_tmp(dir);
 }
@@ -505,19 +470,19 @@ TEST(real_limits_kill_destroy)
 		char rel[600];
 
 		snprintf(rel, sizeof(rel), "%s/%s", path, mem_file(mode));
-		CHECK_STR(slurp(CGROUP_ROOT, rel), "67108864\n");
+		CHECK_STR(unit_read_file(CGROUP_ROOT, rel), "67108864\n");
 		snprintf(rel, sizeof(rel), "%s%s/pids.max", mode == CGROUP_V2 ? "" : "pids/", name);
-		CHECK_STR(slurp(CGROUP_ROOT, rel), "50\n");
+		CHECK_STR(unit_read_file(CGROUP_ROOT, rel), "50\n");
 		if (mode != CGROUP_V2) {
 			snprintf(rel, sizeof(rel), "cpu/%s/cpu.cfs_quota_us", name);
-			CHECK_STR(slurp(CGROUP_ROOT, rel), "50000\n");
+			CHECK_STR(unit_read_file(CGROUP_ROOT, rel), "50000\n");
 		}
 	}
 	pid = spawn(sleeper, gate);
 	CHECK(cgroup_enter(&cg, pid, &err) == 0);
 	go(gate);
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	snprintf(self, sizeof(self), "%s", slurp("/", path));
+	snprintf(self, sizeof(self), "%s", unit_read_file("/", path));
 	CHECK(strstr(self, name) != NULL);
 	CHECK(cgroup_kill_all(&cg, &err) == 0);
 	CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
@@ -600,7 +565,7 @@ TEST(real_fork_bomb_contained_and_killed)
 	go(gate);
 	usleep(200 * 1000);
 	snprintf(rel, sizeof(rel), "%s%s/pids.current", mode == CGROUP_V2 ? "" : "pids/", name);
-	CHECK(atoi(slurp(CGROUP_ROOT, rel)) <= 30);
+	CHECK(atoi(unit_read_file(CGROUP_ROOT, rel)) <= 30);
 	/* the host still starts processes */
 	other = fork();
 	if (other == 0)

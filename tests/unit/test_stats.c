@@ -14,41 +14,6 @@
 #include "unit.h"
 #include "util/fs.h"
 
-static void put(const char *dir, const char *rel, const char *content)
-{
-	char path[1024];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
-		*p = '\0';
-		mkdir(path, 0755);
-		*p = '/';
-	}
-	f = fopen(path, "w");
-	if (f) {
-		fputs(content, f);
-		fclose(f);
-	}
-}
-
-static const char *get(const char *dir, const char *rel)
-{
-	static char text[4096];
-	char path[1024];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	f = fopen(path, "r");
-	if (!f)
-		return "(missing)";
-	n = fread(text, 1, sizeof(text) - 1, f);
-	text[n] = '\0';
-	fclose(f);
-	return text;
-}
-
 static uint64_t host_memory(void)
 {
 	FILE *f = fopen("/proc/meminfo", "r");
@@ -71,19 +36,19 @@ TEST(v2_stats_freeze_and_update)
 	struct sk_err err = {0};
 
 	CHECK(mkdtemp(dir) != NULL);
-	put(dir, "skiff/c1/cpu.stat", "usage_usec 2500\nuser_usec 2000\nsystem_usec 500\n");
-	put(dir, "skiff/c1/memory.current", "10485760\n");
-	put(dir, "skiff/c1/memory.max", "max\n");
-	put(dir, "skiff/c1/memory.swap.max", "");
-	put(dir, "skiff/c1/memory.stat", "anon 8388608\nfile 2097152\ninactive_file 1048576\n");
-	put(dir, "skiff/c1/pids.current", "3\n");
-	put(dir, "skiff/c1/pids.max", "");
-	put(dir, "skiff/c1/io.stat",
+	unit_put_file(dir, "skiff/c1/cpu.stat", "usage_usec 2500\nuser_usec 2000\nsystem_usec 500\n");
+	unit_put_file(dir, "skiff/c1/memory.current", "10485760\n");
+	unit_put_file(dir, "skiff/c1/memory.max", "max\n");
+	unit_put_file(dir, "skiff/c1/memory.swap.max", "");
+	unit_put_file(dir, "skiff/c1/memory.stat", "anon 8388608\nfile 2097152\ninactive_file 1048576\n");
+	unit_put_file(dir, "skiff/c1/pids.current", "3\n");
+	unit_put_file(dir, "skiff/c1/pids.max", "");
+	unit_put_file(dir, "skiff/c1/io.stat",
 	    "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2\n"
 	    "8:16 rbytes=1 wbytes=2 rios=1 wios=1\n");
-	put(dir, "skiff/c1/cgroup.procs", "");
-	put(dir, "skiff/c1/cgroup.freeze", "0\n");
-	put(dir, "skiff/c1/cgroup.events", "populated 1\nfrozen 1\n");
+	unit_put_file(dir, "skiff/c1/cgroup.procs", "");
+	unit_put_file(dir, "skiff/c1/cgroup.freeze", "0\n");
+	unit_put_file(dir, "skiff/c1/cgroup.events", "populated 1\nfrozen 1\n");
 	CHECK(cgroup_open_mode(CGROUP_V2, dir, "skiff/c1", &cg, &err) == 0);
 	CHECK(cg.n == 1 && cg.unified == 0 && cg.memory == 0 && cg.freezer == -1);
 	stats_read_cgroup(&cg, 0, &s);
@@ -93,11 +58,11 @@ TEST(v2_stats_freeze_and_update)
 	CHECK(s.pids == 3);
 	CHECK(s.blk_read == 4097 && s.blk_write == 8194);
 	CHECK(cgroup_freeze(&cg, true, &err) == 0);
-	CHECK_STR(get(dir, "skiff/c1/cgroup.freeze"), "1");
+	CHECK_STR(unit_read_file(dir, "skiff/c1/cgroup.freeze"), "1");
 	CHECK(cgroup_update(&cg, &lim, &err) == 0);
-	CHECK_STR(get(dir, "skiff/c1/memory.max"), "67108864");
-	CHECK_STR(get(dir, "skiff/c1/memory.swap.max"), "67108864"); /* docker: 2 x memory */
-	CHECK_STR(get(dir, "skiff/c1/pids.max"), "7");
+	CHECK_STR(unit_read_file(dir, "skiff/c1/memory.max"), "67108864");
+	CHECK_STR(unit_read_file(dir, "skiff/c1/memory.swap.max"), "67108864"); /* docker: 2 x memory */
+	CHECK_STR(unit_read_file(dir, "skiff/c1/pids.max"), "7");
 	cgroup_release(&cg);
 	CHECK(cgroup_open_mode(CGROUP_V2, dir, "skiff/none", &cg, &err) == -1);
 	fs_remove_tree(AT_FDCWD, dir, &err);
@@ -112,16 +77,16 @@ TEST(v1_stats_freeze_and_update)
 	struct sk_err err = {0};
 
 	CHECK(mkdtemp(dir) != NULL);
-	put(dir, "memory/c/memory.usage_in_bytes", "20971520\n");
-	put(dir, "memory/c/memory.limit_in_bytes", "67108864\n");
-	put(dir, "memory/c/memory.memsw.limit_in_bytes", "134217728\n");
-	put(dir, "memory/c/memory.stat", "cache 1\ntotal_inactive_file 4194304\n");
-	put(dir, "cpuacct/c/cpuacct.usage", "123456789\n");
-	put(dir, "pids/c/pids.current", "2\n");
-	put(dir, "freezer/c/freezer.state", "FROZEN\n");
-	put(dir, "freezer/c/cgroup.procs", "");
-	put(dir, "blkio/c/blkio.io_service_bytes_recursive", "Total 0\n");
-	put(dir, "blkio/c/blkio.throttle.io_service_bytes_recursive",
+	unit_put_file(dir, "memory/c/memory.usage_in_bytes", "20971520\n");
+	unit_put_file(dir, "memory/c/memory.limit_in_bytes", "67108864\n");
+	unit_put_file(dir, "memory/c/memory.memsw.limit_in_bytes", "134217728\n");
+	unit_put_file(dir, "memory/c/memory.stat", "cache 1\ntotal_inactive_file 4194304\n");
+	unit_put_file(dir, "cpuacct/c/cpuacct.usage", "123456789\n");
+	unit_put_file(dir, "pids/c/pids.current", "2\n");
+	unit_put_file(dir, "freezer/c/freezer.state", "FROZEN\n");
+	unit_put_file(dir, "freezer/c/cgroup.procs", "");
+	unit_put_file(dir, "blkio/c/blkio.io_service_bytes_recursive", "Total 0\n");
+	unit_put_file(dir, "blkio/c/blkio.throttle.io_service_bytes_recursive",
 	    "8:0 Read 100\n8:0 Write 200\n8:0 Sync 5\n8:0 Total 300\nTotal 300\n");
 	CHECK(cgroup_open_mode(CGROUP_V1, dir, "c", &cg, &err) == 0);
 	CHECK(cg.n == 5 && cg.unified == -1 && cg.memory >= 0 && cg.freezer >= 0);
@@ -132,12 +97,12 @@ TEST(v1_stats_freeze_and_update)
 	CHECK(s.pids == 2);
 	CHECK(s.blk_read == 100 && s.blk_write == 200);
 	CHECK(cgroup_freeze(&cg, true, &err) == 0);
-	CHECK_STR(get(dir, "freezer/c/freezer.state"), "FROZEN");
+	CHECK_STR(unit_read_file(dir, "freezer/c/freezer.state"), "FROZEN");
 	/* a rise: memory then swap total, 2 x memory by docker's rule; no
 	 * cpuset cgroup to write to: a warning, not an error */
 	CHECK(cgroup_update(&cg, &lim, &err) == 0);
-	CHECK_STR(get(dir, "memory/c/memory.limit_in_bytes"), "268435456");
-	CHECK_STR(get(dir, "memory/c/memory.memsw.limit_in_bytes"), "536870912");
+	CHECK_STR(unit_read_file(dir, "memory/c/memory.limit_in_bytes"), "268435456");
+	CHECK_STR(unit_read_file(dir, "memory/c/memory.memsw.limit_in_bytes"), "536870912");
 	cgroup_release(&cg);
 	fs_remove_tree(AT_FDCWD, dir, &err);
 }

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int unit_pass, unit_fail, unit_cur_failed;
 
@@ -38,6 +39,44 @@ static int unit_pass, unit_fail, unit_cur_failed;
 			unit_cur_failed = 1;                                                       \
 		}                                                                                  \
 	} while (0)
+
+/* Fake file trees (cgroup hierarchies and the like): write content at
+ * dir/rel, making the directories between; read dir/rel back (a static
+ * buffer; "(missing)" when absent). */
+static inline void unit_put_file(const char *dir, const char *rel, const char *content)
+{
+	char path[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	for (char *p = path + strlen(dir) + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	f = fopen(path, "w");
+	if (f) {
+		fputs(content, f);
+		fclose(f);
+	}
+}
+
+static inline const char *unit_read_file(const char *dir, const char *rel)
+{
+	static char text[4096];
+	char path[1024];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	f = fopen(path, "r");
+	if (!f)
+		return "(missing)";
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	return text;
+}
 
 static inline int unit_done(const char *file)
 {
